@@ -1,0 +1,74 @@
+// The one result type used everywhere (CLI, server, bridges, plugins): overall MOS, the three
+// aspects with level probabilities, findings, and where the numbers came from.
+import { z } from 'zod';
+
+export const ASPECTS = ['quality', 'correspondence', 'authenticity'] as const;
+export type Aspect = (typeof ASPECTS)[number];
+
+/** The papers' 5-level scale on MOS 0–5: bad < 1 ≤ poor < 2 ≤ fair < 3 ≤ good < 4 ≤ excellent. */
+export const LEVELS = ['bad', 'poor', 'fair', 'good', 'excellent'] as const;
+export type Level = (typeof LEVELS)[number];
+
+export const MOS_MIN = 0;
+export const MOS_MAX = 5;
+
+/** Maps a MOS on 0–5 to its level word; values outside the scale are clamped onto it. */
+export function levelOfMos(mos: number): Level {
+  const index = Math.min(LEVELS.length - 1, Math.max(0, Math.floor(mos)));
+  return LEVELS[index]!;
+}
+
+export const levelProbabilitiesSchema = z
+  .object({ bad: z.number(), poor: z.number(), fair: z.number(), good: z.number(), excellent: z.number() })
+  .strict();
+export type LevelProbabilities = z.infer<typeof levelProbabilitiesSchema>;
+
+export const aspectScoreSchema = z
+  .object({
+    mos: z.number().min(MOS_MIN).max(MOS_MAX),
+    level: z.enum(LEVELS),
+    probabilities: levelProbabilitiesSchema,
+  })
+  .strict();
+export type AspectScore = z.infer<typeof aspectScoreSchema>;
+
+/** An aspect the pack did not judge: never a made-up number, always a reason the user can act on. */
+export const aspectNotJudgedSchema = z.object({ mos: z.null(), reason: z.string() }).strict();
+export type AspectNotJudged = z.infer<typeof aspectNotJudgedSchema>;
+
+export const aspectResultSchema = z.union([aspectScoreSchema, aspectNotJudgedSchema]);
+export type AspectResult = z.infer<typeof aspectResultSchema>;
+
+export const findingSchema = z
+  .object({
+    aspect: z.enum(ASPECTS),
+    /** Stable machine-readable id, e.g. `blur`, `clipped-highlights`. */
+    code: z.string(),
+    /** A short human sentence, e.g. "strong blur" or "blown highlights (12% clipped)". */
+    text: z.string(),
+    severity: z.enum(['info', 'minor', 'major']),
+  })
+  .strict();
+export type Finding = z.infer<typeof findingSchema>;
+
+export const scoreResultSchema = z
+  .object({
+    /** Overall MOS on 0–5 over the aspects the pack judged. */
+    mos: z.number().min(MOS_MIN).max(MOS_MAX),
+    level: z.enum(LEVELS),
+    aspects: z
+      .object({ quality: aspectResultSchema, correspondence: aspectResultSchema, authenticity: aspectResultSchema })
+      .strict(),
+    findings: z.array(findingSchema),
+    prompt: z
+      .object({ text: z.string().nullable(), source: z.enum(['argument', 'embedded', 'none']) })
+      .strict(),
+    image: z
+      .object({ width: z.number().int(), height: z.number().int(), format: z.string(), sha256: z.string() })
+      .strict(),
+    pack: z.object({ name: z.string(), version: z.string() }).strict(),
+    /** Milliseconds spent in each stage of this score. */
+    timings: z.object({ decodeMs: z.number(), signalsMs: z.number(), modelMs: z.number(), totalMs: z.number() }).strict(),
+  })
+  .strict();
+export type ScoreResult = z.infer<typeof scoreResultSchema>;

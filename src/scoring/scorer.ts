@@ -1,0 +1,20 @@
+// The scoring contract that transports (CLI, server, bridges) depend on; they never see model/.
+import type { ScoreResult } from './score-result.js';
+
+export interface ScoreRequest {
+  /** Encoded image bytes (PNG, JPEG, WebP, GIF, TIFF, AVIF). */
+  image: Uint8Array;
+  /** A name for messages: the file path, upload name or ComfyUI filename. */
+  name: string;
+  /** The prompt that made the image; when absent, the prompt embedded in the file is used. */
+  prompt?: string | undefined;
+  negativePrompt?: string | undefined;
+}
+
+export interface Scorer {
+  readonly pack: { name: string; version: string };
+  score(request: ScoreRequest): Promise<ScoreResult>;
+  /** Scores images that share one prompt as one batch (the prompt is encoded once). */
+  scoreBatch(requests: ScoreRequest[]): Promise<ScoreResult[]>;
+  close(): Promise<void>;
+}
