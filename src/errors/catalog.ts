@@ -59,6 +59,11 @@ export const errorCatalog = {
     (p) => `${p.file}: the image data is damaged and cannot be decoded (${p.detail})`,
     'The file is truncated or corrupt; regenerate or re-copy it.',
   ),
+  AGQ_ERR_IMAGE_UNREADABLE: entry<{ file: string; detail: string }>(
+    422,
+    (p) => `${p.file}: the file cannot be read (${p.detail})`,
+    'Check that the path is a regular file and that agiqa has permission to read it.',
+  ),
   AGQ_ERR_NO_IMAGES: entry<{ dir: string }>(
     404,
     (p) => `${p.dir}: the directory holds no image files (png, jpg, jpeg, webp, gif, tif, tiff, avif)`,
@@ -95,6 +100,21 @@ export const errorCatalog = {
     500,
     (p) => `Model ${p.model} was given inputs that do not fit its graph: ${p.detail}`,
     'This is a bug in the pack or the scorer: report it with the pack name and version.',
+  ),
+  AGQ_ERR_QUEUE_FULL: entry<{ queued: number; maxQueue: number }>(
+    503,
+    (p) => `The scorer is busy: ${p.queued} images are already waiting (limit ${p.maxQueue})`,
+    'Retry after the time given in Retry-After, send fewer images at once, or raise `queue.maxQueue`.',
+  ),
+  AGQ_ERR_SHUTTING_DOWN: entry<Record<string, never>>(
+    503,
+    () => 'The scorer is shutting down and takes no new images',
+    'Wait for the server to restart, then retry.',
+  ),
+  AGQ_ERR_WORKER_FAILED: entry<{ detail: string }>(
+    500,
+    (p) => `A scoring worker thread failed: ${p.detail}`,
+    'Retry; the worker is replaced automatically. If it repeats, run with AGIQA_DEBUG=1 and report the log.',
   ),
   AGQ_ERR_INFERENCE: entry<{ detail: string }>(
     500,

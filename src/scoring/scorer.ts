@@ -16,5 +16,7 @@ export interface Scorer {
   score(request: ScoreRequest): Promise<ScoreResult>;
   /** Scores images that share one prompt as one batch (the prompt is encoded once). */
   scoreBatch(requests: ScoreRequest[]): Promise<ScoreResult[]>;
+  /** Requests waiting and running now (for metrics and back-pressure). */
+  load(): { queued: number; running: number };
   close(): Promise<void>;
 }

@@ -1,0 +1,58 @@
+// The schema of a model pack's `pack.json`: what the pack judges, its files with hashes and licenses,
+// how its inputs are prepared, and the provenance and measured metrics of what it learned.
+import { z } from 'zod';
+import { ASPECTS } from '../scoring/score-result.js';
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256 (64 characters)');
+
+export const packFileSchema = z
+  .object({
+    path: z.string().min(1).refine((p) => !p.includes('..') && !p.startsWith('/'), 'must be a relative path inside the pack'),
+    sha256: sha256Hex,
+    bytes: z.number().int().nonnegative(),
+    license: z.string().min(1),
+    source: z.string().min(1),
+  })
+  .strict();
+
+const liteCropsInputSchema = z
+  .object({
+    kind: z.literal('lite-crops'),
+    cropSize: z.number().int().positive(),
+    crops: z.number().int().min(1).max(8),
+    signalsVersion: z.string().min(1),
+    signalCount: z.number().int().positive(),
+  })
+  .strict();
+
+export const packInputSchema = z.discriminatedUnion('kind', [liteCropsInputSchema]);
+
+const metricSetSchema = z.record(z.string(), z.unknown());
+
+export const packManifestSchema = z
+  .object({
+    schemaVersion: z.literal(1),
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" or "-"'),
+    version: z.string().min(1),
+    description: z.string(),
+    license: z.string().min(1),
+    aspects: z.array(z.enum(ASPECTS)).min(1),
+    files: z.array(packFileSchema).min(1),
+    input: packInputSchema,
+    models: z.record(z.string(), z.object({ file: z.string().min(1) }).strict()),
+    predictor: z.unknown().nullable(),
+    training: z.record(z.string(), z.unknown()),
+    metrics: metricSetSchema,
+  })
+  .strict()
+  .superRefine((manifest, ctx) => {
+    const declared = new Set(manifest.files.map((f) => f.path));
+    for (const [role, model] of Object.entries(manifest.models)) {
+      if (!declared.has(model.file)) {
+        ctx.addIssue({ code: 'custom', path: ['models', role, 'file'], message: `${model.file} is not listed in files[]` });
+      }
+    }
+  });
+
+export type PackManifest = z.infer<typeof packManifestSchema>;
+export type PackFile = z.infer<typeof packFileSchema>;

@@ -1,0 +1,52 @@
+// The scoring entry point for transports: `createScorer` loads a pack and runs it in worker threads.
+import { availableParallelism } from 'node:os';
+import type { ImageLimits } from '../image/index.js';
+import { DEFAULT_PACK, loadPack } from '../model/packs.js';
+import { WorkerPool } from '../model/worker-pool.js';
+import type { ScoreResult } from './score-result.js';
+import type { ScoreRequest, Scorer } from './scorer.js';
+import type { ScoreWorkerData } from './score-worker.js';
+
+export * from './score-result.js';
+export type { ScoreRequest, Scorer } from './scorer.js';
+
+export interface ScorerOptions {
+  /** Pack name (default `lite`), looked up in $AGIQA_HOME/models then the embedded models/. */
+  pack?: string | undefined;
+  /** A pack folder to load instead of looking the name up. */
+  packDir?: string | undefined;
+  home?: string | undefined;
+  /** Worker threads; default: one per core, at most 4. */
+  workers?: number | undefined;
+  /** onnxruntime threads inside each worker; default: cores ÷ workers. */
+  threadsPerWorker?: number | undefined;
+  /** Requests that may wait beyond those running; one more gets AGQ_ERR_QUEUE_FULL. */
+  maxQueue?: number | undefined;
+  limits?: ImageLimits | undefined;
+}
+
+// The worker runs from the same tree as this module: .ts under tests and tools, .js when built.
+const workerScript = new URL(`./score-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+/** Loads and verifies the pack, starts the workers; throws the pack's load errors (AGQ_ERR_PACK_*). */
+export async function createScorer(options: ScorerOptions = {}): Promise<Scorer> {
+  const name = options.pack ?? DEFAULT_PACK;
+  const pack = await loadPack(name, { home: options.home, packDir: options.packDir });
+  const cores = availableParallelism();
+  const workers = options.workers ?? Math.min(4, cores);
+  const threads = options.threadsPerWorker ?? Math.max(1, Math.floor(cores / workers));
+  const workerData: ScoreWorkerData = { pack, threads, limits: options.limits };
+  const pool = await WorkerPool.start<ScoreRequest, ScoreResult>({
+    script: workerScript,
+    workerData,
+    size: workers,
+    maxQueue: options.maxQueue ?? 64,
+  });
+  return {
+    pack: { name: pack.manifest.name, version: pack.manifest.version },
+    score: (request) => pool.run(request),
+    scoreBatch: (requests) => Promise.all(requests.map((request) => pool.run(request))),
+    load: () => ({ queued: pool.queued, running: pool.running }),
+    close: () => pool.close(),
+  };
+}

@@ -1,0 +1,18 @@
+// Chooses the in-thread scorer for a pack by the kind of input it takes.
+import type { ImageLimits } from '../image/index.js';
+import type { LoadedPack } from '../model/packs.js';
+import { LiteScorer } from './lite-scorer.js';
+import type { ScoreResult } from './score-result.js';
+import type { ScoreRequest } from './scorer.js';
+
+export interface PackScorer {
+  score(request: ScoreRequest): Promise<ScoreResult>;
+  close(): Promise<void>;
+}
+
+export async function createPackScorer(pack: LoadedPack, options: { threads: number; limits?: ImageLimits | undefined }): Promise<PackScorer> {
+  switch (pack.manifest.input.kind) {
+    case 'lite-crops':
+      return LiteScorer.create(pack, options);
+  }
+}

@@ -1,0 +1,21 @@
+// Worker-thread entry of the scorer pool: builds the pack's scorer once, then scores each request.
+import { workerData } from 'node:worker_threads';
+import type { ImageLimits } from '../image/index.js';
+import type { LoadedPack } from '../model/packs.js';
+import { serveWorkerJobs } from '../model/worker-entry.js';
+import { createPackScorer } from './pack-scorer.js';
+import type { ScoreResult } from './score-result.js';
+import type { ScoreRequest } from './scorer.js';
+
+export interface ScoreWorkerData {
+  pack: LoadedPack;
+  threads: number;
+  limits: ImageLimits | undefined;
+}
+
+const data = workerData as ScoreWorkerData;
+
+await serveWorkerJobs<ScoreRequest, ScoreResult>(async () => {
+  const scorer = await createPackScorer(data.pack, { threads: data.threads, limits: data.limits });
+  return (request) => scorer.score(request);
+});
