@@ -1,0 +1,131 @@
+// `agiqa score <file|dir>... [--prompt TEXT] [--json] [--pack NAME]`: scores images on this machine.
+// A table on a terminal, JSON lines with --json; unreadable inputs are reported one line each and
+// the rest are still scored (exit 3).
+import { parseArgs } from 'node:util';
+import { readFile, stat } from 'node:fs/promises';
+import cliProgress from 'cli-progress';
+import { agiqaError, isAgiqaError, type AgiqaError } from '../../errors/index.js';
+import { DEFAULT_IMAGE_LIMITS, listImageFiles } from '../../image/index.js';
+import { createScorer, type ScoreResult, type Scorer } from '../../scoring/index.js';
+import { EXIT, reportFatal } from '../main.js';
+import { formatScoreTable } from '../score-table.js';
+
+const HELP = `Usage: agiqa score <file|dir>... [options]
+
+Scores images on this machine with a model pack (default: the embedded "lite" pack).
+Directories are searched recursively for png, jpg, jpeg, webp, gif, tif, tiff, avif.
+
+Options:
+  --prompt TEXT   the prompt that made the images (default: the prompt embedded in each file)
+  --json          print one JSON result per line instead of a table
+  --pack NAME     model pack to use (see docs/packs.md)
+  --workers N     worker threads (default: one per core)
+  -h, --help      show this help
+
+Exit codes: 0 all scored, 2 usage error, 3 some inputs could not be read (the rest were scored).`;
+
+interface Outcome {
+  file: string;
+  result?: ScoreResult;
+  error?: AgiqaError;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        prompt: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        pack: { type: 'string' },
+        workers: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    return reportFatal(agiqaError('AGQ_ERR_USAGE', { problem: `${(error as Error).message}. Run \`agiqa score --help\`.` }));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  if (positionals.length === 0) {
+    return reportFatal(agiqaError('AGQ_ERR_USAGE', { problem: 'agiqa score needs at least one image file or directory. Run `agiqa score --help`.' }));
+  }
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) {
+    return reportFatal(agiqaError('AGQ_ERR_USAGE', { problem: `Expected an integer from 1 to 64 for --workers but received "${values.workers}"` }));
+  }
+
+  const { files, problems } = await listImageFiles(positionals);
+  for (const problem of problems) printProblem(problem);
+  if (files.length === 0) return EXIT.someInputsUnreadable;
+
+  const scorer = await createScorer({ pack: values.pack, workers: workers ?? Math.min(files.length, 4), maxQueue: Number.MAX_SAFE_INTEGER });
+  const outcomes: Outcome[] = [];
+  try {
+    const showProgress = process.stderr.isTTY === true && files.length > 1;
+    const bar = showProgress ? new cliProgress.SingleBar({ clearOnComplete: true, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+    bar?.start(files.length, 0);
+    await scoreAll(scorer, files, values.prompt, (outcome) => {
+      outcomes.push(outcome);
+      bar?.increment();
+      if (values.json) {
+        if (outcome.result) process.stdout.write(`${JSON.stringify({ file: outcome.file, ...outcome.result })}\n`);
+        else if (outcome.error) printProblem(outcome.error);
+      }
+    });
+    bar?.stop();
+  } finally {
+    await scorer.close();
+  }
+
+  if (!values.json) {
+    for (const outcome of outcomes) if (outcome.error) printProblem(outcome.error);
+    const scored = files.flatMap((file) => {
+      const result = outcomes.find((o) => o.file === file)?.result;
+      return result ? [{ file, result }] : [];
+    });
+    if (scored.length > 0) process.stdout.write(`${formatScoreTable(scored, process.stdout.isTTY === true)}\n`);
+  }
+  const failed = problems.length + outcomes.filter((o) => o.error).length;
+  return failed > 0 ? EXIT.someInputsUnreadable : EXIT.ok;
+}
+
+function printProblem(error: AgiqaError): void {
+  process.stderr.write(`agiqa: ${error.message} [${error.code}]\n`);
+}
+
+/** Scores files with a bounded number in flight, so a huge directory never loads all images at once. */
+async function scoreAll(scorer: Scorer, files: string[], prompt: string | undefined, onOutcome: (o: Outcome) => void): Promise<void> {
+  let next = 0;
+  const inFlight = Math.max(2, scorer.load().running + 8);
+  const lane = async (): Promise<void> => {
+    while (next < files.length) {
+      const file = files[next++]!;
+      try {
+        const image = await readImageBytes(file);
+        const result = await scorer.score({ image, name: file, prompt });
+        onOutcome({ file, result });
+      } catch (error) {
+        if (!isAgiqaError(error)) throw error;
+        onOutcome({ file, error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, files.length) }, lane));
+}
+
+async function readImageBytes(file: string): Promise<Uint8Array> {
+  const info = await stat(file).catch((cause: unknown) => {
+    throw agiqaError('AGQ_ERR_IMAGE_NOT_FOUND', { file }, { cause });
+  });
+  if (info.size === 0) throw agiqaError('AGQ_ERR_IMAGE_EMPTY', { file });
+  if (info.size > DEFAULT_IMAGE_LIMITS.maxBytes) {
+    throw agiqaError('AGQ_ERR_IMAGE_TOO_LARGE', { file, bytes: info.size, maxBytes: DEFAULT_IMAGE_LIMITS.maxBytes });
+  }
+  return readFile(file);
+}
