@@ -1,0 +1,14 @@
+// Prompt recovery from generation-UI metadata (ComfyUI graphs, A1111/Forge parameters, InvokeAI JSON).
+export {
+  extractComfyPrompts,
+  isComfyGraph,
+  PROMPT_JOINER,
+  type ComfyGraph,
+  type ComfyNode,
+  type ComfyPromptPart,
+  type ComfyPrompts,
+  type PromptRole,
+} from './comfy-graph.js';
+export { parseA1111Parameters, type A1111Parameters } from './a1111.js';
+export { parseInvokeAIMetadata, parseInvokeAILegacyMetadata, type PromptPair } from './invokeai.js';
+export { recoverPrompt, type PromptSource, type RecoveredPrompt } from './embedded.js';
