@@ -31,9 +31,12 @@ export type WorkerReply =
   | { kind: 'result'; id: number; value: unknown }
   | { kind: 'error'; id: number | null; error: { code: string; message: string; details?: unknown } };
 
-// Workers run TypeScript sources under tests and tools (tsx), compiled JavaScript when installed.
-function execArgvFor(script: URL): string[] {
-  return script.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [];
+// Workers run compiled JavaScript when installed; under tests and tools the sources are TypeScript,
+// which a worker can only load after registering tsx's loader inside that worker.
+function createWorker(script: URL, workerData: unknown): Worker {
+  if (!script.pathname.endsWith('.ts')) return new Worker(script, { workerData });
+  const bootstrap = `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(script.href)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData });
 }
 
 function reviveError(error: { code: string; message: string; details?: unknown }): AgiqaError {
@@ -95,7 +98,7 @@ export class WorkerPool<Request, Result> {
 
   private spawn(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(this.options.script, { workerData: this.options.workerData, execArgv: execArgvFor(this.options.script) });
+      const worker = createWorker(this.options.script, this.options.workerData);
       const slot: Slot = { worker, job: undefined };
       let ready = false;
       worker.on('message', (reply: WorkerReply) => {

@@ -1,0 +1,56 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { WorkerPool } from '../../src/model/worker-pool.js';
+
+const script = new URL('../fixtures/workers/echo-worker.ts', import.meta.url);
+type Job = { op: 'echo' | 'fail' | 'crash' | 'sleep'; value?: number };
+type Reply = { value: number | undefined };
+
+let pool: WorkerPool<Job, Reply> | undefined;
+afterEach(async () => {
+  await pool?.close();
+  pool = undefined;
+});
+
+describe('WorkerPool', () => {
+  it('runs jobs in workers and returns their results', async () => {
+    pool = await WorkerPool.start<Job, Reply>({ script, workerData: {}, size: 2, maxQueue: 10 });
+    const results = await Promise.all([1, 2, 3, 4, 5].map((value) => pool!.run({ op: 'echo', value })));
+    expect(results.map((r) => r.value)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('passes a catalogued error from the worker through with its code', async () => {
+    pool = await WorkerPool.start<Job, Reply>({ script, workerData: {}, size: 1, maxQueue: 10 });
+    await expect(pool.run({ op: 'fail' })).rejects.toMatchObject({ code: 'AGQ_ERR_IMAGE_EMPTY', message: 'x.png: the file is empty (0 bytes)', status: 422 });
+  });
+
+  it('refuses a job when the queue is full instead of growing without bound', async () => {
+    pool = await WorkerPool.start<Job, Reply>({ script, workerData: {}, size: 1, maxQueue: 2 });
+    const accepted = [pool.run({ op: 'sleep', value: 200 }), pool.run({ op: 'sleep', value: 1 }), pool.run({ op: 'sleep', value: 1 })];
+    await expect(pool.run({ op: 'echo', value: 9 })).rejects.toMatchObject({ code: 'AGQ_ERR_QUEUE_FULL', status: 503 });
+    await expect(Promise.all(accepted)).resolves.toHaveLength(3);
+  });
+
+  it('fails the job of a worker that dies, replaces the worker and goes on', async () => {
+    pool = await WorkerPool.start<Job, Reply>({ script, workerData: {}, size: 1, maxQueue: 10 });
+    await expect(pool.run({ op: 'crash' })).rejects.toMatchObject({ code: 'AGQ_ERR_WORKER_FAILED' });
+    await expect(pool.run({ op: 'echo', value: 7 })).resolves.toMatchObject({ value: 7 });
+  });
+
+  it('reports a load failure from start()', async () => {
+    await expect(WorkerPool.start<Job, Reply>({ script, workerData: { failToLoad: true }, size: 2, maxQueue: 1 })).rejects.toMatchObject({
+      code: 'AGQ_ERR_PACK_NOT_FOUND',
+    });
+  });
+
+  it('finishes accepted jobs on close and refuses new ones', async () => {
+    pool = await WorkerPool.start<Job, Reply>({ script, workerData: {}, size: 1, maxQueue: 5 });
+    const slow = pool.run({ op: 'sleep', value: 100 });
+    const queued = pool.run({ op: 'echo', value: 3 });
+    const closing = pool.close();
+    await expect(pool.run({ op: 'echo' })).rejects.toMatchObject({ code: 'AGQ_ERR_SHUTTING_DOWN' });
+    await expect(slow).resolves.toBeDefined();
+    await expect(queued).resolves.toMatchObject({ value: 3 });
+    await closing;
+    pool = undefined;
+  });
+});
