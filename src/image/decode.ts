@@ -1,0 +1,171 @@
+// Decodes one encoded image into 8-bit sRGB RGB pixels with one sharp pipeline, after refusing oversized
+// inputs from the header alone. Alpha is flattened onto WHITE (#ffffff): generation UIs preview
+// transparency on a light background, and a fixed colour keeps scores reproducible.
+import { createHash } from 'node:crypto';
+import sharp from 'sharp';
+import { agiqaError } from '../errors/index.js';
+import { recoverPrompt, type RecoveredPrompt } from '../prompts/index.js';
+import { readExifText } from './exif-text.js';
+import { readPngText } from './png-text.js';
+
+export interface ImageLimits {
+  /** Largest encoded file accepted, in bytes. */
+  maxBytes: number;
+  /** Largest width × height accepted, checked on the header before any pixel is decoded. */
+  maxPixels: number;
+}
+
+export const DEFAULT_IMAGE_LIMITS: Readonly<ImageLimits> = Object.freeze({
+  maxBytes: 50 * 1024 * 1024,
+  maxPixels: 40_000_000,
+});
+
+/** The background alpha is flattened onto, as [r, g, b]. */
+export const ALPHA_BACKGROUND: readonly [number, number, number] = [255, 255, 255];
+
+export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' | 'avif';
+
+/** Text metadata embedded by the generation UI, and the prompt recovered from it. */
+export interface EmbeddedMetadata extends RecoveredPrompt {
+  /** Every text entry found: PNG chunk keyword → text; from EXIF: parameters, prompt, workflow, ImageDescription. */
+  text: Record<string, string>;
+}
+
+export interface DecodedImage {
+  name: string;
+  /** 8-bit sRGB, 3 channels interleaved, row-major, EXIF orientation applied, alpha flattened. */
+  rgb: Uint8Array;
+  width: number;
+  height: number;
+  format: ImageFormat;
+  /** Hex sha256 of the encoded bytes. */
+  sha256: string;
+  /** Size of the encoded bytes. */
+  bytes: number;
+  metadata: EmbeddedMetadata;
+}
+
+function formatOf(meta: sharp.Metadata): ImageFormat | null {
+  switch (meta.format) {
+    case 'png':
+    case 'jpeg':
+    case 'webp':
+    case 'gif':
+    case 'tiff':
+      return meta.format;
+    case 'heif':
+      // sharp's prebuilt libvips decodes AV1 HEIF (AVIF) only; HEVC HEIC is refused here, not mid-decode.
+      return meta.compression === 'av1' ? 'avif' : null;
+    default:
+      return null;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Refuses an empty or oversized encoded image from its byte count alone. Throws AGQ_ERR_IMAGE_EMPTY, _TOO_LARGE. */
+export function checkImageSize(name: string, size: number, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): void {
+  if (size === 0) throw agiqaError('AGQ_ERR_IMAGE_EMPTY', { file: name });
+  if (size > limits.maxBytes) {
+    throw agiqaError('AGQ_ERR_IMAGE_TOO_LARGE', { file: name, bytes: size, maxBytes: limits.maxBytes });
+  }
+}
+
+/**
+ * Decodes `bytes` (an encoded image called `name` in messages) to RGB and reads its embedded prompt.
+ * Animated GIF/WebP yield their first frame. Throws AgiqaError: AGQ_ERR_IMAGE_EMPTY, _TOO_LARGE,
+ * _TOO_MANY_PIXELS (from the header, before decoding), _UNSUPPORTED (not PNG/JPEG/WebP/GIF/TIFF/AVIF),
+ * _CORRUPT (truncated or damaged data); the sharp error is the `cause`.
+ */
+export async function decodeImage(
+  bytes: Uint8Array,
+  name: string,
+  limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+): Promise<DecodedImage> {
+  checkImageSize(name, bytes.length, limits);
+  // The header is read on its own, without sharp's pixel limit, so that an oversized image is refused
+  // by our check with its dimensions in the message; reading a header decodes no pixels.
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    const detail = messageOf(error);
+    if (/unsupported image format/i.test(detail)) {
+      throw agiqaError(
+        'AGQ_ERR_IMAGE_UNSUPPORTED',
+        { file: name, detail: 'its content is not a recognised image format' },
+        { cause: error },
+      );
+    }
+    throw agiqaError('AGQ_ERR_IMAGE_CORRUPT', { file: name, detail }, { cause: error });
+  }
+  const format = formatOf(meta);
+  if (format === null) {
+    const kind = meta.format === 'heif' ? `heif/${meta.compression ?? 'unknown'}` : String(meta.format);
+    throw agiqaError('AGQ_ERR_IMAGE_UNSUPPORTED', { file: name, detail: `${kind} images are not accepted` });
+  }
+  const headerWidth = meta.width ?? 0;
+  const headerHeight = meta.pageHeight ?? meta.height ?? 0;
+  if (headerWidth * headerHeight > limits.maxPixels) {
+    throw agiqaError('AGQ_ERR_IMAGE_TOO_MANY_PIXELS', {
+      file: name,
+      width: headerWidth,
+      height: headerHeight,
+      maxPixels: limits.maxPixels,
+    });
+  }
+
+  // The one decode. failOn 'error' (which includes 'truncated') makes a cut-off file an error instead of
+  // grey rows; limitInputPixels is a second guard should the header read above and the decoder disagree.
+  let decoded: { data: Buffer; info: sharp.OutputInfo };
+  try {
+    decoded = await sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels, autoOrient: true, pages: 1 })
+      .flatten({ background: { r: ALPHA_BACKGROUND[0], g: ALPHA_BACKGROUND[1], b: ALPHA_BACKGROUND[2] } })
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    const detail = messageOf(error);
+    if (/pixel limit/i.test(detail)) {
+      throw agiqaError(
+        'AGQ_ERR_IMAGE_TOO_MANY_PIXELS',
+        { file: name, width: headerWidth, height: headerHeight, maxPixels: limits.maxPixels },
+        { cause: error },
+      );
+    }
+    throw agiqaError('AGQ_ERR_IMAGE_CORRUPT', { file: name, detail }, { cause: error });
+  }
+  const { data, info } = decoded;
+  if (info.channels !== 3 || data.length !== info.width * info.height * 3) {
+    throw agiqaError('AGQ_ERR_IMAGE_CORRUPT', {
+      file: name,
+      detail: `decoded to ${info.channels} channels of ${info.width}×${info.height}, expected RGB`,
+    });
+  }
+
+  return {
+    name,
+    // A view on sharp's output buffer, not a copy.
+    rgb: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    width: info.width,
+    height: info.height,
+    format,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    bytes: bytes.length,
+    metadata: readEmbeddedMetadata(bytes, format, meta.exif),
+  };
+}
+
+/** Gathers the text entries of the image (PNG chunks win over EXIF) and recovers the prompt. Never throws. */
+export function readEmbeddedMetadata(
+  bytes: Uint8Array,
+  format: ImageFormat,
+  exif: Buffer | undefined,
+): EmbeddedMetadata {
+  const text: Record<string, string> = {};
+  if (exif && exif.length > 0) Object.assign(text, readExifText(exif));
+  if (format === 'png') Object.assign(text, readPngText(bytes));
+  return { ...recoverPrompt(text), text };
+}

@@ -1,0 +1,15 @@
+// Image input: the only importer of sharp. Decoding to RGB, size caps, file discovery, embedded prompts.
+export {
+  ALPHA_BACKGROUND,
+  checkImageSize,
+  decodeImage,
+  DEFAULT_IMAGE_LIMITS,
+  readEmbeddedMetadata,
+  type DecodedImage,
+  type EmbeddedMetadata,
+  type ImageFormat,
+  type ImageLimits,
+} from './decode.js';
+export { IMAGE_EXTENSIONS, listImageFiles, readImageFile } from './files.js';
+export { readPngText, isPng } from './png-text.js';
+export { readExifText, decodeUserComment } from './exif-text.js';
