@@ -1,7 +1,7 @@
 // The schema of a model pack's `pack.json`: what the pack judges, its files with hashes and licenses,
 // how its inputs are prepared, and the provenance and measured metrics of what it learned.
 import { z } from 'zod';
-import { ASPECTS } from '../scoring/score-result.js';
+import { ASPECTS } from './aspects.js';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256 (64 characters)');
 

@@ -1,13 +1,9 @@
 // The one result type used everywhere (CLI, server, bridges, plugins): overall MOS, the three
 // aspects with level probabilities, findings, and where the numbers came from.
 import { z } from 'zod';
+import { ASPECTS, LEVELS, type Level } from '../model/aspects.js';
 
-export const ASPECTS = ['quality', 'correspondence', 'authenticity'] as const;
-export type Aspect = (typeof ASPECTS)[number];
-
-/** The papers' 5-level scale on MOS 0–5: bad < 1 ≤ poor < 2 ≤ fair < 3 ≤ good < 4 ≤ excellent. */
-export const LEVELS = ['bad', 'poor', 'fair', 'good', 'excellent'] as const;
-export type Level = (typeof LEVELS)[number];
+export { ASPECTS, LEVELS, type Aspect, type Level } from '../model/aspects.js';
 
 export const MOS_MIN = 0;
 export const MOS_MAX = 5;
