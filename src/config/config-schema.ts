@@ -1,0 +1,76 @@
+// The shape of agiqa.config.json and of the effective configuration, with every default in one place.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+export const DEFAULT_PORT = 8420;
+export const MIN_TOKEN_LENGTH = 16;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const mos = z.number().min(0).max(5);
+
+export const policyConfigSchema = z
+  .object({
+    /** Minimum MOS per aspect; an aspect without a threshold, or one the pack did not judge, is not checked. */
+    thresholds: z
+      .object({ overall: mos.optional(), quality: mos.optional(), correspondence: mos.optional(), authenticity: mos.optional() })
+      .strict()
+      .default({ overall: 2.5 }),
+    /** In a ranked batch only the best `topK` can be accepted. */
+    topK: z.number().int().positive().optional(),
+    /** In a ranked batch the best `keepAtLeast` are accepted even when they miss a threshold. */
+    keepAtLeast: z.number().int().nonnegative().default(0),
+    /** How many regenerations a prompt may get before its best attempt is kept anyway. */
+    maxRegenerations: z.number().int().nonnegative().default(3),
+  })
+  .strict();
+export type PolicyConfig = z.infer<typeof policyConfigSchema>;
+
+const origin = z
+  .string()
+  .regex(/^https?:\/\/[^/\s]+$/, 'expected an origin like http://localhost:8188 (scheme://host[:port], no path)');
+
+export const configSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(DEFAULT_PORT),
+    /** Bearer token; required when `host` is not a loopback address. */
+    token: z.string().min(MIN_TOKEN_LENGTH, `must be at least ${MIN_TOKEN_LENGTH} characters`).optional(),
+    corsOrigins: z.array(origin).default([]),
+    pack: z.string().min(1).default('lite'),
+    /** The one data directory: database, pulled packs, caches. */
+    home: z.string().min(1).default(join(homedir(), '.agiqa')),
+    /** Folders from which `{path}` score requests may read; empty disables scoring by path. */
+    roots: z.array(z.string().min(1)).default([]),
+    limits: z
+      .object({
+        maxBodyBytes: z.number().int().positive().default(64 * 1024 * 1024),
+        maxImageBytes: z.number().int().positive().default(32 * 1024 * 1024),
+        maxImagePixels: z.number().int().positive().default(64 * 1024 * 1024),
+      })
+      .strict()
+      .default({ maxBodyBytes: 64 * 1024 * 1024, maxImageBytes: 32 * 1024 * 1024, maxImagePixels: 64 * 1024 * 1024 }),
+    queue: z
+      .object({
+        maxQueue: z.number().int().positive().default(32),
+        workers: z.number().int().positive().default(2),
+        timeoutMs: z.number().int().positive().default(30_000),
+      })
+      .strict()
+      .default({ maxQueue: 32, workers: 2, timeoutMs: 30_000 }),
+    store: z
+      .object({
+        /** How long a write waits for another process's lock before answering AGQ_ERR_STORE_LOCKED. */
+        busyTimeoutMs: z.number().int().nonnegative().default(2_000),
+      })
+      .strict()
+      .default({ busyTimeoutMs: 2_000 }),
+    policy: policyConfigSchema.default({ thresholds: { overall: 2.5 }, keepAtLeast: 0, maxRegenerations: 3 }),
+    logLevel: z.enum(LOG_LEVELS).default('info'),
+  })
+  .strict();
+
+/** The effective configuration: every default filled in. */
+export type AgiqaConfig = z.infer<typeof configSchema>;
+/** What a config file, the environment or the command line may set (every key optional). */
+export type ConfigInput = z.input<typeof configSchema>;

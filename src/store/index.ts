@@ -1,0 +1,3 @@
+// Persistence: generations, scores, verdicts, lineage and the event log (SQLite, WAL, migrations).
+export { Store, type NewGeneration, type ExternalIds, type PackId, type StoredEvent, type StoredScore, type SavedScore, type GenerationView, type GenerationFilter, type StoreHealth, type StoreOptions } from './store.js';
+export { MIGRATIONS, LATEST_SCHEMA_VERSION, type Migration } from './migrations.js';

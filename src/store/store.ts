@@ -1,0 +1,478 @@
+// Persistence of generations, their scores, verdicts and the event log in one SQLite file (WAL).
+// Writes are synchronous transactions (better-sqlite3), so a score is on disk before the caller
+// acknowledges it; lock waits are retried asynchronously so a locked file never blocks the event loop.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AgiqaError, agiqaError, isAgiqaError } from '../errors/index.js';
+import type { Verdict } from '../policy/index.js';
+import { ASPECTS, type ScoreResult } from '../scoring/score-result.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
+
+export interface ExternalIds {
+  promptId?: string | undefined;
+  node?: string | undefined;
+  filename?: string | undefined;
+}
+
+export interface NewGeneration {
+  /** Who sent it: `api`, `comfyui`, `a1111`, `cli`. */
+  source: string;
+  external?: ExternalIds | undefined;
+  /** The prompt as the client gave it (null when none); part of the dedupe key. */
+  prompt: string | null;
+  negativePrompt: string | null;
+  imageSha256: string;
+  /** Upload name or file path, for people reading the history. */
+  fileRef: string | null;
+  bytes: number;
+  /** The generation this one regenerates. */
+  parentId?: number | null | undefined;
+}
+
+export interface PackId {
+  name: string;
+  version: string;
+}
+
+export interface StoredEvent {
+  id: number;
+  type: 'generation.scored' | 'generation.verdict';
+  createdAt: string;
+  data: Record<string, unknown>;
+}
+
+export interface StoredScore {
+  generationId: number;
+  scoreId: number;
+  result: ScoreResult;
+  /** The latest verdict recorded for this score. */
+  verdict: Verdict | null;
+}
+
+export interface SavedScore extends StoredScore {
+  /** Events appended by this write, in order (for the live stream). */
+  events: StoredEvent[];
+  /** False when an identical score was already stored (a concurrent duplicate): the stored one is returned. */
+  inserted: boolean;
+}
+
+export interface GenerationView {
+  id: number;
+  createdAt: string;
+  source: string;
+  external: { promptId: string | null; node: string | null; filename: string | null };
+  prompt: string | null;
+  negativePrompt: string | null;
+  image: { sha256: string; width: number | null; height: number | null; bytes: number; file: string | null };
+  parentId: number | null;
+  scores: {
+    id: number;
+    createdAt: string;
+    pack: PackId;
+    mos: number;
+    level: string;
+    verdict: Verdict | null;
+    result: ScoreResult;
+  }[];
+}
+
+export interface GenerationFilter {
+  /** Substring of the prompt, case-insensitive for ASCII. */
+  prompt?: string | undefined;
+  verdict?: 'accept' | 'reject' | undefined;
+  /** A generation id (exclusive) or an ISO date-time (inclusive). */
+  since?: number | string | undefined;
+  limit?: number | undefined;
+}
+
+export type StoreHealth = { ok: true; schemaVersion: number } | { ok: false; error: AgiqaError };
+
+export interface StoreOptions {
+  /** How long writes wait for another process's lock before failing with AGQ_ERR_STORE_LOCKED. */
+  busyTimeoutMs?: number;
+}
+
+interface SqliteLikeError {
+  code?: unknown;
+  message?: unknown;
+}
+
+const RECONNECT_INTERVAL_MS = 1_000;
+
+function sqliteCode(error: unknown): string {
+  const code = (error as SqliteLikeError | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+function isBusy(error: unknown): boolean {
+  const code = sqliteCode(error);
+  return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
+}
+
+function detailOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class Store {
+  readonly file: string;
+  private readonly busyTimeoutMs: number;
+  private db: Database.Database | null = null;
+  private lastError: AgiqaError | null = null;
+  private lastAttempt = 0;
+  private closed = false;
+
+  private constructor(file: string, options: StoreOptions) {
+    this.file = file;
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 2_000;
+  }
+
+  /**
+   * Opens (creating and migrating) the database. Never throws for a bad file: the store then reports
+   * the error through `health()` and every call, and reconnects by itself once the fault is gone.
+   */
+  static async open(file: string, options: StoreOptions = {}): Promise<Store> {
+    const store = new Store(file, options);
+    await store.connect();
+    return store;
+  }
+
+  private async connect(): Promise<void> {
+    this.lastAttempt = Date.now();
+    const started = Date.now();
+    for (;;) {
+      try {
+        this.db = this.openOnce();
+        this.lastError = null;
+        return;
+      } catch (error) {
+        if (isBusy(error) && Date.now() - started < this.busyTimeoutMs) {
+          await sleep(25);
+          continue;
+        }
+        this.lastError = this.translate(error, Date.now() - started);
+        return;
+      }
+    }
+  }
+
+  private openOnce(): Database.Database {
+    mkdirSync(dirname(this.file), { recursive: true });
+    // timeout 0: lock waits are retried asynchronously (see write()), never inside a blocking call.
+    const db = new Database(this.file, { timeout: 0 });
+    try {
+      db.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode: a commit survives a killed process (the WAL is in the OS's hands); only a
+      // power cut can lose the last commits, which is the trade SQLite recommends for WAL.
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      this.migrate(db);
+      this.probeWritable(db);
+      return db;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  private migrate(db: Database.Database): void {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    const current = (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+    if (current > LATEST_SCHEMA_VERSION) {
+      throw agiqaError('AGQ_ERR_STORE_SCHEMA_TOO_NEW', { file: this.file, version: current, known: LATEST_SCHEMA_VERSION });
+    }
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      db.transaction(() => {
+        db.exec(migration.sql);
+        record.run(migration.version, migration.name, new Date().toISOString());
+      }).immediate();
+    }
+  }
+
+  /** A write that is rolled back: the only reliable way to learn that the file is read-only or locked. */
+  private probeWritable(db: Database.Database): void {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (-1, 'probe', '')");
+    } finally {
+      db.exec('ROLLBACK');
+    }
+  }
+
+  private translate(error: unknown, waitedMs: number): AgiqaError {
+    if (isAgiqaError(error)) return error;
+    const code = sqliteCode(error);
+    if (code.startsWith('SQLITE_READONLY')) return agiqaError('AGQ_ERR_STORE_READ_ONLY', { file: this.file }, { cause: error });
+    if (isBusy(error)) return agiqaError('AGQ_ERR_STORE_LOCKED', { file: this.file, waitedMs }, { cause: error });
+    if (this.db === null) return agiqaError('AGQ_ERR_STORE_OPEN', { file: this.file, detail: detailOf(error) }, { cause: error });
+    return agiqaError('AGQ_ERR_STORE_FAILED', { file: this.file, detail: detailOf(error) }, { cause: error });
+  }
+
+  /** The open database, reconnecting if a previous open failed; throws that failure otherwise. */
+  private async database(): Promise<Database.Database> {
+    if (this.closed) throw agiqaError('AGQ_ERR_STORE_FAILED', { file: this.file, detail: 'the store is closed' });
+    if (this.db !== null) return this.db;
+    if (Date.now() - this.lastAttempt >= RECONNECT_INTERVAL_MS) await this.connect();
+    if (this.db === null) throw this.lastError ?? agiqaError('AGQ_ERR_STORE_OPEN', { file: this.file, detail: 'not open' });
+    return this.db;
+  }
+
+  /** Runs a write transaction, retrying while another process holds the lock, up to busyTimeoutMs. */
+  private async write<T>(work: (db: Database.Database) => T): Promise<T> {
+    const db = await this.database();
+    const started = Date.now();
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const result = db.transaction(() => work(db)).immediate();
+        this.lastError = null;
+        return result;
+      } catch (error) {
+        const waited = Date.now() - started;
+        if (isBusy(error) && waited < this.busyTimeoutMs) {
+          await sleep(Math.min(10 * 2 ** attempt, 100));
+          continue;
+        }
+        const translated = this.translate(error, waited);
+        this.lastError = translated;
+        throw translated;
+      }
+    }
+  }
+
+  private async read<T>(work: (db: Database.Database) => T): Promise<T> {
+    const db = await this.database();
+    try {
+      return work(db);
+    } catch (error) {
+      throw this.translate(error, 0);
+    }
+  }
+
+  /** Whether the database can be written right now (a rolled-back write, no waiting for locks). */
+  async health(): Promise<StoreHealth> {
+    try {
+      const db = await this.database();
+      this.probeWritable(db);
+      this.lastError = null;
+      const version = (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v;
+      return { ok: true, schemaVersion: version };
+    } catch (error) {
+      const translated = isAgiqaError(error) ? error : this.translate(error, 0);
+      return { ok: false, error: translated };
+    }
+  }
+
+  /** The stored score of this image + prompt under this pack version, or null (the dedupe lookup). */
+  async findScore(imageSha256: string, prompt: string | null, pack: PackId): Promise<StoredScore | null> {
+    return this.read((db) => {
+      const row = db
+        .prepare(
+          `SELECT s.id AS scoreId, s.generation_id AS generationId, s.result_json AS resultJson
+             FROM generations g JOIN scores s ON s.generation_id = g.id
+            WHERE g.image_sha256 = ? AND g.prompt_key = ? AND s.pack_name = ? AND s.pack_version = ?`,
+        )
+        .get(imageSha256, prompt ?? '', pack.name, pack.version) as { scoreId: number; generationId: number; resultJson: string } | undefined;
+      if (row === undefined) return null;
+      return { generationId: row.generationId, scoreId: row.scoreId, result: JSON.parse(row.resultJson) as ScoreResult, verdict: latestVerdict(db, row.scoreId) };
+    });
+  }
+
+  /**
+   * Stores a generation (or reuses the one with the same image + prompt), its score, aspects, verdict
+   * and a `generation.scored` event, all in one transaction. Throws AGQ_ERR_STORE_* on failure.
+   */
+  async saveScore(generation: NewGeneration, result: ScoreResult, verdict: Verdict): Promise<SavedScore> {
+    return this.write((db) => {
+      const now = new Date().toISOString();
+      const promptKey = generation.prompt ?? '';
+      db.prepare(
+        `INSERT INTO generations (created_at, source, external_prompt_id, external_node, external_filename, prompt, prompt_key,
+                                  negative_prompt, image_sha256, file_ref, width, height, bytes, parent_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (image_sha256, prompt_key) DO NOTHING`,
+      ).run(
+        now,
+        generation.source,
+        generation.external?.promptId ?? null,
+        generation.external?.node ?? null,
+        generation.external?.filename ?? null,
+        generation.prompt,
+        promptKey,
+        generation.negativePrompt,
+        generation.imageSha256,
+        generation.fileRef,
+        result.image.width,
+        result.image.height,
+        generation.bytes,
+        generation.parentId ?? null,
+      );
+      const generationId = (db.prepare('SELECT id FROM generations WHERE image_sha256 = ? AND prompt_key = ?').get(generation.imageSha256, promptKey) as { id: number }).id;
+      const existing = db
+        .prepare('SELECT id, result_json AS resultJson FROM scores WHERE generation_id = ? AND pack_name = ? AND pack_version = ?')
+        .get(generationId, result.pack.name, result.pack.version) as { id: number; resultJson: string } | undefined;
+      if (existing !== undefined) {
+        return { generationId, scoreId: existing.id, result: JSON.parse(existing.resultJson) as ScoreResult, verdict: latestVerdict(db, existing.id), events: [], inserted: false };
+      }
+      const scoreId = Number(
+        db
+          .prepare('INSERT INTO scores (generation_id, pack_name, pack_version, mos, level, resolved_prompt, result_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(generationId, result.pack.name, result.pack.version, result.mos, result.level, result.prompt.text, JSON.stringify(result), now).lastInsertRowid,
+      );
+      const aspectRow = db.prepare('INSERT INTO aspect_scores (score_id, aspect, mos, level, reason) VALUES (?, ?, ?, ?, ?)');
+      for (const aspect of ASPECTS) {
+        const value = result.aspects[aspect];
+        if (value.mos === null) aspectRow.run(scoreId, aspect, null, null, 'reason' in value ? value.reason : null);
+        else aspectRow.run(scoreId, aspect, value.mos, 'level' in value ? value.level : null, null);
+      }
+      insertVerdict(db, scoreId, verdict, now);
+      const event = appendEvent(db, 'generation.scored', generationId, now, {
+        generationId,
+        scoreId,
+        source: generation.source,
+        external: generation.external ?? {},
+        parentId: generation.parentId ?? null,
+        prompt: result.prompt.text,
+        image: { sha256: generation.imageSha256, width: result.image.width, height: result.image.height, file: generation.fileRef },
+        pack: result.pack,
+        mos: result.mos,
+        level: result.level,
+        aspects: Object.fromEntries(ASPECTS.map((aspect) => [aspect, result.aspects[aspect].mos])),
+        verdict,
+      });
+      return { generationId, scoreId, result, verdict, events: [event], inserted: true };
+    });
+  }
+
+  /** Records a verdict for a stored score when it differs from the latest one (policy changed, batch rules). */
+  async saveVerdict(generationId: number, scoreId: number, verdict: Verdict): Promise<StoredEvent | null> {
+    return this.write((db) => {
+      const latest = latestVerdict(db, scoreId);
+      if (latest !== null && JSON.stringify(latest) === JSON.stringify(verdict)) return null;
+      const now = new Date().toISOString();
+      insertVerdict(db, scoreId, verdict, now);
+      return appendEvent(db, 'generation.verdict', generationId, now, { generationId, scoreId, verdict });
+    });
+  }
+
+  async listGenerations(filter: GenerationFilter = {}): Promise<GenerationView[]> {
+    return this.read((db) => {
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      if (filter.prompt !== undefined) {
+        where.push("g.prompt LIKE ? ESCAPE '\\'");
+        params.push(`%${filter.prompt.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      }
+      if (typeof filter.since === 'number') {
+        where.push('g.id > ?');
+        params.push(filter.since);
+      } else if (typeof filter.since === 'string') {
+        where.push('g.created_at >= ?');
+        params.push(new Date(filter.since).toISOString());
+      }
+      if (filter.verdict !== undefined) {
+        // The latest verdict of any of the generation's scores decides.
+        where.push(
+          `EXISTS (SELECT 1 FROM scores s JOIN verdicts v ON v.score_id = s.id
+                    WHERE s.generation_id = g.id AND v.verdict = ?
+                      AND v.id = (SELECT MAX(v2.id) FROM verdicts v2 WHERE v2.score_id = s.id))`,
+        );
+        params.push(filter.verdict);
+      }
+      const sql = `SELECT * FROM generations g ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY g.id DESC LIMIT ?`;
+      const rows = db.prepare(sql).all(...params, filter.limit ?? 50) as GenerationRow[];
+      return rows.map((row) => toView(db, row));
+    });
+  }
+
+  async getGeneration(id: number): Promise<GenerationView | null> {
+    return this.read((db) => {
+      const row = db.prepare('SELECT * FROM generations WHERE id = ?').get(id) as GenerationRow | undefined;
+      return row === undefined ? null : toView(db, row);
+    });
+  }
+
+  /** Events with an id above `afterId`, oldest first: what a reconnecting stream client missed. */
+  async eventsSince(afterId: number, limit = 1_000): Promise<StoredEvent[]> {
+    return this.read((db) => {
+      const rows = db.prepare('SELECT id, type, payload_json AS payload, created_at AS createdAt FROM events WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as {
+        id: number;
+        type: StoredEvent['type'];
+        payload: string;
+        createdAt: string;
+      }[];
+      return rows.map((row) => ({ id: row.id, type: row.type, createdAt: row.createdAt, data: JSON.parse(row.payload) as Record<string, unknown> }));
+    });
+  }
+
+  /** Closes the file; a WAL checkpoint folds the log back so the file is complete on its own. */
+  close(): void {
+    this.closed = true;
+    if (this.db === null) return;
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // A read-only or locked file cannot be checkpointed; closing is still safe.
+    }
+    this.db.close();
+    this.db = null;
+  }
+}
+
+interface GenerationRow {
+  id: number;
+  created_at: string;
+  source: string;
+  external_prompt_id: string | null;
+  external_node: string | null;
+  external_filename: string | null;
+  prompt: string | null;
+  negative_prompt: string | null;
+  image_sha256: string;
+  file_ref: string | null;
+  width: number | null;
+  height: number | null;
+  bytes: number;
+  parent_id: number | null;
+}
+
+function latestVerdict(db: Database.Database, scoreId: number): Verdict | null {
+  const row = db.prepare('SELECT reasons_json AS json FROM verdicts WHERE score_id = ? ORDER BY id DESC LIMIT 1').get(scoreId) as { json: string } | undefined;
+  return row === undefined ? null : (JSON.parse(row.json) as Verdict);
+}
+
+function insertVerdict(db: Database.Database, scoreId: number, verdict: Verdict, now: string): void {
+  db.prepare('INSERT INTO verdicts (score_id, verdict, reasons_json, created_at) VALUES (?, ?, ?, ?)').run(scoreId, verdict.verdict, JSON.stringify(verdict), now);
+}
+
+function appendEvent(db: Database.Database, type: StoredEvent['type'], generationId: number, now: string, data: Record<string, unknown>): StoredEvent {
+  const id = Number(db.prepare('INSERT INTO events (type, generation_id, payload_json, created_at) VALUES (?, ?, ?, ?)').run(type, generationId, JSON.stringify(data), now).lastInsertRowid);
+  return { id, type, createdAt: now, data };
+}
+
+function toView(db: Database.Database, row: GenerationRow): GenerationView {
+  const scores = db
+    .prepare('SELECT id, created_at AS createdAt, pack_name AS packName, pack_version AS packVersion, mos, level, result_json AS resultJson FROM scores WHERE generation_id = ? ORDER BY id')
+    .all(row.id) as { id: number; createdAt: string; packName: string; packVersion: string; mos: number; level: string; resultJson: string }[];
+  return {
+    id: row.id,
+    createdAt: row.created_at,
+    source: row.source,
+    external: { promptId: row.external_prompt_id, node: row.external_node, filename: row.external_filename },
+    prompt: row.prompt,
+    negativePrompt: row.negative_prompt,
+    image: { sha256: row.image_sha256, width: row.width, height: row.height, bytes: row.bytes, file: row.file_ref },
+    parentId: row.parent_id,
+    scores: scores.map((score) => ({
+      id: score.id,
+      createdAt: score.createdAt,
+      pack: { name: score.packName, version: score.packVersion },
+      mos: score.mos,
+      level: score.level,
+      verdict: latestVerdict(db, score.id),
+      result: JSON.parse(score.resultJson) as ScoreResult,
+    })),
+  };
+}
