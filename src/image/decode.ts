@@ -119,13 +119,17 @@ export async function decodeImage(
 
   // The one decode. failOn 'error' (which includes 'truncated') makes a cut-off file an error instead of
   // grey rows; limitInputPixels is a second guard should the header read above and the decoder disagree.
+  const decoding = sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels, autoOrient: true, pages: 1 })
+    .flatten({ background: { r: ALPHA_BACKGROUND[0], g: ALPHA_BACKGROUND[1], b: ALPHA_BACKGROUND[2] } })
+    .toColourspace('srgb')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  // libvips decodes on the libuv thread pool: hash and read the text chunks meanwhile (neither throws).
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const metadata = readEmbeddedMetadata(bytes, format, meta.exif);
   let decoded: { data: Buffer; info: sharp.OutputInfo };
   try {
-    decoded = await sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels, autoOrient: true, pages: 1 })
-      .flatten({ background: { r: ALPHA_BACKGROUND[0], g: ALPHA_BACKGROUND[1], b: ALPHA_BACKGROUND[2] } })
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    decoded = await decoding;
   } catch (error) {
     const detail = messageOf(error);
     if (/pixel limit/i.test(detail)) {
@@ -152,9 +156,9 @@ export async function decodeImage(
     width: info.width,
     height: info.height,
     format,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    sha256,
     bytes: bytes.length,
-    metadata: readEmbeddedMetadata(bytes, format, meta.exif),
+    metadata,
   };
 }
 
