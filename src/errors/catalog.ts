@@ -121,6 +121,32 @@ export const errorCatalog = {
     (p) => `Inference failed: ${p.detail}`,
     'Retry; if it persists, check the logs and report the pack name and version.',
   ),
+  // ── evaluation and training (agiqa eval / agiqa train) ──────────────────────────────────────
+  AGQ_ERR_DATASET_NOT_FOUND: entry<{ dataset: string; detail: string }>(
+    404,
+    (p) => `Dataset ${p.dataset}: ${p.detail}`,
+    'Point --dataset at the folder that holds the label file as published (AGIQA-3K data.csv, AIGCIQA2023.csv, AIGIQA-20K info_*.csv) or at a CSV with image,prompt,mos columns; give --format if the folder holds several.',
+  ),
+  AGQ_ERR_DATASET_INVALID: entry<{ file: string; issues: string[] }>(
+    422,
+    (p) => `Dataset label file ${p.file} is not in the expected format: ${p.issues.join('; ')}`,
+    'Use the label file exactly as its authors publish it, or a CSV with columns image,prompt,mos (or mos_quality, mos_correspondence, mos_authenticity) on the 0–5 scale; see docs/evaluation.md.',
+  ),
+  AGQ_ERR_TRAINING_UNAVAILABLE: entry<{ python: string; detail: string }>(
+    500,
+    (p) => `Training needs Python with PyTorch and onnx, but ${p.python} cannot provide them: ${p.detail}`,
+    'Install them (`pip install torch onnx numpy`, or `apt-get install python3-torch python3-onnx`) and point AGIQA_PYTHON at that interpreter.',
+  ),
+  AGQ_ERR_TRAINING_FAILED: entry<{ step: string; detail: string }>(
+    500,
+    (p) => `Training failed while ${p.step}: ${p.detail}`,
+    'Read the message above; rerun with AGIQA_DEBUG=1 for the trainer\'s full output. A dataset with fewer than a few dozen images per split cannot be trained.',
+  ),
+  AGQ_ERR_PREDICTOR_INVALID: entry<{ pack: string; detail: string }>(
+    500,
+    (p) => `The predictor of pack "${p.pack}" does not fit the pack: ${p.detail}`,
+    'Retrain the predictor for this pack with `agiqa train --pack <base>`, or remove the pack\'s `predictor` entry to use its own head.',
+  ),
   // ── server / store / config ──────────────────────────────────────────────────────────────────
   AGQ_ERR_CONFIG_NOT_FOUND: entry<{ file: string; from: string }>(
     500,
@@ -204,6 +230,11 @@ export const errorCatalog = {
     503,
     (p) => `The server is not ready: ${p.detail}`,
     'Wait until GET /v1/health reports ready; if it stays unhealthy, read its `checks` and the server log.',
+  ),
+  AGQ_ERR_SERVER_INTERNAL: entry<{ detail: string }>(
+    500,
+    (p) => `Internal server error: ${p.detail}`,
+    'This is a bug: report it with the server log around the time of the request (run with logLevel "debug" for more).',
   ),
   AGQ_ERR_STORE_OPEN: entry<{ file: string; detail: string }>(
     503,
