@@ -33,7 +33,7 @@ export const PROMPT_JOINER = ' | ';
 const SAMPLERS = new Set(['KSampler', 'KSamplerAdvanced', 'SamplerCustom', 'SamplerCustomAdvanced']);
 
 // Text fields of the encoders we know; any other `*TextEncode*` node falls back to its string inputs.
-const ENCODER_FIELDS: Record<string, readonly string[]> = {
+export const ENCODER_FIELDS: Readonly<Record<string, readonly string[]>> = {
   CLIPTextEncode: ['text'],
   CLIPTextEncodeSDXL: ['text_g', 'text_l'],
   CLIPTextEncodeSDXLRefiner: ['text'],

@@ -2,6 +2,7 @@
 // gathers the key/value texts (PNG chunks, EXIF), this module interprets them.
 import { parseA1111Parameters } from './a1111.js';
 import { extractComfyPrompts, isComfyGraph } from './comfy-graph.js';
+import { comfyWorkflowToGraph } from './comfy-workflow.js';
 import { parseInvokeAILegacyMetadata, parseInvokeAIMetadata } from './invokeai.js';
 
 export type PromptSource = 'comfyui' | 'a1111' | 'invokeai';
@@ -41,14 +42,13 @@ export function recoverPrompt(text: Readonly<Record<string, string>>): Recovered
     (text.invokeai_metadata !== undefined ? parseInvokeAIMetadata(text.invokeai_metadata) : null) ??
     (text['sd-metadata'] !== undefined ? parseInvokeAILegacyMetadata(text['sd-metadata']) : null);
   if (invoke) return { source: 'invokeai', prompt: invoke.prompt, negativePrompt: invoke.negativePrompt };
-  // A ComfyUI image saved without its API graph (only the UI `workflow`): the source is known, the
-  // prompt is not recoverable without the node definitions.
-  if (text.workflow !== undefined && isComfyWorkflow(parseJson(text.workflow))) {
-    return { source: 'comfyui', prompt: null, negativePrompt: null };
+  // A ComfyUI image saved with only the UI `workflow`: recovered from its widgets, less exactly.
+  if (text.workflow !== undefined) {
+    const workflow = parseJson(text.workflow);
+    if (workflow !== null && typeof workflow === 'object' && Array.isArray((workflow as { nodes?: unknown }).nodes)) {
+      const found = extractComfyPrompts(comfyWorkflowToGraph(workflow));
+      return { source: 'comfyui', prompt: found.positive, negativePrompt: found.negative };
+    }
   }
   return { source: null, prompt: null, negativePrompt: null };
-}
-
-function isComfyWorkflow(value: unknown): boolean {
-  return value !== null && typeof value === 'object' && Array.isArray((value as { nodes?: unknown }).nodes);
 }

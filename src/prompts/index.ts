@@ -9,6 +9,7 @@ export {
   type ComfyPrompts,
   type PromptRole,
 } from './comfy-graph.js';
+export { comfyWorkflowToGraph } from './comfy-workflow.js';
 export { parseA1111Parameters, type A1111Parameters } from './a1111.js';
 export { parseInvokeAIMetadata, parseInvokeAILegacyMetadata, type PromptPair } from './invokeai.js';
 export { recoverPrompt, type PromptSource, type RecoveredPrompt } from './embedded.js';

@@ -40,3 +40,20 @@ describe('recoverPrompt', () => {
     expect(recoverPrompt({ Software: 'GIMP', prompt: 'not json' })).toEqual({ source: null, prompt: null, negativePrompt: null });
   });
 });
+
+describe('recoverPrompt from a UI workflow only', () => {
+  it('recovers the prompt through comfyWorkflowToGraph', () => {
+    const workflow = {
+      nodes: [
+        { id: 6, type: 'CLIPTextEncode', inputs: [], widgets_values: ['from the workflow'] },
+        { id: 3, type: 'KSampler', inputs: [{ name: 'positive', link: 1 }], widgets_values: [] },
+      ],
+      links: [[1, 6, 0, 3, 1, 'CONDITIONING']],
+    };
+    expect(recoverPrompt({ workflow: JSON.stringify(workflow) })).toEqual({
+      source: 'comfyui',
+      prompt: 'from the workflow',
+      negativePrompt: null,
+    });
+  });
+});
