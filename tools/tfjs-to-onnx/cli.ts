@@ -1,0 +1,38 @@
+// Converts nsfwjs's bundled MobileNetV2 (tfjs layers) to ONNX:
+//   npx tsx tools/tfjs-to-onnx/cli.ts --out training/data/mobilenet_v2.onnx [--model-dir <dir>] [--feature-layer out_relu]
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { convertNsfwjsMobilenet } from './index.js';
+
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string' },
+    'model-dir': { type: 'string' },
+    'feature-layer': { type: 'string', default: 'out_relu' },
+  },
+});
+if (values.out === undefined) {
+  process.stderr.write('usage: npx tsx tools/tfjs-to-onnx/cli.ts --out <file.onnx> [--model-dir <dir>] [--feature-layer <layer>]\n');
+  process.exit(2);
+}
+try {
+  const { bytes, summary, origin } = await convertNsfwjsMobilenet({ modelDir: values['model-dir'], featureLayer: values['feature-layer'] });
+  await mkdir(path.dirname(path.resolve(values.out)), { recursive: true });
+  await writeFile(values.out, bytes);
+  const fmt = (v: { name: string; dims: (number | string)[] }) => `${v.name} [${v.dims.join(',')}]`;
+  process.stdout.write(
+    [
+      `from   ${origin}`,
+      `wrote  ${values.out} (${bytes.byteLength} bytes, ${(bytes.byteLength / 2 ** 20).toFixed(2)} MiB)`,
+      `input  ${fmt(summary.input)} float32 NHWC RGB in [0,1] (pixel / 255, as nsfwjs feeds it)`,
+      `output ${summary.outputs.map(fmt).join(', ')}`,
+      `graph  ${summary.nodeCount} nodes, ${summary.initializerCount} initializers, ${summary.parameterCount} parameters; ` +
+        `folded ${summary.foldedBatchNorms} BatchNormalization and ${summary.foldedPads} ZeroPadding2D layers`,
+      '',
+    ].join('\n'),
+  );
+} catch (err) {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
