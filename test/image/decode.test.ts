@@ -64,6 +64,13 @@ describe('decodeImage: formats', () => {
     }
   });
 
+  it('accepts a plain Uint8Array and expands greyscale (with alpha) to RGB', async () => {
+    const grey = Buffer.from([0, 0, 200, 255]); // 2×1 grey+alpha: transparent, then opaque grey 200
+    const png = await sharp(grey, { raw: { width: 2, height: 1, channels: 2 } }).png().toBuffer();
+    const image = await decodeImage(new Uint8Array(png), 'grey.png');
+    expect(Array.from(image.rgb)).toEqual([255, 255, 255, 200, 200, 200]);
+  });
+
   it('reduces a 16-bit PNG to 8 bits per channel', async () => {
     const png16 = await raw(8, 8).toColourspace('rgb16').png().toBuffer();
     expect((await sharp(png16).metadata()).depth).toBe('ushort');
