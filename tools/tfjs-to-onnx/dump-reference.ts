@@ -3,6 +3,7 @@
 //   npx tsx tools/tfjs-to-onnx/dump-reference.ts --model training/data/mobilenet_v2.onnx --out-dir <dir>
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 
@@ -41,7 +42,7 @@ export async function dumpReference(modelFile: string, outDir: string, batch = 2
   return shapes;
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('dump-reference.ts')) {
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const { values } = parseArgs({ options: { model: { type: 'string' }, 'out-dir': { type: 'string' }, batch: { type: 'string', default: '2' } } });
   if (values.model === undefined || values['out-dir'] === undefined) {
     process.stderr.write('usage: npx tsx tools/tfjs-to-onnx/dump-reference.ts --model <file.onnx> --out-dir <dir> [--batch 2]\n');
