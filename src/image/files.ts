@@ -17,11 +17,11 @@ function errnoCode(error: unknown): string | undefined {
 }
 
 /**
- * Reads and decodes the image at `path` (named as given in messages). The size is checked on `stat`,
- * before reading. Throws AgiqaError: AGQ_ERR_IMAGE_NOT_FOUND, _UNREADABLE (a directory, no permission),
- * and everything decodeImage throws.
+ * Reads the encoded bytes of the image at `path` (named as given in messages), checking the size on
+ * `stat` before reading, so an oversized file is refused without loading it. Throws AgiqaError:
+ * AGQ_ERR_IMAGE_NOT_FOUND, _UNREADABLE (a directory, no permission), _EMPTY, _TOO_LARGE.
  */
-export async function readImageFile(path: string, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<DecodedImage> {
+export async function readImageBytes(path: string, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<Buffer> {
   let size: number;
   try {
     const info = await stat(path);
@@ -36,13 +36,16 @@ export async function readImageFile(path: string, limits: ImageLimits = DEFAULT_
     throw statError(path, error);
   }
   checkImageSize(path, size, limits);
-  let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    return await readFile(path);
   } catch (error) {
     throw statError(path, error);
   }
-  return decodeImage(bytes, path, limits);
+}
+
+/** Reads and decodes the image at `path`; throws what readImageBytes and decodeImage throw. */
+export async function readImageFile(path: string, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<DecodedImage> {
+  return decodeImage(await readImageBytes(path, limits), path, limits);
 }
 
 function statError(path: string, error: unknown): AgiqaError {

@@ -10,6 +10,7 @@ export {
   type ImageFormat,
   type ImageLimits,
 } from './decode.js';
-export { IMAGE_EXTENSIONS, listImageFiles, readImageFile } from './files.js';
+export { IMAGE_EXTENSIONS, listImageFiles, readImageBytes, readImageFile } from './files.js';
 export { readPngText, isPng } from './png-text.js';
 export { readExifText, decodeUserComment } from './exif-text.js';
+export { svgToPng } from './svg.js';

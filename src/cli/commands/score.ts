@@ -2,10 +2,9 @@
 // A table on a terminal, JSON lines with --json; unreadable inputs are reported one line each and
 // the rest are still scored (exit 3).
 import { parseArgs } from 'node:util';
-import { readFile, stat } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import { agiqaError, isAgiqaError, type AgiqaError } from '../../errors/index.js';
-import { DEFAULT_IMAGE_LIMITS, listImageFiles } from '../../image/index.js';
+import { listImageFiles, readImageBytes } from '../../image/index.js';
 import { createScorer, type ScoreResult, type Scorer } from '../../scoring/index.js';
 import { EXIT, reportFatal } from '../main.js';
 import { formatScoreTable } from '../score-table.js';
@@ -117,15 +116,4 @@ async function scoreAll(scorer: Scorer, files: string[], prompt: string | undefi
     }
   };
   await Promise.all(Array.from({ length: Math.min(inFlight, files.length) }, lane));
-}
-
-async function readImageBytes(file: string): Promise<Uint8Array> {
-  const info = await stat(file).catch((cause: unknown) => {
-    throw agiqaError('AGQ_ERR_IMAGE_NOT_FOUND', { file }, { cause });
-  });
-  if (info.size === 0) throw agiqaError('AGQ_ERR_IMAGE_EMPTY', { file });
-  if (info.size > DEFAULT_IMAGE_LIMITS.maxBytes) {
-    throw agiqaError('AGQ_ERR_IMAGE_TOO_LARGE', { file, bytes: info.size, maxBytes: DEFAULT_IMAGE_LIMITS.maxBytes });
-  }
-  return readFile(file);
 }
