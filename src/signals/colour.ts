@@ -1,0 +1,102 @@
+// Colour: colourfulness (Hasler & Süsstrunk 2003, "Measuring colourfulness in natural images"),
+// colour cast as the mean opponent chroma of the least chromatic pixels (those that should be
+// grey; a cast moves them all the same way), and HSV saturation statistics. Runs on a strided
+// subsample (≤ ~64k pixels): these are global statistics that a subsample estimates well. The same
+// pass fills the luma and per-channel histograms that exposure, contrast and posterisation read.
+import type { SignalImage } from './types.js';
+
+export interface ColourStats {
+  /** Hasler–Süsstrunk M in 8-bit units (≈ 0 grey, 15 dull, 60 quite colourful, > 110 extreme). */
+  colourfulness: number;
+  /** Mean opponent chroma over all pixels: rg = R − G, yb = (R + G)/2 − B, 8-bit units. */
+  meanRg: number;
+  meanYb: number;
+  /** Mean rg / yb of the least chromatic 30% of pixels: the cast of would-be neutrals. */
+  castRg: number;
+  castYb: number;
+  /** HSV saturation (max − min)/max: mean, standard deviation, fraction > 0.8. */
+  saturationMean: number;
+  saturationStd: number;
+  saturationHigh: number;
+}
+
+const TARGET_SAMPLES = 65536;
+const CHROMA_BINS = 384;
+
+/**
+ * Colour statistics of a strided subsample; also fills `lumaHist` (256 bins, luma as in planes.ts)
+ * and `channelHist` (3×256: R, then G, then B) from the same pixels.
+ */
+export function colourStats(image: SignalImage, lumaHist: Uint32Array, channelHist: Uint32Array): ColourStats {
+  const { rgb, width: w, height: h } = image;
+  const stride = Math.max(1, Math.floor(Math.sqrt((w * h) / TARGET_SAMPLES)));
+  const binCount = new Float64Array(CHROMA_BINS);
+  const binRg = new Float64Array(CHROMA_BINS);
+  const binYb = new Float64Array(CHROMA_BINS);
+  let n = 0;
+  let sRg = 0;
+  let sRg2 = 0;
+  let sYb = 0;
+  let sYb2 = 0;
+  let sSat = 0;
+  let sSat2 = 0;
+  let high = 0;
+  for (let y = 0; y < h; y += stride) {
+    for (let x = 0; x < w; x += stride) {
+      const j = 3 * (y * w + x);
+      const r = rgb[j]!;
+      const g = rgb[j + 1]!;
+      const b = rgb[j + 2]!;
+      lumaHist[(77 * r + 150 * g + 29 * b + 128) >> 8]!++;
+      channelHist[r]!++;
+      channelHist[256 + g]!++;
+      channelHist[512 + b]!++;
+      const rg = r - g;
+      const yb = 0.5 * (r + g) - b;
+      sRg += rg;
+      sRg2 += rg * rg;
+      sYb += yb;
+      sYb2 += yb * yb;
+      const chroma = Math.min(CHROMA_BINS - 1, ((rg < 0 ? -rg : rg) + (yb < 0 ? -yb : yb)) | 0);
+      binCount[chroma]!++;
+      binRg[chroma]! += rg;
+      binYb[chroma]! += yb;
+      const mx = r > g ? (r > b ? r : b) : g > b ? g : b;
+      const mn = r < g ? (r < b ? r : b) : g < b ? g : b;
+      const sat = mx === 0 ? 0 : (mx - mn) / mx;
+      sSat += sat;
+      sSat2 += sat * sat;
+      if (sat > 0.8) high++;
+      n++;
+    }
+  }
+  if (n === 0) {
+    return { colourfulness: 0, meanRg: 0, meanYb: 0, castRg: 0, castYb: 0, saturationMean: 0, saturationStd: 0, saturationHigh: 0 };
+  }
+  const mRg = sRg / n;
+  const mYb = sYb / n;
+  const vRg = Math.max(0, sRg2 / n - mRg * mRg);
+  const vYb = Math.max(0, sYb2 / n - mYb * mYb);
+  const colourfulness = Math.sqrt(vRg + vYb) + 0.3 * Math.sqrt(mRg * mRg + mYb * mYb);
+  // Least chromatic 30%: walk the chroma bins upwards.
+  const want = 0.3 * n;
+  let cn = 0;
+  let cRg = 0;
+  let cYb = 0;
+  for (let i = 0; i < CHROMA_BINS && cn < want; i++) {
+    cn += binCount[i]!;
+    cRg += binRg[i]!;
+    cYb += binYb[i]!;
+  }
+  const satMean = sSat / n;
+  return {
+    colourfulness,
+    meanRg: mRg,
+    meanYb: mYb,
+    castRg: cn > 0 ? cRg / cn : 0,
+    castYb: cn > 0 ? cYb / cn : 0,
+    saturationMean: satMean,
+    saturationStd: Math.sqrt(Math.max(0, sSat2 / n - satMean * satMean)),
+    saturationHigh: high / n,
+  };
+}

@@ -1,0 +1,7 @@
+// Public API of the classical no-reference quality signals (inputs of the lite pack's quality
+// model and the evidence behind human-readable findings).
+export { computeSignals, SIGNAL_FEATURE_NAMES, SIGNALS_VERSION } from './compute.js';
+export type { SignalMeasures, SignalReport } from './compute.js';
+export { signalFindings } from './findings.js';
+export type { SignalFinding } from './findings.js';
+export type { SignalImage } from './types.js';
