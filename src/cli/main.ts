@@ -13,6 +13,7 @@ const commands: Record<string, CommandEntry> = {
   score: { summary: 'score image files or directories', load: () => import('./commands/score.js') },
   serve: { summary: 'run the scoring server (HTTP API + event stream)', load: () => import('./commands/serve.js') },
   config: { summary: 'print the effective configuration (`agiqa config print`)', load: () => import('./commands/config.js') },
+  eval: { summary: 'measure a pack on a rated dataset (SRCC, PLCC, KRCC, RMSE)', load: () => import('./commands/eval.js') },
 };
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, someInputsUnreadable: 3 } as const;
