@@ -91,6 +91,31 @@ export const errorCatalog = {
     (p) => `Model pack "${p.pack}": ${p.file} is corrupt (sha256 ${p.actual.slice(0, 12)}…, expected ${p.expected.slice(0, 12)}…)`,
     'Reinstall the pack (for `lite`: `git checkout models/lite`; for pulled packs: `agiqa models pull <name>`).',
   ),
+  AGQ_ERR_PACK_UNKNOWN: entry<{ pack: string; known: string[] }>(
+    404,
+    (p) => `"${p.pack}" is not a pack agiqa can pull (known: ${p.known.join(', ')})`,
+    'Run `agiqa models list` for the known packs; another pack can be copied into $AGIQA_HOME/models/<name>/ with its own pack.json (docs/packs.md).',
+  ),
+  AGQ_ERR_PACK_INCOMPLETE: entry<{ pack: string; dir: string; missing: string[] }>(
+    422,
+    (p) => `Model pack "${p.pack}" in ${p.dir} lacks ${p.missing.join(', ')}`,
+    'Copy the listed files into the pack folder, keeping their paths (docs/packs.md, "Manual download"), then run `agiqa models verify <name>` again.',
+  ),
+  AGQ_ERR_PACK_PULL_OFFLINE: entry<{ pack: string; host: string; detail: string }>(
+    503,
+    (p) => `Cannot reach ${p.host} to pull "${p.pack}" (${p.detail})`,
+    'Connect to the network and retry (a pull resumes the files already fetched), or download the files by hand into $AGIQA_HOME/models/<name>/ and run `agiqa models verify <name>` (docs/packs.md, "Manual download").',
+  ),
+  AGQ_ERR_PACK_PULL_FAILED: entry<{ pack: string; file: string; detail: string }>(
+    502,
+    (p) => `Pulling "${p.pack}" failed on ${p.file}: ${p.detail}`,
+    'Retry `agiqa models pull <name>` (files already fetched are kept); if the hub moved the file, download it by hand (docs/packs.md) and run `agiqa models verify <name>`.',
+  ),
+  AGQ_ERR_PACK_LICENSE_NOT_ACCEPTED: entry<{ pack: string; license: string; url: string }>(
+    451,
+    (p) => `"${p.pack}" is under a restrictive license (${p.license}, ${p.url}) that was not accepted`,
+    'Read the license; if your use is allowed, pull again with `--accept-license`.',
+  ),
   AGQ_ERR_MODEL_LOAD: entry<{ pack: string; file: string; detail: string }>(
     500,
     (p) => `Model pack "${p.pack}": onnxruntime could not load ${p.file} (${p.detail})`,
@@ -260,6 +285,48 @@ export const errorCatalog = {
     500,
     (p) => `The database ${p.file} failed: ${p.detail}`,
     'Check free disk space and the server log; run `sqlite3 <file> "PRAGMA integrity_check"` if it persists.',
+  ),
+
+  // ── ComfyUI bridge ───────────────────────────────────────────────────────────────────────────
+  AGQ_ERR_COMFYUI_URL_INVALID: entry<{ url: string; detail: string }>(
+    400,
+    (p) => `"${p.url}" is not a ComfyUI address: ${p.detail}`,
+    'Give the address ComfyUI listens on as http://host:port (for example --comfyui http://127.0.0.1:8188), without a path.',
+  ),
+  AGQ_ERR_COMFYUI_UNREACHABLE: entry<{ url: string; path: string; detail: string }>(
+    503,
+    (p) => `ComfyUI at ${p.url} cannot be reached (${p.path}): ${p.detail}`,
+    'Start ComfyUI (or check its --listen/--port); the bridge keeps retrying with backoff and catches up from /history once it answers.',
+  ),
+  AGQ_ERR_COMFYUI_HTTP: entry<{ url: string; method: string; path: string; status: number; body: string }>(
+    502,
+    (p) => `ComfyUI at ${p.url} answered ${p.method} ${p.path} with HTTP ${p.status}${p.body === '' ? '' : `: ${p.body}`}`,
+    'Read the ComfyUI console for the cause; a 403 means ComfyUI refused the request\'s Origin (start it with --enable-cors-header or call it from the same host).',
+  ),
+  AGQ_ERR_COMFYUI_BAD_RESPONSE: entry<{ url: string; path: string; issues: string[] }>(
+    502,
+    (p) => `ComfyUI at ${p.url} sent a ${p.path} answer the bridge does not understand: ${p.issues.join('; ')}`,
+    'Check that the address is a ComfyUI server (0.3.x or newer); report the ComfyUI version if it is.',
+  ),
+  AGQ_ERR_COMFYUI_IMAGE_MISSING: entry<{ url: string; promptId: string; node: string; filename: string; subfolder: string; type: string }>(
+    404,
+    (p) => `ComfyUI at ${p.url} has no ${p.type} image "${p.filename}"${p.subfolder === '' ? '' : ` in "${p.subfolder}"`} (prompt ${p.promptId}, node ${p.node}); it was moved or deleted before it could be scored`,
+    'Nothing to do for this image; to score it anyway, score the file by path with `agiqa score`.',
+  ),
+  AGQ_ERR_COMFYUI_PROMPT_UNKNOWN: entry<{ promptId: string }>(
+    404,
+    (p) => `No scored outputs of ComfyUI prompt ${p.promptId}`,
+    'Check the prompt_id (ComfyUI returns it from POST /prompt); a prompt is listed once the bridge has scored its outputs.',
+  ),
+  AGQ_ERR_COMFYUI_NO_SEED: entry<{ promptId: string }>(
+    422,
+    (p) => `Prompt ${p.promptId} cannot be regenerated: its graph has no KSampler.seed, KSamplerAdvanced.noise_seed or RandomNoise.noise_seed to change`,
+    'Regeneration needs one of those seed inputs (a literal or a link to a primitive); other graphs are scored but never re-queued.',
+  ),
+  AGQ_ERR_COMFYUI_QUARANTINE_OUTSIDE: entry<{ file: string; outputDir: string }>(
+    403,
+    (p) => `Refused to move ${p.file}: once resolved it is not inside the ComfyUI output folder ${p.outputDir}`,
+    'Quarantine only moves files inside the configured ComfyUI output folder; check `comfyui[].outputDir` points at ComfyUI\'s real output folder.',
   ),
 } as const;
 

@@ -1,0 +1,89 @@
+// `agiqa serve`: loads the configuration, starts the server on the pack (loading it in the
+// background so /v1/health can say "starting"), and shuts down gracefully on SIGTERM/SIGINT.
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { loadConfig } from '../../config/index.js';
+import { createScorer } from '../../scoring/index.js';
+import { startServer } from '../../server/index.js';
+import { reportFatal } from '../main.js';
+
+const USAGE = `Usage: agiqa serve [--host H] [--port P] [--pack NAME] [--home DIR] [--config FILE]
+
+Runs the scoring server (HTTP API on /v1, WebSocket events on /v1/events).
+  --host H        address to bind (default 127.0.0.1; any other needs a token: AGIQA_TOKEN)
+  --port P        port (default 8420; 0 picks a free one)
+  --pack NAME     model pack (default lite)
+  --home DIR      data directory (default $AGIQA_HOME or ~/.agiqa)
+  --config FILE   config file (default $AGIQA_CONFIG or ./agiqa.config.json)`;
+
+function usageError(problem: string): number {
+  process.stderr.write(`agiqa serve: ${problem}\n${USAGE}\n`);
+  return 2;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        pack: { type: 'string' },
+        home: { type: 'string' },
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    return usageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.port !== undefined && !/^\d+$/.test(values.port)) return usageError(`--port expects a whole number, received "${values.port}"`);
+  const { config, file } = loadConfig({
+    flags: { host: values.host, port: values.port === undefined ? undefined : Number(values.port), pack: values.pack, home: values.home, config: values.config },
+  });
+  // Logs go to stderr; stdout carries only the one "listening" line that scripts may read.
+  const logger = pino({ level: config.logLevel, base: { service: 'agiqa' } }, pino.destination(2));
+  if (file !== null) logger.info({ file }, 'configuration file read');
+
+  const scorer = createScorer({
+    pack: config.pack,
+    home: config.home,
+    workers: config.queue.workers,
+    maxQueue: config.queue.maxQueue,
+    limits: { maxBytes: config.limits.maxImageBytes, maxPixels: config.limits.maxImagePixels },
+  });
+  scorer.catch(() => undefined); // reported below and by /v1/health; never an unhandled rejection
+  const server = await startServer({ config, scorer, logger });
+  process.stdout.write(`agiqa serve: listening on ${server.url} (pack ${config.pack}, home ${config.home})\n`);
+
+  return new Promise<number>((resolve) => {
+    let exitCode = 0;
+    const shutdown = (signal: string) => {
+      if (signal !== 'pack') logger.info({ signal }, 'signal received');
+      server.close().then(
+        () => resolve(exitCode),
+        (error: unknown) => resolve(reportFatal(error)),
+      );
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      // A second signal means "now": leave without waiting for in-flight work.
+      process.once(signal, () => process.exit(1));
+      shutdown(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    scorer.catch((error: unknown) => {
+      exitCode = reportFatal(error);
+      shutdown('pack');
+    });
+  });
+}

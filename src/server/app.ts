@@ -1,0 +1,194 @@
+// The express application: access checks, the /v1 routes, metrics and the one error shape
+// {error:{code,message,details}}. It receives its collaborators, so tests and bridges can pass any Scorer.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { AgiqaError, agiqaError, isAgiqaError, zodIssues, type ErrorCode } from '../errors/index.js';
+import type { Store } from '../store/index.js';
+import { corsHeaders, isAuthorized, refuseRequest, type AccessPolicy } from './auth.js';
+import { readRankRequest, readScoreRequest, type InputLimits } from './image-input.js';
+import type { ServerMetrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+import { generationsQuerySchema, type HealthResponse } from './schemas.js';
+import type { ScoringService } from './scoring-service.js';
+
+export interface PackInfo {
+  name: string;
+  version: string;
+  aspects: string[];
+  embedded: boolean;
+}
+
+export interface AppContext {
+  service: ScoringService;
+  store: Store;
+  metrics: ServerMetrics;
+  access: AccessPolicy;
+  /** Real paths of the roots `{path}` requests may read from. */
+  roots: string[];
+  limits: InputLimits;
+  logger: Logger;
+  version: string;
+  listPacks: () => Promise<PackInfo[]>;
+}
+
+/** Seconds a client should wait before retrying each kind of 503. */
+const RETRY_AFTER: Partial<Record<ErrorCode, number>> = {
+  AGQ_ERR_QUEUE_FULL: 1,
+  AGQ_ERR_SHUTTING_DOWN: 5,
+  AGQ_ERR_SERVER_NOT_READY: 2,
+  AGQ_ERR_STORE_LOCKED: 1,
+};
+
+function queryOf(request: Request): URLSearchParams {
+  return new URL(request.originalUrl, 'http://localhost').searchParams;
+}
+
+function invalidQuery(issues: string[]): AgiqaError {
+  return agiqaError('AGQ_ERR_INVALID_INPUT', { where: 'query', issues }, { details: { issues } });
+}
+
+export function createApp(context: AppContext): express.Express {
+  const { service, store, metrics, access, logger } = context;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use((request, response, next) => {
+    const stop = metrics.duration.startTimer();
+    response.on('finish', () => {
+      // The matched route pattern, never the raw URL, so ids in paths do not explode label counts.
+      const route = request.route ? `${request.baseUrl}${String(request.route.path)}` : 'unmatched';
+      stop({ method: request.method, route });
+      metrics.requests.inc({ method: request.method, route, status: String(response.statusCode) });
+      const level = response.statusCode >= 500 ? 'warn' : 'debug';
+      logger[level]({ method: request.method, url: request.originalUrl, status: response.statusCode }, 'request');
+    });
+    next();
+  });
+
+  app.use((request, response, next) => {
+    const refused = refuseRequest(access, request);
+    if (refused !== null) return next(refused);
+    response.set(corsHeaders(access, request.headers.origin));
+    if (request.method === 'OPTIONS') return response.status(204).end();
+    // Health answers everyone (briefly) so that supervisors can probe it without the secret.
+    if (request.path !== '/v1/health' && !isAuthorized(access, request)) {
+      response.set('WWW-Authenticate', 'Bearer');
+      return next(agiqaError('AGQ_ERR_SERVER_UNAUTHORIZED', {}));
+    }
+    next();
+  });
+
+  app.post('/v1/score', async (request, response) => {
+    const release = service.admit(1);
+    let parsed;
+    try {
+      parsed = await readScoreRequest(request, queryOf(request), { roots: context.roots, limits: context.limits });
+    } catch (error) {
+      release();
+      throw error;
+    }
+    response.json(await service.scoreOne(parsed, release));
+  });
+
+  app.post('/v1/rank', async (request, response) => {
+    const releaseFirst = service.admit(1);
+    let release = releaseFirst;
+    let parsed;
+    try {
+      parsed = await readRankRequest(request, { roots: context.roots, limits: context.limits });
+      if (parsed.inputs.length > 1) {
+        const releaseRest = service.admit(parsed.inputs.length - 1);
+        release = () => {
+          releaseFirst();
+          releaseRest();
+        };
+      }
+    } catch (error) {
+      releaseFirst();
+      throw error;
+    }
+    response.json(await service.rankBatch(parsed, release));
+  });
+
+  app.get('/v1/generations', async (request, response) => {
+    const parsed = generationsQuerySchema.safeParse(Object.fromEntries(queryOf(request)));
+    if (!parsed.success) throw invalidQuery(zodIssues(parsed.error));
+    const { prompt, verdict, since, limit } = parsed.data;
+    const limitValue = limit === undefined ? 50 : Number(limit);
+    if (limitValue < 1 || limitValue > 500) throw invalidQuery([`limit: expected 1–500, received ${limit}`]);
+    const sinceValue = since === undefined ? undefined : /^\d+$/.test(since) ? Number(since) : since;
+    response.json({ generations: await store.listGenerations({ prompt, verdict, since: sinceValue, limit: limitValue }) });
+  });
+
+  app.get('/v1/generations/:id', async (request, response) => {
+    const raw = String(request.params.id);
+    if (!/^\d+$/.test(raw) || Number(raw) < 1) throw agiqaError('AGQ_ERR_INVALID_INPUT', { where: 'path', issues: [`id: expected a positive whole number, received "${raw}"`] });
+    const generation = await store.getGeneration(Number(raw));
+    if (generation === null) throw agiqaError('AGQ_ERR_SERVER_GENERATION_NOT_FOUND', { id: Number(raw) });
+    response.json(generation);
+  });
+
+  app.get('/v1/packs', async (_request, response) => {
+    const state = service.scorer;
+    const installed = (await context.listPacks()).map(({ name, version, aspects, embedded }) => ({ name, version, aspects, embedded }));
+    response.json({ active: state.state === 'ready' ? state.scorer.pack : null, installed });
+  });
+
+  app.get('/v1/health', async (request, response) => {
+    const state = service.scorer;
+    const storeHealth = await store.health();
+    const ready = state.state === 'ready' && storeHealth.ok && !service.isClosing;
+    const status: HealthResponse['status'] = ready ? 'ok' : state.state === 'loading' && storeHealth.ok ? 'starting' : 'unhealthy';
+    const body: HealthResponse = { status, ready, pack: state.state === 'ready' ? state.scorer.pack : null };
+    if (isAuthorized(access, request)) {
+      body.checks = {
+        scorer:
+          state.state === 'ready'
+            ? { ok: true }
+            : state.state === 'loading'
+              ? { ok: false, message: 'the model pack is loading' }
+              : { ok: false, code: state.error.code, message: state.error.message },
+        store: storeHealth.ok ? { ok: true } : { ok: false, code: storeHealth.error.code, message: storeHealth.error.message },
+      };
+      const load = service.load;
+      body.queue = { inFlight: load.inFlight, capacity: load.capacity };
+    }
+    response.status(ready ? 200 : 503).json(body);
+  });
+
+  app.get('/metrics', async (_request, response) => {
+    response.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.get('/v1/openapi.json', (_request, response) => {
+    response.json(openApiDocument(context.version));
+  });
+
+  app.use((request: Request, _response: Response, next: NextFunction) => {
+    next(agiqaError('AGQ_ERR_SERVER_NOT_FOUND', { method: request.method, path: request.path }));
+  });
+
+  app.use((error: unknown, request: Request, response: Response, _next: NextFunction) => {
+    let failure: AgiqaError;
+    if (isAgiqaError(error)) failure = error;
+    else if (typeof (error as { status?: unknown })?.status === 'number' && (error as { status: number }).status < 500) {
+      // express's own 4xx (a malformed URL escape, …)
+      failure = agiqaError('AGQ_ERR_INVALID_INPUT', { where: 'request', issues: [(error as Error).message] });
+    } else {
+      failure = agiqaError('AGQ_ERR_SERVER_INTERNAL', { detail: error instanceof Error ? error.message : String(error) }, { cause: error });
+      logger.error({ err: error, url: request.originalUrl }, 'unexpected error');
+    }
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    const retryAfter = RETRY_AFTER[failure.code];
+    if (retryAfter !== undefined) response.set('Retry-After', String(retryAfter));
+    // The rest of an oversized body is not read; closing the connection discards it.
+    if (failure.code === 'AGQ_ERR_SERVER_BODY_TOO_LARGE') response.set('Connection', 'close');
+    response.status(failure.status).json({ error: { code: failure.code, message: failure.message, details: failure.details ?? null } });
+  });
+
+  return app;
+}

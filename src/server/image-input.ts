@@ -1,0 +1,255 @@
+// Reads the images of a score or rank request in any of the accepted forms — multipart upload, raw
+// image/* bytes, JSON with base64 or a rooted file path — under the body and image size caps, and
+// validates the accompanying fields (unknown ones are refused, every problem reported at once).
+import busboy from 'busboy';
+import type { IncomingMessage } from 'node:http';
+import { agiqaError, zodIssues } from '../errors/index.js';
+import type { ExternalIds } from '../store/index.js';
+import { readRootedFile, resolveInsideRoots } from './roots.js';
+import { MAX_RANK_IMAGES, rankJsonRequestSchema, scoreJsonRequestSchema, scoreMetadataSchema, type ScoreMetadata } from './schemas.js';
+
+export interface InputLimits {
+  maxBodyBytes: number;
+  maxImageBytes: number;
+}
+
+export interface InputContext {
+  roots: string[];
+  limits: InputLimits;
+}
+
+export interface ImageInput {
+  image: Uint8Array;
+  /** For messages: upload name, file path or "upload". */
+  name: string;
+  /** For the history: the upload's file name or the real path read. */
+  fileRef: string | null;
+  external?: ExternalIds | undefined;
+}
+
+export interface ParsedScore {
+  input: ImageInput;
+  metadata: ScoreMetadata;
+}
+
+export interface ParsedRank {
+  inputs: ImageInput[];
+  metadata: Omit<ScoreMetadata, 'external'>;
+  topK?: number | undefined;
+  keepAtLeast?: number | undefined;
+}
+
+const ACCEPTED = ['multipart/form-data', 'application/json', 'image/*', 'application/octet-stream'];
+
+function mediaType(request: IncomingMessage): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function invalid(where: string, issues: string[]) {
+  return agiqaError('AGQ_ERR_INVALID_INPUT', { where, issues }, { details: { issues } });
+}
+
+/** Reads the whole body, refusing it as soon as it passes `maxBytes` (by Content-Length or by count). */
+export async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(request.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) throw agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes });
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of request) {
+    total += (chunk as Buffer).length;
+    if (total > maxBytes) throw agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function readJson(request: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const body = await readBody(request, maxBytes);
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (cause) {
+    throw agiqaError('AGQ_ERR_SERVER_MALFORMED_JSON', { detail: cause instanceof Error ? cause.message : String(cause) }, { cause });
+  }
+}
+
+/** Strict base64 (a data: URL prefix allowed): Buffer.from would silently skip bad characters. */
+function decodeBase64(text: string, name: string, maxImageBytes: number, field: string): Uint8Array {
+  const payload = text.replace(/^data:[\w.+-]+\/[\w.+-]+;base64,/, '').replace(/\s+/g, '');
+  if (payload.length === 0 || payload.length % 4 === 1 || !/^[A-Za-z0-9+/]*={0,2}$/.test(payload)) {
+    throw invalid('request body', [`${field}: expected base64-encoded image bytes`]);
+  }
+  const bytes = Math.floor((payload.length * 3) / 4) - (payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0);
+  if (bytes > maxImageBytes) throw agiqaError('AGQ_ERR_IMAGE_TOO_LARGE', { file: name, bytes, maxBytes: maxImageBytes });
+  return new Uint8Array(Buffer.from(payload, 'base64'));
+}
+
+async function imageFromJson(
+  item: { image?: string | undefined; path?: string | undefined; name?: string | undefined; external?: ExternalIds | undefined },
+  context: InputContext,
+  field: string,
+): Promise<ImageInput> {
+  if (item.path !== undefined) {
+    const real = await resolveInsideRoots(item.path, context.roots);
+    const name = item.name ?? item.path;
+    return { image: await readRootedFile(real, name, context.limits.maxImageBytes), name, fileRef: real, external: item.external };
+  }
+  const name = item.name ?? 'upload';
+  return { image: decodeBase64(item.image!, name, context.limits.maxImageBytes, field), name, fileRef: item.name ?? null, external: item.external };
+}
+
+interface MultipartPart {
+  field: string;
+  filename: string;
+  bytes: Buffer;
+}
+
+/** Streams a multipart body, refusing a file above maxImageBytes or a body above maxBodyBytes. */
+function readMultipart(request: IncomingMessage, limits: InputLimits, maxFiles: number): Promise<{ files: MultipartPart[]; fields: Map<string, string> }> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: request.headers, limits: { fileSize: limits.maxImageBytes, files: maxFiles, fields: 32, fieldSize: 100_000 } });
+    } catch (cause) {
+      reject(invalid('multipart body', [cause instanceof Error ? cause.message : String(cause)]));
+      return;
+    }
+    const files: MultipartPart[] = [];
+    const fields = new Map<string, string>();
+    let failed = false;
+    let total = 0;
+    const fail = (error: Error) => {
+      if (failed) return;
+      failed = true;
+      request.unpipe(parser);
+      request.resume(); // drain the rest so the error response can be read by the client
+      reject(error);
+    };
+    const declared = Number(request.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > limits.maxBodyBytes) {
+      reject(agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes: limits.maxBodyBytes }));
+      return;
+    }
+    request.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > limits.maxBodyBytes) fail(agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes: limits.maxBodyBytes }));
+    });
+    parser.on('file', (field, stream, info) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        chunks.push(chunk);
+      });
+      stream.on('limit', () => fail(agiqaError('AGQ_ERR_IMAGE_TOO_LARGE', { file: info.filename || field, bytes: size, maxBytes: limits.maxImageBytes })));
+      stream.on('end', () => {
+        if (!failed) files.push({ field, filename: info.filename ?? '', bytes: Buffer.concat(chunks) });
+      });
+    });
+    parser.on('field', (name, value, info) => {
+      if (info.valueTruncated) fail(invalid('multipart body', [`${name}: the field is too long`]));
+      else fields.set(name, value);
+    });
+    parser.on('filesLimit', () => fail(invalid('multipart body', [`at most ${maxFiles} image file(s) per request`])));
+    parser.on('fieldsLimit', () => fail(invalid('multipart body', ['too many fields'])));
+    parser.on('error', (error: unknown) => fail(invalid('multipart body', [error instanceof Error ? error.message : String(error)])));
+    parser.on('close', () => {
+      if (!failed) resolve({ files, fields });
+    });
+    request.pipe(parser);
+  });
+}
+
+const TEXT_FIELDS = ['prompt', 'negativePrompt', 'source'] as const;
+const INT_FIELDS = ['parentId', 'topK', 'keepAtLeast'] as const;
+const EXTERNAL_FIELDS = ['promptId', 'node', 'filename'] as const;
+
+/** Multipart fields or query parameters (all strings) → a candidate object for the zod schemas. */
+function fieldsToObject(fields: Map<string, string>, allowed: Set<string>, where: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const external: Record<string, string> = {};
+  const issues: string[] = [];
+  for (const [name, value] of fields) {
+    if (!allowed.has(name)) issues.push(`${name}: unknown field (accepted: ${[...allowed].join(', ')})`);
+    else if ((INT_FIELDS as readonly string[]).includes(name)) {
+      if (/^\d+$/.test(value)) out[name] = Number(value);
+      else issues.push(`${name}: expected a whole number, received "${value}"`);
+    } else if ((EXTERNAL_FIELDS as readonly string[]).includes(name)) external[name] = value;
+    else out[name] = value;
+  }
+  if (issues.length > 0) throw invalid(where, issues);
+  if (Object.keys(external).length > 0) out.external = external;
+  return out;
+}
+
+function parseMetadata(candidate: Record<string, unknown>, where: string): ScoreMetadata {
+  const parsed = scoreMetadataSchema.safeParse(candidate);
+  if (!parsed.success) throw invalid(where, zodIssues(parsed.error));
+  return parsed.data;
+}
+
+function unsupported(request: IncomingMessage) {
+  return agiqaError('AGQ_ERR_SERVER_UNSUPPORTED_MEDIA_TYPE', { contentType: request.headers['content-type'] ?? '(none)', accepted: ACCEPTED });
+}
+
+function isRawImage(type: string): boolean {
+  return type.startsWith('image/') || type === 'application/octet-stream';
+}
+
+/** Reads a POST /v1/score request. Throws AGQ_ERR_INVALID_INPUT, _SERVER_* and _IMAGE_* errors. */
+export async function readScoreRequest(request: IncomingMessage, query: URLSearchParams, context: InputContext): Promise<ParsedScore> {
+  const type = mediaType(request);
+  if (type === 'application/json') {
+    if ([...query.keys()].length > 0) throw invalid('query', ['JSON requests carry their fields in the body, not the query']);
+    const parsed = scoreJsonRequestSchema.safeParse(await readJson(request, context.limits.maxBodyBytes));
+    if (!parsed.success) throw invalid('request body', zodIssues(parsed.error));
+    const { image, path, name, ...metadata } = parsed.data;
+    return { input: await imageFromJson({ image, path, name, external: metadata.external }, context, 'image'), metadata };
+  }
+  if (type === 'multipart/form-data') {
+    const { files, fields } = await readMultipart(request, context.limits, 1);
+    const allowed = new Set<string>([...TEXT_FIELDS, 'parentId', ...EXTERNAL_FIELDS]);
+    const metadata = parseMetadata(fieldsToObject(fields, allowed, 'multipart body'), 'multipart body');
+    const file = files[0];
+    if (file === undefined || file.field !== 'image') throw invalid('multipart body', ['image: expected one file in the field "image"']);
+    const name = file.filename || 'upload';
+    return { input: { image: new Uint8Array(file.bytes), name, fileRef: file.filename || null, external: metadata.external }, metadata };
+  }
+  if (isRawImage(type)) {
+    const fields = new Map(query.entries());
+    const name = fields.get('name') ?? 'upload';
+    fields.delete('name');
+    const metadata = parseMetadata(fieldsToObject(fields, new Set<string>([...TEXT_FIELDS, 'parentId', ...EXTERNAL_FIELDS]), 'query'), 'query');
+    const body = await readBody(request, context.limits.maxBodyBytes);
+    if (body.length > context.limits.maxImageBytes) throw agiqaError('AGQ_ERR_IMAGE_TOO_LARGE', { file: name, bytes: body.length, maxBytes: context.limits.maxImageBytes });
+    return { input: { image: new Uint8Array(body), name, fileRef: query.get('name'), external: metadata.external }, metadata };
+  }
+  throw unsupported(request);
+}
+
+/** Reads a POST /v1/rank request (JSON or multipart with several `image` files). */
+export async function readRankRequest(request: IncomingMessage, context: InputContext): Promise<ParsedRank> {
+  const type = mediaType(request);
+  if (type === 'application/json') {
+    const parsed = rankJsonRequestSchema.safeParse(await readJson(request, context.limits.maxBodyBytes));
+    if (!parsed.success) throw invalid('request body', zodIssues(parsed.error));
+    const { images, topK, keepAtLeast, ...metadata } = parsed.data;
+    const inputs: ImageInput[] = [];
+    for (const [index, item] of images.entries()) inputs.push(await imageFromJson(item, context, `images.${index}.image`));
+    return { inputs, metadata, topK, keepAtLeast };
+  }
+  if (type === 'multipart/form-data') {
+    const { files, fields } = await readMultipart(request, context.limits, MAX_RANK_IMAGES);
+    const allowed = new Set<string>([...TEXT_FIELDS, ...INT_FIELDS]);
+    const { topK, keepAtLeast, ...rest } = fieldsToObject(fields, allowed, 'multipart body');
+    const metadata = parseMetadata(rest, 'multipart body');
+    const issues: string[] = [];
+    if (topK === 0) issues.push('topK: expected a positive whole number');
+    const wrong = files.filter((file) => file.field !== 'image').map((file) => `${file.field}: unknown file field (send images as "image")`);
+    issues.push(...wrong);
+    if (files.length === 0) issues.push('image: expected at least one file in the field "image"');
+    if (issues.length > 0) throw invalid('multipart body', issues);
+    const inputs = files.map((file, index) => ({ image: new Uint8Array(file.bytes), name: file.filename || `upload #${index}`, fileRef: file.filename || null }));
+    return { inputs, metadata, topK: topK as number | undefined, keepAtLeast: keepAtLeast as number | undefined };
+  }
+  throw unsupported(request);
+}

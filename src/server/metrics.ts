@@ -1,0 +1,45 @@
+// Prometheus metrics of one server instance (its own registry, so several servers in one process,
+// as in tests, never share counters).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface ServerMetrics {
+  registry: Registry;
+  requests: Counter<'method' | 'route' | 'status'>;
+  duration: Histogram<'method' | 'route'>;
+  scores: Counter<'verdict'>;
+  cacheHits: Counter;
+  rejectedBusy: Counter;
+}
+
+export function createMetrics(load: () => { inFlight: number; queued: number; running: number }): ServerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'agiqa_' });
+  const requests = new Counter({ name: 'agiqa_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'] as const, registers: [registry] });
+  const duration = new Histogram({
+    name: 'agiqa_http_request_duration_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const scores = new Counter({ name: 'agiqa_scores_total', help: 'Images scored (not cached) by verdict', labelNames: ['verdict'] as const, registers: [registry] });
+  const cacheHits = new Counter({ name: 'agiqa_score_cache_hits_total', help: 'Score requests answered from the database without rescoring', registers: [registry] });
+  const rejectedBusy = new Counter({ name: 'agiqa_queue_rejections_total', help: 'Requests answered 503 because the queue was full', registers: [registry] });
+  new Gauge({
+    name: 'agiqa_queue_depth',
+    help: 'Images waiting for a scoring worker',
+    registers: [registry],
+    collect() {
+      this.set(load().queued);
+    },
+  });
+  new Gauge({
+    name: 'agiqa_scoring_in_flight',
+    help: 'Images admitted by the server and not yet answered (waiting, running or being stored)',
+    registers: [registry],
+    collect() {
+      this.set(load().inFlight);
+    },
+  });
+  return { registry, requests, duration, scores, cacheHits, rejectedBusy };
+}

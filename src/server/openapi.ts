@@ -1,0 +1,146 @@
+// GET /v1/openapi.json, generated from the same zod schemas that validate requests and responses.
+import { z } from 'zod';
+import {
+  errorResponseSchema,
+  eventMessageSchema,
+  generationSchema,
+  generationsQuerySchema,
+  generationsResponseSchema,
+  healthResponseSchema,
+  packsResponseSchema,
+  rankJsonRequestSchema,
+  rankResponseSchema,
+  scoreJsonRequestSchema,
+  scoreMetadataSchema,
+  scoreResponseSchema,
+} from './schemas.js';
+
+type JsonSchema = Record<string, unknown>;
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: string) => ({ 'application/json': { schema: ref(name) } });
+
+function errors(...statuses: number[]): Record<string, unknown> {
+  const text: Record<number, string> = {
+    400: 'Malformed JSON, wrong types or unknown fields',
+    401: 'Missing or wrong bearer token',
+    403: 'Path outside the roots, or a forbidden origin/host',
+    404: 'Not found',
+    413: 'Body, image or pixel count above the limits',
+    415: 'Unsupported content type or image format',
+    422: 'Empty or corrupt image',
+    503: 'Queue full, shutting down or not ready (see Retry-After), or the database is unavailable',
+    504: 'Scoring took longer than queue.timeoutMs',
+  };
+  return Object.fromEntries(statuses.map((status) => [String(status), { description: text[status] ?? 'Error', content: json('Error') }]));
+}
+
+function queryParameters(schema: z.ZodObject): unknown[] {
+  const properties = (jsonSchema(schema, 'input').properties ?? {}) as Record<string, JsonSchema>;
+  return Object.entries(properties).map(([name, property]) => ({ name, in: 'query', required: false, schema: property }));
+}
+
+let cached: JsonSchema | null = null;
+
+/** The OpenAPI 3.1 document of this server (3.1 uses JSON Schema 2020-12, which zod emits). */
+export function openApiDocument(version: string): JsonSchema {
+  cached ??= build();
+  return { ...cached, info: { ...(cached.info as JsonSchema), version } };
+}
+
+function build(): JsonSchema {
+  const imageErrors = errors(400, 401, 403, 413, 415, 422, 503, 504);
+  const multipartScore = {
+    type: 'object',
+    properties: { image: { type: 'string', contentMediaType: 'application/octet-stream' }, ...((jsonSchema(scoreMetadataSchema, 'input').properties as JsonSchema) ?? {}) },
+    required: ['image'],
+  };
+  return {
+    openapi: '3.1.0',
+    info: { title: 'agiqa scoring server', version: '0' },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        ScoreJsonRequest: jsonSchema(scoreJsonRequestSchema, 'input'),
+        RankJsonRequest: jsonSchema(rankJsonRequestSchema, 'input'),
+        ScoreResponse: jsonSchema(scoreResponseSchema, 'output'),
+        RankResponse: jsonSchema(rankResponseSchema, 'output'),
+        Generation: jsonSchema(generationSchema, 'output'),
+        GenerationsResponse: jsonSchema(generationsResponseSchema, 'output'),
+        PacksResponse: jsonSchema(packsResponseSchema, 'output'),
+        HealthResponse: jsonSchema(healthResponseSchema, 'output'),
+        EventMessage: jsonSchema(eventMessageSchema, 'output'),
+        Error: jsonSchema(errorResponseSchema, 'output'),
+      },
+    },
+    security: [{ bearer: [] }, {}],
+    paths: {
+      '/v1/score': {
+        post: {
+          summary: 'Score one image (multipart `image`, raw image/* bytes with metadata in the query, or JSON with base64 `image` or a rooted `path`)',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: ref('ScoreJsonRequest') },
+              'multipart/form-data': { schema: multipartScore },
+              'image/*': { schema: { type: 'string', contentMediaType: 'image/*' } },
+            },
+          },
+          responses: { '200': { description: 'The score, stored before this answer', content: json('ScoreResponse') }, ...imageErrors },
+        },
+      },
+      '/v1/rank': {
+        post: {
+          summary: 'Score a batch sharing one prompt as a batch; order, top-k and the indices the policy accepts',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: ref('RankJsonRequest') },
+              'multipart/form-data': { schema: { type: 'object', properties: { image: { type: 'array', items: { type: 'string', contentMediaType: 'application/octet-stream' } }, prompt: { type: 'string' }, topK: { type: 'integer' }, keepAtLeast: { type: 'integer' } } } },
+            },
+          },
+          responses: { '200': { description: 'Scores and verdicts', content: json('RankResponse') }, ...imageErrors },
+        },
+      },
+      '/v1/generations': {
+        get: {
+          summary: 'History of scored generations, newest first',
+          parameters: queryParameters(generationsQuerySchema),
+          responses: { '200': { description: 'Generations', content: json('GenerationsResponse') }, ...errors(400, 401, 503) },
+        },
+      },
+      '/v1/generations/{id}': {
+        get: {
+          summary: 'One generation with its scores and verdicts',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+          responses: { '200': { description: 'The generation', content: json('Generation') }, ...errors(400, 401, 404, 503) },
+        },
+      },
+      '/v1/packs': { get: { summary: 'The active pack and the installed ones', responses: { '200': { description: 'Packs', content: json('PacksResponse') }, ...errors(401) } } },
+      '/v1/health': {
+        get: {
+          summary: 'Readiness: the pack is loaded and the database writable (details only with the token when one is set)',
+          security: [{}],
+          responses: { '200': { description: 'Ready', content: json('HealthResponse') }, '503': { description: 'Starting or unhealthy', content: json('HealthResponse') } },
+        },
+      },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errors(401) } } },
+      '/v1/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+      '/v1/events': {
+        get: {
+          summary: 'WebSocket stream of stored events (EventMessage); `?since=<id>` replays what followed that id first, then a {"type":"stream.ready"} message, then live events',
+          parameters: [
+            { name: 'since', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } },
+            { name: 'token', in: 'query', required: false, schema: { type: 'string' }, description: 'for clients that cannot send Authorization' },
+          ],
+          responses: { '101': { description: 'Switching to WebSocket; messages are EventMessage', content: json('EventMessage') }, ...errors(400, 401, 403) },
+        },
+      },
+    },
+  };
+}

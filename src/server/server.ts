@@ -1,0 +1,162 @@
+// Starts the scoring server: refuses an unsafe bind, opens the store, serves HTTP and the event
+// stream, and shuts down gracefully (stop accepting, finish and store admitted work, close the DB).
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { isLoopbackHost, type AgiqaConfig } from '../config/index.js';
+import { agiqaError, type AgiqaError } from '../errors/index.js';
+import { listPacks } from '../model/packs.js';
+import type { Scorer } from '../scoring/index.js';
+import { Store } from '../store/index.js';
+import { createApp, type PackInfo } from './app.js';
+import { isAuthorized, refuseRequest, type AccessPolicy } from './auth.js';
+import { EventsHub } from './events-hub.js';
+import { createMetrics } from './metrics.js';
+import { resolveRoots } from './roots.js';
+import { ScoringService } from './scoring-service.js';
+
+export const DATABASE_FILE = 'agiqa.db';
+
+export interface StartServerOptions {
+  config: AgiqaConfig;
+  /** Any Scorer; a promise lets the server answer /v1/health ("starting") while the pack loads. */
+  scorer: Scorer | Promise<Scorer>;
+  /** Defaults to $home/agiqa.db. */
+  store?: Store;
+  logger?: Logger;
+  listPacks?: () => Promise<PackInfo[]>;
+}
+
+export interface RunningServer {
+  /** http://host:port with the port actually bound (useful with port 0). */
+  url: string;
+  port: number;
+  service: ScoringService;
+  store: Store;
+  hub: EventsHub;
+  /** Graceful shutdown; resolves when everything admitted was answered or stored and the DB is closed. */
+  close(): Promise<void>;
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function refuseUpgrade(socket: Duplex, error: AgiqaError): void {
+  const body = JSON.stringify({ error: { code: error.code, message: error.message, details: null } });
+  socket.end(
+    `HTTP/1.1 ${error.status} ${error.status === 401 ? 'Unauthorized' : error.status === 403 ? 'Forbidden' : 'Bad Request'}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * Validates the bind, opens the store and listens. Throws AGQ_ERR_SERVER_TOKEN_REQUIRED (non-loopback
+ * host without a token) and AGQ_ERR_SERVER_LISTEN; a broken database does not stop it (health reports it).
+ */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const { config } = options;
+  const loopback = isLoopbackHost(config.host);
+  if (!loopback && config.token === undefined) throw agiqaError('AGQ_ERR_SERVER_TOKEN_REQUIRED', { host: config.host });
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'agiqa' } });
+  const store = options.store ?? (await Store.open(join(config.home, DATABASE_FILE), { busyTimeoutMs: config.store.busyTimeoutMs }));
+  const storeHealth = await store.health();
+  if (!storeHealth.ok) logger.error({ code: storeHealth.error.code }, storeHealth.error.message);
+
+  const access: AccessPolicy = { token: config.token, corsOrigins: config.corsOrigins, loopback };
+  const roots = resolveRoots(config.roots);
+  if (roots.length < config.roots.length) logger.warn({ configured: config.roots, usable: roots }, 'some roots do not exist and allow nothing');
+  const hub = new EventsHub(store, logger);
+  let service: ScoringService | undefined;
+  const metrics = createMetrics(() => {
+    const load = service?.load ?? { inFlight: 0, queued: 0, running: 0 };
+    return { inFlight: load.inFlight, queued: load.queued, running: load.running };
+  });
+  service = new ScoringService({
+    scorer: options.scorer,
+    store,
+    policy: config.policy,
+    capacity: config.queue.maxQueue + config.queue.workers,
+    timeoutMs: config.queue.timeoutMs,
+    limits: { maxBytes: config.limits.maxImageBytes, maxPixels: config.limits.maxImagePixels },
+    metrics,
+    publish: (events) => hub.publish(events),
+    logger,
+  });
+  const app = createApp({
+    service,
+    store,
+    metrics,
+    access,
+    roots,
+    limits: { maxBodyBytes: config.limits.maxBodyBytes, maxImageBytes: config.limits.maxImageBytes },
+    logger,
+    version: packageVersion(),
+    listPacks: options.listPacks ?? (() => listPacks(config.home)),
+  });
+
+  const httpServer: Server = createServer(app);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/v1/events') return refuseUpgrade(socket, agiqaError('AGQ_ERR_SERVER_NOT_FOUND', { method: 'GET', path: url.pathname }));
+    const refused = refuseRequest(access, request);
+    if (refused !== null) return refuseUpgrade(socket, refused);
+    if (!isAuthorized(access, request, url)) return refuseUpgrade(socket, agiqaError('AGQ_ERR_SERVER_UNAUTHORIZED', {}));
+    const sinceText = url.searchParams.get('since');
+    if (sinceText !== null && !/^\d+$/.test(sinceText)) {
+      return refuseUpgrade(socket, agiqaError('AGQ_ERR_INVALID_INPUT', { where: 'query', issues: [`since: expected an event id (whole number), received "${sinceText}"`] }));
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      void hub.attach(ws, sinceText === null ? null : Number(sinceText));
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => reject(agiqaError('AGQ_ERR_SERVER_LISTEN', { host: config.host, port: config.port, detail: error.code ?? error.message }, { cause: error }));
+    httpServer.once('error', onError);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off('error', onError);
+      resolve();
+    });
+  }).catch(async (error: unknown) => {
+    hub.close();
+    store.close();
+    throw error;
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${hostForUrl}:${port}`;
+  logger.info({ url, pack: config.pack, home: config.home, auth: config.token !== undefined }, 'agiqa server listening');
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      logger.info('shutting down: no new requests, finishing admitted work');
+      const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      httpServer.closeIdleConnections();
+      // Admitted work is finished and stored; its responses are written right after.
+      await service.drain(config.queue.timeoutMs + 5_000);
+      await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+      httpServer.closeAllConnections();
+      hub.close();
+      wss.close();
+      const state = service.scorer;
+      if (state.state === 'ready') await state.scorer.close();
+      else void Promise.resolve(options.scorer).then((scorer) => scorer.close(), () => undefined);
+      store.close();
+      logger.info('shut down');
+    })();
+    return closing;
+  };
+
+  return { url, port, service, store, hub, close };
+}
