@@ -11,7 +11,7 @@ export interface ColourStats {
   /** Mean opponent chroma over all pixels: rg = R − G, yb = (R + G)/2 − B, 8-bit units. */
   meanRg: number;
   meanYb: number;
-  /** Mean rg / yb of the least chromatic 30% of pixels: the cast of would-be neutrals. */
+  /** Mean rg / yb of the least chromatic 10% of pixels: the cast of would-be neutrals. */
   castRg: number;
   castYb: number;
   /** HSV saturation (max − min)/max: mean, standard deviation, fraction > 0.8. */
@@ -22,6 +22,8 @@ export interface ColourStats {
 
 const TARGET_SAMPLES = 65536;
 const CHROMA_BINS = 384;
+// Share of pixels (least chromatic first) taken as would-be neutrals for the cast.
+const NEUTRAL_FRACTION = 0.1;
 
 /**
  * Colour statistics of a strided subsample; also fills `lumaHist` (256 bins, luma as in planes.ts)
@@ -78,8 +80,8 @@ export function colourStats(image: SignalImage, lumaHist: Uint32Array, channelHi
   const vRg = Math.max(0, sRg2 / n - mRg * mRg);
   const vYb = Math.max(0, sYb2 / n - mYb * mYb);
   const colourfulness = Math.sqrt(vRg + vYb) + 0.3 * Math.sqrt(mRg * mRg + mYb * mYb);
-  // Least chromatic 30%: walk the chroma bins upwards.
-  const want = 0.3 * n;
+  // Least chromatic pixels: walk the chroma bins upwards.
+  const want = NEUTRAL_FRACTION * n;
   let cn = 0;
   let cRg = 0;
   let cYb = 0;

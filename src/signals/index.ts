@@ -2,6 +2,6 @@
 // model and the evidence behind human-readable findings).
 export { computeSignals, SIGNAL_FEATURE_NAMES, SIGNALS_VERSION } from './compute.js';
 export type { SignalMeasures, SignalReport } from './compute.js';
-export { signalFindings } from './findings.js';
+export { FINDING_THRESHOLDS, signalFindings } from './findings.js';
 export type { SignalFinding } from './findings.js';
 export type { SignalImage } from './types.js';

@@ -13,6 +13,7 @@ export interface OvershootStats {
 
 const MIN_STEP = 16;
 const REACH = 4; // plateau sampled REACH px before the edge and REACH + 1 px after it
+const FLAT = 3; // plateau flatness: |step| between the two outermost samples on each side
 
 // Scans one direction (`step` = 1 horizontal, = width vertical) inside every tile.
 function scan(plane: Plane, tiles: Tiles, horizontal: boolean, acc: Float64Array): void {
@@ -20,8 +21,8 @@ function scan(plane: Plane, tiles: Tiles, horizontal: boolean, acc: Float64Array
   const step = horizontal ? 1 : w;
   const tw = tiles.tileWidth;
   const th = tiles.tileHeight;
-  const mx = horizontal ? REACH : 0;
-  const my = horizontal ? 0 : REACH;
+  const mx = horizontal ? REACH + 1 : 0;
+  const my = horizontal ? 0 : REACH + 1;
   if (tw <= 2 * mx + 2 || th <= 2 * my + 2) return;
   let sum = 0;
   let edges = 0;
@@ -42,6 +43,10 @@ function scan(plane: Plane, tiles: Tiles, horizontal: boolean, acc: Float64Array
         if ((before < 0 ? -before : before) > a || (after < 0 ? -after : after) >= a) continue;
         const left = data[i - REACH * step]!;
         const right = data[i + (REACH + 1) * step]!;
+        // Only edges between two flat plateaus: next to texture, any extreme would read as a halo.
+        const dl = left - data[i - (REACH + 1) * step]!;
+        const dr = right - data[i + (REACH + 2) * step]!;
+        if ((dl < 0 ? -dl : dl) > FLAT || (dr < 0 ? -dr : dr) > FLAT) continue;
         const hi = left > right ? left : right;
         const lo = left > right ? right : left;
         const height = hi - lo;
