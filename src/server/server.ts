@@ -145,7 +145,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       httpServer.closeIdleConnections();
       // Admitted work is finished and stored; its responses are written right after.
       await service.drain(config.queue.timeoutMs + 5_000);
+      // Connections whose last response has now been written are idle: close them too, then give
+      // responses still being written a moment before cutting what is left.
+      const idleSweep = setInterval(() => httpServer.closeIdleConnections(), 25);
       await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+      clearInterval(idleSweep);
       httpServer.closeAllConnections();
       hub.close();
       wss.close();

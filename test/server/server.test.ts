@@ -43,7 +43,7 @@ async function start(config: ConfigInput = {}, scorerOptions: FakeScorerOptions 
 }
 
 /** A distinct fake image; its last byte steers the stand-in scorer's MOS (byte % 50 / 10). */
-function image(seed: number, mosTimesTen = 32): Uint8Array {
+function image(seed: number, mosTimesTen = 32): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(64);
   bytes.fill(seed % 256, 0, 32);
   bytes[1] = Math.floor(seed / 256);
