@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Reruns the whole lite quality recipe. Every step skips what already exists under training/data/
+# (delete a step's output to redo it). Needs Debian's /usr/bin/python3 (torch, onnx, numpy, PIL),
+# apt-get (no root install: packages are only downloaded and unpacked) and the repo's node_modules.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PY=/usr/bin/python3
+DATA=training/data
+step() { echo "== $1 ($(date +%T))" >&2; }
+
+step "sources: download + filter + pristine references"
+$PY training/lite/sources.py --data $DATA
+
+step "dataset: split + distortions"
+$PY training/lite/dataset.py --data $DATA
+
+if [ ! -f $DATA/mobilenet_v2.onnx ]; then
+  step "backbone: convert nsfwjs MobileNetV2 to ONNX"
+  npx tsx tools/tfjs-to-onnx/cli.ts --out $DATA/mobilenet_v2.onnx
+fi
+
+step "signals: classical features of every dataset image"
+if [ ! -f $DATA/signals/signals.json ]; then
+  mkdir -p $DATA/signals
+  $PY -c "import csv,os,sys; r=csv.DictReader(open('$DATA/dataset/dataset.csv')); print('\n'.join(os.path.realpath(os.path.join('$DATA/dataset', x['path'])) for x in r))" > $DATA/signals/list.txt
+  npx tsx tools/extract-signals.ts --list $DATA/signals/list.txt --out $DATA/signals/signals --workers 2
+fi
+
+step "features: frozen lower backbone on content-matched crops"
+$PY training/lite/features.py --data $DATA
+
+for v in finetune_signals signals_only frozen_signals finetune_only; do
+  if [ ! -f $DATA/runs/$v/metrics.json ]; then
+    step "train: $v"
+    case $v in
+      finetune_signals) $PY training/lite/train.py --data $DATA --variant $v --epochs 6 --minutes 30 ;;
+      finetune_only) $PY training/lite/train.py --data $DATA --variant $v --epochs 4 --minutes 15 ;;
+      *) $PY training/lite/train.py --data $DATA --variant $v --epochs 12 --minutes 8 ;;
+    esac
+  fi
+done
+
+step "export + verify + pack"
+$PY training/lite/export.py --data $DATA --variant finetune_signals --out models/lite/quality.onnx
+npx tsx training/lite/verify-onnx.ts models/lite/quality.onnx.reference.json
+$PY training/lite/report.py --data $DATA
+step "done"
