@@ -2,6 +2,7 @@
 // how its inputs are prepared, and the provenance and measured metrics of what it learned.
 import { z } from 'zod';
 import { ASPECTS } from './aspects.js';
+import { clipInputSchema } from './clip/clip-input.js';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256 (64 characters)');
 
@@ -25,7 +26,7 @@ const liteCropsInputSchema = z
   })
   .strict();
 
-export const packInputSchema = z.discriminatedUnion('kind', [liteCropsInputSchema]);
+export const packInputSchema = z.discriminatedUnion('kind', [liteCropsInputSchema, clipInputSchema]);
 
 const metricSetSchema = z.record(z.string(), z.unknown());
 

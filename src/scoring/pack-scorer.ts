@@ -1,6 +1,7 @@
 // Chooses the in-thread scorer for a pack by the kind of input it takes.
 import type { ImageLimits } from '../image/index.js';
 import type { LoadedPack } from '../model/packs.js';
+import { ClipScorer } from './clip-scorer.js';
 import { LiteScorer } from './lite-scorer.js';
 import type { ScoreResult } from './score-result.js';
 import type { ScoreRequest } from './scorer.js';
@@ -14,5 +15,7 @@ export async function createPackScorer(pack: LoadedPack, options: { threads: num
   switch (pack.manifest.input.kind) {
     case 'lite-crops':
       return LiteScorer.create(pack, options);
+    case 'clip':
+      return ClipScorer.create(pack, options);
   }
 }

@@ -1,0 +1,169 @@
+// `agiqa models pull`: fetches a known pack's files from the Hugging Face hub with transformers.js's
+// hub client into its file cache ($AGIQA_HOME/cache/hub, kept across attempts so an interrupted
+// pull resumes with the files still missing), then moves them into $AGIQA_HOME/models/<name>/ and
+// writes pack.json with their sha256. Offline, it fails within the connect timeout.
+import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { AutoProcessor, AutoTokenizer, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, env } from '@huggingface/transformers';
+import { agiqaError, isAgiqaError } from '../../errors/index.js';
+import type { PackManifest } from '../pack-manifest.js';
+import { agiqaHome, loadPack } from '../packs.js';
+import { installedPackDir, writeClipPackManifest } from './clip-pack-store.js';
+import { KNOWN_PACKS, packFilesOf, type KnownPack } from './known-packs.js';
+import { towerFileOf } from './clip-encoder.js';
+
+export const DEFAULT_HUB = 'https://huggingface.co/';
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+export interface PullProgress {
+  file: string;
+  loaded: number;
+  total: number;
+}
+
+export interface PullOptions {
+  home?: string | undefined;
+  /** Hub base URL; default $HF_ENDPOINT, else https://huggingface.co/. */
+  remoteHost?: string | undefined;
+  /** Time allowed for each request to be answered (headers), in ms; the body may take longer. */
+  connectTimeoutMs?: number | undefined;
+  acceptLicense?: boolean | undefined;
+  onProgress?: ((progress: PullProgress) => void) | undefined;
+  catalogue?: readonly KnownPack[] | undefined;
+}
+
+export interface PullResult {
+  name: string;
+  dir: string;
+  status: 'pulled' | 'already-installed';
+  manifest: PackManifest;
+}
+
+/** The hub URL a user can fetch `file` of `pack` from by hand. */
+export function fileUrl(pack: KnownPack, file: string, remoteHost: string = hubHost()): string {
+  return `${remoteHost}${pack.repo}/resolve/main/${file}`;
+}
+
+export function hubHost(remoteHost?: string): string {
+  const host = remoteHost ?? process.env.HF_ENDPOINT ?? DEFAULT_HUB;
+  return host.endsWith('/') ? host : `${host}/`;
+}
+
+/** Lines telling a user how to install `pack` without agiqa reaching the network. */
+export function manualDownloadInstructions(pack: KnownPack, home?: string): string[] {
+  const dir = installedPackDir(pack.name, home);
+  return [
+    `To install "${pack.name}" by hand (${pack.license}; ~${pack.approxMB} MB), download these files from https://huggingface.co/${pack.repo}`,
+    `into ${dir}/, keeping their paths:`,
+    ...packFilesOf(pack).map((file) => `  ${file}    ${fileUrl(pack, file, DEFAULT_HUB)}`),
+    `then run: agiqa models verify ${pack.name}`,
+  ];
+}
+
+class ConnectTimeout extends Error {}
+
+/** fetch with a deadline for the answer's headers; the body then streams without one. */
+function fetchWithConnectTimeout(timeoutMs: number): typeof fetch {
+  return async (url, init = {}) => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new ConnectTimeout(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    const signal = init.signal ? AbortSignal.any([init.signal, controller.signal]) : controller.signal;
+    try {
+      return await fetch(url, { ...init, signal });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+function networkDetail(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause;
+  if (error instanceof ConnectTimeout || cause instanceof ConnectTimeout) return (error instanceof ConnectTimeout ? error : (cause as Error)).message;
+  const code = (cause as { code?: string } | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return code !== undefined ? `${code}: ${message}` : message;
+}
+
+/**
+ * Pulls a known pack into $AGIQA_HOME/models/<name>/. Throws AGQ_ERR_PACK_UNKNOWN,
+ * _LICENSE_NOT_ACCEPTED, _PULL_OFFLINE (hub unreachable within the timeout), _PULL_FAILED (the hub
+ * answered with an error), and the hash errors of the final verification.
+ */
+export async function pullPack(name: string, options: PullOptions = {}): Promise<PullResult> {
+  const catalogue = options.catalogue ?? KNOWN_PACKS;
+  const pack = catalogue.find((p) => p.name === name);
+  if (pack === undefined) throw agiqaError('AGQ_ERR_PACK_UNKNOWN', { pack: name, known: catalogue.map((p) => p.name) });
+  if (pack.restrictedLicense && options.acceptLicense !== true) {
+    throw agiqaError('AGQ_ERR_PACK_LICENSE_NOT_ACCEPTED', { pack: name, license: pack.license, url: pack.licenseUrl });
+  }
+  const dir = installedPackDir(name, options.home);
+  try {
+    const installed = await loadPack(name, { packDir: dir });
+    return { name, dir, status: 'already-installed', manifest: installed.manifest };
+  } catch {
+    // Not installed, or broken: pull it (again).
+  }
+
+  const host = hubHost(options.remoteHost);
+  const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const timedFetch = fetchWithConnectTimeout(timeoutMs);
+  const probeUrl = fileUrl(pack, 'config.json', host);
+  let probe: Response;
+  try {
+    probe = await timedFetch(probeUrl, { method: 'HEAD' });
+  } catch (error) {
+    throw agiqaError('AGQ_ERR_PACK_PULL_OFFLINE', { pack: name, host, detail: networkDetail(error) }, { cause: error });
+  }
+  if (!probe.ok) throw agiqaError('AGQ_ERR_PACK_PULL_FAILED', { pack: name, file: 'config.json', detail: `HTTP ${probe.status} from ${probeUrl}` });
+
+  const cacheDir = join(agiqaHome(options.home), 'cache', 'hub');
+  env.allowRemoteModels = true;
+  env.allowLocalModels = false;
+  env.useFSCache = true;
+  env.cacheDir = cacheDir;
+  env.remoteHost = host;
+  env.fetch = timedFetch;
+  let current = 'config.json';
+  const progress_callback = (event: { status: string; file?: string; loaded?: number; total?: number }): void => {
+    if (event.file !== undefined) current = event.file;
+    if (event.status === 'progress' && event.file !== undefined) options.onProgress?.({ file: event.file, loaded: event.loaded ?? 0, total: event.total ?? 0 });
+  };
+  const fetchOptions = { progress_callback, cache_dir: cacheDir };
+  try {
+    await AutoTokenizer.from_pretrained(pack.repo, fetchOptions);
+    await AutoProcessor.from_pretrained(pack.repo, fetchOptions);
+    // Loading the towers is how transformers.js fetches them; the sessions are dropped at once.
+    const vision = towerFileOf(name, 'vision', pack.visionFile, pack.input.dtype);
+    const text = towerFileOf(name, 'text', pack.textFile, pack.input.dtype);
+    const towerOptions = { ...fetchOptions, dtype: pack.input.dtype, device: 'cpu' as const, session_options: { intraOpNumThreads: 1 } };
+    await (await CLIPVisionModelWithProjection.from_pretrained(pack.repo, { ...towerOptions, subfolder: vision.subfolder, model_file_name: vision.modelFileName })).dispose();
+    await (await CLIPTextModelWithProjection.from_pretrained(pack.repo, { ...towerOptions, subfolder: text.subfolder, model_file_name: text.modelFileName })).dispose();
+  } catch (error) {
+    if (isAgiqaError(error)) throw error;
+    const detail = networkDetail(error);
+    if (/fetch failed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|no answer within/.test(detail)) {
+      throw agiqaError('AGQ_ERR_PACK_PULL_OFFLINE', { pack: name, host, detail }, { cause: error });
+    }
+    throw agiqaError('AGQ_ERR_PACK_PULL_FAILED', { pack: name, file: current, detail }, { cause: error });
+  } finally {
+    env.allowRemoteModels = false;
+    env.fetch = fetch;
+  }
+
+  await mkdir(dir, { recursive: true });
+  for (const file of packFilesOf(pack)) {
+    const from = join(cacheDir, pack.repo, file);
+    const to = join(dir, file);
+    await mkdir(dirname(to), { recursive: true });
+    try {
+      await rename(from, to);
+    } catch {
+      // Another file system (a mounted AGIQA_HOME/models): copy instead.
+      await copyFile(from, to);
+    }
+  }
+  await rm(join(cacheDir, pack.repo), { recursive: true, force: true });
+  const manifest = await writeClipPackManifest(dir, pack);
+  await loadPack(name, { packDir: dir });
+  return { name, dir, status: 'pulled', manifest };
+}
