@@ -75,6 +75,49 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'comfyui bridge: prompt cursor, outputs, lineage',
+    sql: `
+      -- The bridge's cursor: every prompt_id it has handled per ComfyUI instance. ComfyUI's history has
+      -- no order that survives its restarts (prompt numbers restart at 0), so the cursor is a set.
+      -- Rows with handled_at NULL are regenerations the bridge queued and has not seen finish yet.
+      CREATE TABLE comfyui_prompts (
+        instance             TEXT    NOT NULL,
+        prompt_id            TEXT    NOT NULL,
+        status               TEXT,
+        root_prompt_id       TEXT,
+        parent_prompt_id     TEXT,
+        parent_generation_id INTEGER REFERENCES generations(id),
+        attempt              INTEGER NOT NULL DEFAULT 0,
+        submitted_at         TEXT,
+        handled_at           TEXT,
+        PRIMARY KEY (instance, prompt_id)
+      );
+      CREATE INDEX comfyui_prompts_root ON comfyui_prompts(instance, root_prompt_id);
+
+      -- One row per output image, unique by ComfyUI's file name: a cached resubmission repeats the old
+      -- names, so the same file is never scored twice.
+      CREATE TABLE comfyui_outputs (
+        id             INTEGER PRIMARY KEY,
+        instance       TEXT    NOT NULL,
+        prompt_id      TEXT    NOT NULL,
+        node_id        TEXT    NOT NULL,
+        filename       TEXT    NOT NULL,
+        subfolder      TEXT    NOT NULL,
+        type           TEXT    NOT NULL,
+        batch_index    INTEGER NOT NULL,
+        generation_id  INTEGER REFERENCES generations(id),
+        score_id       INTEGER REFERENCES scores(id),
+        rank           INTEGER,
+        error_code     TEXT,
+        quarantined_to TEXT,
+        created_at     TEXT    NOT NULL,
+        UNIQUE (instance, filename, subfolder, type)
+      );
+      CREATE INDEX comfyui_outputs_prompt ON comfyui_outputs(prompt_id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

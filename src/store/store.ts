@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AgiqaError, agiqaError, isAgiqaError } from '../errors/index.js';
 import type { Verdict } from '../policy/index.js';
 import { ASPECTS, type ScoreResult } from '../scoring/score-result.js';
+import { ComfyRecords } from './comfyui-records.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
 
 export interface ExternalIds {
@@ -405,6 +406,11 @@ export class Store {
       }[];
       return rows.map((row) => ({ id: row.id, type: row.type, createdAt: row.createdAt, data: JSON.parse(row.payload) as Record<string, unknown> }));
     });
+  }
+
+  /** The ComfyUI bridge's records (cursor, outputs, lineage) in this database. */
+  get comfyui(): ComfyRecords {
+    return new ComfyRecords((work) => this.read(work), (work) => this.write(work));
   }
 
   /** Closes the file; a WAL checkpoint folds the log back so the file is complete on its own. */

@@ -1,0 +1,58 @@
+// Rerank: the images one node produced for one prompt form a batch; they are judged together (the
+// policy's top-k and keep-at-least rules), their order is stored, and the top-k is served through
+// `GET /v1/comfyui/prompts/:promptId/ranking`.
+import { judge, rank, type Policy, type Verdict } from '../../policy/index.js';
+import type { ScoreResult } from '../../scoring/index.js';
+import type { ComfyRankedOutput, Store } from '../../store/index.js';
+
+export interface BatchJudgement {
+  verdicts: Verdict[];
+  /** 1-based rank per input index; null for a batch of one (nothing to rank against). */
+  ranks: (number | null)[];
+}
+
+/** Verdicts for a node's batch: the thresholds alone for one image, the batch rules for several. */
+export function judgeBatch(results: Pick<ScoreResult, 'mos' | 'aspects'>[], policy: Policy): BatchJudgement {
+  if (results.length === 1) return { verdicts: [judge(results[0]!, policy)], ranks: [null] };
+  const outcome = rank(results, policy);
+  const ranks: (number | null)[] = results.map(() => null);
+  outcome.order.forEach((index, position) => {
+    ranks[index] = position + 1;
+  });
+  return { verdicts: outcome.verdicts, ranks };
+}
+
+export interface PromptRanking {
+  promptId: string;
+  batches: {
+    instance: string;
+    node: string;
+    /** Every output, best first; images that could not be scored come last with their error code. */
+    order: ComfyRankedOutput[];
+    /** The best `topK` accepted outputs (all accepted ones when no top-k is configured). */
+    topK: ComfyRankedOutput[];
+  }[];
+}
+
+/** The stored ranking of a prompt's outputs, grouped by instance and node; null when the prompt is unknown. */
+export async function promptRanking(store: Store, promptId: string, policy: Pick<Policy, 'topK'>, topK?: number): Promise<PromptRanking | null> {
+  const outputs = await store.comfyui.ranking(promptId);
+  if (outputs.length === 0) return null;
+  const limit = topK ?? policy.topK ?? Number.POSITIVE_INFINITY;
+  const groups = new Map<string, PromptRanking['batches'][number]>();
+  for (const { instance, ...output } of outputs) {
+    const key = `${instance}\u0000${output.node}`;
+    let batch = groups.get(key);
+    if (batch === undefined) {
+      batch = { instance, node: output.node, order: [], topK: [] };
+      groups.set(key, batch);
+    }
+    batch.order.push(output);
+  }
+  for (const batch of groups.values()) {
+    // The stored rank orders a batch; batches of one (no rank) fall back to MOS so top-k still reads right.
+    batch.order.sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity) || (b.mos ?? -1) - (a.mos ?? -1) || a.batchIndex - b.batchIndex);
+    batch.topK = batch.order.filter((output) => output.verdict?.verdict === 'accept').slice(0, limit);
+  }
+  return { promptId, batches: [...groups.values()] };
+}

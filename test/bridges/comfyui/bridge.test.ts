@@ -1,0 +1,209 @@
+// The watcher end to end against the ComfyUI double: foreign prompts seen through `status` + /history,
+// each output scored once with its prompt and ComfyUI ids, and the faults of issue 6.
+import { afterEach, describe, expect, it } from 'vitest';
+import { extractComfyPrompts } from '../../../src/prompts/index.js';
+import { errorGraph, harness, mainGraph, waitFor, type Harness } from './harness.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+const BROWSER = 'browser-0000';
+
+async function outputs(): Promise<{ scored: number; failed: number }> {
+  return h.store.comfyui.outputCount(h.double.url);
+}
+
+describe('ComfyBridge', () => {
+  it('scores a prompt queued by another client once, with its prompt, ComfyUI ids and event', async () => {
+    h = await harness();
+    const bridge = await h.bridge();
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    const graph = mainGraph();
+    const promptId = h.double.submit(graph, BROWSER);
+    await waitFor(async () => (await outputs()).scored === 1, 'one scored output');
+    await bridge.idle();
+
+    // Only the SaveImage output (type output) is scored by default, not the PreviewImage temp file.
+    expect(h.scorer.requests.map((r) => r.name)).toEqual(['bridge_test_00001_.png']);
+    const expected = extractComfyPrompts(graph);
+    expect(h.scorer.requests[0]!.prompt).toBe(expected.positive ?? undefined);
+    const [generation] = await h.store.listGenerations();
+    expect(generation!.source).toBe('comfyui');
+    expect(generation!.external).toEqual({ promptId, node: '9', filename: 'bridge_test_00001_.png' });
+    expect(h.events.map((e) => e.type)).toEqual(['generation.scored']);
+    expect((await h.store.comfyui.handledPrompts(h.double.url)).has(promptId)).toBe(true);
+    // Without the node pack ComfyUI answers 404 on /agiqa/verdict: said once, scoring unaffected.
+    expect(h.logs.find('no /agiqa/verdict route')).toHaveLength(1);
+  });
+
+  it('pushes each verdict to the node pack route with the ComfyUI ids', async () => {
+    h = await harness({ verdictRoute: true, mos: () => 1.5 });
+    const bridge = await h.bridge();
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    const promptId = h.double.submit(mainGraph(), BROWSER);
+    await waitFor(() => h.double.verdicts.length === 1, 'a verdict push');
+    expect(h.double.verdicts[0]).toMatchObject({ prompt_id: promptId, node: '9', filename: 'bridge_test_00001_.png', subfolder: '', type: 'output', verdict: 'reject', mos: 1.5, rank: null });
+  });
+
+  it('ComfyUI not running at start: retries quietly, then catches up once it answers', async () => {
+    h = await harness();
+    const port = h.double.port;
+    await h.double.stop();
+    const bridge = await h.bridge();
+    await waitFor(() => h.logs.find('not reachable').length > 0, 'the unreachable log');
+    expect(h.logs.find('not reachable')[0]!.level).toBe('info');
+    expect(h.logs.entries.filter((e) => e.level === 'error')).toEqual([]);
+    await h.double.start(port);
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    h.double.submit(mainGraph(), BROWSER);
+    await waitFor(async () => (await outputs()).scored === 1, 'one scored output');
+  });
+
+  it('ComfyUI restarted mid-run (1006, history lost): nothing rescored, the prompt after the restart scored', async () => {
+    h = await harness();
+    const bridge = await h.bridge();
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    h.double.submit(mainGraph('before the restart'), BROWSER);
+    await waitFor(async () => (await outputs()).scored === 1, 'the first output');
+    h.double.hold();
+    const vanishing = h.double.submit(mainGraph('in flight during the restart'), BROWSER);
+    await waitFor(() => h.double.runningPromptId === vanishing, 'the in-flight prompt');
+    await h.double.restart(100);
+    await waitFor(() => h.logs.find('socket closed').some((e) => e.fields.code === 1006), 'the 1006 close');
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the reconnect');
+    h.double.submit(mainGraph('after the restart'), BROWSER);
+    await waitFor(async () => (await outputs()).scored === 2, 'the output after the restart');
+    await bridge.idle();
+    expect([...h.scorer.countsByName().values()].every((n) => n === 1)).toBe(true);
+    expect(h.scorer.requests.map((r) => r.prompt)).not.toContain(expect.stringContaining('in flight'));
+  });
+
+  it('socket dropped during a prompt: the missed status is recovered from /history after reconnecting', async () => {
+    h = await harness();
+    const bridge = await h.bridge();
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    h.double.faults.refuseSockets = true;
+    h.double.hold();
+    const promptId = h.double.submit(mainGraph('dropped'), BROWSER);
+    await waitFor(() => h.double.runningPromptId === promptId, 'the running prompt');
+    h.double.dropSocket(bridge.clientId);
+    h.double.release();
+    await h.double.drained();
+    // The prompt finished while the bridge had no socket: its final `status` went nowhere.
+    expect(await outputs()).toEqual({ scored: 0, failed: 0 });
+    h.double.faults.refuseSockets = false;
+    await waitFor(async () => (await outputs()).scored === 1, 'the recovered output');
+    expect(h.scorer.requests).toHaveLength(1);
+  });
+
+  it("reconnect during the bridge's own prompt: `executing` without prompt_id is understood, the prompt scored once", async () => {
+    h = await harness();
+    const bridge = await h.bridge();
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    h.double.hold();
+    const promptId = h.double.submit(mainGraph('own prompt'), bridge.clientId);
+    await waitFor(() => h.double.runningPromptId === promptId, 'the running prompt');
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    h.double.dropSocket(bridge.clientId);
+    await waitFor(() => h.logs.find('connected to ComfyUI').length === 2, 'the reconnect');
+    h.double.release();
+    await waitFor(async () => (await outputs()).scored === 1, 'the output');
+    await bridge.idle();
+    expect(h.logs.find('does not understand')).toEqual([]);
+    expect(h.scorer.requests).toHaveLength(1);
+  });
+
+  it('the same prompt submitted twice (cached, old file names repeated): scored once', async () => {
+    h = await harness();
+    const bridge = await h.bridge();
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    const first = h.double.submit(mainGraph(), BROWSER);
+    await waitFor(async () => (await h.store.comfyui.handledPrompts(h.double.url)).has(first), 'the first prompt');
+    const second = h.double.submit(mainGraph(), BROWSER);
+    await waitFor(async () => (await h.store.comfyui.handledPrompts(h.double.url)).has(second), 'the cached prompt');
+    await bridge.idle();
+    const entry = h.double.history.get(second) as { outputs: Record<string, { images: { filename: string }[] }> };
+    expect(entry.outputs['9']!.images[0]!.filename).toBe('bridge_test_00001_.png');
+    expect(h.scorer.requests).toHaveLength(1);
+    expect(await outputs()).toEqual({ scored: 1, failed: 0 });
+  });
+
+  it('an error in the workflow is logged with its node, and the next prompt is scored', async () => {
+    h = await harness();
+    const bridge = await h.bridge();
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    const failed = h.double.submit(errorGraph(), BROWSER);
+    h.double.submit(mainGraph(), BROWSER);
+    await waitFor(async () => (await outputs()).scored === 1, 'the good output');
+    await waitFor(async () => (await h.store.comfyui.handledPrompts(h.double.url)).has(failed), 'the failed prompt handled');
+    const warning = h.logs.find('ended without success');
+    expect(warning).toHaveLength(1);
+    expect(warning[0]!.fields).toMatchObject({ promptId: failed, status: 'error', event: 'execution_error', node: '4', nodeType: 'SaveImage' });
+    expect(h.scorer.requests).toHaveLength(1);
+  });
+
+  it('50 prompts queued by another client while the bridge is disconnected: all scored exactly once', async () => {
+    h = await harness();
+    const bridge = await h.bridge({ historyPageSize: 8 });
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    h.double.faults.refuseSockets = true;
+    h.double.dropSocket(bridge.clientId);
+    await waitFor(() => !h.double.connectedClients().includes(bridge.clientId), 'the drop');
+    for (let i = 0; i < 50; i += 1) h.double.submit(mainGraph(`prompt number ${i}`), BROWSER);
+    await h.double.drained();
+    expect(h.scorer.requests).toHaveLength(0);
+    h.double.faults.refuseSockets = false;
+    await waitFor(async () => (await outputs()).scored === 50, '50 scored outputs');
+    await bridge.idle();
+    const counts = h.scorer.countsByName();
+    expect(counts.size).toBe(50);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    expect((await h.store.comfyui.handledPrompts(h.double.url)).size).toBe(50);
+  });
+
+  it('an image that fails to decode is logged with its ids; the rest of the batch goes on', async () => {
+    h = await harness({ override: (request) => (request.index === 1 && request.node === '9' ? new Uint8Array([1, 2, 3, 4]) : null) });
+    const bridge = await h.bridge();
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    const promptId = h.double.submit(mainGraph('batch of three', 3), BROWSER);
+    await waitFor(async () => (await h.store.comfyui.handledPrompts(h.double.url)).has(promptId), 'the prompt handled');
+    expect(await outputs()).toEqual({ scored: 2, failed: 1 });
+    const logged = h.logs.find('could not be scored');
+    expect(logged).toHaveLength(1);
+    expect(logged[0]!.fields).toMatchObject({ promptId, node: '9', filename: 'bridge_test_00002_.png', type: 'output', code: 'AGQ_ERR_IMAGE_CORRUPT' });
+    // A permanent failure is recorded, never retried.
+    await bridge.requestCatchUp();
+    await bridge.idle();
+    expect(h.scorer.requests).toHaveLength(3);
+  });
+
+  it('404 on /view: recorded as missing with its ids, the other images scored', async () => {
+    h = await harness();
+    const bridge = await h.bridge();
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    h.double.faults.missingView.add('bridge_test_00001_.png');
+    const promptId = h.double.submit(mainGraph('two images', 2), BROWSER);
+    await waitFor(async () => (await h.store.comfyui.handledPrompts(h.double.url)).has(promptId), 'the prompt handled');
+    expect(await outputs()).toEqual({ scored: 1, failed: 1 });
+    expect(h.logs.find('could not be scored')[0]!.fields).toMatchObject({ promptId, filename: 'bridge_test_00001_.png', code: 'AGQ_ERR_COMFYUI_IMAGE_MISSING' });
+  });
+
+  it('bridge restart: the persisted cursor neither rescores nor misses', async () => {
+    h = await harness();
+    const first = await h.bridge();
+    await waitFor(() => h.double.connectedClients().includes(first.clientId), 'the first bridge socket');
+    h.double.submit(mainGraph('one'), BROWSER);
+    h.double.submit(mainGraph('two'), BROWSER);
+    await waitFor(async () => (await outputs()).scored === 2, 'two outputs');
+    await first.stop();
+    for (const text of ['three', 'four', 'five']) h.double.submit(mainGraph(text), BROWSER);
+    await h.double.drained();
+    const second = await h.bridge();
+    await waitFor(async () => (await outputs()).scored === 5, 'five outputs');
+    await second.idle();
+    expect(h.scorer.requests).toHaveLength(5);
+    expect(new Set(h.scorer.requests.map((r) => r.name)).size).toBe(5);
+  });
+});
