@@ -1,0 +1,177 @@
+// The real `agiqa serve` process (bin/agiqa.js → dist, run `npm run build` first) on the embedded
+// lite pack, ephemeral loopback ports and throwaway AGIQA_HOMEs.
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { scoreResponseSchema } from '../../src/server/schemas.js';
+import { encodePng, pngClaiming } from '../fixtures/server/png.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(ROOT, 'bin/agiqa.js');
+const children: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+beforeAll(() => {
+  if (!existsSync(join(ROOT, 'dist/cli/commands/serve.js'))) throw new Error('dist/ is missing: run `npm run build` before the e2e tests');
+});
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function env(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AGIQA_')));
+  return { ...clean, AGIQA_HOME: home, AGIQA_LOG_LEVEL: 'warn', AGIQA_WORKERS: '1', ...extra };
+}
+
+/** Starts `agiqa serve --port 0` and resolves once it printed its URL and reports ready. */
+async function serve(home: string, args: string[] = [], extra: Record<string, string> = {}): Promise<Served> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { cwd: home, env: env(home, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let err = '';
+  child.stderr!.on('data', (chunk) => (err += String(chunk)));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk) => {
+      out += String(chunk);
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match) resolve(match[1]!);
+    });
+    void exited.then((code) => reject(new Error(`agiqa serve exited with ${code}: ${err}`)));
+  });
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  for (let i = 0; i < 600; i += 1) {
+    const health = await fetch(`${url}/v1/health`)
+      .then((r) => r.json() as Promise<{ status: string; checks?: unknown }>)
+      .catch(async (error: unknown) => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        throw exitCode === undefined ? error : new Error(`agiqa serve exited with ${exitCode} before it was ready:\n${err}`);
+      });
+    if (health.status === 'ok') return { child, url, stderr: () => err, exited };
+    if (health.status === 'unhealthy') throw new Error(`unhealthy: ${JSON.stringify(health)}\n${err}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`not ready after 60 s: ${err}`);
+}
+
+function postPng(url: string, png: Buffer, query = '') {
+  return fetch(`${url}/v1/score${query}`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: new Uint8Array(png) });
+}
+
+const home = () => mkdtempSync(join(tmpdir(), 'agiqa-e2e-'));
+
+describe('agiqa serve (real process, lite pack)', () => {
+  it('scores a PNG with the real scorer and answers the stored result the second time', async () => {
+    const server = await serve(home());
+    const response = await postPng(server.url, encodePng(96, 64, 1), '?prompt=a%20gradient');
+    expect(response.status).toBe(200);
+    const body = scoreResponseSchema.parse(await response.json());
+    expect(body.result.pack.name).toBe('lite');
+    expect(body.result.image).toMatchObject({ width: 96, height: 64 });
+    const again = scoreResponseSchema.parse(await (await postPng(server.url, encodePng(96, 64, 1), '?prompt=a%20gradient')).json());
+    expect(again).toMatchObject({ cached: true, generationId: body.generationId });
+  }, 90_000);
+
+  it('refuses a 30000×30000 PNG header with 413 before decoding, and stays healthy', async () => {
+    const server = await serve(home());
+    const response = await postPng(server.url, pngClaiming(30_000, 30_000));
+    expect(response.status).toBe(413);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('AGQ_ERR_IMAGE_TOO_MANY_PIXELS');
+    expect(body.error.message).toContain('30000×30000');
+    expect((await fetch(`${server.url}/v1/health`)).status).toBe(200);
+  }, 90_000);
+
+  it('refuses to start on a non-loopback address without a token', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--host', '0.0.0.0', '--port', '0'], { env: env(home()), stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (chunk) => (out += String(chunk)));
+    child.stderr!.on('data', (chunk) => (err += String(chunk)));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(err).toContain('AGQ_ERR_SERVER_TOKEN_REQUIRED');
+    expect(out).not.toContain('listening');
+  }, 30_000);
+
+  it('loses nothing acknowledged when killed with SIGKILL mid-scoring; the database reopens cleanly', async () => {
+    const dir = home();
+    const first = await serve(dir);
+    const acknowledged: number[] = [];
+    const requests = Array.from({ length: 24 }, (_, index) =>
+      postPng(first.url, encodePng(256, 256, 100 + index))
+        .then(async (response) => {
+          if (response.status === 200) acknowledged.push(scoreResponseSchema.parse(await response.json()).generationId);
+        })
+        .catch(() => undefined), // cut off by the kill: never acknowledged
+    );
+    for (let i = 0; i < 600 && acknowledged.length < 3; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await Promise.all(requests);
+    expect(acknowledged.length).toBeGreaterThanOrEqual(3);
+    expect(acknowledged.length).toBeLessThan(24);
+
+    const second = await serve(dir);
+    for (const id of acknowledged) expect((await fetch(`${second.url}/v1/generations/${id}`)).status, `generation ${id}`).toBe(200);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    const db = new Database(join(dir, 'agiqa.db'), { readonly: true });
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+  }, 120_000);
+
+  it('finishes in-flight requests on SIGTERM and exits 0', async () => {
+    const server = await serve(home());
+    const pending = [1, 2, 3].map((seed) => postPng(server.url, encodePng(512, 512, seed)).then((response) => response.status));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    server.child.kill('SIGTERM');
+    expect(await Promise.all(pending)).toEqual([200, 200, 200]);
+    expect(await server.exited).toBe(0);
+  }, 90_000);
+});
+
+describe('agiqa config print', () => {
+  function run(args: string[], cwd: string, extra: Record<string, string> = {}) {
+    return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'config', ...args], { cwd, env: env(cwd, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout!.on('data', (chunk) => (out += String(chunk)));
+      child.stderr!.on('data', (chunk) => (err += String(chunk)));
+      child.on('exit', (code) => resolve({ code, out, err }));
+    });
+  }
+
+  it('prints the effective configuration with the token masked', async () => {
+    const dir = home();
+    writeFileSync(join(dir, 'agiqa.config.json'), JSON.stringify({ port: 9999 }));
+    const result = await run(['print'], dir, { AGIQA_TOKEN: 'super-secret-token-42', AGIQA_PACK: 'lite' });
+    expect(result.code).toBe(0);
+    const printed = JSON.parse(result.out);
+    expect(printed.config).toMatchObject({ port: 9999, pack: 'lite', home: dir, token: '********' });
+    expect(result.out).not.toContain('super-secret');
+  }, 30_000);
+
+  it('reports every unknown key of the file and exits non-zero', async () => {
+    const dir = home();
+    writeFileSync(join(dir, 'agiqa.config.json'), JSON.stringify({ prot: 1, queue: { max: 2 } }));
+    const result = await run(['print'], dir);
+    expect(result.code).not.toBe(0);
+    expect(result.err).toContain('prot');
+    expect(result.err).toContain('max');
+  }, 30_000);
+});
