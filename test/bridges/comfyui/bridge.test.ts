@@ -1,8 +1,14 @@
 // The watcher end to end against the ComfyUI double: foreign prompts seen through `status` + /history,
 // each output scored once with its prompt and ComfyUI ids, and the faults of issue 6.
+import express from 'express';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { comfyRouter, QUARANTINE_FOLDER } from '../../../src/bridges/comfyui/index.js';
 import { extractComfyPrompts } from '../../../src/prompts/index.js';
-import { errorGraph, harness, mainGraph, waitFor, type Harness } from './harness.js';
+import { errorGraph, harness, mainGraph, samplerGraph, waitFor, type Harness } from './harness.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -207,3 +213,131 @@ describe('ComfyBridge', () => {
     expect(new Set(h.scorer.requests.map((r) => r.name)).size).toBe(5);
   });
 });
+
+type Entry = { prompt: [number, string, Record<string, { class_type: string; inputs: Record<string, unknown> }>, Record<string, unknown>] };
+
+describe('ComfyBridge feedback', () => {
+  it('regenerates a rejected prompt with a new seed under its own client id, records lineage, stops once one passes', async () => {
+    // The original seed 1 makes a bad image; any other seed a good one.
+    h = await harness({ mos: (request) => (request.graph['3']!.inputs.seed === 1 ? 1 : 4) });
+    const bridge = await h.bridge({ regenerate: true, random: () => 0.5 });
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    const original = h.double.submit(samplerGraph(1), BROWSER);
+    await waitFor(async () => (await outputs()).scored === 2, 'the original and its regeneration');
+    await bridge.idle();
+    expect(h.double.history.size).toBe(2);
+    const [, regenerated] = [...h.double.history.entries()] as [string, Entry][];
+    expect(regenerated[1].prompt[3].client_id).toBe(bridge.clientId);
+    expect(regenerated[1].prompt[2]['3']!.inputs.seed).not.toBe(1);
+    const lineage = await h.store.comfyui.lineage(h.double.url, regenerated[0]);
+    expect(lineage).toMatchObject({ rootPromptId: original, parentPromptId: original, attempt: 1, status: 'success' });
+    const [child, parent] = await h.store.listGenerations();
+    expect(child!.parentId).toBe(parent!.id);
+    expect(child!.scores[0]!.verdict!.verdict).toBe('accept');
+    expect(parent!.scores[0]!.verdict!.verdict).toBe('reject');
+    expect(bridge.getStats().regenerated).toBe(1);
+  });
+
+  it('spends at most maxRegenerations per original prompt, then keeps the best attempt', async () => {
+    h = await harness({ mos: () => 1 });
+    const bridge = await h.bridge({ regenerate: true, policy: { thresholds: { overall: 2.5 }, maxRegenerations: 2 } });
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    const original = h.double.submit(samplerGraph(7), BROWSER);
+    await waitFor(() => h.logs.find('budget spent').length === 1, 'the exhausted budget');
+    await bridge.idle();
+    expect(await h.store.comfyui.regenerationCount(h.double.url, original)).toBe(2);
+    expect(h.double.history.size).toBe(3);
+    expect(await outputs()).toEqual({ scored: 3, failed: 0 });
+  });
+
+  it('500 on /prompt: the regeneration is logged and does not count against the budget', async () => {
+    h = await harness({ mos: () => 1 });
+    const bridge = await h.bridge({ regenerate: true });
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    h.double.faults.promptFailures = 1;
+    const original = h.double.submit(samplerGraph(3), BROWSER);
+    await waitFor(() => h.logs.find('refused the regenerated prompt').length === 1, 'the refused regeneration');
+    await bridge.idle();
+    expect(h.logs.find('refused the regenerated prompt')[0]!.fields.err).toContain('HTTP 500');
+    expect(await h.store.comfyui.regenerationCount(h.double.url, original)).toBe(0);
+    expect(h.double.history.size).toBe(1);
+  });
+
+  it('a graph without a seed input is scored but never re-queued', async () => {
+    h = await harness({ mos: () => 1 });
+    const bridge = await h.bridge({ regenerate: true });
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    h.double.submit(mainGraph(), BROWSER);
+    await waitFor(() => h.logs.find('no seed to change').length === 1, 'the no-seed log');
+    expect(h.double.history.size).toBe(1);
+  });
+
+  it('reranks a batch, stores the order and serves the top-k', async () => {
+    const moses = [2.8, 4.6, 1.2, 3.9];
+    h = await harness({ mos: (request) => moses[request.index]! });
+    const policy = { thresholds: { overall: 2.5 }, topK: 2 };
+    const bridge = await h.bridge({ policy });
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    const promptId = h.double.submit(samplerGraph(5, 'four foxes', 4), BROWSER);
+    await waitFor(async () => (await h.store.comfyui.handledPrompts(h.double.url)).has(promptId), 'the batch');
+
+    const app = express();
+    app.use(comfyRouter(h.store, policy));
+    app.use((error: { status?: number; code?: string }, _request: express.Request, response: express.Response, _next: express.NextFunction) => {
+      response.status(error.status ?? 500).json({ error: { code: error.code } });
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const body = (await (await fetch(`${base}/v1/comfyui/prompts/${promptId}/ranking`)).json()) as {
+        batches: { node: string; order: { batchIndex: number; rank: number; mos: number; verdict: { verdict: string } }[]; topK: { batchIndex: number }[] }[];
+      };
+      expect(body.batches).toHaveLength(1);
+      expect(body.batches[0]!.order.map((o) => [o.batchIndex, o.rank, o.mos])).toEqual([
+        [1, 1, 4.6],
+        [3, 2, 3.9],
+        [0, 3, 2.8],
+        [2, 4, 1.2],
+      ]);
+      // 2.8 meets the threshold but is outside the top 2.
+      expect(body.batches[0]!.order.map((o) => o.verdict.verdict)).toEqual(['accept', 'accept', 'reject', 'reject']);
+      expect(body.batches[0]!.topK.map((o) => o.batchIndex)).toEqual([1, 3]);
+      const one = (await (await fetch(`${base}/v1/comfyui/prompts/${promptId}/ranking?k=1`)).json()) as { batches: { topK: unknown[] }[] };
+      expect(one.batches[0]!.topK).toHaveLength(1);
+      const unknown = await fetch(`${base}/v1/comfyui/prompts/nope/ranking`);
+      expect(unknown.status).toBe(404);
+      expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('AGQ_ERR_COMFYUI_PROMPT_UNKNOWN');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('quarantine (opt-in): moves rejected outputs into agiqa-rejected/ inside the output folder and logs the moves', async () => {
+    const outputDir = join(harnessHome(), 'output');
+    mkdirSync(outputDir, { recursive: true });
+    h = await harness({
+      mos: (request) => (request.index === 0 ? 1 : 4),
+      onImage: (request, bytes) => {
+        if (request.node === '9') writeFileSync(join(outputDir, request.filename), bytes);
+      },
+    });
+    const bridge = await h.bridge({ quarantineDir: outputDir });
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    const promptId = h.double.submit(mainGraph('two images', 2), BROWSER);
+    await waitFor(async () => (await h.store.comfyui.handledPrompts(h.double.url)).has(promptId), 'the batch');
+    await bridge.idle();
+    expect(existsSync(join(outputDir, 'bridge_test_00001_.png'))).toBe(false);
+    expect(existsSync(join(outputDir, QUARANTINE_FOLDER, 'bridge_test_00001_.png'))).toBe(true);
+    expect(existsSync(join(outputDir, 'bridge_test_00002_.png'))).toBe(true);
+    const moves = readFileSync(join(outputDir, QUARANTINE_FOLDER, 'moves.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(moves).toHaveLength(1);
+    expect(moves[0]).toMatchObject({ promptId, node: '9', from: join(outputDir, 'bridge_test_00001_.png'), to: join(outputDir, QUARANTINE_FOLDER, 'bridge_test_00001_.png') });
+    const ranking = await h.store.comfyui.ranking(promptId);
+    expect(ranking.find((o) => o.batchIndex === 0)!.quarantinedTo).toBe(join(outputDir, QUARANTINE_FOLDER, 'bridge_test_00001_.png'));
+  });
+});
+
+function harnessHome(): string {
+  return mkdtempSync(join(tmpdir(), 'agiqa-comfy-out-'));
+}

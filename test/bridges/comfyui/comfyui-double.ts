@@ -375,11 +375,11 @@ export class ComfyDouble extends EventEmitter<DoubleEvents> {
     const cached = this.cache.get(key);
     await tick();
     record('execution_start', { prompt_id: item.promptId, timestamp: ts() });
-    record('execution_cached', { nodes: cached === undefined ? [] : Object.keys(item.graph), prompt_id: item.promptId, timestamp: ts() });
+    const ids = executionOrder(item.graph, item.outputs);
+    record('execution_cached', { nodes: cached === undefined ? [] : ids, prompt_id: item.promptId, timestamp: ts() });
     const outputs: Record<string, { images: ImageRef[] }> = {};
     const executed: string[] = [];
     let error: Record<string, unknown> | null = null;
-    const ids = Object.keys(item.graph).sort((a, b) => Number(a) - Number(b));
     for (const id of ids) {
       const node = item.graph[id]!;
       if (cached !== undefined) {
@@ -410,13 +410,13 @@ export class ComfyDouble extends EventEmitter<DoubleEvents> {
         break;
       }
       executed.push(id);
-      this.toSubmitter(item, 'progress_state', state(1, 'finished'), true);
       if (OUTPUT_NODES.has(node.class_type)) {
         const images = await this.writeImages(item, id, node);
         if (!alive()) return;
         outputs[id] = { images };
         this.toSubmitter(item, 'executed', { node: id, display_node: id, output: { images }, prompt_id: item.promptId });
       }
+      this.toSubmitter(item, 'progress_state', state(1, 'finished'), true);
     }
     if (!alive()) return;
     if (error !== null) record('execution_error', error);
@@ -450,6 +450,22 @@ export class ComfyDouble extends EventEmitter<DoubleEvents> {
     this.fileCounters.set(prefix, counter - 1);
     return images;
   }
+}
+
+/** Like ComfyUI: only the output nodes and what they depend on run, inputs first. */
+function executionOrder(graph: Graph, outputs: string[]): string[] {
+  const order: string[] = [];
+  const seen = new Set<string>();
+  const visit = (id: string) => {
+    if (seen.has(id) || graph[id] === undefined) return;
+    seen.add(id);
+    for (const value of Object.values(graph[id]!.inputs)) {
+      if (Array.isArray(value) && value.length === 2 && typeof value[1] === 'number') visit(String(value[0]));
+    }
+    order.push(id);
+  };
+  for (const id of [...outputs].sort((a, b) => Number(a) - Number(b))) visit(id);
+  return order;
 }
 
 function fileKey(ref: ImageRef): string {
