@@ -55,7 +55,7 @@ export function manualDownloadInstructions(pack: KnownPack, home?: string): stri
   return [
     `To install "${pack.name}" by hand (${pack.license}; ~${pack.approxMB} MB), download these files from https://huggingface.co/${pack.repo}`,
     `into ${dir}/, keeping their paths:`,
-    ...packFilesOf(pack).map((file) => `  ${file}    ${fileUrl(pack, file, DEFAULT_HUB)}`),
+    ...packFilesOf(pack).map((file, _, all) => `  ${file.padEnd(Math.max(...all.map((f) => f.length)) + 2)}${fileUrl(pack, file, DEFAULT_HUB)}`),
     `then run: agiqa models verify ${pack.name}`,
   ];
 }
@@ -79,7 +79,9 @@ function fetchWithConnectTimeout(timeoutMs: number): typeof fetch {
 function networkDetail(error: unknown): string {
   const cause = (error as { cause?: unknown }).cause;
   if (error instanceof ConnectTimeout || cause instanceof ConnectTimeout) return (error instanceof ConnectTimeout ? error : (cause as Error)).message;
-  const code = (cause as { code?: string } | undefined)?.code;
+  // Node's fetch wraps the socket error; with several addresses tried it is an AggregateError.
+  const inner = cause as { code?: string; errors?: { code?: string }[] } | undefined;
+  const code = inner?.code ?? inner?.errors?.[0]?.code;
   const message = error instanceof Error ? error.message : String(error);
   return code !== undefined ? `${code}: ${message}` : message;
 }
