@@ -2,6 +2,7 @@
 // how its inputs are prepared, and the provenance and measured metrics of what it learned.
 import { z } from 'zod';
 import { ASPECTS } from './aspects.js';
+import { predictorManifestSchema } from './predictor-manifest.js';
 import { clipInputSchema } from './clip/clip-input.js';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256 (64 characters)');
@@ -41,7 +42,7 @@ export const packManifestSchema = z
     files: z.array(packFileSchema).min(1),
     input: packInputSchema,
     models: z.record(z.string(), z.object({ file: z.string().min(1) }).strict()),
-    predictor: z.unknown().nullable(),
+    predictor: predictorManifestSchema.nullable(),
     training: z.record(z.string(), z.unknown()),
     metrics: metricSetSchema,
   })
@@ -52,6 +53,9 @@ export const packManifestSchema = z
       if (!declared.has(model.file)) {
         ctx.addIssue({ code: 'custom', path: ['models', role, 'file'], message: `${model.file} is not listed in files[]` });
       }
+    }
+    if (manifest.predictor !== null && !declared.has(manifest.predictor.file)) {
+      ctx.addIssue({ code: 'custom', path: ['predictor', 'file'], message: `${manifest.predictor.file} is not listed in files[]` });
     }
   });
 
