@@ -226,7 +226,7 @@ describe('ComfyBridge feedback', () => {
     await waitFor(async () => (await outputs()).scored === 2, 'the original and its regeneration');
     await bridge.idle();
     expect(h.double.history.size).toBe(2);
-    const [, regenerated] = [...h.double.history.entries()] as [string, Entry][];
+    const regenerated = [...h.double.history.entries()][1] as [string, Entry];
     expect(regenerated[1].prompt[3].client_id).toBe(bridge.clientId);
     expect(regenerated[1].prompt[2]['3']!.inputs.seed).not.toBe(1);
     const lineage = await h.store.comfyui.lineage(h.double.url, regenerated[0]);

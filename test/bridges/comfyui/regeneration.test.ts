@@ -4,7 +4,7 @@ import { samplerGraph } from './harness.js';
 
 describe('reseedGraph', () => {
   it('changes KSampler.seed, KSamplerAdvanced.noise_seed and RandomNoise.noise_seed, leaving the input graph alone', () => {
-    const graph = {
+    const graph: Record<string, { class_type: string; inputs: Record<string, unknown> }> = {
       ...samplerGraph(1),
       '20': { class_type: 'KSamplerAdvanced', inputs: { noise_seed: 2, add_noise: 'enable' } },
       '21': { class_type: 'RandomNoise', inputs: { noise_seed: 3 } },
@@ -16,7 +16,7 @@ describe('reseedGraph', () => {
       ['21', 'noise_seed', 3],
     ]);
     expect(changes.every((c) => c.to === 2 ** 46)).toBe(true);
-    expect(graph['3'].inputs.seed).toBe(1);
+    expect(graph['3']!.inputs.seed).toBe(1);
     expect((copy['3'] as { inputs: { seed: number } }).inputs.seed).toBe(2 ** 46);
   });
 
