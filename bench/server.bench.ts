@@ -1,0 +1,165 @@
+// Load benchmark of `agiqa serve` on loopback: throughput and p50/p99 of POST /v1/score with a 1024²
+// PNG at 1, 4 and 16 concurrent clients on the lite pack, the server's peak RSS, and its overhead
+// over calling the bare scorer (same pack, same workers) at the same concurrency in the same run.
+// Every request carries a distinct image (a unique PNG text chunk) so the dedupe never answers it.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { crc32 } from 'node:zlib';
+import sharp from 'sharp';
+import { createScorer } from '../src/scoring/index.js';
+import { percentile, round2, writeResults } from './lib.js';
+
+const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 8) * 1000;
+const WARMUP_MS = 1500;
+const LEVELS = [1, 4, 16];
+const WORKERS = 2;
+const SIDE = 1024;
+
+async function basePng(): Promise<Buffer> {
+  const pixels = Buffer.alloc(SIDE * SIDE * 3);
+  let seed = 7;
+  for (let i = 0; i < pixels.length; i += 3) {
+    const p = i / 3;
+    const x = p % SIDE;
+    const y = Math.floor(p / SIDE);
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    const noise = (seed >>> 24) & 31;
+    pixels[i] = (x / 4 + noise) & 255;
+    pixels[i + 1] = (y / 4 + noise) & 255;
+    pixels[i + 2] = ((x + y) / 8) & 255;
+  }
+  return sharp(pixels, { raw: { width: SIDE, height: SIDE, channels: 3 } }).png().toBuffer();
+}
+
+/** The same image with a unique tEXt chunk before IEND: identical pixels, a different sha256. */
+function variant(png: Buffer, n: number): Uint8Array<ArrayBuffer> {
+  const data = Buffer.from(`bench\0${n}`, 'latin1');
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write('tEXt', 4, 'ascii');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
+  const iend = png.length - 12;
+  return new Uint8Array(Buffer.concat([png.subarray(0, iend), head, data, crc, png.subarray(iend)]));
+}
+
+interface LevelResult {
+  clients: number;
+  requests: number;
+  busy503: number;
+  imagesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+let counter = 0;
+
+/** Runs `clients` loops of `call` for a warm-up and then DURATION_MS; latencies of the measured part only. */
+async function drive(clients: number, call: (image: Uint8Array<ArrayBuffer>) => Promise<boolean>, png: Buffer): Promise<LevelResult> {
+  const latencies: number[] = [];
+  let busy = 0;
+  const warmEnd = Date.now() + WARMUP_MS;
+  const end = warmEnd + DURATION_MS;
+  let measuredStart = 0;
+  const loop = async () => {
+    while (Date.now() < end) {
+      const image = variant(png, counter++);
+      const t0 = performance.now();
+      const ok = await call(image);
+      const elapsed = performance.now() - t0;
+      if (Date.now() < warmEnd) continue;
+      if (measuredStart === 0) measuredStart = t0;
+      if (ok) latencies.push(elapsed);
+      else busy += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, loop));
+  const seconds = (performance.now() - measuredStart) / 1000;
+  return {
+    clients,
+    requests: latencies.length,
+    busy503: busy,
+    imagesPerSecond: round2(latencies.length / seconds),
+    p50Ms: round2(percentile(latencies, 50)),
+    p99Ms: round2(percentile(latencies, 99)),
+  };
+}
+
+const png = await basePng();
+process.stderr.write(`1024² PNG: ${png.length} bytes\n`);
+
+// 1. The bare scorer, in this process, through the same worker pool the server uses.
+const bare: LevelResult[] = [];
+{
+  const scorer = await createScorer({ pack: 'lite', workers: WORKERS, maxQueue: 64 });
+  for (const clients of LEVELS) {
+    bare.push(await drive(clients, async (image) => (await scorer.score({ image, name: 'bench.png' }), true), png));
+    process.stderr.write(`bare scorer ${clients} clients: ${JSON.stringify(bare.at(-1))}\n`);
+  }
+  await scorer.close();
+}
+
+// 2. The real server process, driven over loopback HTTP.
+const home = mkdtempSync(join(tmpdir(), 'agiqa-bench-'));
+const bin = fileURLToPath(new URL('../bin/agiqa.js', import.meta.url));
+const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
+  env: { ...process.env, AGIQA_HOME: home, AGIQA_LOG_LEVEL: 'warn', AGIQA_WORKERS: String(WORKERS), AGIQA_MAX_QUEUE: '64' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const url = await new Promise<string>((resolve, reject) => {
+  let out = '';
+  child.stdout!.on('data', (chunk) => {
+    out += String(chunk);
+    const match = /listening on (http:\/\/\S+)/.exec(out);
+    if (match) resolve(match[1]!);
+  });
+  child.on('exit', (code) => reject(new Error(`agiqa serve exited with ${code}`)));
+});
+for (;;) {
+  const health = (await (await fetch(`${url}/v1/health`)).json()) as { status: string };
+  if (health.status === 'ok') break;
+  if (health.status === 'unhealthy') throw new Error(`server unhealthy: ${JSON.stringify(health)}`);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+const served: LevelResult[] = [];
+for (const clients of LEVELS) {
+  served.push(
+    await drive(
+      clients,
+      async (image) => {
+        const response = await fetch(`${url}/v1/score`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: image });
+        await response.arrayBuffer();
+        if (response.status !== 200 && response.status !== 503) throw new Error(`unexpected status ${response.status}`);
+        return response.status === 200;
+      },
+      png,
+    ),
+  );
+  process.stderr.write(`server ${clients} clients: ${JSON.stringify(served.at(-1))}\n`);
+}
+// Peak resident memory of the server process, worker threads included.
+const peakRssMb = Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024);
+child.kill('SIGTERM');
+await new Promise((resolve) => child.on('exit', resolve));
+
+const rows = LEVELS.map((clients, index) => {
+  const s = served[index]!;
+  const b = bare[index]!;
+  return [clients, s.imagesPerSecond, s.p50Ms, s.p99Ms, b.imagesPerSecond, b.p50Ms, round2(s.p50Ms - b.p50Ms), s.busy503];
+});
+const path = await writeResults({
+  name: 'server',
+  title: 'Server: POST /v1/score, 1024² PNG, lite pack, loopback',
+  notes: [
+    `${WORKERS} scoring workers, ${DURATION_MS / 1000} s per level after a ${WARMUP_MS / 1000} s warm-up; the client runs in the benchmark process.`,
+    'Every request is a distinct image (unique PNG text chunk), so nothing is answered from the database.',
+    'Overhead = server p50 − bare scorer p50 at the same concurrency (HTTP, hashing, SQLite write, verdict).',
+    `Server peak RSS (VmHWM, worker threads included): ${peakRssMb} MB.`,
+  ],
+  table: { columns: ['clients', 'server img/s', 'server p50 ms', 'server p99 ms', 'bare img/s', 'bare p50 ms', 'overhead p50 ms', '503s'], rows },
+  raw: { served, bare, peakRssMb, pngBytes: png.length },
+});
+process.stderr.write(`wrote ${path}\n`);
