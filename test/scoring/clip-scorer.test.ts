@@ -6,12 +6,24 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PackManifest } from '../../src/model/pack-manifest.js';
 import { loadPack, type LoadedPack } from '../../src/model/packs.js';
 import { ClipScorer } from '../../src/scoring/clip-scorer.js';
 import { createScorer } from '../../src/scoring/index.js';
 import type { RoundOutput, RoundsPredictor } from '../../src/scoring/rounds/round.js';
 import { scoreResultSchema, type AspectScore } from '../../src/scoring/score-result.js';
 import { installTinyClip } from '../fixtures/tiny-clip/install.js';
+
+/** A pack.json predictor entry (issue "The M3 predictor"); its file is never opened here. */
+const PREDICTOR_ENTRY: NonNullable<PackManifest['predictor']> = {
+  file: 'predictor.onnx',
+  kind: 'xlstm',
+  tokenGrid: 1,
+  tokenDim: 8,
+  evidence: {},
+  evidenceWidth: 0,
+  outputs: ['quality', 'overall'],
+};
 
 const EMBEDDED_PROMPT_PNG = fileURLToPath(new URL('../fixtures/image/comfyui-sdxl-48.png', import.meta.url));
 
@@ -102,7 +114,7 @@ describe('ClipScorer', () => {
       },
       close: async () => {},
     };
-    const withPredictor = await ClipScorer.create({ ...pack, manifest: { ...pack.manifest, predictor: { kind: 'test' } } }, { threads: 1, predictor });
+    const withPredictor = await ClipScorer.create({ ...pack, manifest: { ...pack.manifest, predictor: PREDICTOR_ENTRY } }, { threads: 1, predictor });
     const result = await withPredictor.score({ image: red, name: 'red.png', prompt: 'a cat' });
     await withPredictor.close();
     expect(result.aspects.quality).toMatchObject({ mos: 4.8, level: 'excellent' });
@@ -111,7 +123,7 @@ describe('ClipScorer', () => {
   });
 
   it('refuses a pack that names a predictor when none can run it', async () => {
-    await expect(ClipScorer.create({ ...pack, manifest: { ...pack.manifest, predictor: { kind: 'm3-xlstm' } } }, { threads: 1 })).rejects.toMatchObject({
+    await expect(ClipScorer.create({ ...pack, manifest: { ...pack.manifest, predictor: PREDICTOR_ENTRY } }, { threads: 1 })).rejects.toMatchObject({
       code: 'AGQ_ERR_PACK_INVALID',
       message: expect.stringContaining('predictor'),
     });
