@@ -44,7 +44,7 @@ function runWorker(): void {
     decodeRgb(job.file)
       .then((image) => {
         const { features } = computeSignals(image);
-        parentPort!.postMessage({ index: job.index, features } satisfies Reply, [features.buffer]);
+        parentPort!.postMessage({ index: job.index, features } satisfies Reply, [features.buffer as ArrayBuffer]);
       })
       .catch((e: unknown) => {
         parentPort!.postMessage({ index: job.index, error: e instanceof Error ? e.message : String(e) } satisfies Reply);

@@ -11,8 +11,6 @@ export interface BlockinessStats {
   gridRatioV: number;
   /** Mean over both directions of the strongest phase's ratio, ignoring alignment. */
   bestPhaseRatio: number;
-  /** On-grid / off-grid rate of isolated steps between exactly flat pairs (flat blocks of heavy JPEG). */
-  flatStepRatio: number;
 }
 
 /** Phase ratio of a profile for period 8: mean at positions ≡ phase (mod 8) over the mean elsewhere. */
@@ -51,7 +49,6 @@ export function blockiness(profiles: DiffProfiles): BlockinessStats {
     gridRatioH: phaseRatio(profiles.cols, 0, 8),
     gridRatioV: phaseRatio(profiles.rows, 0, 8),
     bestPhaseRatio: 0.5 * (bestPhase(profiles.cols, 8) + bestPhase(profiles.rows, 8)),
-    flatStepRatio: 0.5 * (phaseRatio(profiles.colSteps, 0, 8) + phaseRatio(profiles.rowSteps, 0, 8)),
   };
 }
 

@@ -1,7 +1,7 @@
 // Colour: colourfulness (Hasler & Süsstrunk 2003, "Measuring colourfulness in natural images"),
 // colour cast as the mean opponent chroma of the least chromatic pixels (those that should be
 // grey; a cast moves them all the same way), and HSV saturation statistics. Runs on a strided
-// subsample (≤ ~64k pixels): these are global statistics that a subsample estimates well. The same
+// subsample (≈ 40k pixels): these are global statistics that a subsample estimates well. The same
 // pass fills the luma and per-channel histograms that exposure, contrast and posterisation read.
 import type { SignalImage } from './types.js';
 
@@ -20,7 +20,7 @@ export interface ColourStats {
   saturationHigh: number;
 }
 
-const TARGET_SAMPLES = 65536;
+const TARGET_SAMPLES = 40000;
 const CHROMA_BINS = 384;
 // Share of pixels (least chromatic first) taken as would-be neutrals for the cast.
 const NEUTRAL_FRACTION = 0.1;
@@ -59,12 +59,12 @@ export function colourStats(image: SignalImage, lumaHist: Uint32Array, channelHi
       sRg2 += rg * rg;
       sYb += yb;
       sYb2 += yb * yb;
-      const chroma = Math.min(CHROMA_BINS - 1, ((rg < 0 ? -rg : rg) + (yb < 0 ? -yb : yb)) | 0);
+      const chroma = Math.min(CHROMA_BINS - 1, (Math.abs(rg) + Math.abs(yb)) | 0);
       binCount[chroma]!++;
       binRg[chroma]! += rg;
       binYb[chroma]! += yb;
-      const mx = r > g ? (r > b ? r : b) : g > b ? g : b;
-      const mn = r < g ? (r < b ? r : b) : g < b ? g : b;
+      const mx = Math.max(r, g, b);
+      const mn = Math.min(r, g, b);
       const sat = mx === 0 ? 0 : (mx - mn) / mx;
       sSat += sat;
       sSat2 += sat * sat;

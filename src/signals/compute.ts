@@ -41,7 +41,6 @@ export const SIGNAL_FEATURE_NAMES: readonly string[] = Object.freeze([
   'block_grid_h', // log(on-grid / off-grid step ratio)
   'block_grid_v',
   'block_best_phase',
-  'block_flat_steps',
   'pix_strength', // log(periodic concentration)
   'pix_period', // cell size / 16
   'pix_duplicates',
@@ -119,12 +118,13 @@ export interface SignalReport {
   measures: SignalMeasures;
 }
 
-// Tile budgets (64-px tiles): ≈ 100k pixels at native scale, 65k at 2× and 4×, 32k per MSCN
-// scale — a fixed cost once images pass ~320², which keeps 1024² inside its time budget.
+// Tile budgets (64-px tiles): ≈ 82k pixels at native scale, 41k at 2× and 4×, 20k per MSCN scale —
+// a fixed cost once images pass ~300², which keeps 1024² near its time budget. Only the luma pass
+// (and the 2× plane) grows with the image.
 const TILE = 64;
-const NATIVE_TILES = 24;
-const COARSE_TILES = 16;
-const MSCN_TILES = 8;
+const NATIVE_TILES = 20;
+const COARSE_TILES = 10;
+const MSCN_TILES = 5;
 
 let lumaBuf = new Float32Array(0);
 let halfBuf = new Float32Array(0);
@@ -219,7 +219,6 @@ export function computeSignals(image: SignalImage): SignalReport {
   putLog(bl.gridRatioH);
   putLog(bl.gridRatioV);
   putLog(bl.bestPhaseRatio);
-  putLog(bl.flatStepRatio);
   putLog(px.strength);
   put(px.period / 16);
   put(px.duplicateFraction);

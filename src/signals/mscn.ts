@@ -38,7 +38,7 @@ export function mscn(plane: Plane, tiles: Tiles): MscnStats {
     coeff = new Float32Array(tw * th);
   }
   if (coeff.length < tw * th) coeff = new Float32Array(tw * th);
-  // moments: [Σ|m|, Σm², n] then per pair [Σ|p|, Σp², n, Σp²(p<0), n(p<0), Σp²(p>0), n(p>0)]
+  // moments: [Σ|m|, Σm², n] then per pair [Σ|p|, Σp², n, Σp²(p<0), Σsign(p), Σ|sign(p)|, unused]
   const mom = new Float64Array(3 + 4 * 7);
   for (let t = 0; t < tiles.count; t++) {
     const x0 = tiles.origins[2 * t]!;
@@ -91,43 +91,60 @@ export function mscn(plane: Plane, tiles: Tiles): MscnStats {
         const lv = (mu2 - CENTRE * c * c) * KEEP - lm * lm;
         const m = (c - lm) / (Math.sqrt(lv > 0 ? lv : 0) + C);
         coeff[y * tw + x] = m;
-        mom[0]! += m < 0 ? -m : m;
+        mom[0]! += Math.abs(m);
         mom[1]! += m * m;
       }
     }
     mom[2]! += tw * th;
-    // Neighbour products inside the tile.
+    // Neighbour products inside the tile, accumulated in locals (branch-free: the sign of a
+    // product is a coin flip that a branch would mispredict).
+    let hA = 0, hS = 0, hN = 0, hG = 0, hZ = 0;
+    let vA = 0, vS = 0, vN = 0, vG = 0, vZ = 0;
+    let dA = 0, dS = 0, dN = 0, dG = 0, dZ = 0;
+    let eA = 0, eS = 0, eN = 0, eG = 0, eZ = 0;
+    let count = 0;
     for (let y = 0; y < th - 1; y++) {
-      for (let x = 1; x < tw - 1; x++) {
-        const i = y * tw + x;
+      for (let x = 1, i = y * tw + 1; x < tw - 1; x++, i++) {
         const m = coeff[i]!;
-        pair(mom, 3, m * coeff[i + 1]!);
-        pair(mom, 10, m * coeff[i + tw]!);
-        pair(mom, 17, m * coeff[i + tw + 1]!);
-        pair(mom, 24, m * coeff[i + tw - 1]!);
+        const ph = m * coeff[i + 1]!;
+        const pv = m * coeff[i + tw]!;
+        const pd = m * coeff[i + tw + 1]!;
+        const pe = m * coeff[i + tw - 1]!;
+        let t = Math.min(ph, 0);
+        hA += Math.abs(ph); hS += ph * ph; hN += t * t; hG += Math.sign(ph); hZ += Math.abs(Math.sign(ph));
+        t = Math.min(pv, 0);
+        vA += Math.abs(pv); vS += pv * pv; vN += t * t; vG += Math.sign(pv); vZ += Math.abs(Math.sign(pv));
+        t = Math.min(pd, 0);
+        dA += Math.abs(pd); dS += pd * pd; dN += t * t; dG += Math.sign(pd); dZ += Math.abs(Math.sign(pd));
+        t = Math.min(pe, 0);
+        eA += Math.abs(pe); eS += pe * pe; eN += t * t; eG += Math.sign(pe); eZ += Math.abs(Math.sign(pe));
+        count++;
       }
     }
+    addPair(mom, 3, hA, hS, count, hN, hG, hZ);
+    addPair(mom, 10, vA, vS, count, vN, vG, vZ);
+    addPair(mom, 17, dA, dS, count, dN, dG, dZ);
+    addPair(mom, 24, eA, eS, count, eN, eG, eZ);
   }
   const g = fitGgd(mom[0]!, mom[1]!, mom[2]!);
   const pairs = [];
   for (let k = 0; k < 4; k++) {
     const o = 3 + 7 * k;
-    const f = fitAggd(mom[o]!, mom[o + 1]!, mom[o + 2]!, mom[o + 3]!, mom[o + 4]!, mom[o + 5]!, mom[o + 6]!);
+    const nNeg = 0.5 * (mom[o + 5]! - mom[o + 4]!);
+    const nPos = 0.5 * (mom[o + 5]! + mom[o + 4]!);
+    const leftSq = mom[o + 3]!;
+    const f = fitAggd(mom[o]!, mom[o + 1]!, mom[o + 2]!, leftSq, nNeg, mom[o + 1]! - leftSq, nPos);
     pairs.push({ shape: f.shape, mean: f.mean, variance: 0.5 * (f.leftVariance + f.rightVariance) });
   }
   return { shape: g.shape, variance: g.variance, pairs };
 }
 
-function pair(mom: Float64Array, o: number, p: number): void {
-  const sq = p * p;
-  mom[o]! += p < 0 ? -p : p;
+// Per pair: Σ|p|, Σp², n, Σp² over p < 0, Σ sign(p) = n₊ − n₋, Σ |sign(p)| = n₊ + n₋.
+function addPair(mom: Float64Array, o: number, abs: number, sq: number, n: number, negSq: number, sign: number, nonZero: number): void {
+  mom[o]! += abs;
   mom[o + 1]! += sq;
-  mom[o + 2]!++;
-  if (p < 0) {
-    mom[o + 3]! += sq;
-    mom[o + 4]!++;
-  } else if (p > 0) {
-    mom[o + 5]! += sq;
-    mom[o + 6]!++;
-  }
+  mom[o + 2]! += n;
+  mom[o + 3]! += negSq;
+  mom[o + 4]! += sign;
+  mom[o + 5]! += nonZero;
 }

@@ -53,7 +53,7 @@ export function noiseLevel(plane: Plane, tiles: Tiles): NoiseStats {
             const mid = data[i - 1]! - 2 * data[i]! + data[i + 1]!;
             const down = data[i + w - 1]! - 2 * data[i + w]! + data[i + w + 1]!;
             const v = up - 2 * mid + down;
-            acc += v < 0 ? -v : v;
+            acc += Math.abs(v);
             const c = data[i]!;
             if (c <= 1 || c >= 254) clipped = true;
           }

@@ -36,17 +36,17 @@ function scan(plane: Plane, tiles: Tiles, horizontal: boolean, acc: Float64Array
         const c = data[i]!;
         const next = data[i + step]!;
         const s = next - c;
-        const a = s < 0 ? -s : s;
+        const a = Math.abs(s);
         if (a < MIN_STEP) continue;
         const before = c - data[i - step]!;
         const after = data[i + 2 * step]! - next;
-        if ((before < 0 ? -before : before) > a || (after < 0 ? -after : after) >= a) continue;
+        if (Math.abs(before) > a || Math.abs(after) >= a) continue;
         const left = data[i - REACH * step]!;
         const right = data[i + (REACH + 1) * step]!;
         // Only edges between two flat plateaus: next to texture, any extreme would read as a halo.
         const dl = left - data[i - (REACH + 1) * step]!;
         const dr = right - data[i + (REACH + 2) * step]!;
-        if ((dl < 0 ? -dl : dl) > FLAT || (dr < 0 ? -dr : dr) > FLAT) continue;
+        if (Math.abs(dl) > FLAT || Math.abs(dr) > FLAT) continue;
         const hi = left > right ? left : right;
         const lo = left > right ? right : left;
         const height = hi - lo;

@@ -8,9 +8,6 @@ export interface DiffProfiles {
   cols: Float32Array;
   /** rows[y] = mean |I(y,x) − I(y−1,x)| over sampled columns; rows[0] = 0. Length = height. */
   rows: Float32Array;
-  /** Like cols/rows but counting isolated steps: a non-zero step between two exactly flat pairs. */
-  colSteps: Float32Array;
-  rowSteps: Float32Array;
 }
 
 const SAMPLES = 128;
@@ -18,58 +15,34 @@ const SAMPLES = 128;
 export function diffProfiles(plane: Plane): DiffProfiles {
   const { data, width: w, height: h } = plane;
   const cols = new Float32Array(w);
-  const colSteps = new Float32Array(w);
   const rows = new Float32Array(h);
-  const rowSteps = new Float32Array(h);
   if (w >= 2) {
     const nRows = Math.min(h, SAMPLES);
     for (let s = 0; s < nRows; s++) {
       const y = nRows === 1 ? 0 : Math.floor((s * (h - 1)) / (nRows - 1));
       const base = y * w;
-      let a1 = -1; // |step| at x−1
-      let a2 = -1; // |step| at x−2
-      for (let x = 1; x < w; x++) {
-        const d = data[base + x]! - data[base + x - 1]!;
-        const a = d < 0 ? -d : d;
-        cols[x]! += a;
-        // The step at x−1 is isolated if the pairs either side of it are exactly flat.
-        if (a === 0 && a1 > 0 && a2 === 0) colSteps[x - 1]!++;
-        a2 = a1;
-        a1 = a;
-      }
+      for (let x = 1; x < w; x++) cols[x]! += Math.abs(data[base + x]! - data[base + x - 1]!);
     }
     const inv = 1 / nRows;
-    for (let x = 0; x < w; x++) {
-      cols[x]! *= inv;
-      colSteps[x]! *= inv;
-    }
+    for (let x = 0; x < w; x++) cols[x]! *= inv;
   }
   if (h >= 2) {
     const nCols = Math.min(w, SAMPLES);
     const xs = new Int32Array(nCols);
     for (let s = 0; s < nCols; s++) xs[s] = nCols === 1 ? 0 : Math.floor((s * (w - 1)) / (nCols - 1));
-    const a1 = new Float32Array(nCols).fill(-1); // |step| at y−1, per sampled column
-    const a2 = new Float32Array(nCols).fill(-1); // |step| at y−2
     for (let y = 1; y < h; y++) {
       const base = y * w;
       let acc = 0;
-      let steps = 0;
       for (let s = 0; s < nCols; s++) {
         const x = xs[s]!;
-        const d = data[base + x]! - data[base - w + x]!;
-        const a = d < 0 ? -d : d;
-        acc += a;
-        if (a === 0 && a1[s]! > 0 && a2[s] === 0) steps++;
-        a2[s] = a1[s]!;
-        a1[s] = a;
+        acc += Math.abs(data[base + x]! - data[base - w + x]!);
       }
       rows[y] = acc / nCols;
-      rowSteps[y - 1] = steps / nCols;
     }
   }
   clipOutliers(cols);
   clipOutliers(rows);
-  return { cols, rows, colSteps, rowSteps };
+  return { cols, rows };
 }
 
 // A few strong object edges would dominate phase means; cap every entry at 2× the profile's 95th

@@ -39,7 +39,7 @@ export function sharpness(plane: Plane, tiles: Tiles): SharpnessStats {
           const dx = right - c;
           const dy = down - c;
           grad += dx * dx + dy * dy;
-          if (dx === 0) equal++;
+          equal += 1 - Math.min(1, Math.abs(dx)); // integer luma: 1 when equal, branch-free
         }
         n += tw - 2;
       }
