@@ -1,7 +1,7 @@
 // What the HTTP routes do with images: admission against the queue bound, dedupe by image hash +
 // prompt + pack version, scoring with a per-request timeout, the verdict, and persistence before
 // the answer. Transport-free, so the routes stay thin and the bridges could reuse it.
-import { createHash } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { PolicyConfig } from '../config/index.js';
 import { agiqaError, isAgiqaError, type AgiqaError } from '../errors/index.js';
@@ -28,8 +28,9 @@ export interface ScoringServiceOptions {
 
 export type ScorerState = { state: 'loading' } | { state: 'ready'; scorer: Scorer } | { state: 'failed'; error: AgiqaError };
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+/** Hashes on the libuv thread pool (WebCrypto is asynchronous), keeping megabytes of hashing off the event loop. */
+async function sha256(bytes: Uint8Array): Promise<string> {
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
 }
 
 function toAgiqaError(error: unknown): AgiqaError {
@@ -138,7 +139,7 @@ export class ScoringService {
       const { input, metadata } = parsed;
       checkImageSize(input.name, input.image.length, this.options.limits);
       const scorer = this.readyScorer();
-      const imageSha256 = sha256(input.image);
+      const imageSha256 = await sha256(input.image);
       const prompt = metadata.prompt ?? null;
       const stored = await this.options.store.findScore(imageSha256, prompt, scorer.pack);
       if (stored !== null) {
@@ -187,7 +188,7 @@ export class ScoringService {
       for (const input of inputs) checkImageSize(input.name, input.image.length, this.options.limits);
       const scorer = this.readyScorer();
       const prompt = metadata.prompt ?? null;
-      const hashes = inputs.map((input) => sha256(input.image));
+      const hashes = await Promise.all(inputs.map((input) => sha256(input.image)));
       const stored: (StoredScore | null)[] = [];
       for (const hash of hashes) stored.push(await this.options.store.findScore(hash, prompt, scorer.pack));
       // An image repeated inside the batch is scored once.

@@ -144,7 +144,7 @@ describe('agiqa serve (real process, lite pack)', () => {
   }, 90_000);
 });
 
-describe('agiqa config print', () => {
+describe('command lines: serve flags and config print', () => {
   function run(args: string[], cwd: string, extra: Record<string, string> = {}) {
     return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
       const child = spawn(process.execPath, [BIN, 'config', ...args], { cwd, env: env(cwd, extra), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -155,6 +155,14 @@ describe('agiqa config print', () => {
       child.on('exit', (code) => resolve({ code, out, err }));
     });
   }
+
+  it('answers a bad flag with exit code 2 and one readable line', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', 'eighty'], { env: env(home()), stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (chunk) => (err += String(chunk)));
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(2);
+    expect(err.split('\n')[0]).toBe('agiqa serve: --port expects a whole number, received "eighty"');
+  }, 30_000);
 
   it('prints the effective configuration with the token masked', async () => {
     const dir = home();

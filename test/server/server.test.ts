@@ -207,6 +207,11 @@ describe('security', () => {
     await expect(start({ host: '0.0.0.0' })).rejects.toMatchObject({ code: 'AGQ_ERR_SERVER_TOKEN_REQUIRED' });
   });
 
+  it('reports a port already in use as AGQ_ERR_SERVER_LISTEN', async () => {
+    const { server } = await start();
+    await expect(start({ port: server.port })).rejects.toMatchObject({ code: 'AGQ_ERR_SERVER_LISTEN' });
+  });
+
   it('requires the bearer token when one is set; health answers briefly without it', async () => {
     const { server } = await start({ token: TOKEN });
     expect((await postJson(server, '/v1/score', { image: b64(image(20)) })).status).toBe(401);
