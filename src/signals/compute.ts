@@ -82,8 +82,10 @@ export interface SignalMeasures {
   sharpness: number;
   /** log((lapvar_s1+1)/(lapvar_s2+1)): fine-scale energy relative to the 2× scale; drops with blur. */
   fineToCoarse: number;
-  /** Noise σ in 8-bit levels (flattest blocks, Immerkær). */
+  /** Noise σ in 8-bit luma levels (flattest blocks, Immerkær). */
   noiseSigma: number;
+  /** σ at the 2× scale over σ at native scale: ≈ 0.5 for pixel noise (averaging halves it), ≥ 1 for texture. */
+  noiseScaleRatio: number;
   /** JPEG grid ratio: on-grid / off-grid mean step, mean of both directions (1 = none). */
   blockiness: number;
   /** Periodic concentration of steps (≈ cell size for pixelation, ≈ 1 otherwise) and the cell size. */
@@ -261,6 +263,7 @@ export function computeSignals(image: SignalImage): SignalReport {
     sharpness: sh1.laplacianVariance,
     fineToCoarse: Number.isFinite(fineToCoarse) ? fineToCoarse : 0,
     noiseSigma: no1.sigmaFlat,
+    noiseScaleRatio: no1.sigmaFlat > 1e-6 ? no2.sigmaFlat / no1.sigmaFlat : 0,
     blockiness: 0.5 * (bl.gridRatioH + bl.gridRatioV),
     pixelationStrength: px.strength,
     pixelationCell: px.period,

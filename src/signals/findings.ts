@@ -18,6 +18,7 @@ export const FINDING_THRESHOLDS = {
   blurSharpnessMajor: 20,
   noiseSigmaMinor: 3,
   noiseSigmaMajor: 6,
+  noiseScaleRatioMax: 0.75,
   blockinessMinor: 1.25,
   blockinessMajor: 1.5,
   pixelationStrength: 6,
@@ -55,13 +56,16 @@ export function signalFindings(m: SignalMeasures): SignalFinding[] {
   const pixelated = m.pixelationCell >= 2 && m.pixelationStrength >= t.pixelationStrength;
 
   if (hasContent && !pixelated) {
-    if (m.fineToCoarse <= t.blurFineToCoarseMajor || m.sharpness < t.blurSharpnessMajor) {
+    // Almost no fine detail counts as strong blur only when fine scales also lost energy to coarse
+    // ones; flat graphics have little detail at every scale.
+    if (m.fineToCoarse <= t.blurFineToCoarseMajor || (m.sharpness < t.blurSharpnessMajor && m.fineToCoarse <= -1)) {
       add('blur', 'major', 'strong blur');
     } else if (m.fineToCoarse <= t.blurFineToCoarseMinor) {
       add('blur', 'minor', 'slightly soft (mild blur)');
     }
   }
-  if (m.noiseSigma >= t.noiseSigmaMinor) {
+  // Grain must fade at the 2× scale; fine texture (grass, gravel) does not and is not noise.
+  if (m.noiseSigma >= t.noiseSigmaMinor && m.noiseScaleRatio <= t.noiseScaleRatioMax) {
     const sigma = `σ≈${Math.round(m.noiseSigma)}`;
     if (m.noiseSigma >= t.noiseSigmaMajor) add('noise', 'major', `visible sensor-like noise (${sigma})`);
     else add('noise', 'minor', `some noise (${sigma})`);
