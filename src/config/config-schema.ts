@@ -30,6 +30,25 @@ const origin = z
   .string()
   .regex(/^https?:\/\/[^/\s]+$/, 'expected an origin like http://localhost:8188 (scheme://host[:port], no path)');
 
+/** One ComfyUI instance the server watches (`agiqa serve --comfyui URL` adds one with the defaults). */
+export const comfyuiConfigSchema = z
+  .object({
+    url: origin,
+    /** Image types to score: SaveImage writes `output`, PreviewImage `temp`. */
+    types: z.array(z.enum(['output', 'temp'])).min(1).default(['output']),
+    /** Re-queue rejected prompts with new seeds (up to policy.maxRegenerations per original prompt). */
+    regenerate: z.boolean().default(false),
+    /** Push verdicts to the agiqa node pack inside ComfyUI (best effort). */
+    feedback: z.boolean().default(true),
+    /** Move rejected outputs to `<outputDir>/agiqa-rejected/` (never deleted); needs `outputDir`. */
+    quarantine: z.boolean().default(false),
+    /** ComfyUI's output folder on this machine. */
+    outputDir: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((value) => !value.quarantine || value.outputDir !== undefined, { message: 'quarantine needs outputDir (ComfyUI\'s output folder)', path: ['outputDir'] });
+export type ComfyuiConfig = z.infer<typeof comfyuiConfigSchema>;
+
 export const configSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
@@ -67,6 +86,8 @@ export const configSchema = z
       .default({ busyTimeoutMs: 2_000 }),
     policy: policyConfigSchema.default({ thresholds: { overall: 2.5 }, keepAtLeast: 0, maxRegenerations: 3 }),
     logLevel: z.enum(LOG_LEVELS).default('info'),
+    /** ComfyUI instances to watch and score. */
+    comfyui: z.array(comfyuiConfigSchema).default([]),
   })
   .strict();
 

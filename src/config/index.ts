@@ -1,3 +1,3 @@
 // Configuration of the server and CLI: schema, layered loading, masking.
-export { configSchema, policyConfigSchema, DEFAULT_PORT, MIN_TOKEN_LENGTH, LOG_LEVELS, type AgiqaConfig, type ConfigInput, type PolicyConfig } from './config-schema.js';
+export { configSchema, policyConfigSchema, comfyuiConfigSchema, type ComfyuiConfig, DEFAULT_PORT, MIN_TOKEN_LENGTH, LOG_LEVELS, type AgiqaConfig, type ConfigInput, type PolicyConfig } from './config-schema.js';
 export { loadConfig, maskConfig, isLoopbackHost, CONFIG_FILE_NAME, type ConfigFlags, type LoadConfigOptions, type LoadedConfig } from './load-config.js';

@@ -34,6 +34,8 @@ export interface ConfigFlags {
   pack?: string | undefined;
   home?: string | undefined;
   config?: string | undefined;
+  /** `--comfyui URL`, repeatable: instances to watch besides (or overriding) the config file's. */
+  comfyui?: string[] | undefined;
 }
 
 export interface LoadConfigOptions {
@@ -106,6 +108,9 @@ function fileLayer(options: LoadConfigOptions, cwd: string, env: Env): { layer: 
   const layer: Layer = { ...raw };
   if (typeof layer.home === 'string') layer.home = resolve(base, layer.home);
   if (Array.isArray(layer.roots)) layer.roots = (layer.roots as string[]).map((root) => resolve(base, root));
+  if (Array.isArray(layer.comfyui)) {
+    layer.comfyui = (layer.comfyui as Layer[]).map((entry) => (typeof entry.outputDir === 'string' ? { ...entry, outputDir: resolve(base, entry.outputDir) } : entry));
+  }
   return { layer, file };
 }
 
@@ -141,7 +146,17 @@ function flagLayer(flags: ConfigFlags, cwd: string): Layer {
   if (flags.pack !== undefined) layer.pack = flags.pack;
   if (flags.home !== undefined) layer.home = resolve(cwd, flags.home);
   validateLayer(layer, 'the command line');
+  if (flags.comfyui !== undefined) validateLayer({ comfyui: flags.comfyui.map((url) => ({ url })) }, 'the command line (--comfyui)');
   return layer;
+}
+
+/** Adds `--comfyui` URLs to the configured instances; a URL already configured keeps its options. */
+function withComfyuiFlags(merged: Layer, urls: string[] | undefined): Layer {
+  if (urls === undefined || urls.length === 0) return merged;
+  const entries = Array.isArray(merged.comfyui) ? [...(merged.comfyui as Layer[])] : [];
+  const known = new Set(entries.map((entry) => String(entry.url).replace(/\/$/, '')));
+  for (const url of urls) if (!known.has(url.replace(/\/$/, ''))) entries.push({ url });
+  return { ...merged, comfyui: entries };
 }
 
 /**
@@ -153,7 +168,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const { layer: fromFile, file } = fileLayer(options, cwd, env);
-  const merged = deepMerge(deepMerge(fromFile, envLayer(env, cwd)), flagLayer(options.flags ?? {}, cwd));
+  const merged = withComfyuiFlags(deepMerge(deepMerge(fromFile, envLayer(env, cwd)), flagLayer(options.flags ?? {}, cwd)), options.flags?.comfyui);
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw agiqaError('AGQ_ERR_CONFIG_INVALID', { source: file ?? 'the merged configuration', issues: zodIssues(parsed.error) });
   const config = parsed.data;

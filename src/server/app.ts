@@ -2,6 +2,7 @@
 // {error:{code,message,details}}. It receives its collaborators, so tests and bridges can pass any Scorer.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import { comfyRouter } from '../bridges/comfyui/index.js';
 import { AgiqaError, agiqaError, isAgiqaError, zodIssues, type ErrorCode } from '../errors/index.js';
 import type { Store } from '../store/index.js';
 import { corsHeaders, isAuthorized, refuseRequest, type AccessPolicy } from './auth.js';
@@ -29,6 +30,8 @@ export interface AppContext {
   logger: Logger;
   version: string;
   listPacks: () => Promise<PackInfo[]>;
+  /** The default top-k of GET /v1/comfyui/prompts/:promptId/ranking (the policy's). */
+  rankingTopK?: number | undefined;
 }
 
 /** Seconds a client should wait before retrying each kind of 503. */
@@ -164,6 +167,9 @@ export function createApp(context: AppContext): express.Express {
   app.get('/v1/openapi.json', (_request, response) => {
     response.json(openApiDocument(context.version));
   });
+
+  // The ComfyUI bridge's stored batch rankings (empty until a bridge has scored something).
+  app.use(comfyRouter(store, { topK: context.rankingTopK }));
 
   app.use((request: Request, _response: Response, next: NextFunction) => {
     next(agiqaError('AGQ_ERR_SERVER_NOT_FOUND', { method: request.method, path: request.path }));

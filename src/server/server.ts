@@ -101,6 +101,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     logger,
     version: packageVersion(),
     listPacks: options.listPacks ?? (() => listPacks(config.home)),
+    rankingTopK: config.policy.topK,
   });
 
   const httpServer: Server = createServer(app);

@@ -95,3 +95,27 @@ describe('isLoopbackHost', () => {
     expect(isLoopbackHost(host)).toBe(expected);
   });
 });
+
+describe('loadConfig comfyui', () => {
+  it('adds --comfyui URLs to the file instances, keeping the options of a URL already configured', () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'agiqa.config.json'),
+      JSON.stringify({ comfyui: [{ url: 'http://127.0.0.1:8188', regenerate: true, quarantine: true, outputDir: 'ComfyUI/output' }] }),
+    );
+    const { config } = loadConfig({ env: {}, cwd: dir, flags: { comfyui: ['http://127.0.0.1:8188', 'http://127.0.0.1:8189'] } });
+    expect(config.comfyui).toEqual([
+      { url: 'http://127.0.0.1:8188', types: ['output'], regenerate: true, feedback: true, quarantine: true, outputDir: join(dir, 'ComfyUI/output') },
+      { url: 'http://127.0.0.1:8189', types: ['output'], regenerate: false, feedback: true, quarantine: false },
+    ]);
+  });
+
+  it('refuses a --comfyui value that is not an origin, and quarantine without outputDir', () => {
+    const bad = catchError(() => loadConfig({ env: {}, cwd: tempDir(), flags: { comfyui: ['127.0.0.1:8188'] } }));
+    expect(bad.code).toBe('AGQ_ERR_CONFIG_INVALID');
+    expect(bad.message).toContain('--comfyui');
+    const dir = tempDir();
+    writeFileSync(join(dir, 'agiqa.config.json'), JSON.stringify({ comfyui: [{ url: 'http://127.0.0.1:8188', quarantine: true }] }));
+    expect(catchError(() => loadConfig({ env: {}, cwd: dir })).message).toContain('quarantine needs outputDir');
+  });
+});

@@ -9,3 +9,4 @@ export { judgeBatch, promptRanking, type PromptRanking } from './rerank.js';
 export { verdictPush, type VerdictPush } from './feedback.js';
 export { comfyRouter } from './routes.js';
 export { silentLogger, type BridgeLogger } from './logger.js';
+export { startComfyBridges, type ComfyBridgesOptions, type RunningBridges } from './start.js';

@@ -2,19 +2,22 @@
 // background so /v1/health can say "starting"), and shuts down gracefully on SIGTERM/SIGINT.
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { startComfyBridges, type RunningBridges } from '../../bridges/comfyui/index.js';
 import { loadConfig } from '../../config/index.js';
 import { createScorer } from '../../scoring/index.js';
 import { startServer } from '../../server/index.js';
 import { reportFatal } from '../main.js';
 
-const USAGE = `Usage: agiqa serve [--host H] [--port P] [--pack NAME] [--home DIR] [--config FILE]
+const USAGE = `Usage: agiqa serve [--host H] [--port P] [--pack NAME] [--home DIR] [--config FILE] [--comfyui URL]...
 
 Runs the scoring server (HTTP API on /v1, WebSocket events on /v1/events).
   --host H        address to bind (default 127.0.0.1; any other needs a token: AGIQA_TOKEN)
   --port P        port (default 8420; 0 picks a free one)
   --pack NAME     model pack (default lite)
   --home DIR      data directory (default $AGIQA_HOME or ~/.agiqa)
-  --config FILE   config file (default $AGIQA_CONFIG or ./agiqa.config.json)`;
+  --config FILE   config file (default $AGIQA_CONFIG or ./agiqa.config.json)
+  --comfyui URL   watch the ComfyUI at URL (e.g. http://127.0.0.1:8188) and score every output;
+                  repeatable; options per instance in the config key "comfyui" (docs/comfyui-bridge.md)`;
 
 function usageError(problem: string): number {
   process.stderr.write(`agiqa serve: ${problem}\n${USAGE}\n`);
@@ -32,6 +35,7 @@ export async function run(argv: string[]): Promise<number> {
         pack: { type: 'string' },
         home: { type: 'string' },
         config: { type: 'string' },
+        comfyui: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -46,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (values.port !== undefined && !/^\d+$/.test(values.port)) return usageError(`--port expects a whole number, received "${values.port}"`);
   const { config, file } = loadConfig({
-    flags: { host: values.host, port: values.port === undefined ? undefined : Number(values.port), pack: values.pack, home: values.home, config: values.config },
+    flags: { host: values.host, port: values.port === undefined ? undefined : Number(values.port), pack: values.pack, home: values.home, config: values.config, comfyui: values.comfyui },
   });
   // Logs go to stderr; stdout carries only the one "listening" line that scripts may read.
   const logger = pino({ level: config.logLevel, base: { service: 'agiqa' } }, pino.destination(2));
@@ -63,11 +67,32 @@ export async function run(argv: string[]): Promise<number> {
   const server = await startServer({ config, scorer, logger });
   process.stdout.write(`agiqa serve: listening on ${server.url} (pack ${config.pack}, home ${config.home})\n`);
 
+  // The bridges start once the pack has loaded: they score from their first catch-up on.
+  let bridges: Promise<RunningBridges | null> = Promise.resolve(null);
+  if (config.comfyui.length > 0) {
+    bridges = scorer.then(
+      (ready) =>
+        startComfyBridges({
+          instances: config.comfyui,
+          scorer: ready,
+          store: server.store,
+          policy: config.policy,
+          logger: logger.child({ bridge: 'comfyui' }),
+          publish: (events) => server.hub.publish(events),
+        }),
+      () => null,
+    );
+  }
+
   return new Promise<number>((resolve) => {
     let exitCode = 0;
     const shutdown = (signal: string) => {
       if (signal !== 'pack') logger.info({ signal }, 'signal received');
-      server.close().then(
+      // Bridges first: they write to the store the server closes.
+      bridges
+        .then((running) => running?.stop())
+        .then(() => server.close())
+        .then(
         () => resolve(exitCode),
         (error: unknown) => resolve(reportFatal(error)),
       );
