@@ -102,7 +102,7 @@ export class ClipScorer {
       const aspects = await this.aspects(imageVectors[i]!, rounds);
       const judged = Object.values(aspects).filter((a): a is AspectScore => a.mos !== null);
       const mos = overallMos(judged);
-      const findings: Finding[] = [...rounds.outputs.flatMap((r) => r.findings), ...rounds.notes];
+      const findings: Finding[] = rounds.outputs.flatMap((r) => r.findings);
       const now = performance.now();
       results.push({
         mos,
@@ -124,7 +124,7 @@ export class ClipScorer {
     return results;
   }
 
-  private async rounds(image: Float32Array, prompt: string | null, source: PromptSource): Promise<{ outputs: RoundOutput[]; correspondenceReason: string | null; notes: Finding[] }> {
+  private async rounds(image: Float32Array, prompt: string | null, source: PromptSource): Promise<{ outputs: RoundOutput[]; correspondenceReason: string | null }> {
     const { rounds } = this.input;
     const outputs = [qualityRound(image, this.anchors.quality, rounds.quality), authenticityRound(image, this.anchors.authenticity, rounds.authenticity)];
     if (prompt === null || prompt.trim().length === 0) {
@@ -132,7 +132,7 @@ export class ClipScorer {
         source === 'none'
           ? 'not judged: no prompt was given and none is embedded in the image; pass the prompt (--prompt, or "prompt" in the API) to judge correspondence'
           : `not judged: the prompt is empty (${prompt?.length ?? 0} characters); correspondence needs the text that made the image`;
-      return { outputs, correspondenceReason: reason, notes: [] };
+      return { outputs, correspondenceReason: reason };
     }
     const count = this.encoder.countTokens(prompt);
     const phrases = nounPhrases(prompt, { maxPhrases: rounds.correspondence.maxPhrases, ignoreTerms: rounds.correspondence.ignoreTerms });
@@ -151,7 +151,7 @@ export class ClipScorer {
         rounds.correspondence,
       ),
     );
-    return { outputs, correspondenceReason: null, notes: [] };
+    return { outputs, correspondenceReason: null };
   }
 
   private async aspects(image: Float32Array, rounds: { outputs: RoundOutput[]; correspondenceReason: string | null }): Promise<ScoreResult['aspects']> {

@@ -152,3 +152,48 @@ def quantize_weights(src, dst, min_elements=64):
     graph.node.extend(nodes + existing)
     onnx.checker.check_model(model)
     onnx.save(model, dst)
+
+
+def quantize_dynamic_matmuls(src, dst):
+    """Dynamic int8 quantization of every MatMul with a constant weight, the way onnxruntime's
+    quantize_dynamic rewrites it (DynamicQuantizeLinear on the activation, MatMulInteger, rescale).
+
+    Written here because onnxruntime's Python package is not installed on this machine. Used by the
+    benchmark to approximate the speed and memory of the Xenova `_quantized` files; embeddings
+    (Gather), the patch convolution and the projections (Gemm) stay fp32.
+    """
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(src)
+    graph = model.graph
+    inits = {i.name: i for i in graph.initializer}
+    new_nodes, drop = [], set()
+    for node in graph.node:
+        weight = inits.get(node.input[1]) if node.op_type == 'MatMul' and len(node.input) == 2 else None
+        if weight is None or len(weight.dims) != 2:
+            new_nodes.append(node)
+            continue
+        w = numpy_helper.to_array(weight).astype(np.float32)
+        scale = float(np.abs(w).max()) / 127.0 or 1.0
+        base = node.output[0]
+        graph.initializer.extend([
+            numpy_helper.from_array(np.clip(np.round(w / scale), -127, 127).astype(np.int8), base + '_wq'),
+            numpy_helper.from_array(np.array(scale, dtype=np.float32), base + '_ws'),
+            numpy_helper.from_array(np.array(0, dtype=np.int8), base + '_wzp'),
+        ])
+        drop.add(weight.name)
+        new_nodes += [
+            helper.make_node('DynamicQuantizeLinear', [node.input[0]], [base + '_xq', base + '_xs', base + '_xzp']),
+            helper.make_node('MatMulInteger', [base + '_xq', base + '_wq', base + '_xzp', base + '_wzp'], [base + '_i32']),
+            helper.make_node('Cast', [base + '_i32'], [base + '_f'], to=TensorProto.FLOAT),
+            helper.make_node('Mul', [base + '_xs', base + '_ws'], [base + '_s']),
+            helper.make_node('Mul', [base + '_f', base + '_s'], [base]),
+        ]
+    kept = [i for i in graph.initializer if i.name not in drop or any(i.name in n.input for n in new_nodes)]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    del graph.node[:]
+    graph.node.extend(new_nodes)
+    onnx.save(model, dst)
