@@ -14,6 +14,7 @@ const commands: Record<string, CommandEntry> = {
   serve: { summary: 'run the scoring server (HTTP API + event stream)', load: () => import('./commands/serve.js') },
   config: { summary: 'print the effective configuration (`agiqa config print`)', load: () => import('./commands/config.js') },
   eval: { summary: 'measure a pack on a rated dataset (SRCC, PLCC, KRCC, RMSE)', load: () => import('./commands/eval.js') },
+  train: { summary: 'train a pack\'s M3 predictor on a rated dataset', load: () => import('./commands/train.js') },
   models: { summary: 'list, pull, verify or remove model packs (`agiqa models list`)', load: () => import('./commands/models.js') },
 };
 

@@ -131,7 +131,7 @@ function fixed(value: number | null, digits = 4): string {
 }
 
 /** The metrics as a plain-text table, one row per aspect. */
-export function formatMetricsTable(aspects: EvaluationReport['aspects']): string {
+export function formatMetricsTable(aspects: Partial<Record<Aspect, Omit<AspectMetrics, 'logistic'>>>): string {
   const header = ['aspect', 'n', 'SRCC', 'PLCC', 'PLCC(fit)', 'KRCC', 'RMSE', 'RMSE(fit)'];
   const rows = Object.entries(aspects).map(([aspect, m]) => [
     aspect,

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { agiqaError } from '../errors/index.js';
 import { decodeImage, type ImageLimits } from '../image/index.js';
 import { LiteQualityModel } from '../model/lite-quality-model.js';
+import { PredictedQualityModel } from '../model/predictor-encoder.js';
 import type { LoadedPack } from '../model/packs.js';
 import { computeSignals, signalFindings, SIGNALS_VERSION } from '../signals/index.js';
 import { aspectScoreFromLogits, overallMos, round } from './levels.js';
@@ -21,13 +22,14 @@ const NOT_JUDGED = {
 export class LiteScorer {
   private constructor(
     private readonly pack: LoadedPack,
-    private readonly model: LiteQualityModel,
+    private readonly model: LiteQualityModel | PredictedQualityModel,
     private readonly limits: ImageLimits | undefined,
   ) {}
 
   /** Loads the pack's model; throws AGQ_ERR_PACK_INVALID when the pack was built for other signals. */
   static async create(pack: LoadedPack, options: { threads: number; limits?: ImageLimits | undefined }): Promise<LiteScorer> {
-    const model = await LiteQualityModel.load(pack, options.threads);
+    // A pack with a trained M3 predictor takes its quality MOS from the predictor (see docs/evaluation.md).
+    const model = pack.manifest.predictor !== null ? await PredictedQualityModel.load(pack, options.threads) : await LiteQualityModel.load(pack, options.threads);
     if (model.signalsVersion !== SIGNALS_VERSION) {
       await model.close();
       throw agiqaError('AGQ_ERR_PACK_INVALID', {

@@ -4,14 +4,17 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../src/cli/commands/eval.js';
 import type { EvaluationReport } from '../../src/evaluation/evaluate.js';
-import { TINY_PACK_DIR, writeImages } from '../fixtures/datasets/make-images.js';
+import { writeImages } from '../fixtures/datasets/make-images.js';
+import { makeTinyPack } from '../fixtures/datasets/tiny-pack.js';
 
 let work: string;
 let stdout: string;
 let stderr: string;
+let tinyPack: string;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'agiqa-eval-'));
+  tinyPack = await makeTinyPack(join(work, 'tiny-lite'));
 });
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
@@ -49,7 +52,7 @@ describe('agiqa eval', () => {
     const plot = join(work, 'plots', 'agiqa3k.png');
     capture();
     const reportPath = join(work, 'agiqa3k.json');
-    const code = await run(['--dataset', dir, '--pack', TINY_PACK_DIR, '--workers', '1', '--report', reportPath, '--plot', plot]);
+    const code = await run(['--dataset', dir, '--pack', tinyPack, '--workers', '1', '--report', reportPath, '--plot', plot]);
     vi.restoreAllMocks();
     expect(code).toBe(3);
     expect(stderr).toContain('1 listed image(s) not found');

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDataset } from '../../src/evaluation/datasets.js';
 import { evaluateDataset, formatMetricsTable } from '../../src/evaluation/evaluate.js';
 import { createScorer, type Scorer } from '../../src/scoring/index.js';
-import { TINY_PACK_DIR, writeImages } from '../fixtures/datasets/make-images.js';
+import { writeImages } from '../fixtures/datasets/make-images.js';
+import { makeTinyPack } from '../fixtures/datasets/tiny-pack.js';
 
 // The real scorer (worker pool, decode, signals, ONNX) with the tiny pack, whose MOS rises with
 // brightness; the generated images are brighter for higher MOS, so SRCC must be 1.
@@ -15,7 +16,7 @@ const MOS = [0.4, 1.1, 1.7, 2.2, 2.6, 3.0, 3.4, 3.9, 4.3, 4.7];
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'agiqa-evaluate-'));
-  scorer = await createScorer({ packDir: TINY_PACK_DIR, pack: 'tiny-lite', workers: 1 });
+  scorer = await createScorer({ packDir: await makeTinyPack(join(work, 'tiny-lite')), pack: 'tiny-lite', workers: 1 });
 });
 afterAll(async () => {
   await scorer?.close();

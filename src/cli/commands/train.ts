@@ -1,0 +1,128 @@
+// `agiqa train --dataset … --pack <base> --out models/<new-pack>`: trains the M3 predictor on a rated
+// dataset with the base pack's encoder and writes a new pack that records data, split, seed, metrics
+// and the ablation (xLSTM vs MLP vs the pack's own head) in its pack.json.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { agiqaError } from '../../errors/index.js';
+import { DATASET_FORMATS, DEFAULT_SPLIT_SEED, readDataset, type DatasetFormat } from '../../evaluation/datasets.js';
+import { formatMetricsTable } from '../../evaluation/evaluate.js';
+import { trainPredictor, type Candidate } from '../../evaluation/train-predictor.js';
+import { DEFAULT_PACK, loadPack } from '../../model/packs.js';
+import { EXIT, reportFatal } from '../main.js';
+
+const HELP = `Usage: agiqa train --dataset <dir|file.csv> --out models/<new-pack> [options]
+
+Trains the M3 predictor (xLSTM over [image tokens; one token per aspect round]) on a rated dataset,
+using the base pack's encoder (features cached under $AGIQA_HOME/cache), and writes a new pack.
+The held-out test split is measured with the exported ONNX; the MLP baseline and the pack's own head
+are measured on the same split (the ablation), and the best on the validation split is shipped.
+Needs Python with torch, onnx and numpy (pip install torch onnx numpy; or apt-get install
+python3-torch python3-onnx); set AGIQA_PYTHON to choose the interpreter (default /usr/bin/python3).
+
+Options:
+  --dataset PATH   dataset folder or CSV (formats as for agiqa eval)
+  --format F       agiqa-3k | aigciqa2023 | aigiqa-20k | csv (default: detected)
+  --images DIR     folder holding the images, if not next to the label file
+  --pack NAME|DIR  base pack whose encoder makes the features (default: lite)
+  --out DIR        the new pack's folder; its name becomes the pack name
+  --seed N         split and training seed (default ${DEFAULT_SPLIT_SEED})
+  --epochs N       at most N epochs (early stopping on the validation split; default 60)
+  --kinds LIST     xlstm,mlp (default both: the MLP is the ablation baseline)
+  --workers N      feature-extraction threads (default 2)
+  -h, --help       show this help`;
+
+function usageError(problem: string): number {
+  return reportFatal(agiqaError('AGQ_ERR_USAGE', { problem: `${problem}. Run \`agiqa train --help\`.` }));
+}
+
+function positiveInteger(value: string | undefined, flag: string, problems: string[], max = 100_000): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) problems.push(`Expected an integer from 1 to ${max} for ${flag} but received "${value}"`);
+  return n;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        dataset: { type: 'string' },
+        format: { type: 'string' },
+        images: { type: 'string' },
+        pack: { type: 'string' },
+        out: { type: 'string' },
+        seed: { type: 'string' },
+        epochs: { type: 'string' },
+        kinds: { type: 'string' },
+        workers: { type: 'string' },
+        'trainer-arg': { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    return usageError((error as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  const problems: string[] = [];
+  if (values.dataset === undefined) problems.push('--dataset is required');
+  if (values.out === undefined) problems.push('--out is required');
+  if (values.format !== undefined && !DATASET_FORMATS.includes(values.format as DatasetFormat)) {
+    problems.push(`Expected one of ${DATASET_FORMATS.join(', ')} for --format but received "${values.format}"`);
+  }
+  const seed = values.seed === undefined ? DEFAULT_SPLIT_SEED : Number(values.seed);
+  if (!Number.isInteger(seed)) problems.push(`Expected an integer for --seed but received "${values.seed}"`);
+  const epochs = positiveInteger(values.epochs, '--epochs', problems, 1000);
+  const workers = positiveInteger(values.workers, '--workers', problems, 64);
+  const kinds = (values.kinds ?? 'xlstm,mlp').split(',').map((k) => k.trim());
+  const badKinds = kinds.filter((k) => k !== 'xlstm' && k !== 'mlp');
+  if (badKinds.length > 0) problems.push(`Expected xlstm and/or mlp for --kinds but received "${badKinds.join(', ')}"`);
+  if (problems.length > 0) return usageError(problems.join('; '));
+
+  const dataset = await readDataset(values.dataset!, { format: values.format as DatasetFormat | undefined, images: values.images, seed });
+  const packIsDir = values.pack !== undefined && /[\\/]/.test(values.pack);
+  const base = packIsDir ? await loadPack(values.pack!, { packDir: resolve(values.pack!) }) : await loadPack(values.pack ?? DEFAULT_PACK);
+  const tty = process.stderr.isTTY === true;
+  const bar = tty ? new cliProgress.SingleBar({ clearOnComplete: true, hideCursor: true, format: 'features [{bar}] {value}/{total}' }, cliProgress.Presets.shades_classic) : undefined;
+  const result = await trainPredictor({
+    dataset,
+    base,
+    out: values.out!,
+    seed,
+    epochs,
+    kinds: kinds as ('xlstm' | 'mlp')[],
+    workers,
+    trainerArgs: values['trainer-arg'],
+    onExtract: (done, total) => {
+      if (bar === undefined) return;
+      if (done === 0) bar.start(total, 0);
+      else bar.update(done);
+      if (done === total) bar.stop();
+    },
+    onTrainerLine: (line) => {
+      // one line per epoch is plenty on a terminal; in logs keep every line
+      if (!tty || / epoch /.test(line)) process.stderr.write(`${line}\n`);
+    },
+  });
+
+  const out = process.stdout;
+  const { split } = result.manifest.training as { split: { scheme: string; counts: { train: number; val: number; test: number } } };
+  out.write(`pack     ${result.manifest.name} → ${result.packDir}\n`);
+  out.write(`split    ${split.scheme}; seed ${seed} · train ${split.counts.train} · val ${split.counts.val} · test ${split.counts.test}\n`);
+  out.write(`features ${result.cachedFeatures} of ${split.counts.train + split.counts.val + split.counts.test} from the cache\n\n`);
+  const labels: Record<Candidate, string> = { xlstm: 'xLSTM predictor', mlp: 'MLP on mean-pooled tokens', head: `${base.manifest.name}'s own head` };
+  for (const candidate of Object.keys(result.ablation.test) as Candidate[]) {
+    const marker = candidate === result.winner ? ' (shipped)' : '';
+    out.write(`test split — ${labels[candidate]}${marker}\n${formatMetricsTable(result.ablation.test[candidate] ?? {})}\n\n`);
+  }
+  out.write(`selected on the ${(result.manifest.metrics.ablation as { selectedOn: string }).selectedOn} split: ${labels[result.winner]}\n`);
+  if (result.skipped.length > 0) {
+    process.stderr.write(`agiqa: ${result.skipped.length} image(s) skipped: ${result.skipped.slice(0, 5).map((s) => `${s.name} (${s.reason})`).join('; ')}${result.skipped.length > 5 ? '; …' : ''}\n`);
+  }
+  return EXIT.ok;
+}

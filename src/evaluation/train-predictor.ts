@@ -1,0 +1,312 @@
+// `agiqa train` end to end: features from the base pack's encoder (worker threads, cached on disk),
+// a bundle for training/predictor/train.py, the trainer run, held-out evaluation of the exported ONNX
+// through the TS runtime, the ablation (xLSTM vs MLP vs the pack's own head), and a new pack folder.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { agiqaError, isAgiqaError } from '../errors/index.js';
+import { ASPECTS, type Aspect } from '../model/aspects.js';
+import type { PackManifest } from '../model/pack-manifest.js';
+import { agiqaHome, sha256OfFile, type LoadedPack } from '../model/packs.js';
+import { PredictorModel } from '../model/predictor.js';
+import { DEFAULT_TOKEN_GRID } from '../model/predictor-encoder.js';
+import { roundRows } from '../model/predictor-features.js';
+import type { PredictorManifest } from '../model/predictor-manifest.js';
+import type { FeatureJob, FeatureWorkerData, ImageFeatures } from '../model/predictor-feature-worker.js';
+import { WorkerPool } from '../model/worker-pool.js';
+import type { Dataset, DatasetItem, SplitName } from './datasets.js';
+import { aspectMetrics, type AspectMetrics } from './metrics.js';
+
+export const TRAINER_SCRIPT = fileURLToPath(new URL('../../training/predictor/train.py', import.meta.url));
+export const DEFAULT_PYTHON = '/usr/bin/python3';
+const PACK_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+export type Candidate = 'xlstm' | 'mlp' | 'head';
+
+export interface TrainOptions {
+  dataset: Dataset;
+  base: LoadedPack;
+  /** The new pack's folder; its basename becomes the pack name. */
+  out: string;
+  seed: number;
+  epochs?: number | undefined;
+  kinds?: readonly ('xlstm' | 'mlp')[] | undefined;
+  python?: string | undefined;
+  home?: string | undefined;
+  workers?: number | undefined;
+  /** Extra trainer flags (tests shrink the network). */
+  trainerArgs?: readonly string[] | undefined;
+  onExtract?: ((done: number, total: number) => void) | undefined;
+  onTrainerLine?: ((line: string) => void) | undefined;
+}
+
+type CompactMetrics = Omit<AspectMetrics, 'logistic'>;
+export type MetricsByAspect = Partial<Record<Aspect, CompactMetrics>>;
+
+export interface TrainResult {
+  packDir: string;
+  manifest: PackManifest;
+  winner: Candidate;
+  ablation: Record<'val' | 'test', Partial<Record<Candidate, MetricsByAspect>>>;
+  skipped: { name: string; reason: string }[];
+  cachedFeatures: number;
+}
+
+/** Throws AGQ_ERR_TRAINING_UNAVAILABLE when `python` cannot import torch, onnx and numpy. */
+export function checkTrainerPython(python: string): void {
+  const probe = spawnSync(python, ['-c', 'import torch, onnx, numpy'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    const detail = probe.error?.message ?? probe.stderr.trim().split('\n').pop() ?? `exit ${probe.status}`;
+    throw agiqaError('AGQ_ERR_TRAINING_UNAVAILABLE', { python, detail });
+  }
+}
+
+function compact(m: AspectMetrics): CompactMetrics {
+  const r = (v: number | null) => (v === null || Number.isNaN(v) ? v : Math.round(v * 10000) / 10000);
+  return { n: m.n, srcc: r(m.srcc)!, plcc: r(m.plcc)!, plccLogistic: r(m.plccLogistic), krcc: r(m.krcc)!, rmse: r(m.rmse)!, rmseLogistic: r(m.rmseLogistic) };
+}
+
+const featureWorker = new URL(`../model/predictor-feature-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+async function extractFeatures(
+  pack: LoadedPack,
+  items: DatasetItem[],
+  options: { cacheDir: string; workers: number; onProgress?: ((done: number, total: number) => void) | undefined },
+): Promise<{ features: Map<string, ImageFeatures>; skipped: { name: string; reason: string }[] }> {
+  const cores = availableParallelism();
+  const workerData: FeatureWorkerData = { pack, threads: Math.max(1, Math.floor(cores / options.workers)), tokenGrid: DEFAULT_TOKEN_GRID, cacheDir: options.cacheDir };
+  const pool = await WorkerPool.start<FeatureJob, ImageFeatures>({ script: featureWorker, workerData, size: options.workers, maxQueue: Number.MAX_SAFE_INTEGER });
+  const features = new Map<string, ImageFeatures>();
+  const skipped: { name: string; reason: string }[] = [];
+  let done = 0;
+  options.onProgress?.(0, items.length);
+  try {
+    await Promise.all(
+      items.map(async (item) => {
+        try {
+          features.set(item.name, await pool.run({ path: item.path! }));
+        } catch (error) {
+          if (!isAgiqaError(error)) throw error;
+          skipped.push({ name: item.name, reason: `${error.message} [${error.code}]` });
+        }
+        options.onProgress?.(++done, items.length);
+      }),
+    );
+  } finally {
+    await pool.close();
+  }
+  return { features, skipped };
+}
+
+interface Row {
+  item: DatasetItem;
+  features: ImageFeatures;
+  rounds: Float32Array;
+  mask: Float32Array;
+  targets: Float32Array;
+}
+
+async function writeBundle(dir: string, rows: Row[], meta: { tokens: number; tokenDim: number; evidenceWidth: number }): Promise<void> {
+  const join32 = (parts: Float32Array[]) => {
+    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let offset = 0;
+    for (const p of parts) {
+      out.set(p, offset);
+      offset += p.length;
+    }
+    return Buffer.from(out.buffer);
+  };
+  await writeFile(join(dir, 'tokens.f32'), join32(rows.map((r) => r.features.tokens)));
+  await writeFile(join(dir, 'rounds.f32'), join32(rows.map((r) => r.rounds)));
+  await writeFile(join(dir, 'mask.f32'), join32(rows.map((r) => r.mask)));
+  await writeFile(join(dir, 'targets.f32'), join32(rows.map((r) => r.targets)));
+  await writeFile(join(dir, 'meta.json'), JSON.stringify({ count: rows.length, ...meta, splits: rows.map((r) => r.item.split), names: rows.map((r) => r.item.name) }));
+}
+
+function runTrainer(python: string, args: string[], onLine: ((line: string) => void) | undefined): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(python, [TRAINER_SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const tail: string[] = [];
+    let buffered = '';
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+        onLine?.(line);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (cause) => reject(agiqaError('AGQ_ERR_TRAINING_FAILED', { step: 'starting the trainer', detail: cause.message }, { cause })));
+    child.on('close', (code) => {
+      if (code === 0) resolvePromise();
+      else reject(agiqaError('AGQ_ERR_TRAINING_FAILED', { step: 'training', detail: `${TRAINER_SCRIPT} exited with ${code}: ${tail.slice(-6).join(' | ')}` }));
+    });
+  });
+}
+
+function measure(rows: Row[], aspects: readonly Aspect[], predicted: (row: Row, aspect: Aspect) => number | undefined): MetricsByAspect {
+  const out: MetricsByAspect = {};
+  for (const aspect of aspects) {
+    const pairs = rows.flatMap((row) => {
+      const p = predicted(row, aspect);
+      const t = row.item.mos[aspect];
+      return p === undefined || t === undefined ? [] : [[p, t] as const];
+    });
+    if (pairs.length >= 2) out[aspect] = compact(aspectMetrics(pairs.map((p) => p[0]), pairs.map((p) => p[1])));
+  }
+  return out;
+}
+
+function meanSrcc(metrics: MetricsByAspect | undefined): number {
+  const values = Object.values(metrics ?? {}).map((m) => m.srcc).filter((v) => Number.isFinite(v));
+  return values.length === 0 ? Number.NEGATIVE_INFINITY : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/**
+ * Trains and writes the new pack. Throws AGQ_ERR_USAGE for a bad --out name, AGQ_ERR_TRAINING_UNAVAILABLE
+ * without torch, AGQ_ERR_TRAINING_FAILED when a split is too small or the trainer fails, and the pack's
+ * load errors. Images that cannot be read are skipped and listed in the result.
+ */
+export async function trainPredictor(options: TrainOptions): Promise<TrainResult> {
+  const { dataset, base } = options;
+  const packDir = resolve(options.out);
+  const name = basename(packDir);
+  if (!PACK_NAME.test(name)) {
+    throw agiqaError('AGQ_ERR_USAGE', { problem: `The pack folder's name "${name}" must be lowercase letters, digits, ".", "_" or "-" (it becomes the pack name)` });
+  }
+  if (base.manifest.input.kind !== 'lite-crops') {
+    throw agiqaError('AGQ_ERR_TRAINING_FAILED', { step: 'choosing the encoder', detail: `pack "${base.manifest.name}" takes ${base.manifest.input.kind} input; agiqa train supports lite-crops packs so far` });
+  }
+  const aspects = dataset.aspects.filter((a) => base.manifest.aspects.includes(a));
+  if (aspects.length === 0) {
+    throw agiqaError('AGQ_ERR_TRAINING_FAILED', {
+      step: 'matching aspects',
+      detail: `the dataset rates ${dataset.aspects.join(', ')} but pack "${base.manifest.name}" judges ${base.manifest.aspects.join(', ')}`,
+    });
+  }
+  const python = options.python ?? process.env.AGIQA_PYTHON ?? DEFAULT_PYTHON;
+  checkTrainerPython(python);
+  const kinds = options.kinds ?? ['xlstm', 'mlp'];
+
+  const present = dataset.items.filter((item) => item.path !== null && aspects.some((a) => item.mos[a] !== undefined));
+  const skipped = dataset.items.filter((item) => item.path === null).map((item) => ({ name: item.name, reason: 'image not found' }));
+  const qualityFile = base.manifest.models.quality!.file;
+  const encoderHash = base.manifest.files.find((f) => f.path === qualityFile)!.sha256.slice(0, 16);
+  const input = base.manifest.input;
+  const cacheDir = join(agiqaHome(options.home), 'cache', 'predictor-features', `${base.manifest.name}-${encoderHash}-${input.signalsVersion}-g${DEFAULT_TOKEN_GRID}`);
+  const workers = options.workers ?? Math.min(2, availableParallelism());
+  const extracted = await extractFeatures(base, present, { cacheDir, workers, onProgress: options.onExtract });
+  skipped.push(...extracted.skipped);
+
+  const evidenceWidth = input.signalCount;
+  const rows: Row[] = present.flatMap((item) => {
+    const features = extracted.features.get(item.name);
+    if (features === undefined) return [];
+    const { rounds, mask } = roundRows({ quality: { logits: features.logits, evidence: features.signals } }, evidenceWidth);
+    const targets = new Float32Array(ASPECTS.length + 1).fill(Number.NaN);
+    const rated = aspects.filter((a) => item.mos[a] !== undefined);
+    for (const a of rated) targets[ASPECTS.indexOf(a)] = item.mos[a]!;
+    targets[ASPECTS.length] = rated.reduce((s, a) => s + item.mos[a]!, 0) / rated.length;
+    return [{ item, features, rounds, mask, targets }];
+  });
+  const bySplit = (split: SplitName) => rows.filter((r) => r.item.split === split);
+  const counts = { train: bySplit('train').length, val: bySplit('val').length, test: bySplit('test').length };
+  if (counts.train < 4 || counts.test < 2) {
+    const why = skipped.length > 0 ? `; ${skipped.length} skipped, e.g. ${skipped[0]!.name}: ${skipped[0]!.reason}` : '';
+    throw agiqaError('AGQ_ERR_TRAINING_FAILED', { step: 'splitting', detail: `too few readable images: ${counts.train} train, ${counts.val} val, ${counts.test} test${why}` });
+  }
+  const tokens = DEFAULT_TOKEN_GRID * DEFAULT_TOKEN_GRID;
+  const tokenDim = rows[0]!.features.tokens.length / tokens;
+
+  const work = await mkdtemp(join(tmpdir(), 'agiqa-train-'));
+  try {
+    await writeBundle(work, rows, { tokens, tokenDim, evidenceWidth });
+    const trainerOut = join(work, 'out');
+    await runTrainer(
+      python,
+      ['--bundle', work, '--out', trainerOut, '--kinds', kinds.join(','), '--seed', String(options.seed), ...(options.epochs ? ['--epochs', String(options.epochs)] : []), ...(options.trainerArgs ?? [])],
+      options.onTrainerLine,
+    );
+    const log = JSON.parse(await readFile(join(trainerOut, 'train-log.json'), 'utf8')) as { kinds: Record<string, Record<string, unknown>>; hyper: unknown; torch: string };
+
+    // Held-out evaluation runs the exported graphs through the TS runtime: what ships is what is measured.
+    const manifestFor = (kind: 'xlstm' | 'mlp'): PredictorManifest => ({
+      file: 'predictor.onnx',
+      kind,
+      tokenGrid: DEFAULT_TOKEN_GRID,
+      tokenDim,
+      evidence: { quality: 'signals' },
+      evidenceWidth,
+      outputs: [...ASPECTS, 'overall'],
+      config: (log.kinds[kind]?.config ?? {}) as Record<string, unknown>,
+    });
+    const ablation: TrainResult['ablation'] = { val: {}, test: {} };
+    for (const kind of kinds) {
+      const model = await PredictorModel.load(join(trainerOut, `predictor-${kind}.onnx`), manifestFor(kind), { threads: 1, pack: name });
+      try {
+        for (const split of ['val', 'test'] as const) {
+          const splitRows = bySplit(split);
+          const predicted = new Map<Row, Partial<Record<Aspect, number>>>();
+          for (let start = 0; start < splitRows.length; start += 64) {
+            const batch = splitRows.slice(start, start + 64);
+            const out = await model.predict(batch.map((r) => ({ imageTokens: r.features.tokens, rounds: r.rounds, roundMask: r.mask })));
+            batch.forEach((r, i) => predicted.set(r, out[i]!.aspects));
+          }
+          ablation[split][kind] = measure(splitRows, aspects, (row, aspect) => predicted.get(row)?.[aspect]);
+        }
+      } finally {
+        await model.close();
+      }
+    }
+    for (const split of ['val', 'test'] as const) {
+      ablation[split].head = measure(bySplit(split), aspects, (row, aspect) => (aspect === 'quality' ? row.features.headMos : undefined));
+    }
+    const selectOn = counts.val >= 5 ? 'val' : 'test';
+    const candidates: Candidate[] = [...kinds, 'head'];
+    const winner = candidates.reduce((best, c) => (meanSrcc(ablation[selectOn][c]) > meanSrcc(ablation[selectOn][best]) ? c : best));
+
+    await mkdir(packDir, { recursive: true });
+    const files = [];
+    for (const file of base.manifest.files) {
+      const target = join(packDir, file.path);
+      if (resolve(base.files.get(file.path)!) !== resolve(target)) await copyFile(base.files.get(file.path)!, target);
+      files.push(file);
+    }
+    let predictor: PredictorManifest | null = null;
+    if (winner !== 'head') {
+      const target = join(packDir, 'predictor.onnx');
+      await copyFile(join(trainerOut, `predictor-${winner}.onnx`), target);
+      files.push({ path: 'predictor.onnx', sha256: await sha256OfFile(target), bytes: (await stat(target)).size, license: base.manifest.license, source: `agiqa train (training/predictor, ${winner})` });
+      predictor = manifestFor(winner);
+    }
+    const manifest: PackManifest = {
+      ...base.manifest,
+      name,
+      version: '1.0.0',
+      description: `${base.manifest.name} ${base.manifest.version} + M3 predictor (${winner}) trained on ${dataset.format} by agiqa train`,
+      files,
+      predictor,
+      training: {
+        base: { name: base.manifest.name, version: base.manifest.version },
+        data: { format: dataset.format, labelFiles: dataset.labelFiles.map((f) => basename(f)), aspects, images: rows.length, skipped: skipped.length },
+        split: { scheme: dataset.split.scheme, seed: dataset.split.seed, counts },
+        seed: options.seed,
+        trainer: { script: 'training/predictor/train.py', torch: log.torch, hyper: log.hyper, runs: Object.fromEntries(Object.entries(log.kinds).map(([k, v]) => [k, { bestEpoch: v.bestEpoch, epochsRun: v.epochsRun, bestValMse: v.bestValMse, parameters: v.parameters, selection: v.selection }])) },
+        createdAt: new Date().toISOString(),
+      },
+      metrics: {
+        heldOut: { split: 'test', candidate: winner, aspects: ablation.test[winner] },
+        ablation: { selectedOn: selectOn, winner, ...ablation },
+      },
+    };
+    await writeFile(join(packDir, 'pack.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    return { packDir, manifest, winner, ablation, skipped, cachedFeatures: [...extracted.features.values()].filter((f) => f.cached).length };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
