@@ -63,8 +63,8 @@ export function colourStats(image: SignalImage, lumaHist: Uint32Array, channelHi
       binCount[chroma]!++;
       binRg[chroma]! += rg;
       binYb[chroma]! += yb;
-      const mx = Math.max(r, g, b);
-      const mn = Math.min(r, g, b);
+      const mx = Math.max(Math.max(r, g), b);
+      const mn = Math.min(Math.min(r, g), b);
       const sat = mx === 0 ? 0 : (mx - mn) / mx;
       sSat += sat;
       sSat2 += sat * sat;

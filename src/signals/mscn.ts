@@ -110,13 +110,13 @@ export function mscn(plane: Plane, tiles: Tiles): MscnStats {
         const pv = m * coeff[i + tw]!;
         const pd = m * coeff[i + tw + 1]!;
         const pe = m * coeff[i + tw - 1]!;
-        let t = Math.min(ph, 0);
+        let t = 0.5 * (ph - Math.abs(ph));
         hA += Math.abs(ph); hS += ph * ph; hN += t * t; hG += (+(ph > 0) - +(ph < 0)); hZ += +(ph !== 0);
-        t = Math.min(pv, 0);
+        t = 0.5 * (pv - Math.abs(pv));
         vA += Math.abs(pv); vS += pv * pv; vN += t * t; vG += (+(pv > 0) - +(pv < 0)); vZ += +(pv !== 0);
-        t = Math.min(pd, 0);
+        t = 0.5 * (pd - Math.abs(pd));
         dA += Math.abs(pd); dS += pd * pd; dN += t * t; dG += (+(pd > 0) - +(pd < 0)); dZ += +(pd !== 0);
-        t = Math.min(pe, 0);
+        t = 0.5 * (pe - Math.abs(pe));
         eA += Math.abs(pe); eS += pe * pe; eN += t * t; eG += (+(pe > 0) - +(pe < 0)); eZ += +(pe !== 0);
         count++;
       }
