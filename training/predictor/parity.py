@@ -23,10 +23,12 @@ def main():
     parser.add_argument("--tokens", type=int, default=9)
     parser.add_argument("--evidence", type=int, default=7)
     parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--width", type=int, default=32)
+    parser.add_argument("--blocks", type=int, default=3)
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(1)
-    config = PredictorConfig(token_dim=args.token_dim, tokens=args.tokens, evidence=args.evidence, kind=args.kind, width=32, blocks=3)
+    config = PredictorConfig(token_dim=args.token_dim, tokens=args.tokens, evidence=args.evidence, kind=args.kind, width=args.width, blocks=args.blocks)
     model = M3Predictor(config)
     with torch.no_grad():
         # non-trivial statistics, so the baked-in standardisation is exercised too
