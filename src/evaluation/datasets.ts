@@ -174,10 +174,14 @@ async function readAigiqa20k(files: string[]): Promise<{ items: RawItem[]; aspec
   return { items, aspects: ['quality'] };
 }
 
-/** image,prompt,mos — or mos_quality / mos_correspondence / mos_authenticity — and an optional split column. */
+/**
+ * image,prompt,mos — or mos_quality / mos_correspondence / mos_authenticity — and an optional split
+ * column. `path` is accepted for `image` (the synthetic-distortion set of training/lite writes it).
+ */
 async function readGenericCsv(file: string): Promise<{ items: RawItem[]; aspects: Aspect[] }> {
   const { columns, rows } = await readCsv(file);
-  requireColumns(file, columns, ['image']);
+  const imageColumn = columns.includes('image') ? 'image' : columns.includes('path') ? 'path' : 'image';
+  requireColumns(file, columns, [imageColumn]);
   const mosColumns = columns.filter((c) => c === 'mos' || c.startsWith('mos_'));
   const unknown = mosColumns.filter((c) => c !== 'mos' && !ASPECTS.includes(c.slice(4) as Aspect));
   const issues: string[] = [];
@@ -198,7 +202,7 @@ async function readGenericCsv(file: string): Promise<{ items: RawItem[]; aspects
     if (split !== undefined && split !== '' && !['train', 'val', 'test'].includes(split)) {
       issues.push(`line ${i + 2}: split is "${split}", expected train, val or test`);
     }
-    return { name: row.image!, prompt: row.prompt || null, mos, split: split ? (split as SplitName) : undefined };
+    return { name: row[imageColumn]!, prompt: row.prompt || null, mos, split: split ? (split as SplitName) : undefined };
   });
   if (issues.length > 0) throw agiqaError('AGQ_ERR_DATASET_INVALID', { file, issues });
   return { items, aspects: [...new Set(mosColumns.map(aspectOf))] };

@@ -82,6 +82,17 @@ describe('readDataset', () => {
     expect(dataset.items[3]!.name).toBe('sub/d.png');
   });
 
+  it('accepts path for the image column, as the synthetic-distortion set writes it', async () => {
+    const dir = join(work, 'synthetic');
+    await mkdir(dir);
+    await writeFile(join(dir, 'dataset.csv'), 'path,ref,group,package,split,distortion,level,mos\nimages/a/ref.png,a,g1,p,train,none,0,4.5\nimages/a/jpeg_3.png,a,g1,p,val,jpeg,3,2.1\n');
+    const dataset = await readDataset(join(dir, 'dataset.csv'));
+    expect(dataset.items.map((i) => [i.name, i.split, i.mos.quality])).toEqual([
+      ['images/a/ref.png', 'train', 4.5],
+      ['images/a/jpeg_3.png', 'val', 2.1],
+    ]);
+  });
+
   it('splits at random with a fixed seed: same seed same split, other seed other split', () => {
     const a = randomSplit(100, 0.2, 0.1, 42);
     expect(randomSplit(100, 0.2, 0.1, 42)).toEqual(a);
