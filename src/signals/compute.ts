@@ -15,7 +15,7 @@ import { tileLayout } from './tiles.js';
 import type { SignalImage } from './types.js';
 
 /** Bump whenever a feature's definition, order or scaling changes: packs refuse a mismatch. */
-export const SIGNALS_VERSION = 'signals-1';
+export const SIGNALS_VERSION = 'signals-2'; // 2: dropped block_flat_steps (73 → 72 features)
 
 const MSCN_PAIRS = ['h', 'v', 'd1', 'd2'] as const;
 function mscnNames(scale: string): string[] {
