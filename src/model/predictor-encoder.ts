@@ -60,12 +60,15 @@ export class LiteEncoder {
     const crops = cropTensor(image, this.crops, this.cropSize);
     const out = await this.model.run({ crops, signals: { data: signals, dims: [1, signals.length] } }, ['quality_logits', 'quality_mos', 'pooled', 'spatial']);
     const spatial = out.spatial!;
-    const [count, channels, height, width] = spatial.dims;
-    if (spatial.dims.length !== 4 || height !== SPATIAL_SIZE || width !== SPATIAL_SIZE) {
+    const [count, d1, d2, d3] = spatial.dims;
+    // [crops, channels, 7, 7] as documented; [crops, 7, 7, channels] accepted too (keras layout)
+    const nchw = spatial.dims.length === 4 && d2 === SPATIAL_SIZE && d3 === SPATIAL_SIZE;
+    const nhwc = !nchw && spatial.dims.length === 4 && d1 === SPATIAL_SIZE && d2 === SPATIAL_SIZE;
+    if (!nchw && !nhwc) {
       throw agiqaError('AGQ_ERR_MODEL_INPUT', { model: this.model.label, detail: `spatial output is [${spatial.dims.join(', ')}], expected [crops, channels, 7, 7]` });
     }
     return {
-      tokens: poolSpatialTokens(spatial.data, count!, channels!, SPATIAL_SIZE, this.tokenGrid),
+      tokens: poolSpatialTokens(spatial.data, count!, nchw ? d1! : d3!, SPATIAL_SIZE, this.tokenGrid, nchw ? 'nchw' : 'nhwc'),
       logits: Array.from(out.quality_logits!.data),
       headMos: out.quality_mos!.data[0]!,
       pooled: out.pooled!.data,

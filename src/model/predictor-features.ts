@@ -4,11 +4,19 @@
 import { ASPECTS, LEVELS, type Aspect } from './aspects.js';
 
 /**
- * Averages a spatial map [crops, channels, size, size] over the crops and onto grid × grid cells,
+ * Averages a spatial map [crops, channels, size, size] (or [crops, size, size, channels] with
+ * layout 'nhwc', as keras-born graphs give it) over the crops and onto grid × grid cells,
  * returning tokens [grid², channels] (token-major). Cells are the adaptive-average-pool windows
  * [⌊i·size/grid⌋, ⌈(i+1)·size/grid⌉), so 7 → 3 overlaps by one row, like torch's adaptive pooling.
  */
-export function poolSpatialTokens(spatial: Float32Array, crops: number, channels: number, size: number, grid: number): Float32Array {
+export function poolSpatialTokens(
+  spatial: Float32Array,
+  crops: number,
+  channels: number,
+  size: number,
+  grid: number,
+  layout: 'nchw' | 'nhwc' = 'nchw',
+): Float32Array {
   if (spatial.length !== crops * channels * size * size) {
     throw new RangeError(`Expected a spatial map of ${crops}×${channels}×${size}×${size} = ${crops * channels * size * size} values but received ${spatial.length}`);
   }
@@ -22,9 +30,14 @@ export function poolSpatialTokens(spatial: Float32Array, crops: number, channels
       const token = (gy * grid + gx) * channels;
       for (let c = 0; c < crops; c++) {
         for (let ch = 0; ch < channels; ch++) {
-          const plane = (c * channels + ch) * size * size;
           let sum = 0;
-          for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += spatial[plane + y * size + x]!;
+          if (layout === 'nchw') {
+            const plane = (c * channels + ch) * size * size;
+            for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += spatial[plane + y * size + x]!;
+          } else {
+            const base = c * size * size * channels + ch;
+            for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += spatial[base + (y * size + x) * channels]!;
+          }
           tokens[token + ch] = tokens[token + ch]! + sum / count;
         }
       }

@@ -19,6 +19,20 @@ describe('poolSpatialTokens', () => {
     expect(tokens[8]).toBeCloseTo(70, 5);
   });
 
+  it('reads the nhwc layout to the same tokens', () => {
+    // 1 crop, 2 channels: channel 0 = y*7+x, channel 1 = 1000 + y*7+x
+    const nchw = new Float32Array(2 * 49);
+    const nhwc = new Float32Array(2 * 49);
+    for (let p = 0; p < 49; p++) {
+      nchw[p] = p;
+      nchw[49 + p] = 1000 + p;
+      nhwc[p * 2] = p;
+      nhwc[p * 2 + 1] = 1000 + p;
+    }
+    expect(Array.from(poolSpatialTokens(nhwc, 1, 2, 7, 3, 'nhwc'))).toEqual(Array.from(poolSpatialTokens(nchw, 1, 2, 7, 3)));
+    expect(Array.from(poolSpatialTokens(nhwc, 1, 2, 7, 3, 'nhwc').subarray(0, 2))).toEqual([8, 1008]);
+  });
+
   it('keeps channels apart (token-major layout) and grid 1 is the global mean', () => {
     const spatial = new Float32Array(2 * 49);
     spatial.fill(1, 0, 49);
