@@ -17,6 +17,7 @@ import { regenerationExtraData, reseedGraph } from './regeneration.js';
 import { judgeBatch } from './rerank.js';
 import { ComfySocket, type BackoffOptions } from './ws-client.js';
 
+const MAX_CONCURRENT_CATCH_UPS = 2;
 /** ComfyUI keeps at most this many history entries; no page needs to be larger. */
 const MAX_HISTORY_ITEMS = 10_000;
 
@@ -95,7 +96,7 @@ export class ComfyBridge {
   private readonly random: () => number;
   private handled = new Set<string>();
   private readonly inFlight = new Map<string, Promise<void>>();
-  private catchUpRunning: Promise<void> | null = null;
+  private readonly catchUps = new Set<Promise<void>>();
   private catchUpAgain = false;
   private running = false;
   private warnedUnreachable = false;
@@ -147,7 +148,7 @@ export class ComfyBridge {
   /** Resolves once no catch-up, prompt or feedback push is in progress. */
   async idle(): Promise<void> {
     for (;;) {
-      const pending = [this.catchUpRunning, ...this.inFlight.values()].filter((p): p is Promise<void> => p !== null);
+      const pending = [...this.catchUps, ...this.inFlight.values()];
       if (pending.length === 0) break;
       await Promise.allSettled(pending);
     }
@@ -185,30 +186,32 @@ export class ComfyBridge {
     }
   }
 
-  /** Runs a /history catch-up now, or once more after the running one (bursts of `status` coalesce). */
+  /**
+   * Runs a /history catch-up. Up to two run at once: a `status` that arrives while one is waiting for
+   * ComfyUI starts another at once (the running one may have read history just before the prompt
+   * finished); beyond two, statuses coalesce into one more run when a slot frees. Prompts are deduped
+   * by the in-flight set, so overlapping catch-ups never score twice.
+   */
   requestCatchUp(): Promise<void> {
-    if (this.catchUpRunning !== null) {
+    if (this.catchUps.size >= MAX_CONCURRENT_CATCH_UPS) {
       this.catchUpAgain = true;
-      return this.catchUpRunning;
+      return Promise.all(this.catchUps).then(() => undefined);
     }
-    const run = (async () => {
-      try {
-        do {
-          this.catchUpAgain = false;
-          await this.catchUpOnce();
-        } while (this.catchUpAgain && this.running);
-      } finally {
-        this.catchUpRunning = null;
+    const run: Promise<void> = this.catchUpOnce().finally(() => {
+      this.catchUps.delete(run);
+      if (this.catchUpAgain && this.running) {
+        this.catchUpAgain = false;
+        void this.requestCatchUp();
       }
-    })();
-    this.catchUpRunning = run;
+    });
+    this.catchUps.add(run);
     return run;
   }
 
   private async catchUpOnce(): Promise<void> {
     this.stats.catchUps += 1;
     const known = new Set([...this.handled, ...this.inFlight.keys()]);
-    let size = this.options.historyPageSize ?? 16;
+    let size = this.options.historyPageSize ?? 8;
     for (;;) {
       let page;
       try {

@@ -91,6 +91,8 @@ export class ComfyDouble extends EventEmitter<DoubleEvents> {
   readonly faults = { missingView: new Set<string>(), promptFailures: 0, refuseSockets: false };
   /** Every HTTP request, as "METHOD /path?query". */
   readonly requests: string[] = [];
+  /** performance.now() when each prompt's execution_success was sent and its history entry written (benchmarks). */
+  readonly timeline = new Map<string, { success?: number; finished?: number }>();
   /** Bodies posted to /agiqa/verdict. */
   readonly verdicts: Record<string, unknown>[] = [];
 
@@ -420,7 +422,10 @@ export class ComfyDouble extends EventEmitter<DoubleEvents> {
     }
     if (!alive()) return;
     if (error !== null) record('execution_error', error);
-    else record('execution_success', { prompt_id: item.promptId, timestamp: ts() });
+    else {
+      this.timeline.set(item.promptId, { success: performance.now() });
+      record('execution_success', { prompt_id: item.promptId, timestamp: ts() });
+    }
     if (error === null && cached === undefined) this.cache.set(key, outputs);
     // task_done: the history entry is written after execution_success, then the queue status goes out.
     this.history.set(item.promptId, {
@@ -430,6 +435,7 @@ export class ComfyDouble extends EventEmitter<DoubleEvents> {
       meta: Object.fromEntries(Object.keys(outputs).map((id) => [id, { node_id: id, display_node: id, parent_node: null, real_node_id: id }])),
     });
     this.running = null;
+    this.timeline.set(item.promptId, { ...this.timeline.get(item.promptId), finished: performance.now() });
     this.broadcast('status', { status: { exec_info: { queue_remaining: this.remaining() } } });
     this.toSubmitter(item, 'executing', { node: null, prompt_id: item.promptId });
     this.emit('finished', { promptId: item.promptId, status: error === null ? 'success' : 'error' });
