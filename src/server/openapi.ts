@@ -1,5 +1,6 @@
 // GET /v1/openapi.json, generated from the same zod schemas that validate requests and responses.
 import { z } from 'zod';
+import { promptRankingSchema } from '../bridges/comfyui/index.js';
 import {
   errorResponseSchema,
   eventMessageSchema,
@@ -76,6 +77,7 @@ function build(): JsonSchema {
         HealthResponse: jsonSchema(healthResponseSchema, 'output'),
         EventMessage: jsonSchema(eventMessageSchema, 'output'),
         Error: jsonSchema(errorResponseSchema, 'output'),
+        ComfyPromptRanking: jsonSchema(promptRankingSchema, 'output'),
       },
     },
     security: [{ bearer: [] }, {}],
@@ -119,6 +121,16 @@ function build(): JsonSchema {
           summary: 'One generation with its scores and verdicts',
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
           responses: { '200': { description: 'The generation', content: json('Generation') }, ...errors(400, 401, 404, 503) },
+        },
+      },
+      '/v1/comfyui/prompts/{promptId}/ranking': {
+        get: {
+          summary: "A ComfyUI prompt's scored outputs per node, best first, and the top-k (from the ComfyUI bridge)",
+          parameters: [
+            { name: 'promptId', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'k', in: 'query', required: false, schema: { type: 'integer', minimum: 1 }, description: 'top-k size (default: policy.topK, else every accepted output)' },
+          ],
+          responses: { '200': { description: 'The ranking', content: json('ComfyPromptRanking') }, ...errors(400, 401, 404, 503) },
         },
       },
       '/v1/packs': { get: { summary: 'The active pack and the installed ones', responses: { '200': { description: 'Packs', content: json('PacksResponse') }, ...errors(401) } } },

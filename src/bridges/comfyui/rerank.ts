@@ -1,7 +1,8 @@
 // Rerank: the images one node produced for one prompt form a batch; they are judged together (the
 // policy's top-k and keep-at-least rules), their order is stored, and the top-k is served through
 // `GET /v1/comfyui/prompts/:promptId/ranking`.
-import { judge, rank, type Policy, type Verdict } from '../../policy/index.js';
+import { z } from 'zod';
+import { judge, rank, verdictSchema, type Policy, type Verdict } from '../../policy/index.js';
 import type { ScoreResult } from '../../scoring/index.js';
 import type { ComfyRankedOutput, Store } from '../../store/index.js';
 
@@ -21,6 +22,40 @@ export function judgeBatch(results: Pick<ScoreResult, 'mos' | 'aspects'>[], poli
   });
   return { verdicts: outcome.verdicts, ranks };
 }
+
+const rankedOutputSchema = z
+  .object({
+    outputId: z.number().int(),
+    node: z.string(),
+    batchIndex: z.number().int(),
+    filename: z.string(),
+    subfolder: z.string(),
+    type: z.string(),
+    rank: z.number().int().nullable().describe('1 = best in its batch; null for a batch of one'),
+    generationId: z.number().int().nullable(),
+    mos: z.number().nullable(),
+    verdict: verdictSchema.nullable(),
+    errorCode: z.string().nullable().describe('why the image could not be scored (then mos and verdict are null)'),
+    quarantinedTo: z.string().nullable(),
+  })
+  .strict();
+
+/** The body of GET /v1/comfyui/prompts/:promptId/ranking (the server's OpenAPI document uses it). */
+export const promptRankingSchema = z
+  .object({
+    promptId: z.string(),
+    batches: z.array(
+      z
+        .object({
+          instance: z.string().describe('the ComfyUI address'),
+          node: z.string(),
+          order: z.array(rankedOutputSchema),
+          topK: z.array(rankedOutputSchema),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
 
 export interface PromptRanking {
   promptId: string;

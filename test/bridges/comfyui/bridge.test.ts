@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { comfyRouter, QUARANTINE_FOLDER } from '../../../src/bridges/comfyui/index.js';
+import { comfyRouter, promptRankingSchema, QUARANTINE_FOLDER } from '../../../src/bridges/comfyui/index.js';
 import { extractComfyPrompts } from '../../../src/prompts/index.js';
 import { errorGraph, harness, mainGraph, samplerGraph, waitFor, type Harness } from './harness.js';
 
@@ -290,9 +290,7 @@ describe('ComfyBridge feedback', () => {
     await new Promise((resolve) => server.once('listening', resolve));
     try {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const body = (await (await fetch(`${base}/v1/comfyui/prompts/${promptId}/ranking`)).json()) as {
-        batches: { node: string; order: { batchIndex: number; rank: number; mos: number; verdict: { verdict: string } }[]; topK: { batchIndex: number }[] }[];
-      };
+      const body = promptRankingSchema.parse(await (await fetch(`${base}/v1/comfyui/prompts/${promptId}/ranking`)).json());
       expect(body.batches).toHaveLength(1);
       expect(body.batches[0]!.order.map((o) => [o.batchIndex, o.rank, o.mos])).toEqual([
         [1, 1, 4.6],
@@ -301,7 +299,7 @@ describe('ComfyBridge feedback', () => {
         [2, 4, 1.2],
       ]);
       // 2.8 meets the threshold but is outside the top 2.
-      expect(body.batches[0]!.order.map((o) => o.verdict.verdict)).toEqual(['accept', 'accept', 'reject', 'reject']);
+      expect(body.batches[0]!.order.map((o) => o.verdict?.verdict)).toEqual(['accept', 'accept', 'reject', 'reject']);
       expect(body.batches[0]!.topK.map((o) => o.batchIndex)).toEqual([1, 3]);
       const one = (await (await fetch(`${base}/v1/comfyui/prompts/${promptId}/ranking?k=1`)).json()) as { batches: { topK: unknown[] }[] };
       expect(one.batches[0]!.topK).toHaveLength(1);
