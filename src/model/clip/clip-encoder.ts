@@ -18,6 +18,7 @@ import { agiqaError } from '../../errors/index.js';
 import type { LoadedPack } from '../packs.js';
 import type { ClipInput } from './clip-input.js';
 import { LruMap } from './clip-lru.js';
+import { withTransformersEnv } from './transformers-env.js';
 
 /** Decoded pixels as src/image gives them: 8-bit RGB, interleaved, row-major. */
 export interface RgbPixels {
@@ -116,6 +117,12 @@ export class ClipEncoder {
     const visionFile = towerFileOf(name, 'vision', manifest.models.vision!.file, input.dtype);
     const textFile = towerFileOf(name, 'text', manifest.models.text!.file, input.dtype);
 
+    return withTransformersEnv(() => ClipEncoder.loadTowers(pack, input, visionFile, textFile, options));
+  }
+
+  private static async loadTowers(pack: LoadedPack, input: ClipInput, visionFile: TowerFile, textFile: TowerFile, options: ClipEncoderOptions): Promise<ClipEncoder> {
+    const { manifest } = pack;
+    const name = manifest.name;
     // transformers.js resolves a model id against env.localModelPath; a folder name that is not a
     // valid id is passed as a path instead, which it also reads locally.
     env.allowRemoteModels = false;

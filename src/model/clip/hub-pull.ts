@@ -11,6 +11,7 @@ import { agiqaHome, loadPack } from '../packs.js';
 import { installedPackDir, writeClipPackManifest } from './clip-pack-store.js';
 import { KNOWN_PACKS, packFilesOf, type KnownPack } from './known-packs.js';
 import { towerFileOf } from './clip-encoder.js';
+import { withTransformersEnv } from './transformers-env.js';
 
 export const DEFAULT_HUB = 'https://huggingface.co/';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -119,38 +120,40 @@ export async function pullPack(name: string, options: PullOptions = {}): Promise
   if (!probe.ok) throw agiqaError('AGQ_ERR_PACK_PULL_FAILED', { pack: name, file: 'config.json', detail: `HTTP ${probe.status} from ${probeUrl}` });
 
   const cacheDir = join(agiqaHome(options.home), 'cache', 'hub');
-  env.allowRemoteModels = true;
-  env.allowLocalModels = false;
-  env.useFSCache = true;
-  env.cacheDir = cacheDir;
-  env.remoteHost = host;
-  env.fetch = timedFetch;
-  let current = 'config.json';
-  const progress_callback = (event: { status: string; file?: string; loaded?: number; total?: number }): void => {
-    if (event.file !== undefined) current = event.file;
-    if (event.status === 'progress' && event.file !== undefined) options.onProgress?.({ file: event.file, loaded: event.loaded ?? 0, total: event.total ?? 0 });
-  };
-  const fetchOptions = { progress_callback, cache_dir: cacheDir };
-  try {
-    await AutoTokenizer.from_pretrained(pack.repo, fetchOptions);
-    await AutoProcessor.from_pretrained(pack.repo, fetchOptions);
-    // Loading the towers is how transformers.js fetches them; the sessions are dropped at once.
-    const vision = towerFileOf(name, 'vision', pack.visionFile, pack.input.dtype);
-    const text = towerFileOf(name, 'text', pack.textFile, pack.input.dtype);
-    const towerOptions = { ...fetchOptions, dtype: pack.input.dtype, device: 'cpu' as const, session_options: { intraOpNumThreads: 1 } };
-    await (await CLIPVisionModelWithProjection.from_pretrained(pack.repo, { ...towerOptions, subfolder: vision.subfolder, model_file_name: vision.modelFileName })).dispose();
-    await (await CLIPTextModelWithProjection.from_pretrained(pack.repo, { ...towerOptions, subfolder: text.subfolder, model_file_name: text.modelFileName })).dispose();
-  } catch (error) {
-    if (isAgiqaError(error)) throw error;
-    const detail = networkDetail(error);
-    if (/fetch failed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|no answer within/.test(detail)) {
-      throw agiqaError('AGQ_ERR_PACK_PULL_OFFLINE', { pack: name, host, detail }, { cause: error });
+  await withTransformersEnv(async () => {
+    env.allowRemoteModels = true;
+    env.allowLocalModels = false;
+    env.useFSCache = true;
+    env.cacheDir = cacheDir;
+    env.remoteHost = host;
+    env.fetch = timedFetch;
+    let current = 'config.json';
+    const progress_callback = (event: { status: string; file?: string; loaded?: number; total?: number }): void => {
+      if (event.file !== undefined) current = event.file;
+      if (event.status === 'progress' && event.file !== undefined) options.onProgress?.({ file: event.file, loaded: event.loaded ?? 0, total: event.total ?? 0 });
+    };
+    const fetchOptions = { progress_callback, cache_dir: cacheDir };
+    try {
+      await AutoTokenizer.from_pretrained(pack.repo, fetchOptions);
+      await AutoProcessor.from_pretrained(pack.repo, fetchOptions);
+      // Loading the towers is how transformers.js fetches them; the sessions are dropped at once.
+      const vision = towerFileOf(name, 'vision', pack.visionFile, pack.input.dtype);
+      const text = towerFileOf(name, 'text', pack.textFile, pack.input.dtype);
+      const towerOptions = { ...fetchOptions, dtype: pack.input.dtype, device: 'cpu' as const, session_options: { intraOpNumThreads: 1 } };
+      await (await CLIPVisionModelWithProjection.from_pretrained(pack.repo, { ...towerOptions, subfolder: vision.subfolder, model_file_name: vision.modelFileName })).dispose();
+      await (await CLIPTextModelWithProjection.from_pretrained(pack.repo, { ...towerOptions, subfolder: text.subfolder, model_file_name: text.modelFileName })).dispose();
+    } catch (error) {
+      if (isAgiqaError(error)) throw error;
+      const detail = networkDetail(error);
+      if (/fetch failed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|no answer within/.test(detail)) {
+        throw agiqaError('AGQ_ERR_PACK_PULL_OFFLINE', { pack: name, host, detail }, { cause: error });
+      }
+      throw agiqaError('AGQ_ERR_PACK_PULL_FAILED', { pack: name, file: current, detail }, { cause: error });
+    } finally {
+      env.allowRemoteModels = false;
+      env.fetch = fetch;
     }
-    throw agiqaError('AGQ_ERR_PACK_PULL_FAILED', { pack: name, file: current, detail }, { cause: error });
-  } finally {
-    env.allowRemoteModels = false;
-    env.fetch = fetch;
-  }
+  });
 
   await mkdir(dir, { recursive: true });
   for (const file of packFilesOf(pack)) {
