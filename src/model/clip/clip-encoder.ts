@@ -203,17 +203,17 @@ export class ClipEncoder {
   async encodeTexts(texts: readonly string[]): Promise<Float32Array[]> {
     const missing = [...new Set(texts.filter((t) => !this.textCache.has(t)))];
     const encoded = new Map<string, Float32Array>();
-    if (missing.length > 0) {
-      const label = `${this.packName}/text`;
+    const label = `${this.packName}/text`;
+    for (const group of this.lengthGroups(missing)) {
       try {
-        const inputs = this.tokenizer(missing, {
+        const inputs = this.tokenizer(group, {
           padding: this.input.textPadding === 'max_length' ? 'max_length' : true,
           truncation: true,
           max_length: this.input.maxTextTokens,
         });
         const output = (await this.text(inputs)) as Record<string, Tensor>;
         const vectors = rows(this.output(output, this.input.textEmbedding, label), label);
-        missing.forEach((t, i) => {
+        group.forEach((t, i) => {
           encoded.set(t, vectors[i]!);
           this.textCache.set(t, vectors[i]!);
         });
@@ -223,6 +223,25 @@ export class ClipEncoder {
     }
     // A batch larger than the cache must still return every vector, hence the local map first.
     return texts.map((t) => encoded.get(t) ?? this.textCache.get(t)!);
+  }
+
+  /**
+   * Splits texts into passes of similar token length: padded to the longest of a pass, a 60-token
+   * prompt in one pass with eight 5-token phrases would make the text tower do nine times its work.
+   */
+  private lengthGroups(texts: readonly string[]): string[][] {
+    if (texts.length <= 1 || this.input.textPadding === 'max_length') return texts.length === 0 ? [] : [[...texts]];
+    const sized = texts.map((t) => ({ t, n: Math.min(this.input.maxTextTokens, this.tokenizer.encode(t).length) })).sort((a, b) => a.n - b.n);
+    const groups: string[][] = [];
+    let shortest = -1;
+    for (const { t, n } of sized) {
+      if (shortest < 0 || n > shortest * 2 + 4) {
+        groups.push([]);
+        shortest = n;
+      }
+      groups[groups.length - 1]!.push(t);
+    }
+    return groups;
   }
 
   /** Number of texts whose embeddings are cached now. */

@@ -60,6 +60,22 @@ describe('ClipEncoder on the tiny CLIP pack', () => {
     expect(new Set(vectors.map((v) => v.join(','))).size).toBe(4);
   });
 
+  it('encodes texts of very different lengths in separate passes without mixing up their vectors', async () => {
+    const long = 'a lighthouse on a cliff above a stormy sea with seagulls and a small red boat';
+    const texts = ['fox', long, 'red boat', 'a lighthouse on a cliff above a stormy sea with seagulls'];
+    const together = await encoder.encodeTexts(texts);
+    const { dir } = await installTinyClip();
+    const fresh = await ClipEncoder.load(await loadPack('tiny-clip', { packDir: dir }), { threads: 1 });
+    try {
+      for (let i = 0; i < texts.length; i++) {
+        const [alone] = await fresh.encodeTexts([texts[i]!]);
+        for (let k = 0; k < alone!.length; k++) expect(together[i]![k]).toBeCloseTo(alone![k]!, 4);
+      }
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('counts tokens and says when a 10,000-character prompt exceeds the limit', async () => {
     // <|startoftext|> a</w> c at</w> <|endoftext|>: the tiny vocabulary has no merge for "cat</w>".
     expect(encoder.countTokens('a cat')).toEqual({ tokens: 5, limit: 77, truncated: false });
@@ -101,6 +117,31 @@ describe('ClipEncoder with a broken pack', () => {
     await writeFile(join(dir, 'tokenizer.json'), text.slice(0, 100));
     await writeClipPackManifest(dir, TINY_CLIP);
     await expect(ClipEncoder.load(await loadPack('tiny-clip', { packDir: dir }), { threads: 1 })).rejects.toMatchObject({ code: 'AGQ_ERR_MODEL_LOAD' });
+  });
+
+  it('pads to the full length when the pack says so (SigLIP) and cuts at its own token limit', async () => {
+    const { dir } = await installTinyClip({ ...TINY_CLIP, input: { ...TINY_CLIP.input, textPadding: 'max_length', maxTextTokens: 16 } });
+    const padded = await ClipEncoder.load(await loadPack('tiny-clip', { packDir: dir }), { threads: 1 });
+    try {
+      expect(padded.countTokens('a cat under a red umbrella in the rain at night')).toMatchObject({ limit: 16, truncated: true });
+      const vectors = await padded.encodeTexts(['a cat', 'a cat under a red umbrella in the rain at night']);
+      expect(vectors.every((v) => Math.abs(norm(v) - 1) < 1e-5)).toBe(true);
+    } finally {
+      await padded.close();
+    }
+  });
+
+  it('names the missing output when the pack points at an embedding the graph does not have', async () => {
+    const { dir } = await installTinyClip({ ...TINY_CLIP, input: { ...TINY_CLIP.input, textEmbedding: 'pooler_output' } });
+    const wrong = await ClipEncoder.load(await loadPack('tiny-clip', { packDir: dir }), { threads: 1 });
+    try {
+      await expect(wrong.encodeTexts(['a cat'])).rejects.toMatchObject({
+        code: 'AGQ_ERR_MODEL_INPUT',
+        message: expect.stringContaining('the graph has no output pooler_output (it has text_embeds, last_hidden_state); fix input.textEmbedding in pack.json'),
+      });
+    } finally {
+      await wrong.close();
+    }
   });
 
   it('checks that tower file names fit the dtype', () => {
