@@ -270,7 +270,7 @@ async function findImageDir(root: string, names: readonly string[], explicit: st
   for (const sub of IMAGE_SUBFOLDERS) {
     const dir = join(root, sub);
     let found = 0;
-    for (const name of probe) if (await exists(join(dir, name))) found++;
+    for (const name of probe) if (await exists(resolve(dir, name))) found++;
     if (found > 0) return dir;
   }
   return root;
@@ -345,7 +345,8 @@ export async function readDataset(location: string, options: ReadDatasetOptions 
   const imageDir = await findImageDir(root, read.items.map((item) => item.name), options.images);
   const items: DatasetItem[] = [];
   for (const [i, raw] of read.items.entries()) {
-    const path = join(imageDir, raw.name);
+    // resolve, not join: a generic CSV may list absolute paths
+    const path = resolve(imageDir, raw.name);
     items.push({ name: raw.name, path: (await exists(path)) ? path : null, prompt: raw.prompt, mos: raw.mos, split: splits[i]!, generator: raw.generator });
   }
   const counts = { train: 0, val: 0, test: 0 };

@@ -33,6 +33,9 @@ class PredictorConfig:
     slstm_at: list = field(default_factory=lambda: [1])
     heads: int = 4
     head_hidden: int = 128
+    # dropout on the embedded tokens and before the head: the training sets are small (hundreds to
+    # a few thousand images) against 1280-d tokens, and the predictor overfits within a few epochs
+    dropout: float = 0.1
 
     @property
     def round_width(self) -> int:
@@ -57,7 +60,8 @@ class M3Predictor(nn.Module):
         self.aspect_embedding = nn.Parameter(torch.randn(rounds, width) * 0.02)
         self.absent = nn.Parameter(torch.randn(rounds, width) * 0.02)
         self.core = XLSTMStack(width, config.blocks, tuple(config.slstm_at), config.heads) if config.kind == "xlstm" else None
-        self.head = nn.Sequential(nn.Linear(width, config.head_hidden), nn.ReLU(), nn.Linear(config.head_hidden, rounds + 1))
+        self.dropout = nn.Dropout(config.dropout)
+        self.head = nn.Sequential(nn.Linear(width, config.head_hidden), nn.ReLU(), nn.Dropout(config.dropout), nn.Linear(config.head_hidden, rounds + 1))
 
     def set_round_statistics(self, rounds: torch.Tensor, mask: torch.Tensor):
         """Mean/std of each round's features over the training images that have that round."""
@@ -77,7 +81,7 @@ class M3Predictor(nn.Module):
         r = self.round_proj((rounds - self.round_mean) / self.round_std) + self.aspect_embedding
         mask = round_mask.unsqueeze(-1)
         r = mask * r + (1.0 - mask) * self.absent
-        sequence = torch.cat([tokens, r], dim=1)
+        sequence = self.dropout(torch.cat([tokens, r], dim=1))
         hidden = self.core(sequence) if self.core is not None else sequence
         weights = torch.cat([torch.ones_like(image_tokens[:, :, 0]), round_mask], dim=1).unsqueeze(-1)
         pooled = (hidden * weights).sum(1) / weights.sum(1)

@@ -82,7 +82,7 @@ def train_kind(kind, meta, data, args):
         raise SystemExit("the train split is empty")
     config = PredictorConfig(
         token_dim=meta["tokenDim"], tokens=meta["tokens"], evidence=meta["evidenceWidth"], kind=kind,
-        width=args.width, blocks=args.blocks, heads=args.heads,
+        width=args.width, blocks=args.blocks, heads=args.heads, dropout=args.dropout,
     )
     model = M3Predictor(config)
     model.set_round_statistics(train["rounds"], train["mask"])
@@ -147,6 +147,7 @@ def main():
     parser.add_argument("--width", type=int, default=64)
     parser.add_argument("--blocks", type=int, default=3)
     parser.add_argument("--heads", type=int, default=4)
+    parser.add_argument("--dropout", type=float, default=0.1)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
