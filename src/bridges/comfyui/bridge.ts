@@ -98,6 +98,8 @@ export class ComfyBridge {
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly catchUps = new Set<Promise<void>>();
   private catchUpAgain = false;
+  /** queue_remaining of the last `status`, null right after (re)connecting. */
+  private queueRemaining: number | null = null;
   private running = false;
   private warnedUnreachable = false;
   private readonly stats = { scored: 0, failed: 0, regenerated: 0, catchUps: 0 };
@@ -161,16 +163,25 @@ export class ComfyBridge {
 
   private socketOnOpen(): void {
     this.warnedUnreachable = false;
+    // Frames were lost while disconnected: the next status is compared with nothing.
+    this.queueRemaining = null;
     this.logger.info({ comfyui: this.instance }, 'connected to ComfyUI');
     this.requestCatchUp();
   }
 
   private socketOnFrame(frame: ConsumedFrame): void {
     switch (frame.type) {
-      case 'status':
-        // Sent to every socket when a prompt is queued, starts or finishes: the only sign of foreign prompts.
-        this.requestCatchUp();
+      case 'status': {
+        // Sent to every socket when a prompt is queued, starts or finishes: the only sign of foreign
+        // prompts. ComfyUI broadcasts one per queue change, so a prompt can only have finished when the
+        // queue shrank; a growing or unchanged queue (a prompt queued, or taken to run) needs no
+        // /history read, which keeps those reads from delaying the one that matters.
+        const remaining = frame.data.status.exec_info.queue_remaining;
+        const previous = this.queueRemaining;
+        this.queueRemaining = remaining;
+        if (previous === null || remaining < previous) this.requestCatchUp();
         return;
+      }
       case 'executing':
         // `node: null` with our prompt_id: the prompt's history entry is written, fetch it directly.
         if (frame.data.node === null && frame.data.prompt_id !== undefined) this.fetchPrompt(frame.data.prompt_id);

@@ -53,6 +53,23 @@ describe('ComfyBridge', () => {
     expect(h.double.verdicts[0]).toMatchObject({ prompt_id: promptId, node: '9', filename: 'bridge_test_00001_.png', subfolder: '', type: 'output', verdict: 'reject', mos: 1.5, rank: null });
   });
 
+  it('reads /history when the queue shrinks, not when a prompt is queued or taken to run', async () => {
+    h = await harness();
+    const bridge = await h.bridge();
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    await bridge.idle();
+    const historyReads = () => h.double.requests.filter((r) => r.startsWith('GET /history?')).length;
+    const before = historyReads();
+    h.double.hold();
+    const promptId = h.double.submit(mainGraph(), BROWSER);
+    await waitFor(() => h.double.runningPromptId === promptId, 'the running prompt');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(historyReads()).toBe(before);
+    h.double.release();
+    await waitFor(async () => (await outputs()).scored === 1, 'the output');
+    expect(historyReads()).toBeGreaterThan(before);
+  });
+
   it('ComfyUI not running at start: retries quietly, then catches up once it answers', async () => {
     h = await harness();
     const port = h.double.port;
