@@ -44,6 +44,17 @@ describe('ComfyBridge', () => {
     expect(h.logs.find('no /agiqa/verdict route')).toHaveLength(1);
   });
 
+  it('a graph without a text encoder sends no prompt, so the scorer falls back to the PNG chunk', async () => {
+    h = await harness();
+    const bridge = await h.bridge();
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    h.double.submit({ '1': { class_type: 'EmptyImage', inputs: { width: 8, height: 8, batch_size: 1, color: 0 } }, '2': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'plain' } } }, BROWSER);
+    await waitFor(async () => (await outputs()).scored === 1, 'one scored output');
+    expect(h.scorer.requests[0]!.name).toBe('plain_00001_.png');
+    expect(h.scorer.requests[0]!.prompt).toBeUndefined();
+    expect((await h.store.listGenerations())[0]!.prompt).toBeNull();
+  });
+
   it('pushes each verdict to the node pack route with the ComfyUI ids', async () => {
     h = await harness({ verdictRoute: true, mos: () => 1.5 });
     const bridge = await h.bridge();
