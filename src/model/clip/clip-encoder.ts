@@ -142,11 +142,14 @@ export class ClipEncoder {
         throw agiqaError('AGQ_ERR_MODEL_LOAD', { pack: name, file, detail: (cause as Error).message }, { cause });
       }
     };
-    const tokenizer = await step('tokenizer.json', () => AutoTokenizer.from_pretrained(id, { local_files_only: true }));
-    const processor = await step('preprocessor_config.json', () => AutoProcessor.from_pretrained(id, { local_files_only: true }));
+    // transformers.js memoises file lookups by model id and cache_dir, not by folder: the pack's own
+    // folder as cache_dir keeps two packs with one folder name (other AGIQA_HOMEs) apart.
+    const local = { local_files_only: true, cache_dir: pack.dir };
+    const tokenizer = await step('tokenizer.json', () => AutoTokenizer.from_pretrained(id, local));
+    const processor = await step('preprocessor_config.json', () => AutoProcessor.from_pretrained(id, local));
     const vision = await step(manifest.models.vision!.file, () =>
       CLIPVisionModelWithProjection.from_pretrained(id, {
-        local_files_only: true,
+        ...local,
         dtype: input.dtype,
         device: 'cpu',
         subfolder: visionFile.subfolder,
@@ -154,16 +157,22 @@ export class ClipEncoder {
         session_options: sessionOptions,
       }),
     );
-    const text = await step(manifest.models.text!.file, () =>
-      CLIPTextModelWithProjection.from_pretrained(id, {
-        local_files_only: true,
-        dtype: input.dtype,
-        device: 'cpu',
-        subfolder: textFile.subfolder,
-        model_file_name: textFile.modelFileName,
-        session_options: sessionOptions,
-      }),
-    );
+    let text: PreTrainedModel;
+    try {
+      text = await step(manifest.models.text!.file, () =>
+        CLIPTextModelWithProjection.from_pretrained(id, {
+          ...local,
+          dtype: input.dtype,
+          device: 'cpu',
+          subfolder: textFile.subfolder,
+          model_file_name: textFile.modelFileName,
+          session_options: sessionOptions,
+        }),
+      );
+    } catch (error) {
+      await vision.dispose();
+      throw error;
+    }
     return new ClipEncoder(name, input, tokenizer, processor, vision, text);
   }
 
