@@ -136,12 +136,13 @@ describe('ComfyBridge', () => {
     h = await harness();
     const bridge = await h.bridge();
     await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
-    h.double.hold();
+    // Hold the worker once the first node runs, so the prompt is mid-run with a current node.
+    h.double.once('node', () => h.double.hold());
     const promptId = h.double.submit(mainGraph('own prompt'), bridge.clientId);
-    await waitFor(() => h.double.runningPromptId === promptId, 'the running prompt');
-    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    await waitFor(() => h.double.runningPromptId === promptId && h.double.sent.some((f) => f.type === 'executing' && f.data.node === '1'), 'the first node');
     h.double.dropSocket(bridge.clientId);
     await waitFor(() => h.logs.find('connected to ComfyUI').length === 2, 'the reconnect');
+    await waitFor(() => h.double.sent.some((f) => f.clientId === bridge.clientId && f.type === 'executing' && !('prompt_id' in f.data)), 'executing without prompt_id');
     h.double.release();
     await waitFor(async () => (await outputs()).scored === 1, 'the output');
     await bridge.idle();

@@ -93,6 +93,9 @@ export class ComfyDouble extends EventEmitter<DoubleEvents> {
   readonly requests: string[] = [];
   /** performance.now() when each prompt's execution_success was sent and its history entry written (benchmarks). */
   readonly timeline = new Map<string, { success?: number; finished?: number }>();
+  /** Every text frame sent, with the client it went to. */
+  readonly sent: { clientId: string; type: string; data: Record<string, unknown> }[] = [];
+  private readonly clientOf = new WeakMap<WebSocket, string>();
   /** Bodies posted to /agiqa/verdict. */
   readonly verdicts: Record<string, unknown>[] = [];
 
@@ -201,6 +204,7 @@ export class ComfyDouble extends EventEmitter<DoubleEvents> {
     const clientId = requestedId ?? randomUUID().replace(/-/g, '');
     // Reusing a client id steals the socket: the older one stops receiving.
     this.sockets.set(clientId, ws);
+    this.clientOf.set(ws, clientId);
     ws.on('close', () => {
       if (this.sockets.get(clientId) === ws) this.sockets.delete(clientId);
     });
@@ -215,7 +219,9 @@ export class ComfyDouble extends EventEmitter<DoubleEvents> {
   }
 
   private sendTo(ws: WebSocket | undefined, type: string, data: Record<string, unknown>): void {
-    if (ws !== undefined && ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type, data }));
+    if (ws === undefined || ws.readyState !== ws.OPEN) return;
+    ws.send(JSON.stringify({ type, data }));
+    this.sent.push({ clientId: this.clientOf.get(ws) ?? '?', type, data });
   }
 
   private broadcast(type: string, data: Record<string, unknown>): void {
