@@ -1,0 +1,122 @@
+"""Write models/lite/pack.json and models/lite/training-report.json from the runs' metrics.
+
+    /usr/bin/python3 training/lite/report.py [--data training/data] [--pack models/lite]
+"""
+import argparse
+import csv
+import hashlib
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dataset import FRACTIONS, SEED  # noqa: E402
+from distortions import DISTORTIONS  # noqa: E402
+
+VARIANTS = ["finetune_signals", "finetune_only", "frozen_signals", "signals_only"]
+SHIPPED = "finetune_signals"
+
+
+def r4(x):
+    return None if x is None or x != x else round(float(x), 4)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap.add_argument("--data", default=os.path.join(here, "..", "data"))
+    ap.add_argument("--pack", default=os.path.join(here, "..", "..", "models", "lite"))
+    ap.add_argument("--crops", type=int, default=1)
+    args = ap.parse_args()
+    data, pack = os.path.abspath(args.data), os.path.abspath(args.pack)
+
+    packages = json.load(open(os.path.join(data, "refs", "packages.json")))
+    refs = list(csv.DictReader(open(os.path.join(data, "refs", "refs.csv"))))
+    rows = list(csv.DictReader(open(os.path.join(data, "dataset", "dataset.csv"))))
+    sig = json.load(open(os.path.join(data, "signals", "signals.json")))
+    runs = {v: json.load(open(os.path.join(data, "runs", v, "metrics.json")))
+            for v in VARIANTS if os.path.exists(os.path.join(data, "runs", v, "metrics.json"))}
+    main_run = runs[SHIPPED]
+    test = main_run["test"]
+
+    ref_split = {}
+    for r in rows:
+        ref_split[r["ref"]] = r["split"]
+    split_refs = {s: sum(1 for v in ref_split.values() if v == s) for s in FRACTIONS}
+    split_images = {s: sum(1 for r in rows if r["split"] == s) for s in FRACTIONS}
+    per_pkg = {}
+    for r in refs:
+        per_pkg[r["package"]] = per_pkg.get(r["package"], 0) + 1
+    data_text = ("synthetic distortions of {n} pristine references ({g} source pictures) from Debian packages: {p}; "
+                 "{d} distortion types x 5 levels; {i} images").format(
+        n=len(refs), g=len({r['group'] for r in refs}),
+        p=", ".join(f"{k} {packages[k]['version']} ({per_pkg.get(k, 0)} refs, {packages[k]['license']})"
+                    for k in sorted(packages)),
+        d=len(DISTORTIONS), i=len(rows))
+
+    onnx_path = os.path.join(pack, "quality.onnx")
+    blob = open(onnx_path, "rb").read()
+    pack_json = {
+        "schemaVersion": 1,
+        "name": "lite",
+        "version": "0.1.0",
+        "description": ("Embedded default pack: judges the quality aspect (MOS 0-5, bad..excellent) from one "
+                        "native-resolution 224 px crop through a MobileNetV2 whose upper stage is fine-tuned on "
+                        "synthetic distortions, combined with classical image signals. Trained on synthetic "
+                        "distortions only: it measures technical degradation, not aesthetics or prompt alignment."),
+        "license": "MIT",
+        "aspects": ["quality"],
+        "files": [{"path": "quality.onnx", "sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob),
+                   "license": "MIT",
+                   "source": "fine-tuned from the MobileNetV2 in nsfwjs@4.3.0 (MIT) by training/lite/run.sh"}],
+        "input": {"kind": "lite-crops", "cropSize": 224, "crops": args.crops,
+                  "signalsVersion": sig["version"], "signalCount": len(sig["names"])},
+        "models": {"quality": {"file": "quality.onnx"}},
+        "predictor": None,
+        "training": {
+            "data": data_text,
+            "recipe": "training/lite/README.md",
+            "command": "bash training/lite/run.sh",
+            "seed": SEED,
+            "split": {"train": split_refs["train"], "val": split_refs["val"], "test": split_refs["test"],
+                      "by": "reference image"},
+            "syntheticMos": "mos = 4.5 - 0.8*level",
+            "epochs": main_run["epochsRun"],
+            "selectedOn": "val SRCC",
+        },
+        "metrics": {
+            "heldOut": {
+                "split": "test", "images": test["images"], "references": test["references"],
+                "srcc": r4(test["srcc"]), "plcc": r4(test["plcc"]), "plccLogistic": r4(test["plccLogistic"]),
+                "krcc": r4(test["krcc"]), "rmse": r4(test["rmse"]),
+                "mildPairAccuracy": r4(test["mildPairAccuracy"]),
+                "perDistortion": {k: {"srcc": r4(v["srcc"]), "mildPairAccuracy": r4(v["mildPairAccuracy"])}
+                                  for k, v in test["perDistortion"].items()},
+            },
+            "ablation": {v: {"srcc": r4(m["test"]["srcc"]), "mildPairAccuracy": r4(m["test"]["mildPairAccuracy"])}
+                         for v, m in runs.items()},
+        },
+    }
+    json.dump(pack_json, open(os.path.join(pack, "pack.json"), "w"), indent=2)
+    logs = {}
+    for v in runs:
+        path = os.path.join(data, "runs", v, "log.jsonl")
+        logs[v] = [json.loads(line) for line in open(path) if '"epoch"' in line and '"event": "epoch"' in line]
+    report = {
+        "pack": "lite", "shipped": SHIPPED, "crops": args.crops,
+        "dataset": {"references": len(refs), "pictures": len({r['group'] for r in refs}),
+                    "referencesPerPackage": per_pkg, "packages": packages,
+                    "splitReferences": split_refs, "splitImages": split_images,
+                    "distortions": list(DISTORTIONS), "levels": [1, 2, 3, 4, 5],
+                    "syntheticMos": "mos = 4.5 - 0.8*level (clean = level 0 = 4.5)"},
+        "signals": {"version": sig["version"], "names": sig["names"]},
+        "runs": runs,
+        "valEpochs": logs,
+    }
+    json.dump(report, open(os.path.join(pack, "training-report.json"), "w"), indent=2)
+    total = sum(os.path.getsize(os.path.join(pack, f)) for f in os.listdir(pack))
+    print(f"report: wrote pack.json and training-report.json; models/lite is {total / 2**20:.1f} MiB", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

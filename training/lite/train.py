@@ -1,0 +1,305 @@
+"""Train the lite quality model (and its ablations) on the cached lower-backbone features.
+
+Variants (all share heads, losses, sampler, seeds and the val-SRCC checkpoint choice):
+  finetune_signals  upper MobileNetV2 stage fine-tuned + classical signals   (the shipped model)
+  finetune_only     upper stage fine-tuned, no signals
+  frozen_signals    backbone frozen (as converted) + signals
+  signals_only      MLP on the classical signals alone
+
+    /usr/bin/python3 training/lite/train.py --variant finetune_signals [--epochs 6] [--minutes 30]
+Writes training/data/runs/<variant>/{best.pt,log.jsonl,metrics.json}.
+"""
+import argparse
+import copy
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import LEVEL_CENTRES, evaluate, load_dataset, load_signals, soft_labels  # noqa: E402
+from features import CUT  # noqa: E402
+from mobilenet_v2 import MobileNetV2Backbone  # noqa: E402
+
+SEED = 0
+GROUP = 8            # one clean crop + 7 distorted crops of the same reference and position
+GROUPS_PER_BATCH = 6
+LEVEL_WEIGHTS = np.array([0.30, 0.25, 0.18, 0.15, 0.12])  # favour the mild levels: they are the hard part
+SIGNAL_CLIP = 8.0
+
+
+def signed_log(x):
+    """sign(x)·log(1+|x|): tames the heavy tails of some signals (MSCN variances reach 240) before
+    standardization; export.py applies the same transform inside the ONNX graph."""
+    return np.sign(x) * np.log1p(np.abs(x))
+
+
+class Tail(nn.Module):
+    """The fine-tuned upper part of the backbone: blocks CUT+1..16 and the 1280-channel conv."""
+
+    def __init__(self, backbone):
+        super().__init__()
+        self.blocks = copy.deepcopy(backbone.blocks[CUT + 1:])
+        self.head = copy.deepcopy(backbone.head)
+
+    def forward(self, h):
+        spatial = self.head(self.blocks(h))
+        return spatial.mean(dim=(2, 3)), spatial
+
+
+class QualityHead(nn.Module):
+    """Image embedding (1280) and/or standardized signals -> 5 level logits."""
+
+    def __init__(self, n_signals, use_image, use_signals):
+        super().__init__()
+        self.use_image, self.use_signals = use_image, use_signals
+        width = 0
+        if use_image:
+            self.img = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, 128), nn.ReLU())
+            width += 128
+        if use_signals:
+            self.sig = nn.Sequential(nn.Linear(n_signals, 128), nn.ReLU(), nn.Dropout(0.1),
+                                     nn.Linear(128, 64), nn.ReLU())
+            width += 64
+        self.out = nn.Sequential(nn.Linear(width, 64), nn.ReLU(), nn.Linear(64, 5))
+
+    def forward(self, pooled, signals):
+        parts = []
+        if self.use_image:
+            parts.append(self.img(pooled))
+        if self.use_signals:
+            parts.append(self.sig(signals))
+        return self.out(torch.cat(parts, dim=1))
+
+
+def mos_of(logits):
+    return (F.softmax(logits, dim=1) * torch.as_tensor(LEVEL_CENTRES)).sum(dim=1)
+
+
+def losses(logits, mos_target, refs_pos, levels):
+    pred = mos_of(logits)
+    ce = -(soft_labels(mos_target) * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+    mse = F.mse_loss(pred, mos_target)
+    # Ranking: within one reference+position, a lower level must score higher by a margin.
+    same = refs_pos[:, None] == refs_pos[None, :]
+    better = levels[:, None] < levels[None, :]
+    mask = same & better
+    if mask.any():
+        diff = pred[:, None] - pred[None, :]
+        margin = 0.25 * (levels[None, :] - levels[:, None]).clamp(max=2).float()
+        rank = F.relu(margin - diff)[mask].mean()
+    else:
+        rank = torch.zeros(())
+    return ce + mse + rank, {"ce": float(ce), "mse": float(mse), "rank": float(rank)}
+
+
+class Data:
+    """Rows, cached features per (split, position), standardized signals."""
+
+    def __init__(self, data, use_signals):
+        self.rows = load_dataset(os.path.join(data, "dataset"))
+        self.cache = {}
+        for name in sorted(os.listdir(os.path.join(data, "cache"))):
+            if name.endswith(".index.npy"):
+                key = name[:-len(".index.npy")]
+                feats = np.load(os.path.join(data, "cache", key + ".npy"), mmap_mode="r")
+                index = np.load(os.path.join(data, "cache", name))
+                self.cache[key] = (feats, {int(i): k for k, i in enumerate(index)})
+        n = len(self.rows)
+        self.signals = np.zeros((n, 1), np.float32)
+        self.signal_meta = None
+        if use_signals:
+            arr, meta, index = load_signals(os.path.join(data, "signals", "signals"))
+            idx = [index[os.path.realpath(r["abs"])] for r in self.rows]
+            raw = signed_log(arr[idx].astype(np.float64))
+            train = np.array([r["split"] == "train" for r in self.rows])
+            finite = np.isfinite(raw)
+            mean = np.array([raw[train & finite[:, j], j].mean() for j in range(raw.shape[1])])
+            std = np.array([raw[train & finite[:, j], j].std() for j in range(raw.shape[1])])
+            std[~(std > 1e-8)] = 1.0
+            raw = np.where(finite, raw, mean[None, :])
+            self.signals = np.clip((raw - mean) / std, -SIGNAL_CLIP, SIGNAL_CLIP).astype(np.float32)
+            self.signal_meta = {"names": meta["names"], "version": meta.get("version"),
+                                "mean": mean.tolist(), "std": std.tolist()}
+
+    def split_rows(self, split):
+        return [i for i, r in enumerate(self.rows) if r["split"] == split]
+
+    def feats(self, key, row_ids):
+        feats, pos = self.cache[key]
+        return torch.from_numpy(np.stack([np.asarray(feats[pos[i]], np.float32) for i in row_ids]))
+
+    def epoch_groups(self, rng, keys, per_ref=None):
+        """Groups of GROUP rows (clean first) per (reference, position), shuffled; `per_ref` keeps
+        only that many groups of each reference (a partial pass, so an epoch fits the CPU budget)."""
+        groups = []
+        by_ref = {}
+        for i, r in enumerate(self.rows):
+            if r["split"] == "train":
+                by_ref.setdefault(r["ref"], []).append(i)
+        for key in keys:
+            for ref, ids in by_ref.items():
+                clean = [i for i in ids if self.rows[i]["level"] == 0][0]
+                dist = [i for i in ids if self.rows[i]["level"] > 0]
+                w = LEVEL_WEIGHTS[[self.rows[i]["level"] - 1 for i in dist]]
+                order = list(rng.choice(len(dist), size=len(dist), replace=False, p=w / w.sum()))
+                mine = [(key, [clean] + [dist[k] for k in order[s:s + GROUP - 1]])
+                        for s in range(0, len(order) - GROUP + 2, GROUP - 1)]
+                groups.extend(mine[:per_ref] if per_ref else mine)
+        rng.shuffle(groups)
+        return groups
+
+
+def run(args):
+    torch.manual_seed(SEED)
+    np.random.seed(SEED)
+    torch.set_num_threads(2)
+    use_image = args.variant != "signals_only"
+    use_signals = args.variant != "finetune_only"
+    tune = args.variant.startswith("finetune")
+    data = Data(args.data, use_signals)
+    out_dir = os.path.join(args.data, "runs", args.variant)
+    os.makedirs(out_dir, exist_ok=True)
+    log = open(os.path.join(out_dir, "log.jsonl"), "w")
+
+    def emit(obj):
+        obj["t"] = round(time.time() - t0, 1)
+        log.write(json.dumps(obj) + "\n")
+        log.flush()
+        print(json.dumps(obj), file=sys.stderr, flush=True)
+
+    t0 = time.time()
+    backbone = MobileNetV2Backbone(os.path.join(args.data, "mobilenet_v2.onnx"))
+    tail = Tail(backbone)
+    head = QualityHead(data.signals.shape[1], use_image, use_signals)
+    train_keys = [k for k in ("train_rand", "train_centre") if k in data.cache] if use_image else ["signals"]
+
+    # Frozen variants: the tail's pooled output never changes, compute it once.
+    pooled_cache = {}
+    if use_image and not tune:
+        tail.eval()
+        for key in train_keys + ["val_centre", "test_centre"]:
+            feats, pos = data.cache[key]
+            ids = sorted(pos)
+            out = []
+            with torch.no_grad():
+                for s in range(0, len(ids), 256):
+                    out.append(tail(data.feats(key, ids[s:s + 256]))[0])
+            pooled_cache[key] = (torch.cat(out), {i: k for k, i in enumerate(ids)})
+        emit({"event": "frozen pooled features ready"})
+
+    def embed(key, ids, train):
+        if not use_image:
+            return None
+        if not tune:
+            p, pos = pooled_cache[key]
+            return p[[pos[i] for i in ids]]
+        tail.train(train)
+        return tail(data.feats(key, ids))[0]
+
+    def predict(split):
+        key = f"{split}_centre"
+        ids = data.split_rows(split)
+        head.eval()
+        preds = []
+        with torch.no_grad():
+            for s in range(0, len(ids), 128):
+                chunk = ids[s:s + 128]
+                logits = head(embed(key, chunk, False), torch.from_numpy(data.signals[chunk]))
+                preds.append(mos_of(logits))
+        return ids, torch.cat(preds).numpy()
+
+    params = [{"params": head.parameters(), "lr": args.lr_head, "weight_decay": 1e-3}]
+    if tune:
+        params.append({"params": tail.parameters(), "lr": args.lr_backbone, "weight_decay": 1e-4})
+    opt = torch.optim.AdamW(params)
+    rng = np.random.default_rng(SEED)
+    # Each epoch walks one crop position (alternating) so an epoch fits the CPU budget.
+    steps_per_epoch = len(data.epoch_groups(np.random.default_rng(0), train_keys[:1], args.groups_per_ref)) // GROUPS_PER_BATCH
+    total = steps_per_epoch * args.epochs
+    budget = args.minutes * 60
+
+    def lr_factor(s):
+        # Cosine over whichever ends first, the planned steps or the time budget: the LR reaches its
+        # floor even when the shared CPU is slower than planned.
+        progress = min(1.0, max(s / total, (time.time() - t0) / budget))
+        return min(1.0, (s + 1) / 30) * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * progress)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+    best = {"srcc": -2.0}
+    step = 0
+    deadline = t0 + args.minutes * 60
+    for epoch in range(args.epochs):
+        key = train_keys[epoch % len(train_keys)]
+        groups = data.epoch_groups(rng, [key], args.groups_per_ref)
+        head.train()
+        agg = {"loss": 0.0, "n": 0}
+        for b in range(0, len(groups) - GROUPS_PER_BATCH + 1, GROUPS_PER_BATCH):
+            batch = groups[b:b + GROUPS_PER_BATCH]
+            ids = [i for _, g in batch for i in g]
+            refs_pos = torch.tensor([gi for gi, (_, g) in enumerate(batch) for _ in g])
+            levels = torch.tensor([data.rows[i]["level"] for i in ids])
+            mos = torch.tensor([data.rows[i]["mos"] for i in ids], dtype=torch.float32)
+            logits = head(embed(key, ids, True), torch.from_numpy(data.signals[ids]))
+            loss, parts = losses(logits, mos, refs_pos, levels)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            agg["loss"] += float(loss)
+            agg["n"] += 1
+            if step % 25 == 0:
+                emit({"event": "step", "epoch": epoch, "step": step, "loss": round(agg["loss"] / agg["n"], 4),
+                      **{k: round(v, 4) for k, v in parts.items()}})
+                agg = {"loss": 0.0, "n": 0}
+            if time.time() > deadline:
+                break
+        ids, pred = predict("val")
+        m = evaluate([data.rows[i] for i in ids], pred, full=False)
+        emit({"event": "epoch", "epoch": epoch, "position": key, "val": m})
+        torch.save({"tail": tail.state_dict(), "head": head.state_dict(), "epoch": epoch}, os.path.join(out_dir, f"epoch{epoch}.pt"))
+        if m["srcc"] > best["srcc"]:
+            best = {"srcc": m["srcc"], "epoch": epoch, "val": m}
+            torch.save({"tail": tail.state_dict(), "head": head.state_dict(), "epoch": epoch,
+                        "variant": args.variant, "signals": data.signal_meta},
+                       os.path.join(out_dir, "best.pt"))
+        if time.time() > deadline:
+            emit({"event": "time budget reached", "epoch": epoch})
+            break
+    state = torch.load(os.path.join(out_dir, "best.pt"))
+    tail.load_state_dict(state["tail"])
+    head.load_state_dict(state["head"])
+    if use_image and not tune:
+        pass  # pooled_cache was computed with the same (frozen) tail
+    ids, pred = predict("test")
+    test = evaluate([data.rows[i] for i in ids], pred, full=True)
+    np.save(os.path.join(out_dir, "test_pred.npy"), np.stack([np.array(ids, np.float64), pred]))
+    result = {"variant": args.variant, "selectedEpoch": best["epoch"], "epochsRun": epoch + 1,
+              "val": best["val"], "test": test, "seconds": round(time.time() - t0, 1),
+              "lr": {"backbone": args.lr_backbone if tune else None, "head": args.lr_head}}
+    json.dump(result, open(os.path.join(out_dir, "metrics.json"), "w"), indent=2)
+    emit({"event": "done", "test_srcc": test["srcc"], "test_mild": test["mildPairAccuracy"],
+          "val_srcc": best["srcc"], "epoch": best["epoch"]})
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "data")))
+    ap.add_argument("--variant", default="finetune_signals",
+                    choices=["finetune_signals", "finetune_only", "frozen_signals", "signals_only"])
+    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--minutes", type=float, default=30)
+    ap.add_argument("--lr-backbone", type=float, default=1e-4)
+    ap.add_argument("--lr-head", type=float, default=1e-3)
+    ap.add_argument("--groups-per-ref", type=int, default=0, help="0 = all 10 groups of a reference per epoch")
+    run(ap.parse_args())
+
+
+if __name__ == "__main__":
+    main()
