@@ -1,12 +1,20 @@
-// `agiqa serve --comfyui URL` as a real process on the embedded lite pack (bin/agiqa.js → dist: run
-// `npm run build` first), watching the ComfyUI double: a browser-queued prompt is scored by the real
-// scorer, and a server restart neither rescores nor misses.
+// The bridge with the real scorer (worker threads, decode, signals, ONNX): in-process on the tiny test
+// pack, and as `agiqa serve --comfyui URL` on the embedded lite pack (bin/agiqa.js → dist: run
+// `npm run build` first; skipped until the lite pack is installed). A browser-queued prompt is scored,
+// a damaged image is refused by the real decoder, and a server restart neither rescores nor misses.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startComfyBridges } from '../../src/bridges/comfyui/index.js';
+import { configSchema } from '../../src/config/index.js';
+import { createScorer } from '../../src/scoring/index.js';
+import { startServer } from '../../src/server/index.js';
+import { LogRecorder } from '../bridges/comfyui/harness.js';
+import { makeTinyPack } from '../fixtures/datasets/tiny-pack.js';
 import { ComfyDouble } from '../bridges/comfyui/comfyui-double.js';
 import { mainGraph, waitFor } from '../bridges/comfyui/harness.js';
 import { pngWithText } from '../bridges/comfyui/test-images.js';
@@ -48,6 +56,40 @@ async function serve(home: string, comfyui: string): Promise<{ child: ChildProce
 type Generation = { source: string; external: { promptId: string | null; filename: string | null }; scores: { pack: { name: string } }[] };
 const comfyGenerations = async (url: string) =>
   ((await (await fetch(`${url}/v1/generations?limit=100`)).json()) as { generations: Generation[] }).generations.filter((g) => g.source === 'comfyui');
+
+describe('ComfyUI bridge with the real scorer (tiny pack, in-process server)', () => {
+  it('scores ComfyUI outputs through createScorer; a damaged image is logged with its ids', async () => {
+    let colour = 1;
+    double = new ComfyDouble({
+      makeImage: async ({ graph, index }) => (index === 1 ? new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]) : pngWithText((colour += 40_000), { prompt: JSON.stringify(graph) }, 96)),
+    });
+    await double.start();
+    const home = mkdtempSync(join(tmpdir(), 'agiqa-e2e-comfy-tiny-'));
+    const scorer = await createScorer({ packDir: await makeTinyPack(join(home, 'tiny-lite')), pack: 'tiny-lite', workers: 1 });
+    const config = configSchema.parse({ port: 0, logLevel: 'silent', home, comfyui: [{ url: double.url }] });
+    const server = await startServer({ config, scorer, logger: pino({ level: 'silent' }), listPacks: async () => [] });
+    const logs = new LogRecorder();
+    const bridges = await startComfyBridges({ instances: config.comfyui, scorer, store: server.store, policy: config.policy, logger: logs, publish: (events) => server.hub.publish(events) });
+    try {
+      await waitFor(() => double!.connectedClients().length === 1, 'the bridge socket', 30_000);
+      const promptId = double.submit(mainGraph('a lighthouse at dusk', 3), 'browser');
+      await waitFor(async () => (await server.store.comfyui.handledPrompts(double!.url)).has(promptId), 'the batch', 60_000);
+      const generations = (await server.store.listGenerations()).filter((g) => g.source === 'comfyui');
+      expect(generations).toHaveLength(2);
+      for (const generation of generations) {
+        expect(generation.scores[0]!.pack.name).toBe('tiny-lite');
+        expect(generation.image).toMatchObject({ width: 96, height: 96 });
+        expect(generation.prompt).toContain('a lighthouse at dusk');
+      }
+      const failure = logs.find('could not be scored');
+      expect(failure).toHaveLength(1);
+      expect(failure[0]!.fields).toMatchObject({ promptId, node: '9', filename: 'bridge_test_00002_.png', code: expect.stringMatching(/^AGQ_ERR_IMAGE_/) });
+    } finally {
+      await bridges.stop();
+      await server.close();
+    }
+  }, 120_000);
+});
 
 describe.skipIf(!ready)('agiqa serve --comfyui (real process, lite pack)', () => {
   it('scores a browser-queued ComfyUI prompt with the lite pack; a restart neither rescores nor misses', async () => {
