@@ -73,7 +73,7 @@ describe('loadPack', () => {
 
   it('reports every schema problem at once', async () => {
     await writePack('tiny', manifest({ version: '', aspects: ['beauty'], extra: 1 }));
-    const error = await loadPack('tiny', { home }).catch((e: unknown) => e as Error);
+    const error = (await loadPack('tiny', { home }).catch((e: unknown) => e)) as Error;
     expect(error).toMatchObject({ code: 'AGQ_ERR_PACK_INVALID' });
     expect(error.message).toMatch(/version/);
     expect(error.message).toMatch(/aspects\.0/);
