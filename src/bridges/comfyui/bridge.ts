@@ -96,6 +96,8 @@ export class ComfyBridge {
   private readonly random: () => number;
   private handled = new Set<string>();
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Prompts whose last attempt failed for a reason that may pass (ComfyUI down, queue full, locked DB). */
+  private readonly retry = new Set<string>();
   private readonly catchUps = new Set<Promise<void>>();
   private catchUpAgain = false;
   /** queue_remaining of the last `status`, null right after (re)connecting. */
@@ -221,6 +223,7 @@ export class ComfyBridge {
 
   private async catchUpOnce(): Promise<void> {
     this.stats.catchUps += 1;
+    for (const promptId of this.retry) this.fetchPrompt(promptId);
     const known = new Set([...this.handled, ...this.inFlight.keys()]);
     let size = this.options.historyPageSize ?? 8;
     for (;;) {
@@ -251,6 +254,10 @@ export class ComfyBridge {
     this.http.historyOf(promptId).then(
       (entry) => {
         if (entry !== null) this.processPrompt(promptId, entry);
+        else if (this.retry.delete(promptId)) {
+          // ComfyUI restarted and lost its history: nothing left to score for this prompt.
+          this.logger.warn({ comfyui: this.instance, promptId }, 'a prompt waiting for a retry is no longer in ComfyUI\'s history; giving up on it');
+        }
       },
       (error: unknown) => this.logger.debug({ comfyui: this.instance, promptId, err: message(error) }, 'could not read a finished prompt; the next catch-up will'),
     );
@@ -259,9 +266,11 @@ export class ComfyBridge {
   /** Scores the outputs of one finished prompt, at most once at a time per prompt. */
   private processPrompt(promptId: string, entry: HistoryEntry): void {
     if (this.handled.has(promptId) || this.inFlight.has(promptId)) return;
+    this.retry.delete(promptId);
     const work = this.handlePrompt(promptId, entry)
       .catch((error: unknown) => {
-        // Left unhandled on purpose: the next catch-up retries it.
+        // Left unhandled on purpose: the next catch-up retries it by id (it may be too old for the page).
+        this.retry.add(promptId);
         this.logger.warn({ comfyui: this.instance, promptId, err: message(error) }, 'a finished prompt could not be handled now; will retry');
       })
       .finally(() => this.inFlight.delete(promptId));

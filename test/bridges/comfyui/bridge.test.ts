@@ -225,6 +225,24 @@ describe('ComfyBridge', () => {
     expect(h.logs.find('could not be scored')[0]!.fields).toMatchObject({ promptId, filename: 'bridge_test_00001_.png', code: 'AGQ_ERR_COMFYUI_IMAGE_MISSING' });
   });
 
+  it('a transient failure (ComfyUI 5xx on /view) is retried by id, even once newer prompts hide it from the history page', async () => {
+    h = await harness();
+    const bridge = await h.bridge({ historyPageSize: 1 });
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    h.double.faults.viewStatus.set('bridge_test_00001_.png', 503);
+    const first = h.double.submit(mainGraph('first'), BROWSER);
+    await waitFor(() => h.logs.find('will retry').length === 1, 'the transient failure');
+    const second = h.double.submit(mainGraph('second'), BROWSER);
+    await waitFor(async () => (await h.store.comfyui.handledPrompts(h.double.url)).has(second), 'the second prompt');
+    await bridge.idle();
+    // ComfyUI serves the file again; the next catch-up's first page holds only the handled second prompt.
+    h.double.faults.viewStatus.clear();
+    h.double.dropSocket(bridge.clientId);
+    await waitFor(async () => (await h.store.comfyui.handledPrompts(h.double.url)).has(first), 'the retried prompt');
+    expect(await outputs()).toEqual({ scored: 2, failed: 0 });
+    expect(h.scorer.requests.map((r) => r.name).sort()).toEqual(['bridge_test_00001_.png', 'bridge_test_00002_.png']);
+  });
+
   it('bridge restart: the persisted cursor neither rescores nor misses', async () => {
     h = await harness();
     const first = await h.bridge();

@@ -88,7 +88,7 @@ export class ComfyDouble extends EventEmitter<DoubleEvents> {
   private epoch = 0;
   private workerBusy = false;
   /** Scripted faults. */
-  readonly faults = { missingView: new Set<string>(), promptFailures: 0, refuseSockets: false };
+  readonly faults = { missingView: new Set<string>(), viewStatus: new Map<string, number>(), promptFailures: 0, refuseSockets: false };
   /** Every HTTP request, as "METHOD /path?query". */
   readonly requests: string[] = [];
   /** performance.now() when each prompt's execution_success was sent and its history entry written (benchmarks). */
@@ -300,6 +300,11 @@ export class ComfyDouble extends EventEmitter<DoubleEvents> {
       const filename = url.searchParams.get('filename') ?? '';
       const subfolder = url.searchParams.get('subfolder') ?? '';
       const type = url.searchParams.get('type') ?? 'output';
+      const failure = this.faults.viewStatus.get(filename);
+      if (failure !== undefined) {
+        response.writeHead(failure, { 'content-type': 'text/plain; charset=utf-8' }).end(`${failure}: scripted failure`);
+        return;
+      }
       const bytes = this.files.get(fileKey({ filename, subfolder, type }));
       if (bytes === undefined || this.faults.missingView.has(filename) || filename.includes('..')) {
         response.writeHead(404, { 'content-type': 'application/octet-stream' }).end();
