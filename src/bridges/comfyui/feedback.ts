@@ -22,8 +22,6 @@ export interface VerdictPush {
   mos: number;
   level: string;
   aspects: Record<string, number | null>;
-  /** Present when the bridge re-queued the prompt because of this verdict. */
-  regeneration?: { prompt_id: string; attempt: number } | undefined;
 }
 
 export function verdictPush(
@@ -59,9 +57,9 @@ export class Feedback {
   ) {}
 
   /** Sends without waiting; failures are logged, never thrown. */
-  push(payload: VerdictPush | Record<string, unknown>): void {
+  push(payload: VerdictPush): void {
     const sent = this.http
-      .pushVerdict(payload as Record<string, unknown>)
+      .pushVerdict({ ...payload })
       .then((delivered) => {
         if (delivered || this.warnedMissingRoute) return;
         this.warnedMissingRoute = true;
