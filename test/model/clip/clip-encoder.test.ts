@@ -131,6 +131,28 @@ describe('ClipEncoder with a broken pack', () => {
     }
   });
 
+  it('loads a SigLIP-layout pack: siglip config, SiglipImageProcessor without center crop, max_length padding', async () => {
+    const siglip = { ...TINY_CLIP, input: { ...TINY_CLIP.input, family: 'siglip' as const, textPadding: 'max_length' as const, maxTextTokens: 64 } };
+    const { dir } = await installTinyClip(siglip);
+    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+    config.model_type = 'siglip';
+    config.text_config.model_type = 'siglip_text_model';
+    config.vision_config.model_type = 'siglip_vision_model';
+    await writeFile(join(dir, 'config.json'), JSON.stringify(config));
+    const processor = { image_processor_type: 'SiglipImageProcessor', do_resize: true, size: { height: 16, width: 16 }, resample: 2, do_rescale: true, rescale_factor: 1 / 255, do_normalize: true, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5] };
+    await writeFile(join(dir, 'preprocessor_config.json'), JSON.stringify(processor));
+    await writeClipPackManifest(dir, siglip);
+    const encoder = await ClipEncoder.load(await loadPack('tiny-clip', { packDir: dir }), { threads: 1 });
+    try {
+      const [image] = await encoder.encodeImages([pixels(30, 20, 3)]);
+      const [text] = await encoder.encodeTexts(['a cat']);
+      expect(norm(image!)).toBeCloseTo(1, 5);
+      expect(norm(text!)).toBeCloseTo(1, 5);
+    } finally {
+      await encoder.close();
+    }
+  });
+
   it('names the missing output when the pack points at an embedding the graph does not have', async () => {
     const { dir } = await installTinyClip({ ...TINY_CLIP, input: { ...TINY_CLIP.input, textEmbedding: 'pooler_output' } });
     const wrong = await ClipEncoder.load(await loadPack('tiny-clip', { packDir: dir }), { threads: 1 });
