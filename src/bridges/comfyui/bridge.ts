@@ -315,7 +315,8 @@ export class ComfyBridge {
   private logWorkflowError(promptId: string, entry: HistoryEntry): void {
     const messages = (entry.status?.messages ?? []) as [string, Record<string, unknown>][];
     const error = messages.find((m) => Array.isArray(m) && (m[0] === 'execution_error' || m[0] === 'execution_interrupted'));
-    this.logger.warn(
+    // An interruption is the user's own doing: worth a line, not a warning.
+    this.logger[error?.[0] === 'execution_interrupted' ? 'info' : 'warn'](
       {
         comfyui: this.instance,
         promptId,

@@ -91,6 +91,14 @@ describe('history entries', () => {
     expect(outputImages(entry, new Set(['output']))).toEqual([]);
   });
 
+  it('an interrupted prompt (recorded) parses as an error with its execution_interrupted message', () => {
+    const [[, raw]] = history('history-interrupted.json') as [[string, unknown]];
+    const entry = historyEntrySchema.parse(raw) as HistoryEntry;
+    expect(entry.status?.status_str).toBe('error');
+    expect((entry.status?.messages as [string][]).map((m) => m[0])).toContain('execution_interrupted');
+    expect(outputImages(entry, new Set(['output']))).toEqual([]);
+  });
+
   it('skips lists that are not images', () => {
     const entry = { prompt: [0, 'p', {}], outputs: { '1': { text: ['hi'] }, '2': { images: [{ filename: 'a.latent', subfolder: '', type: 'output' }, { bogus: true }] } } } as unknown as HistoryEntry;
     expect(outputImages(entry, new Set(['output']))).toEqual([]);
