@@ -5,7 +5,8 @@ import { DEFAULT_PACK, loadPack } from '../model/packs.js';
 import { WorkerPool } from '../model/worker-pool.js';
 import type { ScoreResult } from './score-result.js';
 import type { ScoreRequest, Scorer } from './scorer.js';
-import type { ScoreWorkerData } from './score-worker.js';
+import { scoresBatchesTogether } from './pack-scorer.js';
+import type { ScoreJob, ScoreWorkerData } from './score-worker.js';
 
 export * from './score-result.js';
 export type { ScoreRequest, Scorer } from './scorer.js';
@@ -36,7 +37,7 @@ export async function createScorer(options: ScorerOptions = {}): Promise<Scorer>
   const workers = options.workers ?? Math.min(4, cores);
   const threads = options.threadsPerWorker ?? Math.max(1, Math.floor(cores / workers));
   const workerData: ScoreWorkerData = { pack, threads, limits: options.limits };
-  const pool = await WorkerPool.start<ScoreRequest, ScoreResult>({
+  const pool = await WorkerPool.start<ScoreJob, ScoreResult | ScoreResult[]>({
     script: workerScript,
     workerData,
     size: workers,
@@ -44,8 +45,13 @@ export async function createScorer(options: ScorerOptions = {}): Promise<Scorer>
   });
   return {
     pack: { name: pack.manifest.name, version: pack.manifest.version },
-    score: (request) => pool.run(request),
-    scoreBatch: (requests) => Promise.all(requests.map((request) => pool.run(request))),
+    score: async (request) => (await pool.run({ kind: 'one', request })) as ScoreResult,
+    // A CLIP-family batch shares its prompt: one worker encodes it once and runs the image tower on
+    // the whole batch. Lite packs gain nothing from that, so their batch is spread over the workers.
+    scoreBatch: async (requests) =>
+      scoresBatchesTogether(pack.manifest.input.kind)
+        ? ((await pool.run({ kind: 'batch', requests })) as ScoreResult[])
+        : Promise.all(requests.map(async (request) => (await pool.run({ kind: 'one', request })) as ScoreResult)),
     load: () => ({ queued: pool.queued, running: pool.running }),
     close: () => pool.close(),
   };

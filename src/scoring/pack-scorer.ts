@@ -8,7 +8,14 @@ import type { ScoreRequest } from './scorer.js';
 
 export interface PackScorer {
   score(request: ScoreRequest): Promise<ScoreResult>;
+  /** Present when the pack gains from scoring a batch in one pass (a shared prompt encoded once). */
+  scoreBatch?(requests: ScoreRequest[]): Promise<ScoreResult[]>;
   close(): Promise<void>;
+}
+
+/** Whether a batch should go to one worker as one job rather than be spread over the workers. */
+export function scoresBatchesTogether(kind: LoadedPack['manifest']['input']['kind']): boolean {
+  return kind === 'clip';
 }
 
 export async function createPackScorer(pack: LoadedPack, options: { threads: number; limits?: ImageLimits | undefined }): Promise<PackScorer> {

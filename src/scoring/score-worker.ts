@@ -7,6 +7,8 @@ import { createPackScorer } from './pack-scorer.js';
 import type { ScoreResult } from './score-result.js';
 import type { ScoreRequest } from './scorer.js';
 
+export type ScoreJob = { kind: 'one'; request: ScoreRequest } | { kind: 'batch'; requests: ScoreRequest[] };
+
 export interface ScoreWorkerData {
   pack: LoadedPack;
   threads: number;
@@ -15,7 +17,13 @@ export interface ScoreWorkerData {
 
 const data = workerData as ScoreWorkerData;
 
-await serveWorkerJobs<ScoreRequest, ScoreResult>(async () => {
+await serveWorkerJobs<ScoreJob, ScoreResult | ScoreResult[]>(async () => {
   const scorer = await createPackScorer(data.pack, { threads: data.threads, limits: data.limits });
-  return (request) => scorer.score(request);
+  return async (job) => {
+    if (job.kind === 'one') return scorer.score(job.request);
+    if (scorer.scoreBatch) return scorer.scoreBatch(job.requests);
+    const results: ScoreResult[] = [];
+    for (const request of job.requests) results.push(await scorer.score(request));
+    return results;
+  };
 });

@@ -138,6 +138,14 @@ describe('createScorer with a CLIP pack', () => {
       const result = await scorer.score({ image: await png(10, 10, 10), name: 'dark.png', prompt: 'a dark room' });
       expect(result.pack.name).toBe('tiny-clip');
       expect(result.aspects.correspondence.mos).not.toBeNull();
+      // A batch goes to one worker as one job and comes back in request order.
+      const batch = await scorer.scoreBatch([
+        { image: await png(10, 10, 10), name: 'dark.png', prompt: 'a dark room' },
+        { image: await png(240, 240, 240), name: 'light.png', prompt: 'a dark room' },
+      ]);
+      expect(batch).toHaveLength(2);
+      expect(batch[0]!.aspects.quality).toEqual(result.aspects.quality);
+      expect(batch[1]!.image.sha256).not.toBe(batch[0]!.image.sha256);
     } finally {
       await scorer.close();
     }
