@@ -67,7 +67,8 @@ describe('ComfyBridge', () => {
   it('reads /history when the queue shrinks, not when a prompt is queued or taken to run', async () => {
     h = await harness();
     const bridge = await h.bridge();
-    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    // Connecting reads history twice: on open, and on the first status (nothing to compare it with).
+    await waitFor(() => bridge.getStats().catchUps === 2, 'the connect catch-ups');
     await bridge.idle();
     const historyReads = () => h.double.requests.filter((r) => r.startsWith('GET /history?')).length;
     const before = historyReads();
