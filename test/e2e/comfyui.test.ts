@@ -1,6 +1,6 @@
 // The bridge with the real scorer (worker threads, decode, signals, ONNX): in-process on the tiny test
-// pack, and as `agiqa serve --comfyui URL` on the embedded lite pack (bin/agiqa.js → dist: run
-// `npm run build` first; skipped until the lite pack is installed). A browser-queued prompt is scored,
+// pack, and as `agiqa serve --comfyui URL` (bin/agiqa.js → dist: run `npm run build` first) on the
+// embedded lite pack, or on the tiny pack installed in AGIQA_HOME until the lite pack is there. A browser-queued prompt is scored,
 // a damaged image is refused by the real decoder, and a server restart neither rescores nor misses.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -21,7 +21,9 @@ import { pngWithText } from '../bridges/comfyui/test-images.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/agiqa.js');
-const ready = existsSync(join(ROOT, 'dist/bridges/comfyui/bridge.js')) && existsSync(join(ROOT, 'models/lite/pack.json'));
+const built = existsSync(join(ROOT, 'dist/bridges/comfyui/start.js'));
+// The embedded lite pack once it is installed; until then the tiny test pack, installed in AGIQA_HOME.
+const litePack = existsSync(join(ROOT, 'models/lite/pack.json'));
 const children: ChildProcess[] = [];
 let double: ComfyDouble | null = null;
 
@@ -32,7 +34,8 @@ afterEach(async () => {
 
 async function serve(home: string, comfyui: string): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AGIQA_')));
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--comfyui', comfyui], {
+  const pack = litePack ? [] : ['--pack', 'tiny-lite'];
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...pack, '--comfyui', comfyui], {
     cwd: home,
     env: { ...clean, AGIQA_HOME: home, AGIQA_LOG_LEVEL: 'warn', AGIQA_WORKERS: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -91,19 +94,20 @@ describe('ComfyUI bridge with the real scorer (tiny pack, in-process server)', (
   }, 120_000);
 });
 
-describe.skipIf(!ready)('agiqa serve --comfyui (real process, lite pack)', () => {
-  it('scores a browser-queued ComfyUI prompt with the lite pack; a restart neither rescores nor misses', async () => {
+describe.skipIf(!built)('agiqa serve --comfyui (real process; needs `npm run build`)', () => {
+  it('scores a browser-queued ComfyUI prompt with the real scorer; a restart neither rescores nor misses', async () => {
     let colour = 1;
     double = new ComfyDouble({ makeImage: async ({ graph }) => pngWithText((colour += 40_000), { prompt: JSON.stringify(graph) }, 96) });
     await double.start();
     const home = mkdtempSync(join(tmpdir(), 'agiqa-e2e-comfy-'));
+    if (!litePack) await makeTinyPack(join(home, 'models', 'tiny-lite'));
     const first = await serve(home, double.url);
     await waitFor(() => double!.connectedClients().length === 1, 'the bridge socket', 60_000);
     const promptId = double.submit(mainGraph('a lighthouse at dusk'), 'browser');
     await waitFor(async () => (await comfyGenerations(first.url)).length === 1, 'the scored output', 60_000);
     const [generation] = await comfyGenerations(first.url);
     expect(generation!.external).toMatchObject({ promptId, filename: 'bridge_test_00001_.png' });
-    expect(generation!.scores[0]!.pack.name).toBe('lite');
+    expect(generation!.scores[0]!.pack.name).toBe(litePack ? 'lite' : 'tiny-lite');
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
 
