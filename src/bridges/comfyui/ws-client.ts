@@ -37,6 +37,11 @@ export interface ComfySocketEvents {
 export interface ComfySocketOptions extends Partial<BackoffOptions> {
   /** Gives up a connection attempt that has not opened after this long. */
   connectTimeoutMs?: number;
+  /**
+   * Pings this often; a socket that has not answered the previous ping is dropped and reopened. Without
+   * it a half-open connection (a peer that slept or vanished) would look connected forever.
+   */
+  heartbeatMs?: number;
 }
 
 export class ComfySocket extends EventEmitter<ComfySocketEvents> {
@@ -46,6 +51,7 @@ export class ComfySocket extends EventEmitter<ComfySocketEvents> {
   private stopped = true;
   private readonly backoff: BackoffOptions;
   private readonly connectTimeoutMs: number;
+  private readonly heartbeatMs: number;
 
   constructor(
     readonly wsUrl: string,
@@ -54,6 +60,7 @@ export class ComfySocket extends EventEmitter<ComfySocketEvents> {
     super();
     this.backoff = { initialMs: options.initialMs ?? 250, maxMs: options.maxMs ?? 10_000, random: options.random };
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+    this.heartbeatMs = options.heartbeatMs ?? 30_000;
   }
 
   /** Builds ComfyUI's socket address from its HTTP origin. */
@@ -79,10 +86,24 @@ export class ComfySocket extends EventEmitter<ComfySocketEvents> {
     const socket = new WebSocket(this.wsUrl, { handshakeTimeout: this.connectTimeoutMs, perMessageDeflate: false });
     this.socket = socket;
     let opened = false;
+    let heartbeat: NodeJS.Timeout | null = null;
+    let answered = true;
     socket.on('open', () => {
       opened = true;
       this.attempt = 0;
+      heartbeat = setInterval(() => {
+        if (!answered) {
+          socket.terminate();
+          return;
+        }
+        answered = false;
+        socket.ping();
+      }, this.heartbeatMs);
+      heartbeat.unref();
       this.emit('open');
+    });
+    socket.on('pong', () => {
+      answered = true;
     });
     socket.on('message', (data, isBinary) => {
       if (isBinary) {
@@ -100,6 +121,7 @@ export class ComfySocket extends EventEmitter<ComfySocketEvents> {
       failure = error.message;
     });
     socket.on('close', (code, reason) => {
+      if (heartbeat !== null) clearInterval(heartbeat);
       if (this.socket === socket) this.socket = null;
       const delay = this.stopped ? null : backoffDelay(this.attempt, this.backoff);
       if (opened) this.emit('close', { code, reason: reason.toString(), reconnectInMs: delay });

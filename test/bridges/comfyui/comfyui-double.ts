@@ -74,6 +74,7 @@ export class ComfyDouble extends EventEmitter<DoubleEvents> {
   private http: Server | null = null;
   private wss: WebSocketServer | null = null;
   private readonly sockets = new Map<string, WebSocket>();
+  private readonly everySocket = new Set<WebSocket>();
   readonly history = new Map<string, Record<string, unknown>>();
   readonly files = new Map<string, Uint8Array>();
   private readonly queue: QueueItem[] = [];
@@ -131,7 +132,9 @@ export class ComfyDouble extends EventEmitter<DoubleEvents> {
   /** Stops listening; open sockets die with 1006 as when the process is killed. */
   async stop(): Promise<void> {
     this.epoch += 1;
-    for (const socket of this.sockets.values()) socket.terminate();
+    // Every socket, including ones another connection with the same client id replaced.
+    for (const socket of this.everySocket) socket.terminate();
+    this.everySocket.clear();
     this.sockets.clear();
     this.wss?.close();
     const http = this.http;
@@ -161,6 +164,13 @@ export class ComfyDouble extends EventEmitter<DoubleEvents> {
   dropSocket(clientId: string): boolean {
     const socket = this.sockets.get(clientId);
     socket?.terminate();
+    return socket !== undefined;
+  }
+
+  /** Stops reading one client's socket (no pongs, no frames): a half-open connection. */
+  stall(clientId: string): boolean {
+    const socket = this.sockets.get(clientId) as unknown as { _socket?: { pause(): void } } | undefined;
+    socket?._socket?.pause();
     return socket !== undefined;
   }
 
@@ -205,7 +215,9 @@ export class ComfyDouble extends EventEmitter<DoubleEvents> {
     // Reusing a client id steals the socket: the older one stops receiving.
     this.sockets.set(clientId, ws);
     this.clientOf.set(ws, clientId);
+    this.everySocket.add(ws);
     ws.on('close', () => {
+      this.everySocket.delete(ws);
       if (this.sockets.get(clientId) === ws) this.sockets.delete(clientId);
     });
     ws.on('message', () => {

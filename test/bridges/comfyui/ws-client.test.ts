@@ -34,6 +34,23 @@ describe('ComfySocket', () => {
     expect(socket.connected).toBe(false);
   });
 
+  it('drops and reopens a socket whose peer stops answering pings (half-open connection)', async () => {
+    const double = new ComfyDouble({ makeImage: () => new Uint8Array() });
+    await double.start();
+    const socket = new ComfySocket(ComfySocket.urlFor(double.url, 'bridge-2'), { initialMs: 5, maxMs: 20, heartbeatMs: 30 });
+    let opens = 0;
+    socket.on('open', () => (opens += 1));
+    socket.start();
+    try {
+      await waitFor(() => opens === 1 && double.connectedClients().includes('bridge-2'), 'the first open');
+      double.stall('bridge-2');
+      await waitFor(() => opens === 2, 'the reopen after missed pongs');
+    } finally {
+      await socket.stop();
+      await double.stop();
+    }
+  });
+
   it('builds ws:// and wss:// addresses with the client id', () => {
     expect(ComfySocket.urlFor('http://127.0.0.1:8188', 'a b')).toBe('ws://127.0.0.1:8188/ws?clientId=a+b');
     expect(ComfySocket.urlFor('https://comfy.example', 'x')).toBe('wss://comfy.example/ws?clientId=x');
