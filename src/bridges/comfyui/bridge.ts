@@ -401,6 +401,10 @@ export class ComfyBridge {
       const output = await records.recordOutput({ instance: this.instance, promptId, node, ...pick(item.image), batchIndex: item.image.batchIndex, generationId: saved.generationId, scoreId: saved.scoreId, errorCode: null });
       if (rank !== null) await records.setRanks([{ outputId: output.id, rank }]);
       this.stats.scored += 1;
+      this.logger.debug(
+        { comfyui: this.instance, promptId, node, filename: item.image.filename, generationId: saved.generationId, mos: item.result.mos, verdict: verdict.verdict, rank },
+        'scored a ComfyUI output',
+      );
       if (events.length > 0) this.options.onEvents?.(events);
       if (verdict.verdict === 'accept') accepted = true;
       else firstRejected ??= saved.generationId;
