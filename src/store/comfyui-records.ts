@@ -6,6 +6,22 @@ import type { Verdict } from '../policy/index.js';
 
 type Run = <T>(work: (db: Database.Database) => T) => Promise<T>;
 
+// Prepared once per connection: compiling the SQL on every call cost more than running it.
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+function stmt(db: Database.Database, sql: string): Database.Statement {
+  let cache = statements.get(db);
+  if (cache === undefined) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
+  let statement = cache.get(sql);
+  if (statement === undefined) {
+    statement = db.prepare(sql);
+    cache.set(sql, statement);
+  }
+  return statement;
+}
+
 /** How ComfyUI names a file: `/view?filename&subfolder&type`. */
 export interface ComfyFileRef {
   filename: string;
@@ -23,6 +39,8 @@ export interface ComfyOutputRecord extends ComfyFileRef {
   scoreId: number | null;
   /** Error code when the image could not be fetched or scored (it is then never retried). */
   errorCode: string | null;
+  /** Position in its batch, best first (null for a batch of one). */
+  rank?: number | null | undefined;
 }
 
 export interface StoredComfyOutput extends ComfyOutputRecord {
@@ -102,7 +120,7 @@ export class ComfyRecords {
   /** Every prompt_id of `instance` already handled: the cursor that survives bridge and ComfyUI restarts. */
   async handledPrompts(instance: string): Promise<Set<string>> {
     return this.read((db) => {
-      const rows = db.prepare('SELECT prompt_id AS id FROM comfyui_prompts WHERE instance = ? AND handled_at IS NOT NULL').all(instance) as { id: string }[];
+      const rows = stmt(db, 'SELECT prompt_id AS id FROM comfyui_prompts WHERE instance = ? AND handled_at IS NOT NULL').all(instance) as { id: string }[];
       return new Set(rows.map((row) => row.id));
     });
   }
@@ -110,8 +128,7 @@ export class ComfyRecords {
   /** The output already recorded under this file name (a cached resubmission repeats old names), or null. */
   async findOutput(instance: string, file: ComfyFileRef): Promise<StoredComfyOutput | null> {
     return this.read((db) => {
-      const row = db
-        .prepare('SELECT * FROM comfyui_outputs WHERE instance = ? AND filename = ? AND subfolder = ? AND type = ?')
+      const row = stmt(db, 'SELECT * FROM comfyui_outputs WHERE instance = ? AND filename = ? AND subfolder = ? AND type = ?')
         .get(instance, file.filename, file.subfolder, file.type) as OutputRow | undefined;
       return row === undefined ? null : toOutput(row);
     });
@@ -120,9 +137,10 @@ export class ComfyRecords {
   /** Records an output once; a second record of the same file keeps the first. Returns the stored row. */
   async recordOutput(output: ComfyOutputRecord): Promise<StoredComfyOutput> {
     return this.write((db) => {
-      db.prepare(
-        `INSERT INTO comfyui_outputs (instance, prompt_id, node_id, filename, subfolder, type, batch_index, generation_id, score_id, error_code, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      stmt(
+        db,
+        `INSERT INTO comfyui_outputs (instance, prompt_id, node_id, filename, subfolder, type, batch_index, generation_id, score_id, error_code, rank, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (instance, filename, subfolder, type) DO NOTHING`,
       ).run(
         output.instance,
@@ -135,10 +153,10 @@ export class ComfyRecords {
         output.generationId,
         output.scoreId,
         output.errorCode,
+        output.rank ?? null,
         new Date().toISOString(),
       );
-      const row = db
-        .prepare('SELECT * FROM comfyui_outputs WHERE instance = ? AND filename = ? AND subfolder = ? AND type = ?')
+      const row = stmt(db, 'SELECT * FROM comfyui_outputs WHERE instance = ? AND filename = ? AND subfolder = ? AND type = ?')
         .get(output.instance, output.filename, output.subfolder, output.type) as OutputRow;
       return toOutput(row);
     });
@@ -147,19 +165,20 @@ export class ComfyRecords {
   /** Stores each output's position in its batch (best first). */
   async setRanks(ranks: { outputId: number; rank: number }[]): Promise<void> {
     await this.write((db) => {
-      const update = db.prepare('UPDATE comfyui_outputs SET rank = ? WHERE id = ?');
+      const update = stmt(db, 'UPDATE comfyui_outputs SET rank = ? WHERE id = ?');
       for (const { outputId, rank } of ranks) update.run(rank, outputId);
     });
   }
 
   async setQuarantined(outputId: number, movedTo: string): Promise<void> {
-    await this.write((db) => db.prepare('UPDATE comfyui_outputs SET quarantined_to = ? WHERE id = ?').run(movedTo, outputId));
+    await this.write((db) => stmt(db, 'UPDATE comfyui_outputs SET quarantined_to = ? WHERE id = ?').run(movedTo, outputId));
   }
 
   /** Marks a prompt handled (the cursor moves past it); keeps the lineage of a regeneration row. */
   async markPromptHandled(instance: string, promptId: string, status: string): Promise<void> {
     await this.write((db) => {
-      db.prepare(
+      stmt(
+        db,
         `INSERT INTO comfyui_prompts (instance, prompt_id, status, attempt, handled_at) VALUES (?, ?, ?, 0, ?)
          ON CONFLICT (instance, prompt_id) DO UPDATE SET status = excluded.status, handled_at = excluded.handled_at`,
       ).run(instance, promptId, status, new Date().toISOString());
@@ -169,7 +188,8 @@ export class ComfyRecords {
   /** Records a prompt the bridge re-queued, before it runs, so its outputs know their parent. */
   async recordRegeneration(instance: string, lineage: Omit<ComfyPromptLineage, 'status'>): Promise<void> {
     await this.write((db) => {
-      db.prepare(
+      stmt(
+        db,
         `INSERT INTO comfyui_prompts (instance, prompt_id, root_prompt_id, parent_prompt_id, parent_generation_id, attempt, submitted_at)
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance, prompt_id) DO NOTHING`,
       ).run(instance, lineage.promptId, lineage.rootPromptId, lineage.parentPromptId, lineage.parentGenerationId, lineage.attempt, new Date().toISOString());
@@ -178,13 +198,12 @@ export class ComfyRecords {
 
   /** Drops a regeneration ComfyUI refused, so it does not count against the budget. */
   async forgetRegeneration(instance: string, promptId: string): Promise<void> {
-    await this.write((db) => db.prepare('DELETE FROM comfyui_prompts WHERE instance = ? AND prompt_id = ? AND handled_at IS NULL').run(instance, promptId));
+    await this.write((db) => stmt(db, 'DELETE FROM comfyui_prompts WHERE instance = ? AND prompt_id = ? AND handled_at IS NULL').run(instance, promptId));
   }
 
   async lineage(instance: string, promptId: string): Promise<ComfyPromptLineage | null> {
     return this.read((db) => {
-      const row = db
-        .prepare('SELECT prompt_id, root_prompt_id, parent_prompt_id, parent_generation_id, attempt, status FROM comfyui_prompts WHERE instance = ? AND prompt_id = ?')
+      const row = stmt(db, 'SELECT prompt_id, root_prompt_id, parent_prompt_id, parent_generation_id, attempt, status FROM comfyui_prompts WHERE instance = ? AND prompt_id = ?')
         .get(instance, promptId) as
         | { prompt_id: string; root_prompt_id: string | null; parent_prompt_id: string | null; parent_generation_id: number | null; attempt: number; status: string | null }
         | undefined;
@@ -202,14 +221,14 @@ export class ComfyRecords {
 
   /** Regenerations already queued for the user's prompt `rootPromptId` (the budget's counter). */
   async regenerationCount(instance: string, rootPromptId: string): Promise<number> {
-    return this.read((db) => (db.prepare('SELECT COUNT(*) AS n FROM comfyui_prompts WHERE instance = ? AND root_prompt_id = ?').get(instance, rootPromptId) as { n: number }).n);
+    return this.read((db) => (stmt(db, 'SELECT COUNT(*) AS n FROM comfyui_prompts WHERE instance = ? AND root_prompt_id = ?').get(instance, rootPromptId) as { n: number }).n);
   }
 
   /** Whether any output of the prompt or of its regenerations has been accepted (then regeneration stops). */
   async lineageHasAccepted(instance: string, rootPromptId: string): Promise<boolean> {
     return this.read((db) => {
-      const rows = db
-        .prepare(
+      const rows = stmt(
+        db,
           `SELECT v.verdict FROM comfyui_outputs o
              JOIN verdicts v ON v.score_id = o.score_id AND v.id = (SELECT MAX(v2.id) FROM verdicts v2 WHERE v2.score_id = o.score_id)
             WHERE o.instance = ? AND (o.prompt_id = ? OR o.prompt_id IN (SELECT prompt_id FROM comfyui_prompts WHERE instance = ? AND root_prompt_id = ?))`,
@@ -222,8 +241,8 @@ export class ComfyRecords {
   /** The outputs of one prompt (on any instance when `instance` is omitted), by node then rank. */
   async ranking(promptId: string, instance?: string): Promise<(ComfyRankedOutput & { instance: string })[]> {
     return this.read((db) => {
-      const rows = db
-        .prepare(
+      const rows = stmt(
+        db,
           `SELECT o.*, s.mos AS mos,
                   (SELECT v.reasons_json FROM verdicts v WHERE v.score_id = o.score_id ORDER BY v.id DESC LIMIT 1) AS verdict_json
              FROM comfyui_outputs o LEFT JOIN scores s ON s.id = o.score_id
@@ -252,8 +271,7 @@ export class ComfyRecords {
   /** How many outputs the bridge has recorded for `instance` (scored and failed), for tests and health. */
   async outputCount(instance: string): Promise<{ scored: number; failed: number }> {
     return this.read((db) => {
-      const row = db
-        .prepare('SELECT SUM(error_code IS NULL) AS scored, SUM(error_code IS NOT NULL) AS failed FROM comfyui_outputs WHERE instance = ?')
+      const row = stmt(db, 'SELECT SUM(error_code IS NULL) AS scored, SUM(error_code IS NOT NULL) AS failed FROM comfyui_outputs WHERE instance = ?')
         .get(instance) as { scored: number | null; failed: number | null };
       return { scored: row.scored ?? 0, failed: row.failed ?? 0 };
     });

@@ -147,6 +147,7 @@ export class ComfyBridge {
     this.running = false;
     await this.socket.stop();
     await this.idle();
+    this.http.close();
   }
 
   /** Resolves once no catch-up, prompt or feedback push is in progress. */
@@ -398,8 +399,7 @@ export class ComfyBridge {
         const event = await this.options.store.saveVerdict(saved.generationId, saved.scoreId, verdict);
         if (event !== null) events.push(event);
       }
-      const output = await records.recordOutput({ instance: this.instance, promptId, node, ...pick(item.image), batchIndex: item.image.batchIndex, generationId: saved.generationId, scoreId: saved.scoreId, errorCode: null });
-      if (rank !== null) await records.setRanks([{ outputId: output.id, rank }]);
+      const output = await records.recordOutput({ instance: this.instance, promptId, node, ...pick(item.image), batchIndex: item.image.batchIndex, generationId: saved.generationId, scoreId: saved.scoreId, errorCode: null, rank });
       this.stats.scored += 1;
       this.logger.debug(
         { comfyui: this.instance, promptId, node, filename: item.image.filename, generationId: saved.generationId, mos: item.result.mos, verdict: verdict.verdict, rank },
