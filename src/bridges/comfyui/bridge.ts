@@ -45,6 +45,8 @@ export interface ComfyBridgeOptions {
   /** First /history page size; doubled (×4) while a page holds nothing already handled. */
   historyPageSize?: number | undefined;
   reconnect?: Partial<BackoffOptions> | undefined;
+  /** First delay before retrying prompts that failed for a passing reason (default 2 s, doubling to 60 s). */
+  retryMs?: number | undefined;
   /** Random source for seeds and jitter (tests). */
   random?: (() => number) | undefined;
 }
@@ -98,6 +100,8 @@ export class ComfyBridge {
   private readonly inFlight = new Map<string, Promise<void>>();
   /** Prompts whose last attempt failed for a reason that may pass (ComfyUI down, queue full, locked DB). */
   private readonly retry = new Set<string>();
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryRound = 0;
   private readonly catchUps = new Set<Promise<void>>();
   private catchUpAgain = false;
   /** queue_remaining of the last `status`, null right after (re)connecting. */
@@ -145,6 +149,8 @@ export class ComfyBridge {
   /** Stops watching, then waits for prompts being scored and feedback being sent. */
   async stop(): Promise<void> {
     this.running = false;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     await this.socket.stop();
     await this.idle();
     this.http.close();
@@ -250,6 +256,23 @@ export class ComfyBridge {
     }
   }
 
+  /** Runs a catch-up after a growing delay while prompts wait for a retry; the delay resets once none do. */
+  private scheduleRetry(): void {
+    if (this.retryTimer !== null || !this.running) return;
+    const base = this.options.retryMs ?? 2_000;
+    const delay = Math.min(base * 2 ** this.retryRound, 60_000);
+    this.retryRound += 1;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.retry.size === 0) {
+        this.retryRound = 0;
+        return;
+      }
+      void this.requestCatchUp();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
   private fetchPrompt(promptId: string): void {
     if (this.handled.has(promptId) || this.inFlight.has(promptId)) return;
     this.http.historyOf(promptId).then(
@@ -269,9 +292,14 @@ export class ComfyBridge {
     if (this.handled.has(promptId) || this.inFlight.has(promptId)) return;
     this.retry.delete(promptId);
     const work = this.handlePrompt(promptId, entry)
+      .then(() => {
+        if (this.retry.size === 0) this.retryRound = 0;
+      })
       .catch((error: unknown) => {
-        // Left unhandled on purpose: the next catch-up retries it by id (it may be too old for the page).
+        // Left unhandled on purpose: the next catch-up retries it by id (it may be too old for the page),
+        // and a timer makes sure there is a next one even if ComfyUI stays idle.
         this.retry.add(promptId);
+        this.scheduleRetry();
         this.logger.warn({ comfyui: this.instance, promptId, err: message(error) }, 'a finished prompt could not be handled now; will retry');
       })
       .finally(() => this.inFlight.delete(promptId));

@@ -244,6 +244,18 @@ describe('ComfyBridge', () => {
     expect(h.scorer.requests.map((r) => r.name).sort()).toEqual(['bridge_test_00001_.png', 'bridge_test_00002_.png']);
   });
 
+  it('a transient failure is retried on a timer while ComfyUI stays idle (no status, no reconnect)', async () => {
+    h = await harness();
+    const bridge = await h.bridge({ retryMs: 20 });
+    await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
+    h.double.faults.viewStatus.set('bridge_test_00001_.png', 503);
+    const promptId = h.double.submit(mainGraph('idle afterwards'), BROWSER);
+    await waitFor(() => h.logs.find('will retry').length >= 1, 'the transient failure');
+    h.double.faults.viewStatus.clear();
+    await waitFor(async () => (await h.store.comfyui.handledPrompts(h.double.url)).has(promptId), 'the retried prompt');
+    expect(await outputs()).toEqual({ scored: 1, failed: 0 });
+  });
+
   it('bridge restart: the persisted cursor neither rescores nor misses', async () => {
     h = await harness();
     const first = await h.bridge();
