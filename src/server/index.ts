@@ -1,5 +1,5 @@
 // The scoring server: HTTP API, WebSocket event stream, auth, metrics, OpenAPI.
-export { startServer, DATABASE_FILE, type StartServerOptions, type RunningServer } from './server.js';
+export { startServer, assertSafeBind, DATABASE_FILE, type StartServerOptions, type RunningServer } from './server.js';
 export { createApp, type AppContext, type PackInfo } from './app.js';
 export { ScoringService, type ScoringServiceOptions, type ScorerState } from './scoring-service.js';
 export { EventsHub } from './events-hub.js';

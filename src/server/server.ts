@@ -58,14 +58,19 @@ function refuseUpgrade(socket: Duplex, error: AgiqaError): void {
   );
 }
 
+/** Throws AGQ_ERR_SERVER_TOKEN_REQUIRED when `host` is reachable from the network and no token is set. */
+export function assertSafeBind(config: Pick<AgiqaConfig, 'host' | 'token'>): void {
+  if (!isLoopbackHost(config.host) && config.token === undefined) throw agiqaError('AGQ_ERR_SERVER_TOKEN_REQUIRED', { host: config.host });
+}
+
 /**
  * Validates the bind, opens the store and listens. Throws AGQ_ERR_SERVER_TOKEN_REQUIRED (non-loopback
  * host without a token) and AGQ_ERR_SERVER_LISTEN; a broken database does not stop it (health reports it).
  */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { config } = options;
+  assertSafeBind(config);
   const loopback = isLoopbackHost(config.host);
-  if (!loopback && config.token === undefined) throw agiqaError('AGQ_ERR_SERVER_TOKEN_REQUIRED', { host: config.host });
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'agiqa' } });
   const store = options.store ?? (await Store.open(join(config.home, DATABASE_FILE), { busyTimeoutMs: config.store.busyTimeoutMs }));
   const storeHealth = await store.health();

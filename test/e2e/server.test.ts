@@ -3,6 +3,7 @@
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,6 +107,22 @@ describe('agiqa serve (real process, lite pack)', () => {
     expect(err).toContain('AGQ_ERR_SERVER_TOKEN_REQUIRED');
     expect(out).not.toContain('listening');
   }, 30_000);
+
+  it('exits 1 with AGQ_ERR_SERVER_LISTEN when the port is taken, leaving no worker behind', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port)], { env: env(home()), stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      let err = '';
+      child.stderr!.on('data', (chunk) => (err += String(chunk)));
+      expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(1);
+      expect(err).toContain('AGQ_ERR_SERVER_LISTEN');
+    } finally {
+      blocker.close();
+    }
+  }, 60_000);
 
   it('loses nothing acknowledged when killed with SIGKILL mid-scoring; the database reopens cleanly', async () => {
     const dir = home();

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { startComfyBridges, type RunningBridges } from '../../bridges/comfyui/index.js';
 import { loadConfig } from '../../config/index.js';
 import { createScorer } from '../../scoring/index.js';
-import { startServer } from '../../server/index.js';
+import { assertSafeBind, startServer } from '../../server/index.js';
 import { reportFatal } from '../main.js';
 
 const USAGE = `Usage: agiqa serve [--host H] [--port P] [--pack NAME] [--home DIR] [--config FILE] [--comfyui URL]...
@@ -56,6 +56,8 @@ export async function run(argv: string[]): Promise<number> {
   const logger = pino({ level: config.logLevel, base: { service: 'agiqa' } }, pino.destination(2));
   if (file !== null) logger.info({ file }, 'configuration file read');
 
+  // Refuse an unsafe bind before any worker thread exists (they would keep the process alive).
+  assertSafeBind(config);
   const scorer = createScorer({
     pack: config.pack,
     home: config.home,
@@ -64,7 +66,14 @@ export async function run(argv: string[]): Promise<number> {
     limits: { maxBytes: config.limits.maxImageBytes, maxPixels: config.limits.maxImagePixels },
   });
   scorer.catch(() => undefined); // reported below and by /v1/health; never an unhandled rejection
-  const server = await startServer({ config, scorer, logger });
+  let server;
+  try {
+    server = await startServer({ config, scorer, logger });
+  } catch (error) {
+    // A busy port or a broken store: stop the workers the pack started, then report.
+    await scorer.then((ready) => ready.close(), () => undefined);
+    throw error;
+  }
   process.stdout.write(`agiqa serve: listening on ${server.url} (pack ${config.pack}, home ${config.home})\n`);
 
   // The bridges start once the pack has loaded: they score from their first catch-up on.
