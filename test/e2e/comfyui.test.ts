@@ -32,7 +32,15 @@ afterEach(async () => {
   await double?.stop();
 });
 
-async function serve(home: string, comfyui: string): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
+interface Served {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+  /** Throws with the server's stderr if it has exited (a pack that fails to load ends `agiqa serve`). */
+  alive: () => void;
+}
+
+async function serve(home: string, comfyui: string): Promise<Served> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AGIQA_')));
   const pack = litePack ? [] : ['--pack', 'tiny-lite'];
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...pack, '--comfyui', comfyui], {
@@ -53,7 +61,12 @@ async function serve(home: string, comfyui: string): Promise<{ child: ChildProce
     });
     void exited.then((code) => reject(new Error(`agiqa serve exited with ${code}: ${err}`)));
   });
-  return { child, url, exited };
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  const alive = () => {
+    if (exitCode !== undefined) throw new Error(`agiqa serve exited with ${exitCode}:\n${err}`);
+  };
+  return { child, url, exited, alive };
 }
 
 type Generation = { source: string; external: { promptId: string | null; filename: string | null }; scores: { pack: { name: string } }[] };
@@ -102,9 +115,9 @@ describe.skipIf(!built)('agiqa serve --comfyui (real process; needs `npm run bui
     const home = mkdtempSync(join(tmpdir(), 'agiqa-e2e-comfy-'));
     if (!litePack) await makeTinyPack(join(home, 'models', 'tiny-lite'));
     const first = await serve(home, double.url);
-    await waitFor(() => double!.connectedClients().length === 1, 'the bridge socket', 60_000);
+    await waitFor(() => (first.alive(), double!.connectedClients().length === 1), 'the bridge socket', 60_000);
     const promptId = double.submit(mainGraph('a lighthouse at dusk'), 'browser');
-    await waitFor(async () => (await comfyGenerations(first.url)).length === 1, 'the scored output', 60_000);
+    await waitFor(async () => (first.alive(), (await comfyGenerations(first.url)).length === 1), 'the scored output', 60_000);
     const [generation] = await comfyGenerations(first.url);
     expect(generation!.external).toMatchObject({ promptId, filename: 'bridge_test_00001_.png' });
     expect(generation!.scores[0]!.pack.name).toBe(litePack ? 'lite' : 'tiny-lite');
@@ -114,7 +127,7 @@ describe.skipIf(!built)('agiqa serve --comfyui (real process; needs `npm run bui
     const missed = double.submit(mainGraph('queued while agiqa was down'), 'browser');
     await double.drained();
     const second = await serve(home, double.url);
-    await waitFor(async () => (await comfyGenerations(second.url)).length === 2, 'the missed output', 60_000);
+    await waitFor(async () => (second.alive(), (await comfyGenerations(second.url)).length === 2), 'the missed output', 60_000);
     const all = await comfyGenerations(second.url);
     expect(all.map((g) => g.external.promptId).sort()).toEqual([promptId, missed].sort());
     second.child.kill('SIGTERM');
