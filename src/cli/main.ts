@@ -54,8 +54,11 @@ export async function main(argv: string[]): Promise<number> {
 /** One readable line on stderr for an error that escaped a command; a stack only with AGIQA_DEBUG=1. */
 export function reportFatal(error: unknown): number {
   if (isAgiqaError(error)) {
-    process.stderr.write(`agiqa: ${error.message} [${error.code}]\n`);
-    return error.code === 'AGQ_ERR_USAGE' || error.code === 'AGQ_ERR_INVALID_INPUT' ? EXIT.usage : EXIT.failure;
+    // Usage errors already say what to run; other fatal errors also carry the catalog's remedy.
+    const usage = error.code === 'AGQ_ERR_USAGE' || error.code === 'AGQ_ERR_INVALID_INPUT';
+    const remedy = usage ? '' : ` — ${error.howToSolve}`;
+    process.stderr.write(`agiqa: ${error.message}${remedy} [${error.code}]\n`);
+    return usage ? EXIT.usage : EXIT.failure;
   }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`agiqa: unexpected error: ${message}\n`);
