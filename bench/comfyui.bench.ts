@@ -86,10 +86,16 @@ class DoubleProcess {
 
 // The embedded lite pack when installed; otherwise the tiny test pack through the same createScorer
 // (worker threads, decode, signals, a tiny ONNX model), so the scorer's cost is still real.
-const realPack = existsSync(PACK);
-const inner: Scorer = realPack
-  ? await createScorer({ workers: 2 })
-  : await createScorer({ packDir: await makeTinyPack(join(mkdtempSync(join(tmpdir(), 'agiqa-bench-pack-')), 'tiny-lite')), pack: 'tiny-lite', workers: 2 });
+let liteProblem: string | null = existsSync(PACK) ? null : 'not installed';
+let inner: Scorer | null = null;
+if (liteProblem === null) {
+  inner = await createScorer({ workers: 2 }).catch((error: unknown) => {
+    liteProblem = error instanceof Error ? error.message : String(error);
+    return null;
+  });
+}
+const realPack = inner !== null;
+inner ??= await createScorer({ packDir: await makeTinyPack(join(mkdtempSync(join(tmpdir(), 'agiqa-bench-pack-')), 'tiny-lite')), pack: 'tiny-lite', workers: 2 });
 const scorer = new TimedScorer(inner);
 const double = await DoubleProcess.start();
 const epochNow = () => performance.timeOrigin + performance.now();
@@ -210,7 +216,9 @@ await double.call({ op: 'stop' });
 store.close();
 await inner.close();
 
-const scorerLabel = realPack ? `lite pack ${inner.pack.version}, createScorer with 2 workers` : 'the tiny test pack through createScorer with 2 workers (decode + signals + a tiny ONNX model; the lite pack was not installed yet)';
+const scorerLabel = realPack
+  ? `lite pack ${inner.pack.version}, createScorer with 2 workers`
+  : `the tiny test pack through createScorer with 2 workers (decode + signals + a tiny ONNX model; the lite pack: ${liteProblem})`;
 const raw = { scorer: scorerLabel, runs: RUNS, loadAverage1m: round2(load), transportBaselineMs: baselineMs, imageSide: SIDE, foreign, own, burst: { images: BURST, ms: round2(burstMs), imagesPerSecond: round2(burstRate), mainThreadUtilisation: burstElu, viewAndScoreImagesPerSecond: round2(pipeRate), scorerAloneImagesPerSecond: round2(aloneRate), stored: counts }, peakRssMb: peakRssMb() };
 process.stderr.write(`${JSON.stringify(raw)}\n`);
 const path = await writeResults({
