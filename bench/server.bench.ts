@@ -3,7 +3,8 @@
 // over calling the bare scorer (same pack, same workers) at the same concurrency in the same run.
 // Every request carries a distinct image (a unique PNG text chunk) so the dedupe never answers it.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,7 +104,10 @@ const bare: LevelResult[] = [];
 }
 
 // 2. The real server process, driven over loopback HTTP.
+// A fresh home for the server's database; the packs of the caller's AGIQA_HOME (if any) are linked
+// in so that both halves of the comparison load the same pack.
 const home = mkdtempSync(join(tmpdir(), 'agiqa-bench-'));
+if (process.env.AGIQA_HOME && existsSync(join(process.env.AGIQA_HOME, 'models'))) symlinkSync(join(process.env.AGIQA_HOME, 'models'), join(home, 'models'));
 const bin = fileURLToPath(new URL('../bin/agiqa.js', import.meta.url));
 const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
   env: { ...process.env, AGIQA_HOME: home, AGIQA_LOG_LEVEL: 'warn', AGIQA_WORKERS: String(WORKERS), AGIQA_MAX_QUEUE: '64' },
@@ -124,16 +128,32 @@ for (;;) {
   if (health.status === 'unhealthy') throw new Error(`server unhealthy: ${JSON.stringify(health)}`);
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
+// node:http with a keep-alive agent: undici's fetch costs the client several times more CPU per
+// 1 MB upload, and the client shares the machine's two cores with the server.
+const target = new URL(url);
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+function postImage(image: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      { host: target.hostname, port: target.port, method: 'POST', path: '/v1/score', agent, headers: { 'content-type': 'image/png', 'content-length': image.length } },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
+    request.on('error', reject);
+    request.end(image);
+  });
+}
 const served: LevelResult[] = [];
 for (const clients of LEVELS) {
   served.push(
     await drive(
       clients,
       async (image) => {
-        const response = await fetch(`${url}/v1/score`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: image });
-        await response.arrayBuffer();
-        if (response.status !== 200 && response.status !== 503) throw new Error(`unexpected status ${response.status}`);
-        return response.status === 200;
+        const status = await postImage(image);
+        if (status !== 200 && status !== 503) throw new Error(`unexpected status ${status}`);
+        return status === 200;
       },
       png,
     ),
@@ -142,6 +162,7 @@ for (const clients of LEVELS) {
 }
 // Peak resident memory of the server process, worker threads included.
 const peakRssMb = Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024);
+agent.destroy();
 child.kill('SIGTERM');
 await new Promise((resolve) => child.on('exit', resolve));
 

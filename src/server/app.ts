@@ -63,7 +63,8 @@ export function createApp(context: AppContext): express.Express {
       const route = request.route ? `${request.baseUrl}${String(request.route.path)}` : 'unmatched';
       stop({ method: request.method, route });
       metrics.requests.inc({ method: request.method, route, status: String(response.statusCode) });
-      const level = response.statusCode >= 500 ? 'warn' : 'debug';
+      // 503 is expected back-pressure (queue full, starting): logging each would flood the log under load.
+      const level = response.statusCode >= 500 && response.statusCode !== 503 ? 'warn' : 'debug';
       logger[level]({ method: request.method, url: request.originalUrl, status: response.statusCode }, 'request');
     });
     next();

@@ -1,7 +1,7 @@
 // What the HTTP routes do with images: admission against the queue bound, dedupe by image hash +
 // prompt + pack version, scoring with a per-request timeout, the verdict, and persistence before
 // the answer. Transport-free, so the routes stay thin and the bridges could reuse it.
-import { webcrypto } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { PolicyConfig } from '../config/index.js';
 import { agiqaError, isAgiqaError, type AgiqaError } from '../errors/index.js';
@@ -28,8 +28,11 @@ export interface ScoringServiceOptions {
 
 export type ScorerState = { state: 'loading' } | { state: 'ready'; scorer: Scorer } | { state: 'failed'; error: AgiqaError };
 
-/** Hashes on the libuv thread pool (WebCrypto is asynchronous), keeping megabytes of hashing off the event loop. */
+/** Above this size an image is hashed on the thread pool; below, hashing inline (~0.7 ms/MB) is cheaper than the hop. */
+const INLINE_HASH_BYTES = 4 * 1024 * 1024;
+
 async function sha256(bytes: Uint8Array): Promise<string> {
+  if (bytes.length <= INLINE_HASH_BYTES) return createHash('sha256').update(bytes).digest('hex');
   return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
 }
 
