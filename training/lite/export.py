@@ -6,7 +6,7 @@ outputs: quality_logits [1,5] (bad..excellent), quality_mos [1] = softmax . [0.5
          pooled [1,1280] (mean over crops), spatial [C,1280,7,7]
 
     /usr/bin/python3 training/lite/export.py [--variant finetune_signals] [--out models/lite/quality.onnx]
-Also writes <out>.reference.json: torch outputs on a few test images for verify-onnx.ts.
+Also writes training/data/quality.reference.json: torch outputs on a few test images for verify-onnx.ts.
 """
 import argparse
 import json
@@ -67,7 +67,9 @@ def main():
     ap.add_argument("--out", default=os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..",
                                                                    "models", "lite", "quality.onnx")))
     ap.add_argument("--crops", type=int, default=1)
+    ap.add_argument("--reference", default=None, help="default: <data>/quality.reference.json")
     args = ap.parse_args()
+    reference = args.reference or os.path.join(args.data, "quality.reference.json")
     model, meta = build(args.data, args.variant)
     n_sig = len(meta["names"])
     crops = torch.rand(2, 224, 224, 3) * 255
@@ -90,7 +92,7 @@ def main():
         ref.append({"image": r["abs"], "crops": args.crops, "signals": s[0].tolist(),
                     "quality_logits": logits[0].tolist(), "quality_mos": float(mos[0]),
                     "pooled_head": pooled[0, :16].tolist(), "spatial_sum": float(spatial.sum())})
-    json.dump({"onnx": args.out, "cases": ref}, open(args.out + ".reference.json", "w"))
+    json.dump({"onnx": args.out, "cases": ref}, open(reference, "w"))
     print(f"export: wrote {args.out} ({os.path.getsize(args.out)} bytes), {len(ref)} reference cases",
           file=sys.stderr)
 

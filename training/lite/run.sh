@@ -33,15 +33,16 @@ for v in finetune_signals signals_only frozen_signals finetune_only; do
   if [ ! -f $DATA/runs/$v/metrics.json ]; then
     step "train: $v"
     case $v in
-      finetune_signals) $PY training/lite/train.py --data $DATA --variant $v --epochs 6 --minutes 30 ;;
-      finetune_only) $PY training/lite/train.py --data $DATA --variant $v --epochs 4 --minutes 15 ;;
-      *) $PY training/lite/train.py --data $DATA --variant $v --epochs 12 --minutes 8 ;;
+      finetune_signals) $PY training/lite/train.py --data $DATA --variant $v --epochs 6 --minutes 32 --groups-per-ref 5 ;;
+      finetune_only) $PY training/lite/train.py --data $DATA --variant $v --epochs 4 --minutes 12 --groups-per-ref 5 ;;
+      frozen_signals) $PY training/lite/train.py --data $DATA --variant $v --epochs 8 --minutes 6 --frozen-positions 1 ;;
+      signals_only) $PY training/lite/train.py --data $DATA --variant $v --epochs 12 --minutes 8 ;;
     esac
   fi
 done
 
 step "export + verify + pack"
 $PY training/lite/export.py --data $DATA --variant finetune_signals --out models/lite/quality.onnx
-npx tsx training/lite/verify-onnx.ts models/lite/quality.onnx.reference.json
+npx tsx training/lite/verify-onnx.ts $DATA/quality.reference.json
 $PY training/lite/report.py --data $DATA
 step "done"
