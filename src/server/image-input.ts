@@ -19,6 +19,7 @@ export interface InputContext {
 }
 
 export interface ImageInput {
+  /** The bytes as received (a Buffer view, never copied: images are megabytes each). */
   image: Uint8Array;
   /** For messages: upload name, file path or "upload". */
   name: string;
@@ -80,7 +81,7 @@ function decodeBase64(text: string, name: string, maxImageBytes: number, field: 
   }
   const bytes = Math.floor((payload.length * 3) / 4) - (payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0);
   if (bytes > maxImageBytes) throw agiqaError('AGQ_ERR_IMAGE_TOO_LARGE', { file: name, bytes, maxBytes: maxImageBytes });
-  return new Uint8Array(Buffer.from(payload, 'base64'));
+  return Buffer.from(payload, 'base64');
 }
 
 async function imageFromJson(
@@ -212,7 +213,7 @@ export async function readScoreRequest(request: IncomingMessage, query: URLSearc
     const file = files[0];
     if (file === undefined || file.field !== 'image') throw invalid('multipart body', ['image: expected one file in the field "image"']);
     const name = file.filename || 'upload';
-    return { input: { image: new Uint8Array(file.bytes), name, fileRef: file.filename || null, external: metadata.external }, metadata };
+    return { input: { image: file.bytes, name, fileRef: file.filename || null, external: metadata.external }, metadata };
   }
   if (isRawImage(type)) {
     const fields = new Map(query.entries());
@@ -221,7 +222,7 @@ export async function readScoreRequest(request: IncomingMessage, query: URLSearc
     const metadata = parseMetadata(fieldsToObject(fields, new Set<string>([...TEXT_FIELDS, 'parentId', ...EXTERNAL_FIELDS]), 'query'), 'query');
     const body = await readBody(request, context.limits.maxBodyBytes);
     if (body.length > context.limits.maxImageBytes) throw agiqaError('AGQ_ERR_IMAGE_TOO_LARGE', { file: name, bytes: body.length, maxBytes: context.limits.maxImageBytes });
-    return { input: { image: new Uint8Array(body), name, fileRef: query.get('name'), external: metadata.external }, metadata };
+    return { input: { image: body, name, fileRef: query.get('name'), external: metadata.external }, metadata };
   }
   throw unsupported(request);
 }
@@ -248,7 +249,7 @@ export async function readRankRequest(request: IncomingMessage, context: InputCo
     issues.push(...wrong);
     if (files.length === 0) issues.push('image: expected at least one file in the field "image"');
     if (issues.length > 0) throw invalid('multipart body', issues);
-    const inputs = files.map((file, index) => ({ image: new Uint8Array(file.bytes), name: file.filename || `upload #${index}`, fileRef: file.filename || null }));
+    const inputs = files.map((file, index) => ({ image: file.bytes, name: file.filename || `upload #${index}`, fileRef: file.filename || null }));
     return { inputs, metadata, topK: topK as number | undefined, keepAtLeast: keepAtLeast as number | undefined };
   }
   throw unsupported(request);

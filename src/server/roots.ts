@@ -54,7 +54,7 @@ export async function readRootedFile(real: string, name: string, maxBytes: numbe
     if (!info.isFile()) throw agiqaError('AGQ_ERR_IMAGE_UNSUPPORTED', { file: name, detail: 'not a regular file' });
     if (info.size === 0) throw agiqaError('AGQ_ERR_IMAGE_EMPTY', { file: name });
     if (info.size > maxBytes) throw agiqaError('AGQ_ERR_IMAGE_TOO_LARGE', { file: name, bytes: info.size, maxBytes });
-    return new Uint8Array(await handle.readFile());
+    return await handle.readFile();
   } finally {
     await handle.close();
   }

@@ -149,6 +149,7 @@ export class ScoringService {
         const verdict = await this.answerCached(stored, judge(stored.result, this.policyWith()));
         return { generationId: stored.generationId, cached: true, result: stored.result, verdict };
       }
+      const bytes = input.image.length; // read now: a scorer may transfer (detach) the buffer
       const key = `${imageSha256}\n${prompt ?? ''}`;
       let shared = this.sameImage.get(key);
       if (shared === undefined) {
@@ -162,7 +163,7 @@ export class ScoringService {
               negativePrompt: metadata.negativePrompt ?? null,
               imageSha256,
               fileRef: input.fileRef,
-              bytes: input.image.length,
+              bytes,
               parentId: metadata.parentId,
             },
             result,
@@ -192,6 +193,7 @@ export class ScoringService {
       const scorer = this.readyScorer();
       const prompt = metadata.prompt ?? null;
       const hashes = await Promise.all(inputs.map((input) => sha256(input.image)));
+      const sizes = inputs.map((input) => input.image.length);
       const stored: (StoredScore | null)[] = [];
       for (const hash of hashes) stored.push(await this.options.store.findScore(hash, prompt, scorer.pack));
       // An image repeated inside the batch is scored once.
@@ -224,7 +226,7 @@ export class ScoringService {
           let saved = savedByHash.get(hash);
           if (saved === undefined) {
             saved = await this.options.store.saveScore(
-              { source: metadata.source ?? 'api', external: input.external, prompt, negativePrompt: metadata.negativePrompt ?? null, imageSha256: hash, fileRef: input.fileRef, bytes: input.image.length, parentId: metadata.parentId },
+              { source: metadata.source ?? 'api', external: input.external, prompt, negativePrompt: metadata.negativePrompt ?? null, imageSha256: hash, fileRef: input.fileRef, bytes: sizes[index]!, parentId: metadata.parentId },
               results[index]!,
               verdict,
             );
