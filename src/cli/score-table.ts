@@ -14,7 +14,8 @@ export function formatScoreTable(rows: { file: string; result: ScoreResult }[], 
     aspectCell(result.aspects.quality),
     aspectCell(result.aspects.correspondence),
     aspectCell(result.aspects.authenticity),
-    result.findings.map((f) => f.text).join('; ') || '—',
+    // Informational findings (e.g. a warm colour balance) stay in --json; the table shows problems.
+    result.findings.filter((f) => f.severity !== 'info').map((f) => f.text).join('; ') || '—',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');

@@ -14,9 +14,9 @@ import type { ScoreRequest } from './scorer.js';
 
 const NOT_JUDGED = {
   correspondence:
-    'not judged: the lite pack does not read the prompt; correspondence needs a prompt-aware (CLIP-family) pack, see docs/packs.md',
+    'not judged: the lite pack does not read the prompt; for correspondence use a prompt-aware pack (`agiqa models pull clip-vit-b32`, then `--pack clip-vit-b32`)',
   authenticity:
-    'not judged: the lite pack has no authenticity model; authenticity needs a CLIP-family pack, see docs/packs.md',
+    'not judged: the lite pack has no authenticity round; for authenticity use a CLIP-family pack (`agiqa models pull clip-vit-b32`)',
 } as const;
 
 export class LiteScorer {

@@ -73,7 +73,7 @@ describe('agiqa score', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const results = jsonLines(stdout);
-    const byName = new Map(results.map((r) => [r.file.split('/').pop()!, scoreResultSchema.parse({ ...r, file: undefined })]));
+    const byName = new Map(results.map(({ file, ...result }) => [file.split('/').pop()!, scoreResultSchema.parse(result)]));
     expect([...byName.keys()].sort()).toEqual(['chelsea-noisy.png', 'chelsea.png', 'coffee-blurred.png', 'coffee-jpeg-q8.jpg', 'coffee.png']);
     const mos = (name: string) => byName.get(name)!.mos;
     expect(mos('coffee.png')).toBeGreaterThan(mos('coffee-blurred.png'));
