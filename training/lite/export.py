@@ -79,6 +79,16 @@ def main():
                       input_names=["crops", "signals"],
                       output_names=["quality_logits", "quality_mos", "pooled", "spatial"],
                       dynamic_axes={"crops": {0: "C"}, "spatial": {0: "C"}}, do_constant_folding=True)
+    # The exporter leaves spatial's 7x7 as symbolic names; pin them so the declared shape is exact.
+    import onnx
+    m = onnx.load(args.out)
+    for out in m.graph.output:
+        if out.name == "spatial":
+            for axis, size in ((1, 1280), (2, 7), (3, 7)):
+                out.type.tensor_type.shape.dim[axis].Clear()
+                out.type.tensor_type.shape.dim[axis].dim_value = size
+    onnx.checker.check_model(m)
+    onnx.save(m, args.out)
     # Reference outputs for the ORT check: a few test images, their crops and raw signals.
     rows = [r for r in load_dataset(os.path.join(args.data, "dataset")) if r["split"] == "test"]
     arr, _, index = load_signals(os.path.join(args.data, "signals", "signals"))

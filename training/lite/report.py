@@ -15,6 +15,18 @@ from distortions import DISTORTIONS  # noqa: E402
 
 VARIANTS = ["finetune_signals", "finetune_only", "frozen_signals", "signals_only"]
 SHIPPED = "finetune_signals"
+NOTES = [
+    "Backbone fine-tuning is partial: blocks 13-16 + the 1280-channel conv (the 7x7 stage) are trained; stem and "
+    "blocks 0-12 stay as converted, because a full backward pass in PyTorch 1.13 on the shared 2-core CPU cost "
+    "0.5-5 s per crop.",
+    "The shipped variant (fine-tuned + signals) was fixed by the recipe's design, not picked among variants on val: "
+    "on val, frozen_signals scored a higher SRCC than finetune_signals; on test the two tie on SRCC and the "
+    "fine-tuned one has the higher clean-vs-level-1 pair accuracy. Both are reported.",
+    "Runs had different wall-clock budgets on a machine shared with other jobs, so they did not get the same number "
+    "of optimisation steps; epochsRun and seconds per run are in runs.*.",
+    "Synthetic MOS treats equal levels of different distortion types as equally bad; colour_cast in particular is "
+    "hard to judge without a reference (a cast can be the content's own colour).",
+]
 
 
 def r4(x):
@@ -102,8 +114,15 @@ def main():
     for v in runs:
         path = os.path.join(data, "runs", v, "log.jsonl")
         logs[v] = [json.loads(line) for line in open(path) if '"epoch"' in line and '"event": "epoch"' in line]
+    others = {}
+    for name in sorted(os.listdir(os.path.join(data, "runs"))):
+        path = os.path.join(data, "runs", name, "metrics.json")
+        if name not in runs and os.path.exists(path):
+            others[name] = json.load(open(path))
     report = {
         "pack": "lite", "shipped": SHIPPED, "crops": args.crops,
+        "notes": NOTES,
+        "otherRuns": others,
         "dataset": {"references": len(refs), "pictures": len({r['group'] for r in refs}),
                     "referencesPerPackage": per_pkg, "packages": packages,
                     "splitReferences": split_refs, "splitImages": split_images,

@@ -34,7 +34,7 @@ for v in finetune_signals signals_only frozen_signals finetune_only; do
     step "train: $v"
     case $v in
       finetune_signals) $PY training/lite/train.py --data $DATA --variant $v --epochs 6 --minutes 32 --groups-per-ref 5 ;;
-      finetune_only) $PY training/lite/train.py --data $DATA --variant $v --epochs 4 --minutes 12 --groups-per-ref 5 ;;
+      finetune_only) $PY training/lite/train.py --data $DATA --variant $v --epochs 6 --minutes 22 --groups-per-ref 5 ;;
       frozen_signals) $PY training/lite/train.py --data $DATA --variant $v --epochs 8 --minutes 6 --frozen-positions 1 ;;
       signals_only) $PY training/lite/train.py --data $DATA --variant $v --epochs 12 --minutes 8 ;;
     esac
