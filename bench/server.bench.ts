@@ -7,7 +7,6 @@ import { Agent, request as httpRequest } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { createScorer } from '../src/scoring/index.js';
@@ -92,24 +91,16 @@ async function drive(clients: number, call: (image: Uint8Array<ArrayBuffer>) => 
 const png = await basePng();
 process.stderr.write(`1024² PNG: ${png.length} bytes\n`);
 
-// 1. The bare scorer, in this process, through the same worker pool the server uses.
-const bare: LevelResult[] = [];
-{
-  const scorer = await createScorer({ pack: 'lite', workers: WORKERS, maxQueue: 64 });
-  for (const clients of LEVELS) {
-    bare.push(await drive(clients, async (image) => (await scorer.score({ image, name: 'bench.png' }), true), png));
-    process.stderr.write(`bare scorer ${clients} clients: ${JSON.stringify(bare.at(-1))}\n`);
-  }
-  await scorer.close();
-}
-
-// 2. The real server process, driven over loopback HTTP.
+// The real server process, driven over loopback HTTP.
 // A fresh home for the server's database; the packs of the caller's AGIQA_HOME (if any) are linked
 // in so that both halves of the comparison load the same pack.
 const home = mkdtempSync(join(tmpdir(), 'agiqa-bench-'));
 if (process.env.AGIQA_HOME && existsSync(join(process.env.AGIQA_HOME, 'models'))) symlinkSync(join(process.env.AGIQA_HOME, 'models'), join(home, 'models'));
-const bin = fileURLToPath(new URL('../bin/agiqa.js', import.meta.url));
-const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
+// The CLI's own main() from src/ through tsx, so that both sides run the same code (a dist/ built
+// earlier could differ from the src/ the bare scorer loads).
+const mainModule = new URL('../src/cli/main.ts', import.meta.url).href;
+const launcher = `const { main } = await import(${JSON.stringify(mainModule)}); process.exitCode = await main(['serve', '--port', '0']);`;
+const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', launcher], {
   env: { ...process.env, AGIQA_HOME: home, AGIQA_LOG_LEVEL: 'warn', AGIQA_WORKERS: String(WORKERS), AGIQA_MAX_QUEUE: '64' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
@@ -145,8 +136,14 @@ function postImage(image: Uint8Array): Promise<number> {
     request.end(image);
   });
 }
+// The bare scorer, in this process, through the same worker pool the server uses. Each level runs
+// bare then served back to back, so that a change in the machine's load hits both sides alike.
+const bare: LevelResult[] = [];
+const scorer = await createScorer({ pack: 'lite', workers: WORKERS, maxQueue: 64 });
 const served: LevelResult[] = [];
 for (const clients of LEVELS) {
+  bare.push(await drive(clients, async (image) => (await scorer.score({ image, name: 'bench.png' }), true), png));
+  process.stderr.write(`bare scorer ${clients} clients: ${JSON.stringify(bare.at(-1))}\n`);
   served.push(
     await drive(
       clients,
@@ -163,6 +160,7 @@ for (const clients of LEVELS) {
 // Peak resident memory of the server process, worker threads included.
 const peakRssMb = Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024);
 agent.destroy();
+await scorer.close();
 child.kill('SIGTERM');
 await new Promise((resolve) => child.on('exit', resolve));
 
