@@ -1,5 +1,5 @@
 // Ships a predictor trained by `agiqa train --pack lite` into the embedded lite pack, touching only
-// what this step owns in models/lite/pack.json: `predictor`, `metrics.ablation`, and the files[]
+// what this step owns in models/lite/pack.json: `predictor`, `metrics.ablation.predictor`, and the files[]
 // entry of predictor.onnx (the schema requires every referenced file to be listed with its hash).
 //   npx tsx training/predictor/ship-lite.ts --trained /tmp/lite-m3 [--pack models/lite]
 // When the ablation's winner is not a predictor (the pack's own head won), only metrics.ablation is
@@ -43,7 +43,10 @@ if (trained.predictor !== null) {
   lite.predictor = null;
 }
 lite.metrics = lite.metrics ?? {};
-lite.metrics.ablation = {
+// metrics.ablation also holds the quality model's own variants (training/lite): add ours under its
+// own key and leave theirs as they are.
+lite.metrics.ablation = { ...(lite.metrics.ablation ?? {}) };
+lite.metrics.ablation.predictor = {
   ...trained.metrics.ablation,
   heldOut: trained.metrics.heldOut,
   data: trained.training.data,
