@@ -100,7 +100,11 @@ if (process.env.AGIQA_HOME && existsSync(join(process.env.AGIQA_HOME, 'models'))
 // earlier could differ from the src/ the bare scorer loads).
 const mainModule = new URL('../src/cli/main.ts', import.meta.url).href;
 const launcher = `const { main } = await import(${JSON.stringify(mainModule)}); process.exitCode = await main(['serve', '--port', '0']);`;
-const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', launcher], {
+// BENCH_FROM_DIST=1 runs the built bin/agiqa.js instead: tsx compiles in every worker thread too,
+// which inflates the RSS figure (use a fresh `npm run build` for memory numbers).
+const fromDist = process.env.BENCH_FROM_DIST === '1';
+const args = fromDist ? [new URL('../bin/agiqa.js', import.meta.url).pathname, 'serve', '--port', '0'] : ['--import', 'tsx', '--input-type=module', '-e', launcher];
+const child = spawn(process.execPath, args, {
   env: { ...process.env, AGIQA_HOME: home, AGIQA_LOG_LEVEL: 'warn', AGIQA_WORKERS: String(WORKERS), AGIQA_MAX_QUEUE: '64' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
@@ -176,9 +180,9 @@ const path = await writeResults({
     `${WORKERS} scoring workers, ${DURATION_MS / 1000} s per level after a ${WARMUP_MS / 1000} s warm-up; the client runs in the benchmark process.`,
     'Every request is a distinct image (unique PNG text chunk), so nothing is answered from the database.',
     'Overhead = server p50 − bare scorer p50 at the same concurrency (HTTP, hashing, SQLite write, verdict).',
-    `Server peak RSS (VmHWM, worker threads included): ${peakRssMb} MB.`,
+    `Server peak RSS (VmHWM, worker threads included): ${peakRssMb} MB (server run from ${fromDist ? 'dist/ (built)' : 'src/ through tsx, which inflates RSS'}).`,
   ],
   table: { columns: ['clients', 'server img/s', 'server p50 ms', 'server p99 ms', 'bare img/s', 'bare p50 ms', 'overhead p50 ms', '503s'], rows },
-  raw: { served, bare, peakRssMb, pngBytes: png.length },
+  raw: { served, bare, peakRssMb, serverFrom: fromDist ? 'dist' : 'src+tsx', pngBytes: png.length },
 });
 process.stderr.write(`wrote ${path}\n`);
