@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scoreResultSchema } from '../../src/scoring/score-result.js';
+import { pngClaiming } from '../fixtures/server/png.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/agiqa.js');
@@ -30,33 +31,6 @@ function jsonLines(stdout: string) {
     .split('\n')
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as { file: string } & Record<string, unknown>);
-}
-
-/** A PNG whose IHDR claims `width`×`height`, with a valid but tiny body: a decompression bomb's header. */
-function bombPng(width: number, height: number): Buffer {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (buf: Buffer) => {
-    let c = 0xffffffff;
-    for (const b of buf) c = crcTable[(c ^ b) & 0xff]! ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const out = Buffer.alloc(8 + data.length + 4);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc(body), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])), chunk('IEND', Buffer.alloc(0))]);
 }
 
 let dir: string;
@@ -118,7 +92,7 @@ describe('agiqa score', () => {
     const png = await sharp(join(EXAMPLES, 'coffee.png')).png().toBuffer();
     await writeFile(join(bad, 'truncated.png'), png.subarray(0, Math.floor(png.length / 2)));
     await writeFile(join(bad, 'text.png'), 'this is not an image\n');
-    await writeFile(join(bad, 'bomb.png'), bombPng(30000, 30000));
+    await writeFile(join(bad, 'bomb.png'), pngClaiming(30000, 30000));
     const { code, stdout, stderr } = await agiqa(['score', '--json', join(bad, 'good.png'), join(bad, 'zero.png'), join(bad, 'truncated.png'), join(bad, 'text.png'), join(bad, 'bomb.png'), join(bad, 'missing.png'), join(bad, 'empty-dir')], dir);
     expect(code).toBe(3);
     expect(jsonLines(stdout).map((r) => r.file)).toEqual([join(bad, 'good.png')]);

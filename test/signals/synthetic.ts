@@ -1,19 +1,11 @@
 // Deterministic synthetic images for signal tests and the benchmark: a "natural-looking" scene
 // (sky gradient, shaded shapes with hard edges, textured patches, faint noise) and simple
 // distortions whose effect on each signal is known.
+import { seededRandom } from '../../src/evaluation/datasets.js';
 import type { SignalImage } from '../../src/signals/index.js';
 
-/** Mulberry32: small deterministic PRNG so fixtures are reproducible without files. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the project's mulberry32) so fixtures are reproducible without files. */
+export const rng = seededRandom;
 
 /** Standard normal via Box–Muller. */
 export function gauss(rand: () => number): number {

@@ -16,18 +16,10 @@ import {
   type LayersModelJson,
   type WeightTensor,
 } from '../../tools/tfjs-to-onnx/index.js';
+import { seededRandom } from '../../src/evaluation/datasets.js';
 
-/** Deterministic uniform [0,1) numbers (mulberry32), so failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Deterministic uniform [0,1) numbers, so failures reproduce.
+const random = seededRandom;
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);

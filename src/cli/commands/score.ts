@@ -63,13 +63,14 @@ export async function run(argv: string[]): Promise<number> {
   for (const problem of problems) printProblem(problem);
   if (files.length === 0) return EXIT.someInputsUnreadable;
 
-  const scorer = await createScorer({ pack: values.pack, workers: workers ?? Math.min(files.length, 4), maxQueue: Number.MAX_SAFE_INTEGER });
+  const workerCount = workers ?? Math.min(files.length, 4);
+  const scorer = await createScorer({ pack: values.pack, workers: workerCount, maxQueue: Number.MAX_SAFE_INTEGER });
   const outcomes: Outcome[] = [];
   try {
     const showProgress = process.stderr.isTTY === true && files.length > 1;
     const bar = showProgress ? new cliProgress.SingleBar({ clearOnComplete: true, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
     bar?.start(files.length, 0);
-    await scoreAll(scorer, files, values.prompt, (outcome) => {
+    await scoreAll(scorer, files, values.prompt, workerCount, (outcome) => {
       outcomes.push(outcome);
       bar?.increment();
       if (values.json) {
@@ -84,8 +85,9 @@ export async function run(argv: string[]): Promise<number> {
 
   if (!values.json) {
     for (const outcome of outcomes) if (outcome.error) printProblem(outcome.error);
+    const resultByFile = new Map(outcomes.map((o) => [o.file, o.result]));
     const scored = files.flatMap((file) => {
-      const result = outcomes.find((o) => o.file === file)?.result;
+      const result = resultByFile.get(file);
       return result ? [{ file, result }] : [];
     });
     if (scored.length > 0) process.stdout.write(`${formatScoreTable(scored, process.stdout.isTTY === true)}\n`);
@@ -98,10 +100,14 @@ function printProblem(error: AgiqaError): void {
   process.stderr.write(`agiqa: ${error.message} [${error.code}]\n`);
 }
 
+// Two images per worker keep every worker busy while the next file is read; more would only hold
+// encoded images in memory.
+const READ_AHEAD_PER_WORKER = 2;
+
 /** Scores files with a bounded number in flight, so a huge directory never loads all images at once. */
-async function scoreAll(scorer: Scorer, files: string[], prompt: string | undefined, onOutcome: (o: Outcome) => void): Promise<void> {
+async function scoreAll(scorer: Scorer, files: string[], prompt: string | undefined, workers: number, onOutcome: (o: Outcome) => void): Promise<void> {
   let next = 0;
-  const inFlight = Math.max(2, scorer.load().running + 8);
+  const inFlight = workers * READ_AHEAD_PER_WORKER;
   const lane = async (): Promise<void> => {
     while (next < files.length) {
       const file = files[next++]!;
