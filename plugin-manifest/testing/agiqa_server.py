@@ -40,7 +40,7 @@ class AgiqaServerError(RuntimeError):
 class AgiqaServer:
     """Context manager owning one `agiqa serve` process; exposes `.url` and `.home`.
 
-    `env` is merged over the current environment (passthrough), `args` are appended to `serve`,
+    `env` is merged over the current environment minus its AGIQA_* variables, `args` are appended to `serve`,
     `token` sets AGIQA_TOKEN for the server. The home directory is removed on exit unless `home`
     was given by the caller.
     """
@@ -76,17 +76,14 @@ class AgiqaServer:
             )
         if self._own_home:
             self.home = tempfile.mkdtemp(prefix="agiqa-plugin-test-")
-        env = dict(os.environ)
+        # The caller's AGIQA_* settings (config, pack, token, port) must not leak into the test
+        # server; everything else (PATH, NODE_OPTIONS, …) passes through.
+        env = {key: value for key, value in os.environ.items() if not key.startswith("AGIQA_")}
+        env["AGIQA_LOG_LEVEL"] = "warn"
         env.update(self.extra_env)
         env["AGIQA_HOME"] = self.home
-        # A user's config or token must not leak into the test server.
-        env.pop("AGIQA_CONFIG", None)
-        env.pop("AGIQA_PORT", None)
         if self.token is not None:
             env["AGIQA_TOKEN"] = self.token
-        else:
-            env.pop("AGIQA_TOKEN", None)
-        env.setdefault("AGIQA_LOG_LEVEL", "warn")
         command = [self.node, str(CLI_ENTRY), "serve", "--port", "0", *self.args]
         self.process = subprocess.Popen(
             command,
