@@ -1,0 +1,113 @@
+"""ComfyUI's data types as arrays: IMAGE [B,H,W,C] float 0..1, MASK [B,H,W] or [H,W], LATENT
+{"samples": [B,…], optional "noise_mask", "batch_index"}. Works on torch tensors and numpy arrays
+alike, and returns the kind it was given, so the nodes never import torch themselves."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+import numpy as np
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+
+def to_numpy(array: Any) -> np.ndarray:
+    """A numpy view of a torch tensor (moved to the CPU) or an array-like."""
+    if hasattr(array, "detach"):
+        array = array.detach()
+    if hasattr(array, "cpu"):
+        array = array.cpu()
+    if hasattr(array, "numpy") and not isinstance(array, np.ndarray):
+        array = array.numpy()
+    return np.asarray(array)
+
+
+def batch_size(images: Any) -> int:
+    shape = tuple(images.shape)
+    if len(shape) != 4:
+        raise ValueError(f"expected an IMAGE batch of shape [B,H,W,C], got shape {list(shape)}")
+    return int(shape[0])
+
+
+def image_to_pil(image: Any) -> Image.Image:
+    """One [H,W,C] image as SaveImage writes it: ×255, clipped, truncated to 8 bits."""
+    pixels = np.clip(255.0 * to_numpy(image).astype(np.float32), 0, 255).astype(np.uint8)
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[:, :, 0]
+    if pixels.ndim == 2:
+        return Image.fromarray(pixels, mode="L")
+    if pixels.shape[2] == 3:
+        return Image.fromarray(pixels, mode="RGB")
+    if pixels.shape[2] == 4:
+        return Image.fromarray(pixels, mode="RGBA")
+    raise ValueError(f"an IMAGE needs 1, 3 or 4 channels, got {pixels.shape[2]}")
+
+
+def png_bytes(image: Any, text: Optional[Mapping[str, str]] = None, compress_level: int = 1) -> bytes:
+    """One [H,W,C] image as PNG bytes, with optional tEXt chunks."""
+    info = None
+    if text:
+        info = PngInfo()
+        for key, value in text.items():
+            info.add_text(key, value)
+    buffer = io.BytesIO()
+    image_to_pil(image).save(buffer, format="PNG", pnginfo=info, compress_level=compress_level)
+    return buffer.getvalue()
+
+
+def take(array: Any, indices: Sequence[int]) -> Any:
+    """Rows `indices` of a batch (torch or numpy), in that order; an empty list gives an empty batch."""
+    index_list = [int(index) for index in indices]
+    if isinstance(array, np.ndarray):
+        return array[np.asarray(index_list, dtype=np.int64)]
+    if hasattr(array, "index_select"):  # torch: index on the tensor's own device
+        import torch  # present whenever a torch tensor is
+
+        return array.index_select(0, torch.tensor(index_list, dtype=torch.long, device=array.device))
+    return np.asarray(array)[np.asarray(index_list, dtype=np.int64)]
+
+
+def take_mask(mask: Any, indices: Sequence[int], images: int) -> Any:
+    """A MASK kept in step with the images: per-image masks are selected, a single shared mask is kept."""
+    shape = tuple(mask.shape)
+    if len(shape) == 2 or (len(shape) == 3 and shape[0] == 1 and images != 1):
+        return mask
+    if len(shape) == 3 and shape[0] == images:
+        return take(mask, indices)
+    raise ValueError(f"the MASK batch ({shape[0] if shape else '?'}) does not match the IMAGE batch ({images})")
+
+
+def take_latent(latent: Mapping[str, Any], indices: Sequence[int], images: int) -> Dict[str, Any]:
+    """A LATENT kept in step with the images: samples, a per-image noise_mask and batch_index follow."""
+    samples = latent["samples"]
+    if int(samples.shape[0]) != images:
+        raise ValueError(
+            f"the LATENT batch ({int(samples.shape[0])}) does not match the IMAGE batch ({images}): "
+            "connect the latent the images were decoded from"
+        )
+    selected: Dict[str, Any] = dict(latent)
+    selected["samples"] = take(samples, indices)
+    noise_mask = latent.get("noise_mask")
+    if noise_mask is not None and len(noise_mask.shape) >= 3 and int(noise_mask.shape[0]) == images and images > 1:
+        selected["noise_mask"] = take(noise_mask, indices)
+    batch_index = latent.get("batch_index")
+    if isinstance(batch_index, list) and len(batch_index) == images:
+        selected["batch_index"] = [batch_index[int(index)] for index in indices]
+    return selected
+
+
+def graph_text_chunks(prompt: Any, extra_pnginfo: Any) -> Dict[str, str]:
+    """ComfyUI's own PNG metadata, as SaveImage writes it: `prompt` and each extra_pnginfo key (workflow)."""
+    chunks: Dict[str, str] = {}
+    if prompt is not None:
+        chunks["prompt"] = json.dumps(prompt)
+    if isinstance(extra_pnginfo, dict):
+        for key, value in extra_pnginfo.items():
+            chunks[key] = json.dumps(value)
+    return chunks
+
+
+def split_batch(images: Any) -> List[Any]:
+    return [images[index] for index in range(batch_size(images))]

@@ -1,0 +1,5 @@
+"""Stand-in: the exception ComfyUI treats as a quiet interruption of the run."""
+
+
+class InterruptProcessingException(Exception):
+    pass

@@ -1,0 +1,92 @@
+import asyncio
+import json
+import re
+import unittest
+
+from tests import support
+from agiqa_nodes import register_routes
+from agiqa_nodes.routes import EVENT, ROUTE, validate_verdict
+
+import server  # the stand-in PromptServer
+
+# The example the bridge's docs give for the body of POST /agiqa/verdict (docs/comfyui-bridge.md).
+VERDICT = {
+    "prompt_id": "5e7b6a1c-9f0e-4d1b-8a44-1d0f3c2b9e77",
+    "node": "9",
+    "filename": "ComfyUI_00042_.png",
+    "subfolder": "",
+    "type": "output",
+    "batch_index": 0,
+    "rank": 1,
+    "generation_id": 17,
+    "verdict": "accept",
+    "reasons": ["overall 3.41 meets every threshold"],
+    "mos": 3.41,
+    "level": "good",
+    "aspects": {"quality": 3.41, "correspondence": None, "authenticity": None},
+}
+
+
+class FakeRequest:
+    def __init__(self, body: bytes):
+        self._body = body
+
+    async def read(self):
+        return self._body
+
+
+class VerdictRouteTest(unittest.TestCase):
+    def setUp(self):
+        self.prompt_server = server.PromptServer()  # a fresh instance per test
+        self.assertTrue(register_routes())
+        self.handler = self.prompt_server.routes.handlers[("POST", ROUTE)]
+
+    def post(self, body: bytes):
+        response = asyncio.run(self.handler(FakeRequest(body)))
+        return response.status, json.loads(response.text)
+
+    def test_a_verdict_is_forwarded_to_every_browser(self):
+        status, answer = self.post(json.dumps({**VERDICT, "future_field": 1}).encode())
+        self.assertEqual(status, 200)
+        self.assertEqual(answer, {"ok": True, "event": EVENT})
+        self.assertEqual(len(self.prompt_server.sent), 1)
+        event, data, sid = self.prompt_server.sent[0]
+        self.assertEqual(event, "agiqa.score")
+        self.assertIsNone(sid)
+        self.assertEqual(data, VERDICT)  # unknown fields dropped, the rest as sent
+
+    def test_a_single_image_has_rank_null(self):
+        status, _ = self.post(json.dumps({**VERDICT, "rank": None}).encode())
+        self.assertEqual(status, 200)
+
+    def test_a_bad_body_is_400_with_every_problem_and_nothing_is_sent(self):
+        cases = {
+            b"not json": "not JSON",
+            b"[1, 2]": "JSON object",
+            json.dumps({**VERDICT, "verdict": "maybe", "mos": "high"}).encode(): 'verdict must be "accept" or "reject"; mos must be a number',
+            json.dumps({k: v for k, v in VERDICT.items() if k != "filename"}).encode(): "filename must be a string",
+            json.dumps({**VERDICT, "batch_index": -1, "rank": 0}).encode(): "batch_index must be a whole number",
+            json.dumps({**VERDICT, "aspects": {"quality": "3"}}).encode(): "aspects must map",
+            json.dumps({**VERDICT, "generation_id": True}).encode(): "generation_id must be a whole number",
+        }
+        for body, expected in cases.items():
+            with self.subTest(body=body[:40]):
+                status, answer = self.post(body)
+                self.assertEqual(status, 400)
+                self.assertEqual(answer["error"]["code"], "AGIQA_VERDICT_INVALID")
+                self.assertIn(expected, answer["error"]["message"])
+        self.assertEqual(self.prompt_server.sent, [])
+
+
+class ContractTest(unittest.TestCase):
+    def test_the_route_accepts_every_field_the_bridge_sends(self):
+        """The fields of VerdictPush (the bridge's TypeScript) are exactly the ones validated here."""
+        source = (support.REPO_ROOT / "src/bridges/comfyui/feedback.ts").read_text()
+        body = re.search(r"export interface VerdictPush \{(.*?)\n\}", source, re.S).group(1)
+        fields = set(re.findall(r"^\s+(\w+):", body, re.M))
+        self.assertEqual(fields, set(VERDICT))
+        self.assertEqual(set(validate_verdict(VERDICT)), fields)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,71 @@
+import io
+import unittest
+
+import numpy as np
+from PIL import Image
+
+from tests import support  # noqa: F401  (paths)
+from agiqa_nodes.tensors import png_bytes, take, take_latent, take_mask, to_numpy
+
+try:
+    import torch
+except ImportError:  # the pack never needs torch itself
+    torch = None
+
+
+class PngTest(unittest.TestCase):
+    def test_an_image_becomes_the_png_save_image_writes(self):
+        image = np.zeros((5, 7, 3), dtype=np.float32)
+        image[..., 0] = 1.0
+        image[0, 0] = [0.5, 0.25, 2.0]  # out of range is clipped, like SaveImage
+        decoded = Image.open(io.BytesIO(png_bytes(image, {"prompt": "{}"})))
+        self.assertEqual(decoded.size, (7, 5))
+        self.assertEqual(decoded.getpixel((0, 0)), (127, 63, 255))
+        self.assertEqual(decoded.getpixel((1, 1)), (255, 0, 0))
+        self.assertEqual(decoded.text["prompt"], "{}")
+
+    def test_grey_and_alpha_images(self):
+        self.assertEqual(Image.open(io.BytesIO(png_bytes(np.ones((2, 2, 1), np.float32)))).mode, "L")
+        self.assertEqual(Image.open(io.BytesIO(png_bytes(np.ones((2, 2, 4), np.float32)))).mode, "RGBA")
+        with self.assertRaises(ValueError):
+            png_bytes(np.ones((2, 2, 2), np.float32))
+
+
+class SelectionTest(unittest.TestCase):
+    def test_take_reorders_and_may_be_empty(self):
+        array = np.arange(4 * 2, dtype=np.float32).reshape(4, 2)
+        np.testing.assert_array_equal(take(array, [2, 0]), array[[2, 0]])
+        self.assertEqual(take(array, []).shape, (0, 2))
+
+    def test_latent_samples_noise_mask_and_batch_index_follow(self):
+        latent = {"samples": np.arange(3, dtype=np.float32).reshape(3, 1, 1, 1), "noise_mask": np.arange(3.0).reshape(3, 1, 1), "batch_index": [7, 8, 9], "other": "kept"}
+        selected = take_latent(latent, [2, 0], 3)
+        self.assertEqual(selected["samples"].ravel().tolist(), [2.0, 0.0])
+        self.assertEqual(selected["noise_mask"].ravel().tolist(), [2.0, 0.0])
+        self.assertEqual(selected["batch_index"], [9, 7])
+        self.assertEqual(selected["other"], "kept")
+        with self.assertRaisesRegex(ValueError, "LATENT batch \\(3\\) does not match the IMAGE batch \\(2\\)"):
+            take_latent(latent, [0], 2)
+
+    def test_a_shared_mask_is_kept_and_a_per_image_mask_follows(self):
+        shared = np.ones((1, 4, 4), np.float32)
+        self.assertIs(take_mask(shared, [1, 0], 2), shared)
+        per_image = np.arange(2, dtype=np.float32).reshape(2, 1, 1) * np.ones((2, 4, 4), np.float32)
+        self.assertEqual(take_mask(per_image, [1], 2)[:, 0, 0].tolist(), [1.0])
+        with self.assertRaises(ValueError):
+            take_mask(np.ones((3, 4, 4)), [0], 2)
+
+    @unittest.skipIf(torch is None, "torch is not installed")
+    def test_torch_tensors_stay_torch_tensors(self):
+        tensor = torch.arange(6, dtype=torch.float32).reshape(3, 2)
+        selected = take(tensor, [2, 1])
+        self.assertTrue(isinstance(selected, torch.Tensor))
+        self.assertEqual(selected.tolist(), [[4.0, 5.0], [2.0, 3.0]])
+        self.assertEqual(tuple(take(tensor, []).shape), (0, 2))
+        image = torch.zeros((1, 3, 3, 3))
+        self.assertEqual(to_numpy(image).shape, (1, 3, 3, 3))
+        self.assertTrue(png_bytes(image[0]).startswith(b"\x89PNG"))
+
+
+if __name__ == "__main__":
+    unittest.main()
