@@ -64,6 +64,7 @@ class AgiqaServer:
         self.home = home or ""
         self.url = ""
         self.process: Optional[subprocess.Popen] = None
+        self._pumps: list[threading.Thread] = []
         self._stderr_tail: deque[str] = deque(maxlen=40)
         self._stdout_lines: "queue.Queue[Optional[str]]" = queue.Queue()
 
@@ -95,8 +96,12 @@ class AgiqaServer:
             text=True,
             bufsize=1,
         )
-        threading.Thread(target=self._pump_stdout, daemon=True).start()
-        threading.Thread(target=self._pump_stderr, daemon=True).start()
+        self._pumps = [
+            threading.Thread(target=self._pump_stdout, daemon=True),
+            threading.Thread(target=self._pump_stderr, daemon=True),
+        ]
+        for pump in self._pumps:
+            pump.start()
         try:
             deadline = time.monotonic() + self.startup_timeout
             self.url = self._wait_for_listening(deadline)
@@ -115,6 +120,12 @@ class AgiqaServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+        if process is not None:
+            for pump in self._pumps:
+                pump.join(timeout=2)
+            for stream in (process.stdout, process.stderr):
+                if stream is not None:
+                    stream.close()
         self.process = None
         if self._own_home and self.home:
             shutil.rmtree(self.home, ignore_errors=True)

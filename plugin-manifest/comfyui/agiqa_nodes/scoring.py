@@ -174,7 +174,7 @@ def report(scores: Sequence[ImageScore], heading: Optional[str] = None) -> str:
         aspects = ", ".join(f"{name} {format_aspect(score.aspects[name])}" for name in ASPECTS)
         lines.append(f"#{score.index}: MOS {score.mos:.2f} ({score.level}) — {aspects}")
         if score.server_verdict:
-            lines.append(f"  server verdict: {score.server_verdict} ({'; '.join(score.server_reasons)})")
+            lines.append(f"  server policy: {score.server_verdict} ({'; '.join(score.server_reasons)})")
         for finding in score.findings:
             lines.append(f"  - {finding}")
     judged = scores[0]
