@@ -1,0 +1,41 @@
+"""The web UI's image forms, turned into the PNG bytes the server scores.
+
+`postprocess_batch_list` sees decoded samples (A1111: torch tensors, channels first, floats 0–1;
+some forks: PIL images or numpy arrays); `postprocess_image` sees a PIL image. Both become 8-bit RGB
+PNG exactly the way the web UI itself turns a sample into an image, so the same picture gives the
+same bytes (and the server's cache answers the second time).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+
+def to_pil(sample) -> Image.Image:
+    """A PIL image from a PIL image, a torch tensor or a numpy array (CHW floats 0–1 or HWC uint8)."""
+    if isinstance(sample, Image.Image):
+        return sample
+    if hasattr(sample, "detach") and hasattr(sample, "cpu"):  # a torch tensor, without importing torch
+        sample = sample.detach().float().cpu().numpy()
+    array = np.asarray(sample)
+    if array.ndim == 3 and array.shape[0] in (1, 3, 4) and array.shape[-1] not in (1, 3, 4):
+        array = np.moveaxis(array, 0, 2)  # channels first → last
+    if array.dtype != np.uint8:
+        # The web UI's own conversion: 255 * x, truncated to uint8 (samples are already clamped to 0–1).
+        array = (255.0 * np.clip(array.astype(np.float32), 0.0, 1.0)).astype(np.uint8)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    return Image.fromarray(array)
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """Lossless PNG of the image's pixels only (no text chunks: the prompt travels as a field)."""
+    if image.mode not in ("RGB", "RGBA", "L"):
+        image = image.convert("RGB")
+    buffer = io.BytesIO()
+    # Level 1: lossless either way, and several times faster than the default on 1024² images.
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
