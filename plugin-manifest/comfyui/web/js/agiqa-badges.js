@@ -1,0 +1,80 @@
+// Which score belongs to which image, without touching ComfyUI: kept apart from agiqa.js so it can be
+// tested in Node. Scores arrive from two places: the bridge's `agiqa.score` events (one verdict per
+// saved image, named by filename/subfolder/type, ComfyUI's own name for a file) and the AGIQA nodes'
+// own `ui.agiqa` lists (one summary per image of the batch they ran on).
+
+const MAX_REMEMBERED = 2000;
+
+/** ComfyUI's name for a file: unique per instance because SaveImage/PreviewImage count up. */
+export function fileKey(image) {
+  return `${image.type ?? "output"}/${image.subfolder ?? ""}/${image.filename}`;
+}
+
+export function badgeText(score) {
+  const mark = score.verdict === "accept" ? " ✓" : score.verdict === "reject" ? " ✗" : "";
+  const rank = typeof score.rank === "number" ? ` #${score.rank}` : "";
+  return `${Number(score.mos).toFixed(2)} ${score.level ?? ""}${mark}${rank}`.replace(/\s+/g, " ").trim();
+}
+
+export function badgeColour(score) {
+  if (score.verdict === "accept") return "#2e7d32";
+  if (score.verdict === "reject") return "#c62828";
+  return "#37474f";
+}
+
+export class BadgeStore {
+  constructor() {
+    /** fileKey → score (bridge verdicts and saved images). */
+    this.byFile = new Map();
+    /** node id → scores of the last batch the node itself scored (AGIQA nodes' ui). */
+    this.byNode = new Map();
+  }
+
+  /** A bridge verdict (the `agiqa.score` event). Returns false for a payload that names no file. */
+  addVerdict(payload) {
+    if (!payload || typeof payload.filename !== "string" || typeof payload.mos !== "number") return false;
+    this.#remember(fileKey(payload), payload);
+    return true;
+  }
+
+  /** An AGIQA node's executed output: `agiqa` summaries, and for Save its `images` in the same order. */
+  addNodeOutput(nodeId, output) {
+    const scores = Array.isArray(output?.agiqa) ? output.agiqa : [];
+    if (scores.length === 0) return false;
+    this.byNode.set(String(nodeId), scores);
+    const images = Array.isArray(output.images) ? output.images : [];
+    images.forEach((image, position) => {
+      if (image?.filename && scores[position]) this.#remember(fileKey(image), scores[position]);
+    });
+    return true;
+  }
+
+  /**
+   * The scores to draw on a node: one per displayed image that has a score (by file), else the
+   * scores the node computed itself. `images` is the node's current preview list.
+   */
+  scoresFor(nodeId, images) {
+    const byImage = (images ?? []).map((image) => (image?.filename ? this.byFile.get(fileKey(image)) : undefined));
+    if (byImage.some(Boolean)) return byImage;
+    return this.byNode.get(String(nodeId)) ?? [];
+  }
+
+  /** The one badge line for a node: the shown image's score, or for a grid the best and a count. */
+  label(nodeId, images, shownIndex) {
+    const scores = this.scoresFor(nodeId, images);
+    const known = scores.filter(Boolean);
+    if (known.length === 0) return null;
+    if (typeof shownIndex === "number" && scores[shownIndex]) return { text: badgeText(scores[shownIndex]), colour: badgeColour(scores[shownIndex]) };
+    if (known.length === 1) return { text: badgeText(known[0]), colour: badgeColour(known[0]) };
+    const best = known.reduce((a, b) => (b.mos > a.mos ? b : a));
+    const accepted = known.filter((score) => score.verdict === "accept").length;
+    const verdicts = known.some((score) => score.verdict) ? ` · ${accepted}/${known.length} pass` : ` · ${known.length} scored`;
+    return { text: `best ${Number(best.mos).toFixed(2)}${verdicts}`, colour: badgeColour(best) };
+  }
+
+  #remember(key, score) {
+    this.byFile.delete(key);
+    this.byFile.set(key, score);
+    if (this.byFile.size > MAX_REMEMBERED) this.byFile.delete(this.byFile.keys().next().value);
+  }
+}

@@ -1,0 +1,79 @@
+// The ComfyUI node pack (plugin-manifest/comfyui): its Python tests, run with Debian's python against a
+// real `agiqa serve` they start themselves (bin/agiqa.js → dist, built by `npm test` first), and the
+// front end's badge matching, which is plain JS loaded by ComfyUI from web/js/.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PACK = join(ROOT, 'plugin-manifest/comfyui');
+const PYTHON = process.env.AGIQA_PYTHON ?? '/usr/bin/python3';
+
+function runPython(args: string[]): Promise<{ code: number | null; output: string }> {
+  // The tests start their own server; the caller's AGIQA_* settings must not reach them.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AGIQA_')));
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, args, { cwd: ROOT, env: { ...env, PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += String(chunk)));
+    child.stderr.on('data', (chunk) => (output += String(chunk)));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+describe('ComfyUI node pack', () => {
+  it('passes its Python tests against a real agiqa serve', { timeout: 180_000 }, async () => {
+    const probe = await runPython(['-c', 'import numpy, PIL']);
+    expect(probe.code, `${PYTHON} needs numpy and PIL (Debian: apt-get install python3-numpy python3-pil):\n${probe.output}`).toBe(0);
+    const run = await runPython(['-m', 'unittest', 'discover', '-s', join(PACK, 'tests'), '-t', PACK, '-v']);
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toMatch(/Ran \d+ tests/);
+    expect(run.output).not.toMatch(/skipped=/); // every test ran (torch is installed where the suite runs)
+  });
+
+  describe('score badges (web/js/agiqa-badges.js)', async () => {
+    // Imported by URL: plain JS served to the browser as is, outside the TypeScript project.
+    const badges = (await import(pathToFileURL(join(PACK, 'web/js/agiqa-badges.js')).href)) as {
+      BadgeStore: new () => {
+        addVerdict(payload: unknown): boolean;
+        addNodeOutput(nodeId: number | string, output: unknown): boolean;
+        label(nodeId: number | string, images: unknown[], shownIndex?: number | null): { text: string; colour: string } | null;
+      };
+    };
+    const verdict = (filename: string, mos: number, verdictValue: 'accept' | 'reject', rank: number | null = null) => ({
+      prompt_id: 'p1', node: '9', filename, subfolder: '', type: 'output', batch_index: 0, rank,
+      generation_id: 1, verdict: verdictValue, reasons: [], mos, level: mos > 3 ? 'good' : 'poor', aspects: { quality: mos },
+    });
+    const image = (filename: string) => ({ filename, subfolder: '', type: 'output' });
+
+    it('puts a bridge verdict on the node showing that file, and nowhere else', () => {
+      const store = new badges.BadgeStore();
+      expect(store.addVerdict(verdict('ComfyUI_00042_.png', 3.41, 'accept', 1))).toBe(true);
+      expect(store.label(9, [image('ComfyUI_00042_.png')])).toEqual({ text: '3.41 good ✓ #1', colour: '#2e7d32' });
+      expect(store.label(9, [image('ComfyUI_00043_.png')])).toBeNull();
+      expect(store.label(9, [{ ...image('ComfyUI_00042_.png'), type: 'temp' }])).toBeNull();
+      expect(store.addVerdict({ mos: 2 })).toBe(false);
+    });
+
+    it('shows the selected image of a batch, or the best and how many pass', () => {
+      const store = new badges.BadgeStore();
+      store.addVerdict(verdict('a.png', 3.8, 'accept', 1));
+      store.addVerdict(verdict('b.png', 1.5, 'reject', 2));
+      const images = [image('a.png'), image('b.png')];
+      expect(store.label(9, images, 1)?.text).toBe('1.50 poor ✗ #2');
+      expect(store.label(9, images, null)?.text).toBe('best 3.80 · 1/2 pass');
+    });
+
+    it("shows an AGIQA node's own scores, and a saved file's score by its name", () => {
+      const store = new badges.BadgeStore();
+      const summary = { index: 0, mos: 2.25, level: 'fair', aspects: {}, verdict: 'reject' };
+      expect(store.addNodeOutput(12, { agiqa: [summary], text: ['…'] })).toBe(true);
+      expect(store.label(12, [])?.text).toBe('2.25 fair ✗');
+      store.addNodeOutput(13, { agiqa: [{ ...summary, mos: 3.9 }], images: [image('ComfyUI_3.90_00001_.png')] });
+      expect(store.label(99, [image('ComfyUI_3.90_00001_.png')])?.text).toBe('3.90 fair ✗');
+      expect(store.addNodeOutput(14, { images: [] })).toBe(false);
+    });
+  });
+});
