@@ -45,6 +45,21 @@ export interface DecodedImage {
   metadata: EmbeddedMetadata;
 }
 
+export interface DecodeOptions {
+  /** The hex sha256 of `bytes` when the caller already computed it (a server hashes for dedupe first). */
+  sha256?: string | undefined;
+}
+
+/**
+ * Tunes sharp for a process whose worker threads each decode one image at a time: libvips' operation
+ * cache only holds images that never come back (each request is a new image) and its per-image thread
+ * pool competes with the other workers for the same cores.
+ */
+export function configureDecoderForWorkers(threadsPerImage: number): void {
+  sharp.cache(false);
+  sharp.concurrency(Math.max(1, threadsPerImage));
+}
+
 function formatOf(meta: sharp.Metadata): ImageFormat | null {
   switch (meta.format) {
     case 'png':
@@ -83,6 +98,7 @@ export async function decodeImage(
   bytes: Uint8Array,
   name: string,
   limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+  options: DecodeOptions = {},
 ): Promise<DecodedImage> {
   checkImageSize(name, bytes.length, limits);
   // The header is read on its own, without sharp's pixel limit, so that an oversized image is refused
@@ -125,7 +141,7 @@ export async function decodeImage(
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
   // libvips decodes on the libuv thread pool: hash and read the text chunks meanwhile (neither throws).
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const sha256 = options.sha256 ?? createHash('sha256').update(bytes).digest('hex');
   const metadata = readEmbeddedMetadata(bytes, format, meta.exif);
   let decoded: { data: Buffer; info: sharp.OutputInfo };
   try {

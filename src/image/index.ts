@@ -2,10 +2,12 @@
 export {
   ALPHA_BACKGROUND,
   checkImageSize,
+  configureDecoderForWorkers,
   decodeImage,
   DEFAULT_IMAGE_LIMITS,
   readEmbeddedMetadata,
   type DecodedImage,
+  type DecodeOptions,
   type EmbeddedMetadata,
   type ImageFormat,
   type ImageLimits,

@@ -88,7 +88,7 @@ export class ClipScorer {
   async scoreBatch(requests: readonly ScoreRequest[]): Promise<ScoreResult[]> {
     const start = performance.now();
     const images: DecodedImage[] = [];
-    for (const request of requests) images.push(await decodeImage(request.image, request.name, this.limits));
+    for (const request of requests) images.push(await decodeImage(request.image, request.name, this.limits, { sha256: request.sha256 }));
     const decoded = performance.now();
     const imageVectors = await this.encoder.encodeImages(images);
     const results: ScoreResult[] = [];

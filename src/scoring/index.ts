@@ -1,5 +1,6 @@
 // The scoring entry point for transports: `createScorer` loads a pack and runs it in worker threads.
 import { availableParallelism } from 'node:os';
+import type { TransferListItem } from 'node:worker_threads';
 import type { ImageLimits } from '../image/index.js';
 import { DEFAULT_PACK, loadPack } from '../model/packs.js';
 import { WorkerPool } from '../model/worker-pool.js';
@@ -29,6 +30,16 @@ export interface ScorerOptions {
 // The worker runs from the same tree as this module: .ts under tests and tools, .js when built.
 const workerScript = new URL(`./score-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
+/** The buffers of handed-over images, moved to the worker rather than copied (a 1024² PNG is ~2 MB). */
+function handedOver(requests: readonly ScoreRequest[]): TransferListItem[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const { image, handOver } of requests) {
+    const whole = image.byteOffset === 0 && image.byteLength === image.buffer.byteLength;
+    if (handOver === true && whole && image.buffer instanceof ArrayBuffer) buffers.add(image.buffer);
+  }
+  return [...buffers];
+}
+
 /** Loads and verifies the pack, starts the workers; throws the pack's load errors (AGQ_ERR_PACK_*). */
 export async function createScorer(options: ScorerOptions = {}): Promise<Scorer> {
   const name = options.pack ?? DEFAULT_PACK;
@@ -45,13 +56,13 @@ export async function createScorer(options: ScorerOptions = {}): Promise<Scorer>
   });
   return {
     pack: { name: pack.manifest.name, version: pack.manifest.version },
-    score: async (request) => (await pool.run({ kind: 'one', request })) as ScoreResult,
+    score: async (request) => (await pool.run({ kind: 'one', request }, handedOver([request]))) as ScoreResult,
     // A CLIP-family batch shares its prompt: one worker encodes it once and runs the image tower on
     // the whole batch. Lite packs gain nothing from that, so their batch is spread over the workers.
     scoreBatch: async (requests) =>
       scoresBatchesTogether(pack.manifest.input.kind)
-        ? ((await pool.run({ kind: 'batch', requests })) as ScoreResult[])
-        : Promise.all(requests.map(async (request) => (await pool.run({ kind: 'one', request })) as ScoreResult)),
+        ? ((await pool.run({ kind: 'batch', requests }, handedOver(requests))) as ScoreResult[])
+        : Promise.all(requests.map(async (request) => (await pool.run({ kind: 'one', request }, handedOver([request]))) as ScoreResult)),
     load: () => ({ queued: pool.queued, running: pool.running }),
     close: () => pool.close(),
   };

@@ -42,7 +42,7 @@ export class LiteScorer {
 
   async score(request: ScoreRequest): Promise<ScoreResult> {
     const start = performance.now();
-    const image = await decodeImage(request.image, request.name, this.limits);
+    const image = await decodeImage(request.image, request.name, this.limits, { sha256: request.sha256 });
     const decoded = performance.now();
     const signals = computeSignals(image);
     const signalled = performance.now();

@@ -1,6 +1,6 @@
 // Worker-thread entry of the scorer pool: builds the pack's scorer once, then scores each request.
 import { workerData } from 'node:worker_threads';
-import type { ImageLimits } from '../image/index.js';
+import { configureDecoderForWorkers, type ImageLimits } from '../image/index.js';
 import type { LoadedPack } from '../model/packs.js';
 import { serveWorkerJobs } from '../model/worker-entry.js';
 import { createPackScorer } from './pack-scorer.js';
@@ -16,6 +16,7 @@ export interface ScoreWorkerData {
 }
 
 const data = workerData as ScoreWorkerData;
+configureDecoderForWorkers(data.threads);
 
 await serveWorkerJobs<ScoreJob, ScoreResult | ScoreResult[]>(async () => {
   const scorer = await createPackScorer(data.pack, { threads: data.threads, limits: data.limits });

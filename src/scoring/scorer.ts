@@ -9,6 +9,13 @@ export interface ScoreRequest {
   /** The prompt that made the image; when absent, the prompt embedded in the file is used. */
   prompt?: string | undefined;
   negativePrompt?: string | undefined;
+  /** The hex sha256 of `image` when the caller has it already, so that it is not hashed twice. */
+  sha256?: string | undefined;
+  /**
+   * The caller gives up `image`: its memory moves to the worker instead of being copied, and the
+   * caller's view is left empty (detached). Only for a buffer that owns its whole ArrayBuffer.
+   */
+  handOver?: boolean | undefined;
 }
 
 export interface Scorer {

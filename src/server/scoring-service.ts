@@ -154,7 +154,8 @@ export class ScoringService {
       let shared = this.sameImage.get(key);
       if (shared === undefined) {
         shared = (async () => {
-          const result = await scorer.score({ image: input.image, name: input.name, prompt: metadata.prompt, negativePrompt: metadata.negativePrompt });
+          // The request's buffer is not read again: it moves to the worker instead of being copied.
+          const result = await scorer.score({ image: input.image, name: input.name, prompt: metadata.prompt, negativePrompt: metadata.negativePrompt, sha256: imageSha256, handOver: true });
           const saved = await this.options.store.saveScore(
             {
               source: metadata.source ?? 'api',
@@ -206,7 +207,14 @@ export class ScoringService {
       });
       work = (async () => {
         const fresh = await scorer.scoreBatch(
-          toScore.map((index) => ({ image: inputs[index]!.image, name: inputs[index]!.name, prompt: metadata.prompt, negativePrompt: metadata.negativePrompt })),
+          toScore.map((index) => ({
+            image: inputs[index]!.image,
+            name: inputs[index]!.name,
+            prompt: metadata.prompt,
+            negativePrompt: metadata.negativePrompt,
+            sha256: hashes[index],
+            handOver: true,
+          })),
         );
         const freshByHash = new Map<string, ScoreResult>(toScore.map((index, position) => [hashes[index]!, fresh[position]!]));
         const results = hashes.map((hash, index) => stored[index]?.result ?? freshByHash.get(hash)!);

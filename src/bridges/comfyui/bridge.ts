@@ -452,14 +452,16 @@ export class ComfyBridge {
 
   private async scoreImage(promptId: string, image: OutputImage, context: { prompt: string | null; negativePrompt: string | null }): Promise<Scored> {
     const bytes = await this.http.view(image, { promptId, node: image.node });
+    const size = bytes.length; // read now: the buffer moves to the scoring worker
     // No prompt in the graph: the scorer falls back to the prompt embedded in the PNG.
     const result = await this.options.scorer.score({
       image: bytes,
       name: image.subfolder === '' ? image.filename : `${image.subfolder}/${image.filename}`,
       prompt: context.prompt ?? undefined,
       negativePrompt: context.negativePrompt ?? undefined,
+      handOver: true,
     });
-    return { image, bytes: bytes.length, result };
+    return { image, bytes: size, result };
   }
 
   private async quarantine(outputId: number, promptId: string, node: string, image: OutputImage, generationId: number, verdict: Verdict, result: ScoreResult): Promise<void> {

@@ -113,7 +113,7 @@ async function scoreAll(scorer: Scorer, files: string[], prompt: string | undefi
       const file = files[next++]!;
       try {
         const image = await readImageBytes(file);
-        const result = await scorer.score({ image, name: file, prompt });
+        const result = await scorer.score({ image, name: file, prompt, handOver: true });
         onOutcome({ file, result });
       } catch (error) {
         if (!isAgiqaError(error)) throw error;

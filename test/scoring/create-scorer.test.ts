@@ -1,0 +1,48 @@
+// The lite pack through createScorer's worker threads: an image handed over moves to the worker
+// (the caller's view is detached, no copy), anything else is copied and left intact, and a hash the
+// caller already computed is used instead of hashing again.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScorer, type Scorer } from '../../src/scoring/index.js';
+
+const photo = readFileSync(new URL('../../examples/coffee.png', import.meta.url));
+/** A copy of the photo that owns its whole ArrayBuffer (readFileSync may hand out a pooled slice). */
+const ownCopy = (): Uint8Array => new Uint8Array(photo);
+
+describe('createScorer (lite)', () => {
+  let scorer: Scorer;
+  beforeAll(async () => {
+    scorer = await createScorer({ pack: 'lite', workers: 1, threadsPerWorker: 1 });
+  });
+  afterAll(async () => {
+    await scorer.close();
+  });
+
+  it('moves a handed-over buffer to the worker and scores it exactly like a copied one', async () => {
+    const copied = ownCopy();
+    const handed = ownCopy();
+    const kept = await scorer.score({ image: copied, name: 'copied.png' });
+    const moved = await scorer.score({ image: handed, name: 'handed.png', handOver: true });
+    expect(copied.byteLength).toBe(photo.length);
+    expect(handed.byteLength).toBe(0);
+    expect(moved.mos).toBe(kept.mos);
+    expect(moved.image.sha256).toBe(createHash('sha256').update(photo).digest('hex'));
+  });
+
+  it('copies a handed-over view that shares its memory with other data', async () => {
+    const shared = new Uint8Array(photo.length + 16);
+    shared.set(photo, 8);
+    const view = shared.subarray(8, 8 + photo.length);
+    const result = await scorer.score({ image: view, name: 'view.png', handOver: true });
+    expect(view.byteLength).toBe(photo.length);
+    expect(shared.byteLength).toBe(photo.length + 16);
+    expect(result.image.width).toBeGreaterThan(0);
+  });
+
+  it('reports the hash the caller computed instead of hashing again', async () => {
+    const known = 'ab'.repeat(32);
+    const result = await scorer.score({ image: ownCopy(), name: 'hashed.png', sha256: known });
+    expect(result.image.sha256).toBe(known);
+  });
+});
