@@ -5,16 +5,20 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { verdictPush } from '../../src/bridges/comfyui/feedback.js';
+import { judge } from '../../src/policy/index.js';
+import { fakeResult } from '../fixtures/server/fake-scorer.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PACK = join(ROOT, 'plugin-manifest/comfyui');
 const PYTHON = process.env.AGIQA_PYTHON ?? '/usr/bin/python3';
 
-function runPython(args: string[]): Promise<{ code: number | null; output: string }> {
+function runPython(args: string[], input = ''): Promise<{ code: number | null; output: string }> {
   // The tests start their own server; the caller's AGIQA_* settings must not reach them.
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AGIQA_')));
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, args, { cwd: ROOT, env: { ...env, PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(PYTHON, args, { cwd: ROOT, env: { ...env, PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.end(input);
     let output = '';
     child.stdout.on('data', (chunk) => (output += String(chunk)));
     child.stderr.on('data', (chunk) => (output += String(chunk)));
@@ -31,6 +35,32 @@ describe('ComfyUI node pack', () => {
     expect(run.code, run.output).toBe(0);
     expect(run.output).toMatch(/Ran \d+ tests/);
     expect(run.output).not.toMatch(/skipped=/); // every test ran (torch is installed where the suite runs)
+  });
+
+  it("accepts the bridge's verdict bodies on its /agiqa/verdict route and forwards them unchanged", async () => {
+    // The producer is the bridge's own verdictPush; the consumer the pack's route handler.
+    const ids = { promptId: 'p-1', node: '9', filename: 'ComfyUI_00042_.png', subfolder: '', type: 'output', batchIndex: 0, generationId: 17 };
+    const judged = fakeResult({ mos: 3.41, correspondence: null });
+    const single = verdictPush({ ...ids, rank: null }, judged, judge(judged, { thresholds: { overall: 2.5 } }));
+    const low = fakeResult({ mos: 1.2 });
+    const ranked = verdictPush({ ...ids, batchIndex: 3, rank: 4 }, low, judge(low, { thresholds: { overall: 2.5, quality: 3 } }));
+    const script = [
+      'import json, sys',
+      `sys.path.insert(0, ${JSON.stringify(PACK)})`,
+      'from agiqa_nodes.routes import handle_verdict_body',
+      'out = []',
+      'for body in json.load(sys.stdin):',
+      '    sent = []',
+      '    status, answer = handle_verdict_body(json.dumps(body).encode(), lambda event, data: sent.append([event, data]))',
+      '    out.append({"status": status, "answer": answer, "sent": sent})',
+      'print(json.dumps(out))',
+    ].join('\n');
+    const run = await runPython(['-c', script], JSON.stringify([single, ranked]));
+    expect(run.code, run.output).toBe(0);
+    const answers = JSON.parse(run.output) as { status: number; answer: unknown; sent: [string, unknown][] }[];
+    expect(answers.map((entry) => entry.status)).toEqual([200, 200]);
+    expect(answers[0]!.sent).toEqual([['agiqa.score', single]]);
+    expect(answers[1]!.sent).toEqual([['agiqa.score', ranked]]);
   });
 
   describe('score badges (web/js/agiqa-badges.js)', async () => {
