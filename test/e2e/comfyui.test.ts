@@ -2,11 +2,9 @@
 // pack, and as `agiqa serve --comfyui URL` (bin/agiqa.js → dist: run `npm run build` first) on the
 // embedded lite pack, or on the tiny pack installed in AGIQA_HOME until the lite pack is there. A browser-queued prompt is scored,
 // a damaged image is refused by the real decoder, and a server restart neither rescores nor misses.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startComfyBridges } from '../../src/bridges/comfyui/index.js';
@@ -18,55 +16,21 @@ import { makeTinyPack } from '../fixtures/datasets/tiny-pack.js';
 import { ComfyDouble } from '../bridges/comfyui/comfyui-double.js';
 import { mainGraph, waitFor } from '../bridges/comfyui/harness.js';
 import { pngWithText } from '../bridges/comfyui/test-images.js';
+import { killServeProcesses, ROOT, startServeProcess, type ServeProcess } from './serve-process.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin/agiqa.js');
 const built = existsSync(join(ROOT, 'dist/bridges/comfyui/start.js'));
 // The embedded lite pack once it is installed; until then the tiny test pack, installed in AGIQA_HOME.
 const litePack = existsSync(join(ROOT, 'models/lite/pack.json'));
-const children: ChildProcess[] = [];
 let double: ComfyDouble | null = null;
 
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killServeProcesses();
   await double?.stop();
 });
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-  /** Throws with the server's stderr if it has exited (a pack that fails to load ends `agiqa serve`). */
-  alive: () => void;
-}
-
-async function serve(home: string, comfyui: string): Promise<Served> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AGIQA_')));
+function serve(home: string, comfyui: string): Promise<ServeProcess> {
   const pack = litePack ? [] : ['--pack', 'tiny-lite'];
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...pack, '--comfyui', comfyui], {
-    cwd: home,
-    env: { ...clean, AGIQA_HOME: home, AGIQA_LOG_LEVEL: 'warn', AGIQA_WORKERS: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let err = '';
-  child.stderr!.on('data', (chunk) => (err += String(chunk)));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += String(chunk);
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    void exited.then((code) => reject(new Error(`agiqa serve exited with ${code}: ${err}`)));
-  });
-  let exitCode: number | null | undefined;
-  void exited.then((code) => (exitCode = code));
-  const alive = () => {
-    if (exitCode !== undefined) throw new Error(`agiqa serve exited with ${exitCode}:\n${err}`);
-  };
-  return { child, url, exited, alive };
+  return startServeProcess(home, [...pack, '--comfyui', comfyui]);
 }
 
 type Generation = { source: string; external: { promptId: string | null; filename: string | null }; scores: { pack: { name: string } }[] };

@@ -6,16 +6,15 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { scoreResponseSchema } from '../../src/server/schemas.js';
 import { encodePng, pngClaiming } from '../fixtures/server/png.js';
+import { BIN, killServeProcesses, ROOT, serveEnv, startServeProcess, waitUntilReady, type ServeProcess } from './serve-process.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin/agiqa.js');
 const children: ChildProcess[] = [];
 
 afterEach(() => {
+  killServeProcesses();
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
@@ -23,48 +22,13 @@ beforeAll(() => {
   if (!existsSync(join(ROOT, 'dist/cli/commands/serve.js'))) throw new Error('dist/ is missing: run `npm run build` before the e2e tests');
 });
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-function env(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AGIQA_')));
-  return { ...clean, AGIQA_HOME: home, AGIQA_LOG_LEVEL: 'warn', AGIQA_WORKERS: '1', ...extra };
-}
+const env = serveEnv;
 
 /** Starts `agiqa serve --port 0` and resolves once it printed its URL and reports ready. */
-async function serve(home: string, args: string[] = [], extra: Record<string, string> = {}): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { cwd: home, env: env(home, extra), stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let err = '';
-  child.stderr!.on('data', (chunk) => (err += String(chunk)));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += String(chunk);
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    void exited.then((code) => reject(new Error(`agiqa serve exited with ${code}: ${err}`)));
-  });
-  let exitCode: number | null | undefined;
-  void exited.then((code) => (exitCode = code));
-  for (let i = 0; i < 600; i += 1) {
-    const health = await fetch(`${url}/v1/health`)
-      .then((r) => r.json() as Promise<{ status: string; checks?: unknown }>)
-      .catch(async (error: unknown) => {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        throw exitCode === undefined ? error : new Error(`agiqa serve exited with ${exitCode} before it was ready:\n${err}`);
-      });
-    if (health.status === 'ok') return { child, url, stderr: () => err, exited };
-    if (health.status === 'unhealthy') throw new Error(`unhealthy: ${JSON.stringify(health)}\n${err}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`not ready after 60 s: ${err}`);
+async function serve(home: string, args: string[] = [], extra: Record<string, string> = {}): Promise<ServeProcess> {
+  const served = await startServeProcess(home, args, extra);
+  await waitUntilReady(served);
+  return served;
 }
 
 function postPng(url: string, png: Buffer, query = '') {
