@@ -16,6 +16,7 @@ const commands: Record<string, CommandEntry> = {
   eval: { summary: 'measure a pack on a rated dataset (SRCC, PLCC, KRCC, RMSE)', load: () => import('./commands/eval.js') },
   train: { summary: 'train a pack\'s M3 predictor on a rated dataset', load: () => import('./commands/train.js') },
   models: { summary: 'list, pull, verify or remove model packs (`agiqa models list`)', load: () => import('./commands/models.js') },
+  plugins: { summary: 'install the ComfyUI nodes or the A1111/Forge extension (`agiqa plugins install`)', load: () => import('./commands/plugins.js') },
 };
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, someInputsUnreadable: 3 } as const;

@@ -328,6 +328,33 @@ export const errorCatalog = {
     (p) => `Refused to move ${p.file}: once resolved it is not inside the ComfyUI output folder ${p.outputDir}`,
     'Quarantine only moves files inside the configured ComfyUI output folder; check `comfyui[].outputDir` points at ComfyUI\'s real output folder.',
   ),
+
+  // ── plugins (agiqa plugins install) ──────────────────────────────────────────────────────────
+  AGQ_ERR_PLUGIN_HOST_NOT_FOUND: entry<{ ui: string; dir: string }>(
+    404,
+    (p) => `${p.dir} does not exist or is not a folder, so it cannot be the ${p.ui} install`,
+    'Give the folder of the UI itself: the ComfyUI folder that holds main.py and custom_nodes/, or the AUTOMATIC1111/Forge folder that holds webui.py and extensions/.',
+  ),
+  AGQ_ERR_PLUGIN_HOST_INVALID: entry<{ ui: string; dir: string; missing: string[]; hint: string }>(
+    422,
+    (p) => `${p.dir} does not look like the ${p.ui} folder: it has ${p.missing.join(' and ')}${p.hint === '' ? '' : `; ${p.hint}`}`,
+    'Point --comfyui at the folder with main.py, comfy/ and custom_nodes/, and --a1111 at the folder with webui.py, modules/ and extensions/ (in portable packages, the inner ComfyUI/ or webui/ folder). Nothing was changed.',
+  ),
+  AGQ_ERR_PLUGIN_ALREADY_INSTALLED: entry<{ target: string; found: string }>(
+    409,
+    (p) => `${p.target} already exists and is not this version of the plugin (${p.found}); nothing was changed`,
+    'Run again with --force to replace that folder (only that folder is removed), or remove it yourself.',
+  ),
+  AGQ_ERR_PLUGIN_SOURCE_MISSING: entry<{ dir: string }>(
+    500,
+    (p) => `The plugin files are missing from this agiqa install: ${p.dir} is not there`,
+    'Reinstall m3-agiqa (`npm install m3-agiqa`, or `npm ci` in a checkout): its npm package ships the plugin-manifest/ folder.',
+  ),
+  AGQ_ERR_PLUGIN_INSTALL_FAILED: entry<{ target: string; detail: string }>(
+    500,
+    (p) => `Installing into ${p.target} failed: ${p.detail}`,
+    'Check that you may write to the UI\'s folder (and that the disk is not full); whatever was partly written to that path was removed.',
+  ),
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalog;
