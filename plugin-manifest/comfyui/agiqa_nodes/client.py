@@ -10,14 +10,20 @@ import base64
 import json
 import os
 import socket
+import time
 import urllib.error
 import urllib.request
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 DEFAULT_URL = "http://127.0.0.1:8420"
 START_COMMAND = "npx agiqa serve"
-# The server takes at most this many images per /v1/rank request (MAX_RANK_IMAGES in its schemas).
+# The server takes at most this many images per /v1/rank request (MAX_RANK_IMAGES in its schemas),
+# and admits at most queue.capacity images at once (GET /v1/health): batches are sent in slices of both.
 MAX_RANK_IMAGES = 64
+# Answers worth waiting out (503 + Retry-After): a busy queue (the bridge may be scoring too), a pack
+# still loading. Anything else is reported at once.
+RETRYABLE_CODES = frozenset({"AGQ_ERR_QUEUE_FULL", "AGQ_ERR_SERVER_NOT_READY"})
+RETRY_BUDGET_SECONDS = 120.0
 # Scoring runs on the CPU; a full batch on a busy machine can take a while.
 RANK_TIMEOUT_SECONDS = 300.0
 
@@ -42,9 +48,12 @@ def unavailable_message(url: str) -> str:
 
 
 class AgiqaClient:
-    def __init__(self, url: Optional[str] = None, token: Optional[str] = None) -> None:
+    def __init__(self, url: Optional[str] = None, token: Optional[str] = None, retry_budget: float = RETRY_BUDGET_SECONDS) -> None:
         self.url = (url or server_url()).rstrip("/")
         self.token = token if token is not None else os.environ.get("AGIQA_TOKEN") or None
+        self.retry_budget = retry_budget
+        # How many times a busy or loading server was waited out (for tests and the report).
+        self.retries = 0
 
     def rank(
         self,
@@ -58,8 +67,9 @@ class AgiqaClient:
         `index` into `pngs` (batches over 64 are sent in slices and re-indexed).
         """
         items: List[Dict[str, Any]] = []
-        for start in range(0, len(pngs), MAX_RANK_IMAGES):
-            chunk = pngs[start : start + MAX_RANK_IMAGES]
+        limit = self.batch_limit()
+        for start in range(0, len(pngs), limit):
+            chunk = pngs[start : start + limit]
             body: Dict[str, Any] = {
                 "source": "comfyui-node",
                 "images": [
@@ -83,6 +93,21 @@ class AgiqaClient:
     def health(self) -> Dict[str, Any]:
         return self._request("GET", "/v1/health", None, 10.0)
 
+    def batch_limit(self) -> int:
+        """Images per /v1/rank request: the server's admission capacity, at most 64. A server that
+        is not running fails here, before any image is encoded for it."""
+        capacity = None
+        try:
+            queue = self.health().get("queue") or {}
+            capacity = queue.get("capacity")
+        except AgiqaServerUnavailable:
+            raise
+        except AgiqaError:
+            pass  # still loading (503): the default, and the rank request waits for it to be ready
+        if not isinstance(capacity, int) or capacity < 1:
+            capacity = 32
+        return max(1, min(MAX_RANK_IMAGES, capacity))
+
     # -- transport ---------------------------------------------------------------------------
 
     def _post_json(self, path: str, body: Dict[str, Any], timeout: float) -> Dict[str, Any]:
@@ -94,11 +119,27 @@ class AgiqaClient:
             request.add_header("Content-Type", "application/json")
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
+        deadline = time.monotonic() + self.retry_budget
+        while True:
+            try:
+                return self._send(request, path, timeout)
+            except _Retryable as busy:
+                wait = min(5.0, max(0.5, busy.retry_after))
+                if time.monotonic() + wait > deadline:
+                    raise AgiqaError(f"{busy.message} (still busy after {self.retry_budget:.0f} s)") from None
+                self.retries += 1
+                time.sleep(wait)
+
+    def _send(self, request: urllib.request.Request, path: str, timeout: float) -> Dict[str, Any]:
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 return json.loads(response.read().decode("utf-8"))
         except urllib.error.HTTPError as error:
-            raise AgiqaError(_http_error_message(self.url, path, error)) from None
+            code, message = _error_body(error)
+            line = _http_error_message(self.url, path, error.code, code, message)
+            if error.code == 503 and code in RETRYABLE_CODES:
+                raise _Retryable(line, _retry_after(error)) from None
+            raise AgiqaError(line) from None
         except urllib.error.URLError as error:
             reason = error.reason
             if isinstance(reason, (socket.timeout, TimeoutError)):
@@ -120,25 +161,36 @@ def _image_entry(png: bytes, name: str, node: Optional[str]) -> Dict[str, Any]:
     return entry
 
 
-def _http_error_message(url: str, path: str, error: urllib.error.HTTPError) -> str:
-    """The server's own `{error: {code, message}}` when it sent one, as one line."""
-    raw = b""
+class _Retryable(Exception):
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+def _retry_after(error: urllib.error.HTTPError) -> float:
     try:
-        raw = error.read()
-    except OSError:
-        pass
-    code = message = None
+        return float(error.headers.get("Retry-After", "1"))
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def _error_body(error: urllib.error.HTTPError) -> Tuple[Optional[str], Optional[str]]:
+    """The server's `{error: {code, message}}`, when the body is one."""
     try:
-        body = json.loads(raw.decode("utf-8"))
-        if isinstance(body, dict) and isinstance(body.get("error"), dict):
-            code = body["error"].get("code")
-            message = body["error"].get("message")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        pass
+        body = json.loads(error.read().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None, None
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        code, message = body["error"].get("code"), body["error"].get("message")
+        return (code if isinstance(code, str) else None), (message if isinstance(message, str) else None)
+    return None, None
+
+
+def _http_error_message(url: str, path: str, status: int, code: Optional[str], message: Optional[str]) -> str:
+    """The server's own message and code as one line."""
     if not message:
-        return f"agiqa: {url}{path} answered HTTP {error.code} — is AGIQA_URL an agiqa server?"
-    line = " ".join(str(message).split())
-    hint = ""
-    if error.code == 401:
-        hint = " (set AGIQA_TOKEN to the server's token)"
-    return f"agiqa server: {line}{hint} [{code or error.code}]"
+        return f"agiqa: {url}{path} answered HTTP {status} — is AGIQA_URL an agiqa server?"
+    line = " ".join(message.split())
+    hint = " (set AGIQA_TOKEN to the server's token)" if status == 401 else ""
+    return f"agiqa server: {line}{hint} [{code or status}]"
