@@ -44,8 +44,16 @@ def _score(images: Any, prompt: Optional[str], graph: Any, unique_id: Any) -> Li
     return score_images(images, prompt=prompt, graph=graph, node=None if unique_id is None else str(unique_id))
 
 
-def _ui(scores: Sequence[ImageScore], text: str, extra: Optional[Dict[str, List[Any]]] = None) -> Dict[str, List[Any]]:
-    ui: Dict[str, List[Any]] = {"agiqa": [score.summary() for score in scores], "text": [text]}
+def _ui(
+    scores: Sequence[ImageScore],
+    text: str,
+    extra: Optional[Dict[str, List[Any]]] = None,
+    overrides: Optional[Dict[int, Dict[str, Any]]] = None,
+) -> Dict[str, List[Any]]:
+    """The node's `ui`: `agiqa` (one summary per image, what the front end's badge shows) and the report.
+    `overrides` replace summary fields per image, e.g. the Filter's own verdict instead of the server's."""
+    summaries = [{**score.summary(), **((overrides or {}).get(score.index) or {})} for score in scores]
+    ui: Dict[str, List[Any]] = {"agiqa": summaries, "text": [text]}
     if extra:
         ui.update(extra)
     return ui
@@ -187,7 +195,12 @@ class AGIQAFilter:
         for name in outcome.skipped_aspects:
             lines.append(f"{name} threshold skipped: the pack does not judge {name}")
         text = report(scores, "\n".join(lines))
-        ui = _ui(scores, text, {"agiqa_passing": list(outcome.passing)})
+        # The badge shows this node's decision, not the server policy's.
+        decisions = {
+            index: {"verdict": "accept" if index in outcome.passing else "reject", "reasons": outcome.why[index]}
+            for index in outcome.why
+        }
+        ui = _ui(scores, text, {"agiqa_passing": list(outcome.passing)}, decisions)
         if not outcome.passing and scores and if_none_pass == "stop the run":
             host.interrupt_quietly(f"AGIQA Filter: no image met the thresholds\n{text}")
         passing = selection.select(outcome.passing, "AGIQA Filter", "passing")
@@ -232,7 +245,8 @@ class AGIQARank:
         heading = f"top {len(top)} of {len(scores)}, best first: {_indices(top) or 'none'}"
         text = report(scores, heading)
         chosen = selection.select(top, "AGIQA Rank", "ranked")
-        return {"ui": _ui(scores, text, {"agiqa_order": order}), "result": (*chosen, _indices(top), text)}
+        ranks = {index: {"rank": position + 1} for position, index in enumerate(order)}
+        return {"ui": _ui(scores, text, {"agiqa_order": order}, ranks), "result": (*chosen, _indices(top), text)}
 
 
 class AGIQASaveWithScore:

@@ -93,6 +93,8 @@ class FilterTest(unittest.TestCase):
         self.assertEqual(passing_latent["samples"].shape[0], 2)
         self.assertIn("kept to keep at least 2", text)
         self.assertEqual(result["ui"]["agiqa_passing"], [0, 1])
+        # The badges show the node's decision, not the server policy's.
+        self.assertEqual([item["verdict"] for item in result["ui"]["agiqa"]], ["accept", "accept", "reject", "reject"])
 
     def test_nothing_passing_skips_what_follows_without_an_error(self):
         images = support.coffee_batch()
@@ -137,7 +139,34 @@ class RankTest(unittest.TestCase):
         self.assertEqual(ranked_latent["batch_index"], [102, 103, 100])
         self.assertEqual(np.round(ranked_mask[:, 0, 0] * 10).tolist(), [2.0, 3.0, 0.0])
         self.assertEqual(result["ui"]["agiqa_order"], [2, 3, 0, 1])
+        self.assertEqual([item["rank"] for item in result["ui"]["agiqa"]], [3, 4, 1, 2])
         self.assertTrue(text.startswith("top 3 of 4, best first: 2,3,0"))
+
+
+class TorchTensorTest(unittest.TestCase):
+    """ComfyUI hands the nodes torch tensors; they come back as torch tensors."""
+
+    def setUp(self):
+        try:
+            import torch
+        except ImportError:
+            self.skipTest("torch is not installed")
+        self.torch = torch
+
+    def test_rank_and_filter_take_and_return_torch_tensors(self):
+        torch = self.torch
+        images = torch.from_numpy(support.coffee_batch()[[3, 0]].copy())  # worst first
+        latent = {"samples": torch.arange(2, dtype=torch.float32).reshape(2, 1, 1, 1).repeat(1, 4, 8, 8)}
+        mask = torch.stack([torch.zeros(400, 600), torch.ones(400, 600)])
+        ranked_images, ranked_latent, ranked_mask, indices, _ = AGIQARank().rank(images, top_k=2, latent=latent, mask=mask)["result"]
+        self.assertEqual(indices, "1,0")
+        self.assertIsInstance(ranked_images, torch.Tensor)
+        self.assertTrue(torch.equal(ranked_images, images[[1, 0]]))
+        self.assertEqual(ranked_latent["samples"][:, 0, 0, 0].tolist(), [1.0, 0.0])
+        self.assertEqual(ranked_mask[:, 0, 0].tolist(), [1.0, 0.0])
+        passing = AGIQAFilter().filter(images, overall_threshold=2.5, keep_at_least=0)["result"]
+        self.assertIsInstance(passing[0], torch.Tensor)
+        self.assertEqual(passing[6], "1")
 
 
 class SaveTest(unittest.TestCase):
