@@ -1,10 +1,12 @@
 // `agiqa plugins install` on fake ComfyUI and AUTOMATIC1111 folders in a temp dir: copy, link,
 // refusing to overwrite, --force, wrong folders, and that nothing else in the host changes.
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { run } from '../../src/cli/commands/plugins.js';
 import { installPlugin } from '../../src/cli/plugin-install.js';
@@ -218,5 +220,15 @@ describe('agiqa plugins install', () => {
       message: `The plugin files are missing from this agiqa install: ${join(temp, 'no-manifest', 'a1111')} is not there`,
     });
     expect(await readdir(join(host, 'extensions'))).toEqual(['put extensions here.txt', 'sd-webui-controlnet']);
+  });
+
+  it('has every file it installs in the npm package, and no plugin tests', { timeout: 60_000 }, async () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const { stdout: packed } = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+    const files = new Set((JSON.parse(packed) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
+    for (const plugin of ['a1111', 'comfyui']) {
+      for (const file of await shippedFiles(plugin)) expect(files.has(`plugin-manifest/${plugin}/${file}`), file).toBe(true);
+    }
+    expect([...files].filter((path) => path.startsWith('plugin-manifest/') && /\/tests\/|\/testing\/|__pycache__/.test(path))).toEqual([]);
   });
 });
