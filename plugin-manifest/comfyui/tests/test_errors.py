@@ -71,14 +71,14 @@ class ServerRefusesTest(unittest.TestCase):
 
 class PackLoadingTest(unittest.TestCase):
     def test_comfyui_loads_the_pack_by_folder_and_gets_nodes_web_directory_and_route(self):
-        """ComfyUI imports a custom node folder by path under its folder name (which may have dashes)."""
+        """ComfyUI imports a custom node folder by path under its folder name (`agiqa` from the installer)."""
         prompt_server = comfy_server.PromptServer()
         spec = importlib.util.spec_from_file_location(
-            "comfyui-agiqa", str(support.PACK / "__init__.py"), submodule_search_locations=[str(support.PACK)]
+            "agiqa", str(support.PACK / "__init__.py"), submodule_search_locations=[str(support.PACK)]
         )
         module = importlib.util.module_from_spec(spec)
-        sys.modules["comfyui-agiqa"] = module
-        self.addCleanup(sys.modules.pop, "comfyui-agiqa", None)
+        sys.modules["agiqa"] = module
+        self.addCleanup(sys.modules.pop, "agiqa", None)
         spec.loader.exec_module(module)
         self.assertEqual(set(module.NODE_CLASS_MAPPINGS), {"AGIQAScore", "AGIQAFilter", "AGIQARank", "AGIQASaveWithScore"})
         self.assertEqual(set(module.NODE_DISPLAY_NAME_MAPPINGS), set(module.NODE_CLASS_MAPPINGS))
