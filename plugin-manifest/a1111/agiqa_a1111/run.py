@@ -2,10 +2,11 @@
 record scores for the infotext, and tidy up `Processed` at the end.
 
 The hooks come in this order in A1111/Forge, per batch: `postprocess_batch_list` (decoded samples, may
-change the batch) then `postprocess_image` for each image that is left, then `postprocess` once. So a
-batch is scored in `postprocess_batch_list` only when it is to be reordered or filtered; the image's
-own score is always taken in `postprocess_image` from the final picture (face restoration may have
-changed it; an unchanged picture gives the same PNG bytes and is not sent twice).
+change the batch) then `postprocess_image` for each image that is left, then `postprocess` once. So the
+whole batch is scored in `postprocess_batch_list`, several requests at a time (the server scores them
+in parallel), which is what reordering and dropping need; the image's own score is then taken in
+`postprocess_image` from the final picture: an unchanged picture gives the same PNG bytes and is found
+already scored, one changed by face restoration is scored again.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from typing import Dict, List, Optional
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .client import AgiqaClient, Score, ScoringError, ServerRefused, ServerUnavailable
 from .images import png_bytes, to_pil
@@ -27,6 +30,8 @@ BATCH_LISTS = ("prompts", "negative_prompts", "seeds", "subseeds", "hr_prompts",
 # Their whole-run counterparts, which `Processed` (and the API's `info`) pair with the output images.
 RUN_LISTS = ("all_prompts", "all_negative_prompts", "all_seeds", "all_subseeds", "all_hr_prompts", "all_hr_negative_prompts")
 PROCESSED_LISTS = ("all_prompts", "all_negative_prompts", "all_seeds", "all_subseeds")
+# Requests in flight while a batch is scored: enough to keep the server's workers busy.
+BATCH_CONCURRENCY = 4
 
 # Extra-network tags (`<lora:name:0.8>`) are removed by the web UI before the model reads the prompt.
 _EXTRA_NETWORK = re.compile(r"<\w+:[^>]+>")
@@ -48,6 +53,7 @@ class ScoringRun:
         self._by_picture: Dict[str, Score] = {}
         self.unavailable: Optional[str] = None
         self._refusals_logged: set = set()
+        self._lock = threading.Lock()  # batch scoring runs in threads
         # batch number -> positions kept from the batch as generated, in their new order
         self.batch_plans: Dict[int, List[int]] = {}
         self.kept_so_far = 0
@@ -70,17 +76,18 @@ class ScoringRun:
 
     def on_batch_list(self, p, pp, batch_number: int) -> None:
         count = len(pp.images)
-        if self.settings.mode == MODE_SCORE or count == 0:
-            self.kept_so_far += count
-            return
         prompts, negatives = list(p.prompts or []), list(p.negative_prompts or [])
-        if len(prompts) != count:
-            log.warning(
-                "AGIQA: batch %d has %d images but %d prompts (another extension changed the batch); "
-                "it is scored but not reordered or filtered", batch_number, count, len(prompts))
+        if count == 0 or len(prompts) != count:
+            if count and self.settings.mode != MODE_SCORE:
+                log.warning(
+                    "AGIQA: batch %d has %d images but %d prompts (another extension changed the batch); "
+                    "it is scored but not reordered or filtered", batch_number, count, len(prompts))
             self.kept_so_far += count
             return
-        scores = [self.score(to_pil(sample), prompts[i], negatives[i] if i < len(negatives) else "") for i, sample in enumerate(pp.images)]
+        scores = self.score_batch([(to_pil(sample), prompts[i], negatives[i] if i < len(negatives) else "") for i, sample in enumerate(pp.images)])
+        if self.settings.mode == MODE_SCORE:
+            self.kept_so_far += count
+            return
         minimum = self.settings.keep_at_least
         if self._is_last_batch(p, batch_number) and self.kept_so_far == 0:
             minimum = max(minimum, 1)  # a run with no image at all breaks the web UI (it reads the first infotext)
@@ -120,6 +127,13 @@ class ScoringRun:
 
     # -- scoring ------------------------------------------------------------------------------
 
+    def score_batch(self, items: Sequence[Tuple[object, str, str]]) -> List[Optional[Score]]:
+        """Scores (image, prompt, negative prompt) items, a few at a time, in their order."""
+        if len(items) <= 1:
+            return [self.score(*item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(BATCH_CONCURRENCY, len(items)), thread_name_prefix="agiqa") as pool:
+            return list(pool.map(lambda item: self.score(*item), items))
+
     def score(self, image, prompt: str, negative: str) -> Optional[Score]:
         """The image's score, or None (logged once) when it cannot be had: the run goes on regardless."""
         if self.unavailable is not None:
@@ -127,23 +141,28 @@ class ScoringRun:
         png = png_bytes(image)
         prompt, negative = prompt_as_the_model_read_it(prompt), prompt_as_the_model_read_it(negative)
         picture = hashlib.sha256(png + b"\0" + prompt.encode("utf-8") + b"\0" + negative.encode("utf-8")).hexdigest()
-        if picture in self._by_picture:
-            return self._by_picture[picture]
+        with self._lock:
+            if picture in self._by_picture:
+                return self._by_picture[picture]
         try:
             score = self.client.score_png(png, prompt, negative)
         except ServerUnavailable as error:
-            self.unavailable = str(error)
-            log.warning("%s", error)
+            with self._lock:
+                if self.unavailable is None:  # requests in flight together fail together: say it once
+                    self.unavailable = str(error)
+                    log.warning("%s", error)
             return None
         except ServerRefused as error:
-            if error.code not in self._refusals_logged:
-                self._refusals_logged.add(error.code)
-                log.warning("%s", error)
+            with self._lock:
+                if error.code not in self._refusals_logged:
+                    self._refusals_logged.add(error.code)
+                    log.warning("%s", error)
             return None
         except ScoringError as error:
             log.warning("%s", error)
             return None
-        self._by_picture[picture] = score
+        with self._lock:
+            self._by_picture[picture] = score
         return score
 
     # -- results ------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ def settings_args(enabled=True, url="", overall=2.5, quality=0.0, correspondence
 class Generation:
     """One txt2img run through the stand-in web UI with the extension enabled."""
 
-    def __init__(self, pictures_by_seed: Dict[int, str], args: list, prompt="a cup of coffee on a table", negative_prompt="blurry", batch_size=2, n_iter=1, seed=100, extra_generation_params=None) -> None:
+    def __init__(self, pictures_by_seed: Dict[int, str], args: list, prompt="a cup of coffee on a table", negative_prompt="blurry", batch_size=2, n_iter=1, seed=100, extra_generation_params=None, restore_faces=False) -> None:
         self.pictures_by_seed = pictures_by_seed
         self.sources = {name: picture(name) for name in set(pictures_by_seed.values())}
         self.outdir = tempfile.mkdtemp(prefix="agiqa-a1111-test-")
@@ -56,6 +56,7 @@ class Generation:
         self.p = processing.StableDiffusionProcessingTxt2Img(
             prompt=prompt, negative_prompt=negative_prompt, seed=seed, batch_size=batch_size, n_iter=n_iter,
             outpath_samples=self.outdir, do_not_save_grid=False, extra_generation_params=dict(extra_generation_params or {}),
+            restore_faces=restore_faces,
         )
         self.p.scripts = runner
         self.p.script_args = runner.script_args()

@@ -6,11 +6,15 @@ import socket
 import subprocess
 import sys
 import unittest
+import urllib.request
+
+import numpy as np
+from PIL import Image, ImageFilter
 
 from a1111_test_support import EXTENSION_DIR, TESTS_DIR, Generation, field, settings_args
 from agiqa_server import AgiqaServer
 
-from modules import errors
+from modules import errors, face_restoration
 
 SHARP, BLURRED, CAT, NOISY_CAT = "coffee.png", "coffee-blurred.png", "chelsea.png", "chelsea-noisy.png"
 server = None
@@ -24,6 +28,14 @@ def setUpModule():
 def tearDownModule():
     if server is not None:
         server.stop()
+
+
+def score_requests():
+    """POST /v1/score requests the test server has answered so far (from its Prometheus metrics)."""
+    with urllib.request.urlopen(server.url + "/metrics", timeout=30) as response:
+        lines = response.read().decode("utf-8").splitlines()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in lines
+               if line.startswith("agiqa_http_requests_total{") and 'route="/v1/score"' in line and 'method="POST"' in line)
 
 
 def closed_port_url():
@@ -81,6 +93,21 @@ class ScoresEveryImage(unittest.TestCase):
         self.assertIn(f"AGIQA (lite 0.1.0): 2 scored, MOS {sharp_mos:.2f}, {blurred_mos:.2f}; 1 pass the thresholds", run.processed.comments)
         # Processed.js (the API's `info`) still serialises.
         self.assertIn('"all_seeds": [100, 101]', run.processed.js())
+
+    def test_an_unchanged_picture_is_sent_once_and_a_restored_one_is_scored_as_restored(self):
+        before = score_requests()
+        Generation({200: SHARP, 201: CAT}, settings_args(url=server.url), seed=200)
+        self.assertEqual(score_requests() - before, 2)  # the batch, then each image found already scored
+
+        face_restoration.restorer = lambda pixels: np.asarray(Image.fromarray(pixels).filter(ImageFilter.GaussianBlur(4)))
+        try:
+            before = score_requests()
+            run = Generation({300: SHARP, 301: CAT}, settings_args(url=server.url), seed=300, restore_faces=True)
+        finally:
+            face_restoration.restorer = lambda pixels: pixels
+        self.assertEqual(score_requests() - before, 4)
+        for text in run.output_infotexts:  # the score of the picture that was saved: blurred by the "restorer"
+            self.assertLess(float(field(text, "AGIQA MOS")), 2.5)
 
     def test_disabled_changes_nothing(self):
         run = Generation({100: SHARP, 101: BLURRED}, settings_args(enabled=False, url=server.url, mode="drop below threshold"))

@@ -8,7 +8,7 @@ import json
 import numpy as np
 from PIL import Image
 
-from modules import errors, images, infotext_utils, shared
+from modules import errors, face_restoration, images, infotext_utils, shared
 from modules import scripts as scripts_module
 
 try:
@@ -230,6 +230,9 @@ def process_images_inner(p):
 
             x_sample = 255. * np.moveaxis(_as_numpy(x_sample), 0, 2)
             x_sample = x_sample.astype(np.uint8)
+
+            if p.restore_faces:
+                x_sample = face_restoration.restore_faces(x_sample)
 
             image = Image.fromarray(x_sample)
 
