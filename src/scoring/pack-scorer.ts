@@ -1,8 +1,8 @@
-// Chooses the in-thread scorer for a pack by the kind of input it takes.
+// Chooses the in-thread scorer for a pack by the kind of input it takes. The scorers are imported
+// when a pack needs one: the server's main thread (which only asks scoresBatchesTogether) and a lite
+// worker then never load transformers.js and onnxruntime they do not use (~35 MB each).
 import type { ImageLimits } from '../image/index.js';
 import type { LoadedPack } from '../model/packs.js';
-import { ClipScorer } from './clip-scorer.js';
-import { LiteScorer } from './lite-scorer.js';
 import type { ScoreResult } from './score-result.js';
 import type { ScoreRequest } from './scorer.js';
 
@@ -21,8 +21,8 @@ export function scoresBatchesTogether(kind: LoadedPack['manifest']['input']['kin
 export async function createPackScorer(pack: LoadedPack, options: { threads: number; limits?: ImageLimits | undefined }): Promise<PackScorer> {
   switch (pack.manifest.input.kind) {
     case 'lite-crops':
-      return LiteScorer.create(pack, options);
+      return (await import('./lite-scorer.js')).LiteScorer.create(pack, options);
     case 'clip':
-      return ClipScorer.create(pack, options);
+      return (await import('./clip-scorer.js')).ClipScorer.create(pack, options);
   }
 }

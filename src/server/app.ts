@@ -101,8 +101,10 @@ export function createApp(context: AppContext): express.Express {
     let parsed;
     try {
       parsed = await readRankRequest(request, { roots: context.roots, limits: context.limits });
-      if (parsed.inputs.length > 1) {
-        const releaseRest = service.admit(parsed.inputs.length - 1);
+      // A batch larger than the whole capacity takes all of it and is scored in slices (see rankBatch).
+      const slots = Math.min(parsed.inputs.length, service.load.capacity);
+      if (slots > 1) {
+        const releaseRest = service.admit(slots - 1);
         release = () => {
           releaseFirst();
           releaseRest();

@@ -7,7 +7,7 @@ import type { PolicyConfig } from '../config/index.js';
 import { agiqaError, isAgiqaError, type AgiqaError } from '../errors/index.js';
 import { checkImageSize } from '../image/index.js';
 import { judge, rank, type Policy, type Verdict } from '../policy/index.js';
-import type { Scorer, ScoreResult } from '../scoring/index.js';
+import type { ScoreRequest, Scorer, ScoreResult } from '../scoring/index.js';
 import type { SavedScore, Store, StoredEvent, StoredScore } from '../store/index.js';
 import type { ImageInput, ParsedRank, ParsedScore } from './image-input.js';
 import type { ServerMetrics } from './metrics.js';
@@ -185,6 +185,15 @@ export class ScoringService {
     }
   }
 
+  /** Scores a batch in slices no larger than the admission capacity, so the worker queue never overflows. */
+  private async scoreInSlices(scorer: Scorer, requests: ScoreRequest[]): Promise<ScoreResult[]> {
+    const results: ScoreResult[] = [];
+    for (let start = 0; start < requests.length; start += this.options.capacity) {
+      results.push(...(await scorer.scoreBatch(requests.slice(start, start + this.options.capacity))));
+    }
+    return results;
+  }
+
   /** Scores a batch sharing a prompt as one batch, ranks it and stores every score with its batch verdict. */
   async rankBatch(parsed: ParsedRank, release: () => void): Promise<RankResponse> {
     let work: Promise<RankResponse> | undefined;
@@ -206,7 +215,8 @@ export class ScoringService {
         toScore.push(index);
       });
       work = (async () => {
-        const fresh = await scorer.scoreBatch(
+        const fresh = await this.scoreInSlices(
+          scorer,
           toScore.map((index) => ({
             image: inputs[index]!.image,
             name: inputs[index]!.name,

@@ -391,6 +391,19 @@ describe('POST /v1/rank', () => {
     expect(body.passing).toEqual([1]);
   });
 
+  it('scores a batch larger than the whole queue capacity in slices instead of refusing it forever', async () => {
+    // capacity = maxQueue + workers = 5; the scorer itself refuses a sixth image in flight.
+    const { server, scorer } = await start({ queue: { maxQueue: 4, workers: 1, timeoutMs: 30_000 } }, { delayMs: 5, capacity: 5 });
+    const images = Array.from({ length: 12 }, (_, index) => ({ image: b64(image(70 + index, 10 + index)) }));
+    const response = await postJson(server, '/v1/rank', { prompt: 'a cat', images });
+    expect(response.status).toBe(200);
+    const body = rankResponseSchema.parse(response.body);
+    expect(body.items).toHaveLength(12);
+    expect(body.order).toEqual(Array.from({ length: 12 }, (_, index) => 11 - index));
+    expect(scorer.batchCalls).toBe(3);
+    expect(server.service.load.inFlight).toBe(0);
+  });
+
   it('refuses an empty batch', async () => {
     const { server } = await start();
     expect((await postJson(server, '/v1/rank', { images: [] })).status).toBe(400);

@@ -36,7 +36,7 @@ _HIDDEN = {"graph": "PROMPT", "unique_id": "UNIQUE_ID"}
 def _threshold(default: float, what: str) -> Tuple[str, Dict[str, Any]]:
     return (
         "FLOAT",
-        {"default": default, "min": 0.0, "max": 5.0, "step": 0.05, "tooltip": f"{what} MOS (1–5) an image needs; 0 = no threshold"},
+        {"default": default, "min": 0.0, "max": 5.0, "step": 0.05, "tooltip": f"{what} MOS (0–5) an image needs; 0 = no threshold"},
     )
 
 
@@ -96,7 +96,7 @@ class AGIQAScore:
     """Scores an IMAGE batch: MOS and one FLOAT per aspect (mean over the batch), and a report."""
 
     DESCRIPTION = (
-        "Scores images with the local agiqa server (MOS 1–5 per aspect). For a batch the FLOATs are the "
+        "Scores images with the local agiqa server (MOS 0–5 per aspect). For a batch the FLOATs are the "
         f"mean over the batch; an aspect the pack does not judge is {NOT_JUDGED:g}."
     )
     CATEGORY = CATEGORY
