@@ -12,6 +12,13 @@ const all = readdirSync(benchDir)
 const wanted = process.argv.slice(2);
 const chosen = wanted.length > 0 ? all.filter((name) => wanted.includes(name)) : all;
 
+// Benchmarks that start `agiqa serve` run the built CLI (bin/agiqa.js → dist/): build it from this src/ first.
+const build = spawnSync(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', fileURLToPath(new URL('../tsconfig.build.json', import.meta.url))], { stdio: 'inherit' });
+if (build.status !== 0) {
+  process.stderr.write('bench: `tsc -p tsconfig.build.json` failed; fix the build first\n');
+  process.exit(1);
+}
+
 let failed = 0;
 for (const name of chosen) {
   process.stderr.write(`\n== bench ${name}\n`);

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
-import { createScorer } from '../src/scoring/index.js';
 import { percentile, round2, writeResults } from './lib.js';
 
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 8) * 1000;
@@ -91,43 +90,49 @@ async function drive(clients: number, call: (image: Uint8Array<ArrayBuffer>) => 
 const png = await basePng();
 process.stderr.write(`1024² PNG: ${png.length} bytes\n`);
 
-// The real server process, driven over loopback HTTP.
-// A fresh home for the server's database; the packs of the caller's AGIQA_HOME (if any) are linked
-// in so that both halves of the comparison load the same pack.
-const home = mkdtempSync(join(tmpdir(), 'agiqa-bench-'));
-if (process.env.AGIQA_HOME && existsSync(join(process.env.AGIQA_HOME, 'models'))) symlinkSync(join(process.env.AGIQA_HOME, 'models'), join(home, 'models'));
-// The CLI's own main() from src/ through tsx, so that both sides run the same code (a dist/ built
-// earlier could differ from the src/ the bare scorer loads).
-const mainModule = new URL('../src/cli/main.ts', import.meta.url).href;
-const launcher = `const { main } = await import(${JSON.stringify(mainModule)}); process.exitCode = await main(['serve', '--port', '0']);`;
-// BENCH_FROM_DIST=1 runs the built bin/agiqa.js instead: tsx compiles in every worker thread too,
-// which inflates the RSS figure (use a fresh `npm run build` for memory numbers).
-const fromDist = process.env.BENCH_FROM_DIST === '1';
-const args = fromDist ? [new URL('../bin/agiqa.js', import.meta.url).pathname, 'serve', '--port', '0'] : ['--import', 'tsx', '--input-type=module', '-e', launcher];
-const child = spawn(process.execPath, args, {
-  env: { ...process.env, AGIQA_HOME: home, AGIQA_LOG_LEVEL: 'warn', AGIQA_WORKERS: String(WORKERS), AGIQA_MAX_QUEUE: '64' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const url = await new Promise<string>((resolve, reject) => {
-  let out = '';
-  child.stdout!.on('data', (chunk) => {
-    out += String(chunk);
-    const match = /listening on (http:\/\/\S+)/.exec(out);
-    if (match) resolve(match[1]!);
+// The real server process (the built CLI: `npm run bench` builds dist/ first), driven over loopback
+// HTTP. A fresh home for each server's database; the packs of the caller's AGIQA_HOME (if any) are
+// linked in so that both halves of the comparison load the same pack.
+async function startServer(extraEnv: Record<string, string>): Promise<{ child: ReturnType<typeof spawn>; url: string }> {
+  const home = mkdtempSync(join(tmpdir(), 'agiqa-bench-'));
+  if (process.env.AGIQA_HOME && existsSync(join(process.env.AGIQA_HOME, 'models'))) symlinkSync(join(process.env.AGIQA_HOME, 'models'), join(home, 'models'));
+  const child = spawn(process.execPath, [new URL('../bin/agiqa.js', import.meta.url).pathname, 'serve', '--port', '0'], {
+    env: { ...process.env, AGIQA_HOME: home, AGIQA_LOG_LEVEL: 'warn', AGIQA_WORKERS: String(WORKERS), AGIQA_MAX_QUEUE: '64', ...extraEnv },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  child.on('exit', (code) => reject(new Error(`agiqa serve exited with ${code}`)));
-});
-for (;;) {
-  const health = (await (await fetch(`${url}/v1/health`)).json()) as { status: string };
-  if (health.status === 'ok') break;
-  if (health.status === 'unhealthy') throw new Error(`server unhealthy: ${JSON.stringify(health)}`);
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk) => {
+      out += String(chunk);
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match) resolve(match[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`agiqa serve exited with ${code}`)));
+  });
+  for (;;) {
+    const health = (await (await fetch(`${url}/v1/health`)).json()) as { status: string };
+    if (health.status === 'ok') break;
+    if (health.status === 'unhealthy') throw new Error(`server unhealthy: ${JSON.stringify(health)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { child, url };
 }
+
+/** Peak resident memory of a server process, worker threads included. */
+function peakRssMb(pid: number): number {
+  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024);
+}
+
+async function stopServer(child: ReturnType<typeof spawn>): Promise<void> {
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.on('exit', resolve));
+}
+
 // node:http with a keep-alive agent: undici's fetch costs the client several times more CPU per
 // 1 MB upload, and the client shares the machine's two cores with the server.
-const target = new URL(url);
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-function postImage(image: Uint8Array): Promise<number> {
+function postImage(url: string, image: Uint8Array): Promise<number> {
+  const target = new URL(url);
   return new Promise((resolve, reject) => {
     const request = httpRequest(
       { host: target.hostname, port: target.port, method: 'POST', path: '/v1/score', agent, headers: { 'content-type': 'image/png', 'content-length': image.length } },
@@ -140,49 +145,61 @@ function postImage(image: Uint8Array): Promise<number> {
     request.end(image);
   });
 }
-// The bare scorer, in this process, through the same worker pool the server uses. Each level runs
-// bare then served back to back, so that a change in the machine's load hits both sides alike.
-const bare: LevelResult[] = [];
-const scorer = await createScorer({ pack: 'lite', workers: WORKERS, maxQueue: 64 });
-const served: LevelResult[] = [];
-for (const clients of LEVELS) {
-  bare.push(await drive(clients, async (image) => (await scorer.score({ image, name: 'bench.png' }), true), png));
-  process.stderr.write(`bare scorer ${clients} clients: ${JSON.stringify(bare.at(-1))}\n`);
-  served.push(
-    await drive(
-      clients,
-      async (image) => {
-        const status = await postImage(image);
-        if (status !== 200 && status !== 503) throw new Error(`unexpected status ${status}`);
-        return status === 200;
-      },
-      png,
-    ),
+// The bare scorer, in this process, through the same worker pool and the same built code as the
+// server. Each level runs bare then served back to back, so that a change in the machine's load hits
+// both sides alike.
+const { createScorer } = (await import(new URL('../dist/scoring/index.js', import.meta.url).href)) as typeof import('../src/scoring/index.js');
+const serveLevel = (url: string, clients: number) =>
+  drive(
+    clients,
+    async (image) => {
+      const status = await postImage(url, image);
+      if (status !== 200 && status !== 503) throw new Error(`unexpected status ${status}`);
+      return status === 200;
+    },
+    png,
   );
+const bare: LevelResult[] = [];
+const served: LevelResult[] = [];
+const scorer = await createScorer({ pack: 'lite', workers: WORKERS, maxQueue: 64 });
+const server = await startServer({});
+for (const clients of LEVELS) {
+  bare.push(await drive(clients, async (image) => (await scorer.score({ image, name: 'bench.png', handOver: true }), true), png));
+  process.stderr.write(`bare scorer ${clients} clients: ${JSON.stringify(bare.at(-1))}\n`);
+  served.push(await serveLevel(server.url, clients));
   process.stderr.write(`server ${clients} clients: ${JSON.stringify(served.at(-1))}\n`);
 }
-// Peak resident memory of the server process, worker threads included.
-const peakRssMb = Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024);
-agent.destroy();
+const peakDefaultMb = peakRssMb(server.child.pid!);
+await stopServer(server.child);
 await scorer.close();
-child.kill('SIGTERM');
-await new Promise((resolve) => child.on('exit', resolve));
+// The same server with glibc's allocator held to two arenas (MALLOC_ARENA_MAX=2, see docs/server.md):
+// with many threads each taking its own arena, freed image buffers stay mapped.
+const arenaServer = await startServer({ MALLOC_ARENA_MAX: '2' });
+const servedArena: LevelResult[] = [];
+for (const clients of LEVELS) {
+  servedArena.push(await serveLevel(arenaServer.url, clients));
+  process.stderr.write(`server (MALLOC_ARENA_MAX=2) ${clients} clients: ${JSON.stringify(servedArena.at(-1))}\n`);
+}
+const peakArenaMb = peakRssMb(arenaServer.child.pid!);
+await stopServer(arenaServer.child);
+agent.destroy();
 
 const rows = LEVELS.map((clients, index) => {
   const s = served[index]!;
   const b = bare[index]!;
-  return [clients, s.imagesPerSecond, s.p50Ms, s.p99Ms, b.imagesPerSecond, b.p50Ms, round2(s.p50Ms - b.p50Ms), s.busy503];
+  const a = servedArena[index]!;
+  return [clients, s.imagesPerSecond, s.p50Ms, s.p99Ms, b.imagesPerSecond, b.p50Ms, round2(s.p50Ms - b.p50Ms), round2(s.imagesPerSecond / b.imagesPerSecond), a.imagesPerSecond, s.busy503];
 });
 const path = await writeResults({
   name: 'server',
   title: 'Server: POST /v1/score, 1024² PNG, lite pack, loopback',
   notes: [
-    `${WORKERS} scoring workers, ${DURATION_MS / 1000} s per level after a ${WARMUP_MS / 1000} s warm-up; the client runs in the benchmark process.`,
+    `${WORKERS} scoring workers, ${DURATION_MS / 1000} s per level after a ${WARMUP_MS / 1000} s warm-up; the client runs in the benchmark process; server and bare scorer run the built dist/.`,
     'Every request is a distinct image (unique PNG text chunk), so nothing is answered from the database.',
-    'Overhead = server p50 − bare scorer p50 at the same concurrency (HTTP, hashing, SQLite write, verdict).',
-    `Server peak RSS (VmHWM, worker threads included): ${peakRssMb} MB (server run from ${fromDist ? 'dist/ (built)' : 'src/ through tsx, which inflates RSS'}).`,
+    'Overhead = server p50 − bare scorer p50 at the same concurrency (HTTP, hashing, SQLite write, verdict); ratio = server img/s ÷ bare img/s.',
+    `Server peak RSS (VmHWM, worker threads included, over all levels): ${peakDefaultMb} MB; with MALLOC_ARENA_MAX=2: ${peakArenaMb} MB.`,
   ],
-  table: { columns: ['clients', 'server img/s', 'server p50 ms', 'server p99 ms', 'bare img/s', 'bare p50 ms', 'overhead p50 ms', '503s'], rows },
-  raw: { served, bare, peakRssMb, serverFrom: fromDist ? 'dist' : 'src+tsx', pngBytes: png.length },
+  table: { columns: ['clients', 'server img/s', 'server p50 ms', 'server p99 ms', 'bare img/s', 'bare p50 ms', 'overhead p50 ms', 'server/bare', 'img/s with MALLOC_ARENA_MAX=2', '503s'], rows },
+  raw: { served, bare, servedArena, peakDefaultMb, peakArenaMb, pngBytes: png.length },
 });
 process.stderr.write(`wrote ${path}\n`);
