@@ -1,4 +1,5 @@
-// Prompt recovery from generation-UI metadata (ComfyUI graphs, A1111/Forge parameters, InvokeAI JSON).
+// Prompt recovery from generation-UI metadata (ComfyUI graphs, A1111/Forge parameters, InvokeAI JSON),
+// and the plain text of a prompt written in those UIs' syntax.
 export {
   extractComfyPrompts,
   isComfyGraph,
@@ -13,3 +14,4 @@ export { comfyWorkflowToGraph } from './comfy-workflow.js';
 export { parseA1111Parameters, type A1111Parameters } from './a1111.js';
 export { parseInvokeAIMetadata, parseInvokeAILegacyMetadata, type PromptPair } from './invokeai.js';
 export { recoverPrompt, type PromptSource, type RecoveredPrompt } from './embedded.js';
+export { plainPromptText } from './plain-text.js';

@@ -1,5 +1,5 @@
-// Scores images with a CLIP-family pack: decode once, embed the image and the prompt (cached), run
-// the three zero-shot rounds (quality, correspondence, authenticity) and, when the pack carries a
+// Scores images with a CLIP-family pack: decode once, embed the image and the prompt's plain text
+// (cached), run the three zero-shot rounds (quality, correspondence, authenticity) and, when the pack carries a
 // trained predictor, let it turn the rounds' evidence into the final scores.
 import { performance } from 'node:perf_hooks';
 import { agiqaError } from '../errors/index.js';
@@ -7,6 +7,7 @@ import { decodeImage, type DecodedImage, type ImageLimits } from '../image/index
 import type { ClipInput } from '../model/clip/clip-input.js';
 import { ClipEncoder } from '../model/clip/clip-encoder.js';
 import type { LoadedPack } from '../model/packs.js';
+import { plainPromptText } from '../prompts/index.js';
 import { aspectScoreFromLogits, overallMos, round } from './levels.js';
 import { authenticityRound, type AuthenticityAnchors } from './rounds/authenticity-round.js';
 import { correspondenceRound } from './rounds/correspondence-round.js';
@@ -134,10 +135,18 @@ export class ClipScorer {
           : `not judged: the prompt is empty (${prompt?.length ?? 0} characters); correspondence needs the text that made the image`;
       return { outputs, correspondenceReason: reason };
     }
-    const count = this.encoder.countTokens(prompt);
-    const phrases = nounPhrases(prompt, { maxPhrases: rounds.correspondence.maxPhrases, ignoreTerms: rounds.correspondence.ignoreTerms });
+    // The towers read the words, not the UI's syntax: weights, brackets and <lora:…> tags would only
+    // pull the text embedding away from the scene, and make "phrases" of markup.
+    const plain = plainPromptText(prompt);
+    if (plain.length === 0) {
+      const reason =
+        'not judged: the prompt holds UI syntax only (weights, <lora:…> tags, BREAK, …) and no words; correspondence needs the text that made the image';
+      return { outputs, correspondenceReason: reason };
+    }
+    const count = this.encoder.countTokens(plain);
+    const phrases = nounPhrases(plain, { maxPhrases: rounds.correspondence.maxPhrases, ignoreTerms: rounds.correspondence.ignoreTerms });
     const phraseTexts = phrases.map((p) => rounds.correspondence.phraseTemplate.replace('{}', p.text));
-    const [promptVector, ...phraseVectors] = await this.encoder.encodeTexts([prompt, ...phraseTexts]);
+    const [promptVector, ...phraseVectors] = await this.encoder.encodeTexts([plain, ...phraseTexts]);
     outputs.splice(
       1,
       0,

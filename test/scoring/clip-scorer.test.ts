@@ -1,5 +1,5 @@
 // The CLIP scorer end to end on the tiny random-weight pack: every aspect judged with a valid result,
-// the bad prompts of the issue (empty, 10,000 characters, non-Latin, emoji), batches, the predictor
+// the bad prompts of the issue (empty, 10,000 characters, non-Latin, emoji, UI syntax), batches, the predictor
 // seam, and the scorer running in worker threads through createScorer.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -61,6 +61,49 @@ describe('ClipScorer', () => {
       expect(result.aspects.quality.mos).not.toBeNull();
       expect(scoreResultSchema.safeParse(result).success).toBe(true);
     }
+  });
+
+  it('scores a prompt in A1111/ComfyUI syntax exactly as its plain text, and keeps the original in the result', async () => {
+    // The random-weight fixture's MOS sits at the clamp, so the rounds' evidence (the cosines of image
+    // to prompt and to each noun phrase) is compared, as the predictor seam receives it.
+    const correspondence: number[][] = [];
+    const recorder: RoundsPredictor = {
+      predict: async ({ rounds }) => {
+        correspondence.push([...rounds.find((r) => r.aspect === 'correspondence')!.evidence]);
+        return {};
+      },
+      close: async () => {},
+    };
+    const recording = await ClipScorer.create({ ...pack, manifest: { ...pack.manifest, predictor: PREDICTOR_ENTRY } }, { threads: 1, predictor: recorder });
+    try {
+      const plainPrompt = 'a cat, sitting under a red umbrella, rain';
+      const uiPrompts = [
+        '((a cat)), (sitting:1.2) under a [red:1.1] umbrella <lora:filmgrain:0.8>, BREAK rain',
+        'a [dog:cat:0.4], sitting under a {red|blue} umbrella, embedding:EasyNegative, (rain:1.3)',
+        'a [cat|dog], (sitting under a red umbrella:0.9), __weather__ rain',
+      ];
+      const plain = await recording.score({ image: red, name: 'red.png', prompt: plainPrompt });
+      expect(correspondence[0]).toHaveLength(4); // the prompt, then 'cat', 'red umbrella', 'rain'
+      for (const [i, prompt] of uiPrompts.entries()) {
+        const result = await recording.score({ image: red, name: 'red.png', prompt });
+        expect(correspondence[i + 1], prompt).toEqual(correspondence[0]);
+        expect(result.aspects, prompt).toEqual(plain.aspects);
+        expect(result.findings, prompt).toEqual(plain.findings);
+        expect(result.prompt).toEqual({ text: prompt, source: 'argument' });
+      }
+      // The fixture's text tower tells prompts apart, so the equality above is no accident.
+      await recording.score({ image: red, name: 'red.png', prompt: 'a dog, sitting under a red umbrella, rain' });
+      expect(correspondence.at(-1)![0]).not.toBe(correspondence[0]![0]);
+    } finally {
+      await recording.close();
+    }
+  });
+
+  it('gives correspondence null with a reason for a prompt made of UI syntax only', async () => {
+    const result = await scorer.score({ image: red, name: 'red.png', prompt: '<lora:filmgrain:0.8>, BREAK, embedding:EasyNegative' });
+    expect(result.aspects.correspondence).toEqual({ mos: null, reason: expect.stringContaining('UI syntax only') });
+    expect(result.prompt.text).toBe('<lora:filmgrain:0.8>, BREAK, embedding:EasyNegative');
+    expect(scoreResultSchema.safeParse(result).success).toBe(true);
   });
 
   it('says so when there is no prompt at all, and reads the prompt embedded in a ComfyUI PNG', async () => {

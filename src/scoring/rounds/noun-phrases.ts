@@ -2,6 +2,7 @@
 // correspondence round can score each and name the one that is missing. Rules, not a parser: prompts
 // are tag lists and short clauses, and the chunker must run on any language without a model.
 // English function words split and trim chunks; other scripts are split at punctuation only.
+// It reads plain text: UI syntax (weights, <lora:…> tags, BREAK) is removed before, by plainPromptText.
 
 const BREAK_WORDS = new Set(
   (
@@ -15,10 +16,7 @@ const EDGE_WORDS = new Set(
   'a an the this that these those some any his her their its my our your very really quite so much many lots lot'.split(' '),
 );
 
-// Markup of the generation UIs that is no part of the scene: LoRA/embedding tags, attention weights.
-const TAG = /<[^<>]*>/g;
-const WEIGHT = /:\s*-?\d+(?:\.\d+)?\s*(?=[)\]])/g;
-const SEGMENT_BREAK = /[,;.:!?|/\\\n\r\t()[\]{}"“”«»、，。；：！？・]+|\s-{2,}\s|\bBREAK\b/u;
+const SEGMENT_BREAK = /[,;.:!?|/\\\n\r\t()[\]{}"“”«»、，。；：！？・]+|\s-{2,}\s/u;
 const WORD = /[\p{L}\p{M}\p{N}\p{Extended_Pictographic}'’-]+/gu;
 // A run of more words than this is no noun phrase (a sentence, or a pasted list): cut into pieces.
 const MAX_PHRASE_WORDS = 6;
@@ -26,7 +24,7 @@ const MAX_PHRASE_WORDS = 6;
 const MAX_PHRASE_CHARS = 60;
 
 export interface NounPhrase {
-  /** The phrase as written in the prompt (markup removed), e.g. "red umbrella". */
+  /** The phrase as written in the prompt, e.g. "red umbrella". */
   text: string;
 }
 
@@ -53,14 +51,17 @@ function trimEdges(words: string[]): string[] {
   return words.slice(start, end);
 }
 
-/** The prompt's noun phrases in prompt order, without duplicates, at most `maxPhrases`. */
+/**
+ * The noun phrases of a plain-text prompt (see plainPromptText) in prompt order, without duplicates,
+ * at most `maxPhrases`.
+ */
 export function nounPhrases(prompt: string, options: ChunkOptions): NounPhrase[] {
   const ignore = new Set(options.ignoreTerms.map((t) => t.toLowerCase()));
   const ignoreWords = new Set([...ignore].filter((t) => !t.includes(' ')));
-  const cleaned = prompt.normalize('NFC').replace(TAG, ' ').replace(WEIGHT, '');
+  const normalized = prompt.normalize('NFC');
   const seen = new Set<string>();
   const phrases: NounPhrase[] = [];
-  for (const segment of cleaned.split(SEGMENT_BREAK)) {
+  for (const segment of normalized.split(SEGMENT_BREAK)) {
     const words = segment.match(WORD) ?? [];
     for (const chunk of splitAtBreakWords(words)) {
       const kept = trimEdges(chunk).filter((w) => !/^[-'’]+$/.test(w));

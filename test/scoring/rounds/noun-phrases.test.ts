@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CLIP_ROUNDS } from '../../../src/model/clip/default-rounds.js';
+import { plainPromptText } from '../../../src/prompts/plain-text.js';
 import { nounPhrases } from '../../../src/scoring/rounds/noun-phrases.js';
 
 const options = { maxPhrases: 8, ignoreTerms: CLIP_ROUNDS.correspondence.ignoreTerms };
@@ -18,8 +19,11 @@ describe('nounPhrases', () => {
     ]);
   });
 
-  it('removes A1111 attention weights and LoRA tags', () => {
-    expect(texts('(red umbrella:1.3), [blue sky], <lora:filmgrain:0.8> castle')).toEqual(['red umbrella', 'blue sky', 'castle']);
+  it('finds the scene in a UI prompt once plainPromptText has removed its syntax', () => {
+    const plain = (prompt: string) => texts(plainPromptText(prompt));
+    expect(plain('(red umbrella:1.3), [blue sky], <lora:filmgrain:0.8> castle')).toEqual(['red umbrella', 'blue sky', 'castle']);
+    expect(plain('((masterpiece)), a [cat:fox:0.4] under a {red|blue} umbrella BREAK (rain:1.2)')).toEqual(['fox', 'red umbrella', 'rain']);
+    expect(plain('embedding:EasyNegative, \\(tabby\\) cat AND a dog:0.8')).toEqual(['tabby', 'cat', 'dog']);
   });
 
   it('splits scripts without spaces at their punctuation and keeps emoji', () => {
