@@ -1,15 +1,14 @@
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/commands/eval.js';
 import type { EvaluationReport } from '../../src/evaluation/evaluate.js';
 import { writeImages } from '../fixtures/datasets/make-images.js';
 import { makeTinyPack } from '../fixtures/datasets/tiny-pack.js';
+import { runCaptured } from './run-cli.js';
 
 let work: string;
-let stdout: string;
-let stderr: string;
 let tinyPack: string;
 
 beforeAll(async () => {
@@ -18,22 +17,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
-});
-
-function capture(): void {
-  stdout = '';
-  stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-}
-afterEach(() => {
-  vi.restoreAllMocks();
 });
 
 const MOS = [0.4, 1.1, 1.7, 2.2, 2.6, 3.0, 3.4, 3.9, 4.3, 4.7];
@@ -50,10 +33,8 @@ describe('agiqa eval', () => {
     // real AGIQA-3K files are .jpg; the scorer reads by content, so PNG bytes under .jpg are fine here
     await writeImages(join(dir, 'images'), rows);
     const plot = join(work, 'plots', 'agiqa3k.png');
-    capture();
     const reportPath = join(work, 'agiqa3k.json');
-    const code = await run(['--dataset', dir, '--pack', tinyPack, '--workers', '1', '--report', reportPath, '--plot', plot]);
-    vi.restoreAllMocks();
+    const { code, stdout, stderr } = await runCaptured(() => run(['--dataset', dir, '--pack', tinyPack, '--workers', '1', '--report', reportPath, '--plot', plot]));
     expect(code).toBe(3);
     expect(stderr).toContain('1 listed image(s) not found');
     expect(stderr).toContain('sd1.5_normal_999.jpg');
@@ -70,9 +51,7 @@ describe('agiqa eval', () => {
   });
 
   it('reports every bad option at once', async () => {
-    capture();
-    const code = await run(['--format', 'koniq', '--split', 'dev', '--aspect', 'beauty']);
-    vi.restoreAllMocks();
+    const { code, stderr } = await runCaptured(() => run(['--format', 'koniq', '--split', 'dev', '--aspect', 'beauty']));
     expect(code).toBe(2);
     expect(stderr).toContain('--dataset is required');
     expect(stderr).toContain('Expected one of agiqa-3k, aigciqa2023, aigiqa-20k, csv for --format but received "koniq"');

@@ -7,31 +7,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/commands/plugins.js';
 import { installPlugin } from '../../src/cli/plugin-install.js';
+import { captureOutput, type CapturedOutput } from './run-cli.js';
 
 const MANIFEST = fileURLToPath(new URL('../../plugin-manifest/', import.meta.url));
 
-let stdout = '';
-let stderr = '';
+let out: CapturedOutput;
 let temp = '';
 
 beforeEach(async () => {
-  stdout = '';
-  stderr = '';
   temp = await mkdtemp(join(tmpdir(), 'agiqa-plugins-'));
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
+  out = captureOutput();
 });
 afterEach(async () => {
-  vi.restoreAllMocks();
+  out.restore();
   await rm(temp, { recursive: true, force: true });
 });
 
@@ -108,10 +99,10 @@ describe('agiqa plugins install', () => {
     const installedFiles = [...(await snapshot(target)).entries()].filter(([, kind]) => kind.startsWith('file')).map(([path]) => path).sort();
     expect(installedFiles).toEqual(shipped);
     expect(await readFile(join(target, 'scripts', 'agiqa.py'), 'utf8')).toBe(await readFile(join(MANIFEST, 'a1111', 'scripts', 'agiqa.py'), 'utf8'));
-    expect(stdout).toContain(`AUTOMATIC1111/Forge at ${host}:`);
-    expect(stdout).toContain(`copied ${shipped.length} files from ${join(MANIFEST, 'a1111')} to ${target}`);
-    expect(stdout).toContain('start the scorer with `npx agiqa serve`');
-    expect(stderr).toBe('');
+    expect(out.stdout).toContain(`AUTOMATIC1111/Forge at ${host}:`);
+    expect(out.stdout).toContain(`copied ${shipped.length} files from ${join(MANIFEST, 'a1111')} to ${target}`);
+    expect(out.stdout).toContain('start the scorer with `npx agiqa serve`');
+    expect(out.stderr).toBe('');
   });
 
   it('copies the ComfyUI node pack into custom_nodes/agiqa, and changes nothing else', async () => {
@@ -122,7 +113,7 @@ describe('agiqa plugins install', () => {
     expect(changed.length).toBeGreaterThan(1);
     expect(changed.every((path) => path === 'custom_nodes/agiqa' || path.startsWith('custom_nodes/agiqa/'))).toBe(true);
     expect(changed.some((path) => path.includes('/tests'))).toBe(false);
-    expect(stdout).toContain(`copied ${(await shippedFiles('comfyui')).length} files`);
+    expect(out.stdout).toContain(`copied ${(await shippedFiles('comfyui')).length} files`);
   });
 
   it('links with --link, and a second identical install is left as it is', async () => {
@@ -133,29 +124,29 @@ describe('agiqa plugins install', () => {
     expect((await lstat(target)).isSymbolicLink()).toBe(true);
     expect(await readlink(target)).toBe(join(MANIFEST, 'a1111'));
     expect(changes(before, await snapshot(host))).toEqual(['extensions/agiqa']);
-    expect(stdout).toContain(`linked ${target} → ${join(MANIFEST, 'a1111')}`);
-    stdout = '';
+    expect(out.stdout).toContain(`linked ${target} → ${join(MANIFEST, 'a1111')}`);
+    out.stdout = '';
     expect(await run(['install', '--a1111', host, '--link'])).toBe(0);
-    expect(stdout).toContain('already holds this version (a link to');
+    expect(out.stdout).toContain('already holds this version (a link to');
   });
 
   it('leaves an identical copy alone, refuses a different one, and replaces only that folder with --force', async () => {
     const host = await fakeComfyUI();
     expect(await run(['install', '--comfyui', host])).toBe(0);
-    stdout = '';
+    out.stdout = '';
     expect(await run(['install', '--comfyui', host])).toBe(0);
-    expect(stdout).toContain('already holds this version (an identical copy); left as it is');
+    expect(out.stdout).toContain('already holds this version (an identical copy); left as it is');
 
     const target = join(host, 'custom_nodes', 'agiqa');
     await writeFile(join(target, 'user-notes.txt'), 'mine\n');
     const edited = await snapshot(host);
-    stdout = '';
+    out.stdout = '';
     expect(await run(['install', '--comfyui', host])).toBe(1);
-    expect(stderr).toMatch(new RegExp(`^agiqa: ${target.replaceAll('/', '\\/')} already exists and is not this version of the plugin \\(a folder with other contents\\); nothing was changed — Run again with --force .*\\[AGQ_ERR_PLUGIN_ALREADY_INSTALLED\\]\\n$`));
+    expect(out.stderr).toMatch(new RegExp(`^agiqa: ${target.replaceAll('/', '\\/')} already exists and is not this version of the plugin \\(a folder with other contents\\); nothing was changed — Run again with --force .*\\[AGQ_ERR_PLUGIN_ALREADY_INSTALLED\\]\\n$`));
     expect(changes(edited, await snapshot(host))).toEqual([]);
 
     expect(await run(['install', '--comfyui', host, '--force'])).toBe(0);
-    expect(stdout).toContain(`removed ${target} (a folder with other contents)`);
+    expect(out.stdout).toContain(`removed ${target} (a folder with other contents)`);
     const after = await snapshot(host);
     expect(changes(edited, after)).toEqual(['custom_nodes/agiqa/user-notes.txt']);
     expect(after.get('custom_nodes/ComfyUI-Manager/__init__.py')).toBe(edited.get('custom_nodes/ComfyUI-Manager/__init__.py'));
@@ -169,7 +160,7 @@ describe('agiqa plugins install', () => {
     const target = join(host, 'extensions', 'agiqa');
     await symlink(elsewhere, target, 'dir');
     expect(await run(['install', '--a1111', host])).toBe(1);
-    expect(stderr).toContain(`(a link to ${elsewhere})`);
+    expect(out.stderr).toContain(`(a link to ${elsewhere})`);
     expect(await run(['install', '--a1111', host, '--force'])).toBe(0);
     expect((await lstat(target)).isDirectory()).toBe(true);
     expect(await readFile(join(elsewhere, 'keep.txt'), 'utf8')).toBe('keep\n');
@@ -179,38 +170,38 @@ describe('agiqa plugins install', () => {
     const webui = await fakeWebUI();
     const before = await snapshot(temp);
     expect(await run(['install', '--comfyui', webui])).toBe(1);
-    expect(stderr).toContain(`agiqa: ${webui} does not look like the ComfyUI folder: it has no custom_nodes/ folder and no main.py or comfy/ — `);
-    expect(stderr).toContain('[AGQ_ERR_PLUGIN_HOST_INVALID]');
+    expect(out.stderr).toContain(`agiqa: ${webui} does not look like the ComfyUI folder: it has no custom_nodes/ folder and no main.py or comfy/ — `);
+    expect(out.stderr).toContain('[AGQ_ERR_PLUGIN_HOST_INVALID]');
 
     const portable = join(temp, 'ComfyUI_windows_portable');
     await fakeComfyUI(join(portable, 'ComfyUI'));
     const portableBefore = await snapshot(temp);
-    stderr = '';
+    out.stderr = '';
     expect(await run(['install', '--comfyui', portable])).toBe(1);
-    expect(stderr).toContain(`; did you mean ${join(portable, 'ComfyUI')}?`);
+    expect(out.stderr).toContain(`; did you mean ${join(portable, 'ComfyUI')}?`);
     expect(changes(portableBefore, await snapshot(temp))).toEqual([]);
 
-    stderr = '';
+    out.stderr = '';
     expect(await run(['install', '--a1111', join(temp, 'missing')])).toBe(1);
-    expect(stderr).toContain(`${join(temp, 'missing')} does not exist or is not a folder, so it cannot be the AUTOMATIC1111/Forge install`);
-    expect(stderr).toContain('[AGQ_ERR_PLUGIN_HOST_NOT_FOUND]');
+    expect(out.stderr).toContain(`${join(temp, 'missing')} does not exist or is not a folder, so it cannot be the AUTOMATIC1111/Forge install`);
+    expect(out.stderr).toContain('[AGQ_ERR_PLUGIN_HOST_NOT_FOUND]');
     expect(changes(before, await snapshot(temp)).every((path) => path.startsWith('ComfyUI_windows_portable'))).toBe(true);
   });
 
   it('answers usage errors with exit code 2', async () => {
     expect(await run([])).toBe(2);
-    expect(stderr).toContain('agiqa plugins needs an action: install');
-    stderr = '';
+    expect(out.stderr).toContain('agiqa plugins needs an action: install');
+    out.stderr = '';
     expect(await run(['install'])).toBe(2);
-    expect(stderr).toContain('needs --comfyui <ComfyUI dir> or --a1111 <webui dir>');
-    stderr = '';
+    expect(out.stderr).toContain('needs --comfyui <ComfyUI dir> or --a1111 <webui dir>');
+    out.stderr = '';
     expect(await run(['install', '--a1111'])).toBe(2);
-    expect(stderr).toContain('[AGQ_ERR_USAGE]');
-    stderr = '';
+    expect(out.stderr).toContain('[AGQ_ERR_USAGE]');
+    out.stderr = '';
     expect(await run(['uninstall', '--a1111', temp])).toBe(2);
-    expect(stderr).toContain('unknown action "uninstall"');
+    expect(out.stderr).toContain('unknown action "uninstall"');
     expect(await run(['--help'])).toBe(0);
-    expect(stdout).toContain('Usage: agiqa plugins install');
+    expect(out.stdout).toContain('Usage: agiqa plugins install');
   });
 
   it('fails with the catalog error when the plugin files are missing from the package', async () => {

@@ -2,12 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as evalRun } from '../../src/cli/commands/eval.js';
 import { run as trainRun } from '../../src/cli/commands/train.js';
 import type { EvaluationReport } from '../../src/evaluation/evaluate.js';
 import { writeImages } from '../fixtures/datasets/make-images.js';
 import { makeTinyPack } from '../fixtures/datasets/tiny-pack.js';
+import { runCaptured } from './run-cli.js';
 
 // train → eval round trip on 40 generated images with the tiny lite-crops pack and a tiny network
 // (seconds). Needs Python with torch + onnx; skipped with the reason otherwise.
@@ -16,8 +17,6 @@ const probe = spawnSync(PYTHON, ['-c', 'import torch, onnx, numpy'], { encoding:
 const torchMissing = probe.status !== 0 ? `${PYTHON} cannot import torch, onnx and numpy` : null;
 
 let work: string;
-let output = '';
-let errors = '';
 const savedHome = process.env.AGIQA_HOME;
 
 beforeAll(async () => {
@@ -30,18 +29,6 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function captured(fn: () => Promise<number>): Promise<number> {
-  output = '';
-  errors = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((output += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((errors += String(chunk)), true));
-  try {
-    return await fn();
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
-
 describe.skipIf(torchMissing !== null)(`agiqa train → agiqa eval${torchMissing ? ` — skipped: ${torchMissing}` : ''}`, () => {
   it('trains a predictor, writes a pack that records data, split, seed and metrics, and eval reproduces its held-out numbers', async () => {
     const data = join(work, 'data');
@@ -51,13 +38,13 @@ describe.skipIf(torchMissing !== null)(`agiqa train → agiqa eval${torchMissing
     const base = await makeTinyPack(join(work, 'tiny-lite'));
     const out = join(work, 'models', 'tiny-trained');
 
-    const code = await captured(() =>
+    const { code, stdout, stderr } = await runCaptured(() =>
       trainRun(['--dataset', join(data, 'ratings.csv'), '--pack', base, '--out', out, '--epochs', '3', '--seed', '7', '--workers', '1', '--trainer-arg=--width=16', '--trainer-arg=--blocks=2']),
     );
-    expect(code, errors).toBe(0);
-    expect(output).toContain('test split — xLSTM predictor');
-    expect(output).toContain('test split — MLP on mean-pooled tokens');
-    expect(output).toContain("test split — tiny-lite's own head");
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('test split — xLSTM predictor');
+    expect(stdout).toContain('test split — MLP on mean-pooled tokens');
+    expect(stdout).toContain("test split — tiny-lite's own head");
 
     const manifest = JSON.parse(await readFile(join(out, 'pack.json'), 'utf8'));
     expect(manifest.name).toBe('tiny-trained');
@@ -76,8 +63,8 @@ describe.skipIf(torchMissing !== null)(`agiqa train → agiqa eval${torchMissing
     expect(await readdir(join(cacheRoot, cacheDir!))).toHaveLength(40);
 
     const reportPath = join(work, 'eval.json');
-    const evalCode = await captured(() => evalRun(['--dataset', join(data, 'ratings.csv'), '--pack', out, '--split', 'test', '--seed', '7', '--workers', '1', '--report', reportPath]));
-    expect(evalCode, errors).toBe(0);
+    const { code: evalCode, stderr: evalErrors } = await runCaptured(() => evalRun(['--dataset', join(data, 'ratings.csv'), '--pack', out, '--split', 'test', '--seed', '7', '--workers', '1', '--report', reportPath]));
+    expect(evalCode, evalErrors).toBe(0);
     const report = JSON.parse(await readFile(reportPath, 'utf8')) as EvaluationReport;
     expect(report.pack.name).toBe('tiny-trained');
     const heldOut = manifest.metrics.heldOut.aspects.quality;
@@ -90,11 +77,11 @@ describe.skipIf(torchMissing !== null)(`agiqa train → agiqa eval${torchMissing
 
 describe('agiqa train options', () => {
   it('reports every bad option at once', async () => {
-    const code = await captured(() => trainRun(['--kinds', 'lstm', '--epochs', '0']));
+    const { code, stderr } = await runCaptured(() => trainRun(['--kinds', 'lstm', '--epochs', '0']));
     expect(code).toBe(2);
-    expect(errors).toContain('--dataset is required');
-    expect(errors).toContain('--out is required');
-    expect(errors).toContain('Expected xlstm and/or mlp for --kinds but received "lstm"');
-    expect(errors).toContain('Expected an integer from 1 to 1000 for --epochs but received "0"');
+    expect(stderr).toContain('--dataset is required');
+    expect(stderr).toContain('--out is required');
+    expect(stderr).toContain('Expected xlstm and/or mlp for --kinds but received "lstm"');
+    expect(stderr).toContain('Expected an integer from 1 to 1000 for --epochs but received "0"');
   });
 });

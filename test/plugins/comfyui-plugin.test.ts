@@ -1,40 +1,19 @@
 // The ComfyUI node pack (plugin-manifest/comfyui): its Python tests, run with Debian's python against a
 // real `agiqa serve` they start themselves (bin/agiqa.js → dist, built by `npm test` first), and the
 // front end's badge matching, which is plain JS loaded by ComfyUI from web/js/.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { verdictPush } from '../../src/bridges/comfyui/feedback.js';
 import { judge } from '../../src/policy/index.js';
 import { fakeResult } from '../fixtures/server/fake-scorer.js';
+import { expectUnittestPasses, ROOT, runPython } from './run-python.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PACK = join(ROOT, 'plugin-manifest/comfyui');
-const PYTHON = process.env.AGIQA_PYTHON ?? '/usr/bin/python3';
-
-function runPython(args: string[], input = ''): Promise<{ code: number | null; output: string }> {
-  // The tests start their own server; the caller's AGIQA_* settings must not reach them.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AGIQA_')));
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, args, { cwd: ROOT, env: { ...env, PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
-    child.stdin.end(input);
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += String(chunk)));
-    child.stderr.on('data', (chunk) => (output += String(chunk)));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
 
 describe('ComfyUI node pack', () => {
   it('passes its Python tests against a real agiqa serve', { timeout: 180_000 }, async () => {
-    const probe = await runPython(['-c', 'import numpy, PIL']);
-    expect(probe.code, `${PYTHON} needs numpy and PIL (Debian: apt-get install python3-numpy python3-pil):\n${probe.output}`).toBe(0);
-    const run = await runPython(['-m', 'unittest', 'discover', '-s', join(PACK, 'tests'), '-t', PACK, '-v']);
-    expect(run.code, run.output).toBe(0);
-    expect(run.output).toMatch(/Ran \d+ tests/);
-    expect(run.output).not.toMatch(/skipped=/); // every test ran (torch is installed where the suite runs)
+    await expectUnittestPasses(['-s', join(PACK, 'tests'), '-t', PACK]);
   });
 
   it("accepts the bridge's verdict bodies on its /agiqa/verdict route and forwards them unchanged", async () => {

@@ -3,15 +3,14 @@
 // writes the JSON report and a scatter plot. Missing images are listed and skipped (exit 3).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { agiqaError } from '../../errors/index.js';
-import { DATASET_FORMATS, readDataset, type DatasetFormat, type SplitName } from '../../evaluation/datasets.js';
+import { DATASET_FORMATS, readDataset } from '../../evaluation/datasets.js';
 import { evaluateDataset, formatMetricsTable, type EvaluationReport } from '../../evaluation/evaluate.js';
 import { scatterSvg } from '../../evaluation/scatter-plot.js';
 import { svgToPng } from '../../image/index.js';
 import { ASPECTS, createScorer, type Aspect } from '../../scoring/index.js';
-import { EXIT, reportFatal } from '../main.js';
+import { commandLine, OptionChecks } from '../args.js';
+import { EXIT } from '../main.js';
 
 const HELP = `Usage: agiqa eval --dataset <dir|file.csv> [options]
 
@@ -36,56 +35,38 @@ metrics cover the rest), 1 anything else.`;
 
 const SPLITS = ['all', 'train', 'val', 'test'] as const;
 
-function usageError(problem: string): number {
-  return reportFatal(agiqaError('AGQ_ERR_USAGE', { problem: `${problem}. Run \`agiqa eval --help\`.` }));
-}
+const cli = commandLine({
+  name: 'eval',
+  help: HELP,
+  options: {
+    dataset: { type: 'string' },
+    format: { type: 'string' },
+    images: { type: 'string' },
+    aspect: { type: 'string' },
+    split: { type: 'string', default: 'all' },
+    seed: { type: 'string' },
+    pack: { type: 'string' },
+    workers: { type: 'string' },
+    report: { type: 'string' },
+    plot: { type: 'string' },
+  },
+});
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        dataset: { type: 'string' },
-        format: { type: 'string' },
-        images: { type: 'string' },
-        aspect: { type: 'string' },
-        split: { type: 'string', default: 'all' },
-        seed: { type: 'string' },
-        pack: { type: 'string' },
-        workers: { type: 'string' },
-        report: { type: 'string' },
-        plot: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (error) {
-    return usageError((error as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return EXIT.ok;
-  }
+  const parsed = cli.parse(argv);
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   // Report every bad option at once rather than one per run.
-  const problems: string[] = [];
-  if (values.dataset === undefined) problems.push('--dataset is required');
-  if (values.format !== undefined && !DATASET_FORMATS.includes(values.format as DatasetFormat)) {
-    problems.push(`Expected one of ${DATASET_FORMATS.join(', ')} for --format but received "${values.format}"`);
-  }
-  if (!SPLITS.includes(values.split as (typeof SPLITS)[number])) problems.push(`Expected one of ${SPLITS.join(', ')} for --split but received "${values.split}"`);
-  const aspects = values.aspect?.split(',').map((a) => a.trim());
-  const badAspects = aspects?.filter((a) => !ASPECTS.includes(a as Aspect)) ?? [];
-  if (badAspects.length > 0) problems.push(`Expected ${ASPECTS.join(', ')} for --aspect but received "${badAspects.join(', ')}"`);
-  const seed = values.seed === undefined ? undefined : Number(values.seed);
-  if (seed !== undefined && !Number.isInteger(seed)) problems.push(`Expected an integer for --seed but received "${values.seed}"`);
-  const workers = values.workers === undefined ? undefined : Number(values.workers);
-  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) {
-    problems.push(`Expected an integer from 1 to 64 for --workers but received "${values.workers}"`);
-  }
-  if (problems.length > 0) return usageError(problems.join('; '));
+  const check = new OptionChecks();
+  check.required(values.dataset, '--dataset');
+  const format = check.oneOf(values.format, '--format', DATASET_FORMATS);
+  const split = check.oneOf(values.split, '--split', SPLITS);
+  const aspects = check.listOf(values.aspect, '--aspect', ASPECTS);
+  const seed = check.integer(values.seed, '--seed');
+  const workers = check.integer(values.workers, '--workers', { min: 1, max: 64 });
+  if (check.problems.length > 0) return cli.usageError(check.problems.join('; '));
 
-  const dataset = await readDataset(values.dataset!, { format: values.format as DatasetFormat | undefined, images: values.images, seed });
-  const split = values.split as SplitName | 'all';
+  const dataset = await readDataset(values.dataset!, { format, images: values.images, seed });
   const packIsDir = values.pack !== undefined && /[\\/]/.test(values.pack);
   const scorer = await createScorer({
     pack: packIsDir ? undefined : values.pack,
@@ -99,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     const bar = process.stderr.isTTY === true ? new cliProgress.SingleBar({ clearOnComplete: true, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
     report = await evaluateDataset(scorer, dataset, {
       split,
-      aspects: aspects as Aspect[] | undefined,
+      aspects,
       onProgress: (done, total) => {
         if (bar === undefined) return;
         if (done === 0) bar.start(total, 0);

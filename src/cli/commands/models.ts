@@ -1,12 +1,12 @@
 // `agiqa models list | pull <name> | verify <name> | remove <name>`: the model packs a user can
 // install from the Hugging Face hub (or copy in by hand), in $AGIQA_HOME/models/.
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { agiqaError, isAgiqaError } from '../../errors/index.js';
+import { isAgiqaError } from '../../errors/index.js';
 import { installedSummary, removePack, verifyPack } from '../../model/clip/clip-pack-store.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, manualDownloadInstructions, pullPack, type PullProgress } from '../../model/clip/hub-pull.js';
 import { KNOWN_PACKS, knownPack } from '../../model/clip/known-packs.js';
 import { agiqaHome, listPacks } from '../../model/packs.js';
+import { commandLine } from '../args.js';
 import { EXIT, reportFatal } from '../main.js';
 
 const HELP = `Usage: agiqa models <list|pull|verify|remove> [name] [options]
@@ -25,49 +25,39 @@ Options:
   --hub URL          pull: hub address (default $HF_ENDPOINT or https://huggingface.co/)
   -h, --help         show this help`;
 
-function usage(problem: string): number {
-  return reportFatal(agiqaError('AGQ_ERR_USAGE', { problem: `${problem}. Run \`agiqa models --help\`.` }));
-}
+const cli = commandLine({
+  name: 'models',
+  help: HELP,
+  options: {
+    json: { type: 'boolean', default: false },
+    'accept-license': { type: 'boolean', default: false },
+    timeout: { type: 'string' },
+    hub: { type: 'string' },
+  },
+  positionals: true,
+});
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(0)} MB`;
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        'accept-license': { type: 'boolean', default: false },
-        timeout: { type: 'string' },
-        hub: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    return usage((error as Error).message);
-  }
+  const parsed = cli.parse(argv);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   const [action, name, ...extra] = positionals;
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return EXIT.ok;
-  }
-  if (action === undefined) return usage('agiqa models needs an action: list, pull, verify or remove');
+  if (action === undefined) return cli.usageError('agiqa models needs an action: list, pull, verify or remove');
   if (action === 'list') {
-    if (name !== undefined) return usage('agiqa models list takes no pack name');
+    if (name !== undefined) return cli.usageError('agiqa models list takes no pack name');
     return list(values.json);
   }
-  if (!['pull', 'verify', 'remove'].includes(action)) return usage(`unknown action "${action}" (expected list, pull, verify or remove)`);
-  if (name === undefined) return usage(`agiqa models ${action} needs a pack name (see \`agiqa models list\`)`);
-  if (extra.length > 0) return usage(`agiqa models ${action} takes one pack name but received ${positionals.length - 1}`);
+  if (!['pull', 'verify', 'remove'].includes(action)) return cli.usageError(`unknown action "${action}" (expected list, pull, verify or remove)`);
+  if (name === undefined) return cli.usageError(`agiqa models ${action} needs a pack name (see \`agiqa models list\`)`);
+  if (extra.length > 0) return cli.usageError(`agiqa models ${action} takes one pack name but received ${positionals.length - 1}`);
   try {
     if (action === 'pull') {
       const seconds = values.timeout === undefined ? DEFAULT_CONNECT_TIMEOUT_MS / 1000 : Number(values.timeout);
-      if (!(Number.isFinite(seconds) && seconds > 0 && seconds <= 600)) return usage(`Expected a number of seconds from 0 to 600 for --timeout but received "${values.timeout}"`);
+      if (!(Number.isFinite(seconds) && seconds > 0 && seconds <= 600)) return cli.usageError(`Expected a number of seconds from 0 to 600 for --timeout but received "${values.timeout}"`);
       return await pull(name, { acceptLicense: values['accept-license'], connectTimeoutMs: seconds * 1000, remoteHost: values.hub });
     }
     if (action === 'verify') {

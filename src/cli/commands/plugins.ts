@@ -1,7 +1,6 @@
 // `agiqa plugins install --comfyui <dir> | --a1111 <dir> [--link] [--force]`: puts the ComfyUI node pack
 // or the AUTOMATIC1111/Forge extension from plugin-manifest/ into that UI's folder and says what it did.
-import { parseArgs } from 'node:util';
-import { agiqaError } from '../../errors/index.js';
+import { commandLine } from '../args.js';
 import { EXIT, reportFatal } from '../main.js';
 import { HOSTS, INSTALL_NAME, installPlugin, PLUGIN_MANIFEST_DIR, type HostName } from '../plugin-install.js';
 
@@ -16,40 +15,30 @@ Installs the plugin that runs inside a generation UI and talks to \`agiqa serve\
 
 Nothing else in the UI's folder is changed. The plugin needs the scoring server: \`npx agiqa serve\`.`;
 
-function usage(problem: string): number {
-  return reportFatal(agiqaError('AGQ_ERR_USAGE', { problem: `${problem}. Run \`agiqa plugins --help\`.` }));
-}
+const cli = commandLine({
+  name: 'plugins',
+  help: HELP,
+  options: {
+    comfyui: { type: 'string' },
+    a1111: { type: 'string' },
+    link: { type: 'boolean', default: false },
+    force: { type: 'boolean', default: false },
+  },
+  positionals: true,
+});
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        comfyui: { type: 'string' },
-        a1111: { type: 'string' },
-        link: { type: 'boolean', default: false },
-        force: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    return usage((error as Error).message);
-  }
+  const parsed = cli.parse(argv);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return EXIT.ok;
-  }
   const [action, ...extra] = positionals;
-  if (action !== 'install') return usage(action === undefined ? 'agiqa plugins needs an action: install' : `unknown action "${action}" (expected install)`);
-  if (extra.length > 0) return usage(`agiqa plugins install takes no positional arguments but received "${extra.join(' ')}"`);
+  if (action !== 'install') return cli.usageError(action === undefined ? 'agiqa plugins needs an action: install' : `unknown action "${action}" (expected install)`);
+  if (extra.length > 0) return cli.usageError(`agiqa plugins install takes no positional arguments but received "${extra.join(' ')}"`);
   const targets: [HostName, string][] = [];
   if (values.comfyui !== undefined) targets.push(['comfyui', values.comfyui]);
   if (values.a1111 !== undefined) targets.push(['a1111', values.a1111]);
-  if (targets.length === 0) return usage('agiqa plugins install needs --comfyui <ComfyUI dir> or --a1111 <webui dir>');
-  for (const [, dir] of targets) if (dir.trim() === '') return usage('Expected a folder path after --comfyui/--a1111 but received an empty string');
+  if (targets.length === 0) return cli.usageError('agiqa plugins install needs --comfyui <ComfyUI dir> or --a1111 <webui dir>');
+  for (const [, dir] of targets) if (dir.trim() === '') return cli.usageError('Expected a folder path after --comfyui/--a1111 but received an empty string');
 
   try {
     for (const [name, dir] of targets) {

@@ -1,12 +1,12 @@
 // `agiqa score <file|dir>... [--prompt TEXT] [--json] [--pack NAME]`: scores images on this machine.
 // A table on a terminal, JSON lines with --json; unreadable inputs are reported one line each and
 // the rest are still scored (exit 3).
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { agiqaError, isAgiqaError, type AgiqaError } from '../../errors/index.js';
+import { isAgiqaError, type AgiqaError } from '../../errors/index.js';
 import { listImageFiles, readImageBytes } from '../../image/index.js';
 import { createScorer, type ScoreResult, type Scorer } from '../../scoring/index.js';
-import { EXIT, reportFatal } from '../main.js';
+import { commandLine, OptionChecks } from '../args.js';
+import { EXIT } from '../main.js';
 import { formatScoreTable } from '../score-table.js';
 
 const HELP = `Usage: agiqa score <file|dir>... [options]
@@ -29,35 +29,26 @@ interface Outcome {
   error?: AgiqaError;
 }
 
+const cli = commandLine({
+  name: 'score',
+  help: HELP,
+  options: {
+    prompt: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    pack: { type: 'string' },
+    workers: { type: 'string' },
+  },
+  positionals: true,
+});
+
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        prompt: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        pack: { type: 'string' },
-        workers: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    return reportFatal(agiqaError('AGQ_ERR_USAGE', { problem: `${(error as Error).message}. Run \`agiqa score --help\`.` }));
-  }
+  const parsed = cli.parse(argv);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return EXIT.ok;
-  }
-  if (positionals.length === 0) {
-    return reportFatal(agiqaError('AGQ_ERR_USAGE', { problem: 'agiqa score needs at least one image file or directory. Run `agiqa score --help`.' }));
-  }
-  const workers = values.workers === undefined ? undefined : Number(values.workers);
-  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) {
-    return reportFatal(agiqaError('AGQ_ERR_USAGE', { problem: `Expected an integer from 1 to 64 for --workers but received "${values.workers}"` }));
-  }
+  if (positionals.length === 0) return cli.usageError('agiqa score needs at least one image file or directory');
+  const check = new OptionChecks();
+  const workers = check.integer(values.workers, '--workers', { min: 1, max: 64 });
+  if (check.problems.length > 0) return cli.usageError(check.problems.join('; '));
 
   const { files, problems } = await listImageFiles(positionals);
   for (const problem of problems) printProblem(problem);

@@ -1,11 +1,11 @@
 // `agiqa serve`: loads the configuration, starts the server on the pack (loading it in the
 // background so /v1/health can say "starting"), and shuts down gracefully on SIGTERM/SIGINT.
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { startComfyBridges, type RunningBridges } from '../../bridges/comfyui/index.js';
 import { loadConfig } from '../../config/index.js';
 import { createScorer } from '../../scoring/index.js';
 import { assertSafeBind, startServer } from '../../server/index.js';
+import { commandLine } from '../args.js';
 import { reportFatal } from '../main.js';
 
 const USAGE = `Usage: agiqa serve [--host H] [--port P] [--pack NAME] [--home DIR] [--config FILE] [--comfyui URL]...
@@ -19,36 +19,25 @@ Runs the scoring server (HTTP API on /v1, WebSocket events on /v1/events).
   --comfyui URL   watch the ComfyUI at URL (e.g. http://127.0.0.1:8188) and score every output;
                   repeatable; options per instance in the config key "comfyui" (docs/comfyui-bridge.md)`;
 
-function usageError(problem: string): number {
-  process.stderr.write(`agiqa serve: ${problem}\n${USAGE}\n`);
-  return 2;
-}
+const cli = commandLine({
+  name: 'serve',
+  help: USAGE,
+  options: {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    pack: { type: 'string' },
+    home: { type: 'string' },
+    config: { type: 'string' },
+    comfyui: { type: 'string', multiple: true },
+  },
+  usageErrors: 'usage-text',
+});
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        host: { type: 'string' },
-        port: { type: 'string' },
-        pack: { type: 'string' },
-        home: { type: 'string' },
-        config: { type: 'string' },
-        comfyui: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    return usageError(error instanceof Error ? error.message : String(error));
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (values.port !== undefined && !/^\d+$/.test(values.port)) return usageError(`--port expects a whole number, received "${values.port}"`);
+  const parsed = cli.parse(argv);
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
+  if (values.port !== undefined && !/^\d+$/.test(values.port)) return cli.usageError(`--port expects a whole number, received "${values.port}"`);
   const { config, file } = loadConfig({
     flags: { host: values.host, port: values.port === undefined ? undefined : Number(values.port), pack: values.pack, home: values.home, config: values.config, comfyui: values.comfyui },
   });

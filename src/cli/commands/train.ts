@@ -2,14 +2,13 @@
 // dataset with the base pack's encoder and writes a new pack that records data, split, seed, metrics
 // and the ablation (xLSTM vs MLP vs the pack's own head) in its pack.json.
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { agiqaError } from '../../errors/index.js';
-import { DATASET_FORMATS, DEFAULT_SPLIT_SEED, readDataset, type DatasetFormat } from '../../evaluation/datasets.js';
+import { DATASET_FORMATS, DEFAULT_SPLIT_SEED, readDataset } from '../../evaluation/datasets.js';
 import { formatMetricsTable } from '../../evaluation/evaluate.js';
 import { trainPredictor, type Candidate } from '../../evaluation/train-predictor.js';
 import { DEFAULT_PACK, loadPack } from '../../model/packs.js';
-import { EXIT, reportFatal } from '../main.js';
+import { commandLine, OptionChecks } from '../args.js';
+import { EXIT } from '../main.js';
 
 const HELP = `Usage: agiqa train --dataset <dir|file.csv> --out models/<new-pack> [options]
 
@@ -32,59 +31,40 @@ Options:
   --workers N      feature-extraction threads (default 2)
   -h, --help       show this help`;
 
-function usageError(problem: string): number {
-  return reportFatal(agiqaError('AGQ_ERR_USAGE', { problem: `${problem}. Run \`agiqa train --help\`.` }));
-}
+const cli = commandLine({
+  name: 'train',
+  help: HELP,
+  options: {
+    dataset: { type: 'string' },
+    format: { type: 'string' },
+    images: { type: 'string' },
+    pack: { type: 'string' },
+    out: { type: 'string' },
+    seed: { type: 'string' },
+    epochs: { type: 'string' },
+    kinds: { type: 'string' },
+    workers: { type: 'string' },
+    'trainer-arg': { type: 'string', multiple: true },
+  },
+});
 
-function positiveInteger(value: string | undefined, flag: string, problems: string[], max = 100_000): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) problems.push(`Expected an integer from 1 to ${max} for ${flag} but received "${value}"`);
-  return n;
-}
+const KINDS = ['xlstm', 'mlp'] as const;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        dataset: { type: 'string' },
-        format: { type: 'string' },
-        images: { type: 'string' },
-        pack: { type: 'string' },
-        out: { type: 'string' },
-        seed: { type: 'string' },
-        epochs: { type: 'string' },
-        kinds: { type: 'string' },
-        workers: { type: 'string' },
-        'trainer-arg': { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (error) {
-    return usageError((error as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return EXIT.ok;
-  }
-  const problems: string[] = [];
-  if (values.dataset === undefined) problems.push('--dataset is required');
-  if (values.out === undefined) problems.push('--out is required');
-  if (values.format !== undefined && !DATASET_FORMATS.includes(values.format as DatasetFormat)) {
-    problems.push(`Expected one of ${DATASET_FORMATS.join(', ')} for --format but received "${values.format}"`);
-  }
-  const seed = values.seed === undefined ? DEFAULT_SPLIT_SEED : Number(values.seed);
-  if (!Number.isInteger(seed)) problems.push(`Expected an integer for --seed but received "${values.seed}"`);
-  const epochs = positiveInteger(values.epochs, '--epochs', problems, 1000);
-  const workers = positiveInteger(values.workers, '--workers', problems, 64);
-  const kinds = (values.kinds ?? 'xlstm,mlp').split(',').map((k) => k.trim());
-  const badKinds = kinds.filter((k) => k !== 'xlstm' && k !== 'mlp');
-  if (badKinds.length > 0) problems.push(`Expected xlstm and/or mlp for --kinds but received "${badKinds.join(', ')}"`);
-  if (problems.length > 0) return usageError(problems.join('; '));
+  const parsed = cli.parse(argv);
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
+  const check = new OptionChecks();
+  check.required(values.dataset, '--dataset');
+  check.required(values.out, '--out');
+  const format = check.oneOf(values.format, '--format', DATASET_FORMATS);
+  const seed = check.integer(values.seed, '--seed') ?? DEFAULT_SPLIT_SEED;
+  const epochs = check.integer(values.epochs, '--epochs', { min: 1, max: 1000 });
+  const workers = check.integer(values.workers, '--workers', { min: 1, max: 64 });
+  const kinds = check.listOf(values.kinds ?? KINDS.join(','), '--kinds', KINDS, 'xlstm and/or mlp');
+  if (check.problems.length > 0) return cli.usageError(check.problems.join('; '));
 
-  const dataset = await readDataset(values.dataset!, { format: values.format as DatasetFormat | undefined, images: values.images, seed });
+  const dataset = await readDataset(values.dataset!, { format, images: values.images, seed });
   const packIsDir = values.pack !== undefined && /[\\/]/.test(values.pack);
   const base = packIsDir ? await loadPack(values.pack!, { packDir: resolve(values.pack!) }) : await loadPack(values.pack ?? DEFAULT_PACK);
   const tty = process.stderr.isTTY === true;
@@ -95,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     out: values.out!,
     seed,
     epochs,
-    kinds: kinds as ('xlstm' | 'mlp')[],
+    kinds,
     workers,
     trainerArgs: values['trainer-arg'],
     onExtract: (done, total) => {
