@@ -13,23 +13,15 @@ type ParsedArgv<O extends ParseArgsOptionsConfig> = ReturnType<
   typeof parseArgs<{ args: string[]; options: O & typeof HELP_OPTION; strict: true; allowPositionals: boolean }>
 >;
 
-/**
- * How a usage error reads. `catalog` (the default): the catalog's one line, `agiqa: <problem>. Run
- * \`agiqa <name> --help\`. [AGQ_ERR_USAGE]`. `usage-text`: `agiqa <name>: <problem>` and then the help
- * text; serve and config answer so, and scripts and tests match that first line.
- */
-export type UsageErrorStyle = 'catalog' | 'usage-text';
-
 export interface CommandSpec<O extends ParseArgsOptionsConfig> {
   /** The command word, as in `agiqa <name>`. */
   name: string;
-  /** What `--help` prints on stdout (a usage error repeats it on stderr in the `usage-text` style). */
+  /** What `--help` prints on stdout. */
   help: string;
   /** The command's options; `-h/--help` is added. */
   options: O;
   /** Whether the command takes words besides options (an action, files); refused by default. */
   positionals?: boolean;
-  usageErrors?: UsageErrorStyle;
 }
 
 export interface CommandLine<O extends ParseArgsOptionsConfig> {
@@ -45,10 +37,6 @@ export interface CommandLine<O extends ParseArgsOptionsConfig> {
 /** The argv handling of one command; see {@link CommandSpec}. */
 export function commandLine<O extends ParseArgsOptionsConfig>(spec: CommandSpec<O>): CommandLine<O> {
   const usageError = (problem: string): number => {
-    if (spec.usageErrors === 'usage-text') {
-      process.stderr.write(`agiqa ${spec.name}: ${problem}\n${spec.help}\n`);
-      return EXIT.usage;
-    }
     return reportFatal(agiqaError('AGQ_ERR_USAGE', { problem: `${problem}. Run \`agiqa ${spec.name} --help\`.` }));
   };
   const parse = (argv: string[]): ParsedArgv<O> | number => {

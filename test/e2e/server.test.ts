@@ -142,7 +142,7 @@ describe('command lines: serve flags and config print', () => {
     let err = '';
     child.stderr!.on('data', (chunk) => (err += String(chunk)));
     expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(2);
-    expect(err.split('\n')[0]).toBe('agiqa serve: --port expects a whole number, received "eighty"');
+    expect(err).toBe('agiqa: --port expects a whole number, received "eighty". Run `agiqa serve --help`. [AGQ_ERR_USAGE]\n');
   }, 30_000);
 
   it('prints the effective configuration with the token masked', async () => {

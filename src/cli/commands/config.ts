@@ -6,7 +6,7 @@ const USAGE = `Usage: agiqa config print [--config FILE]
 
 Prints the effective configuration as JSON (defaults < config file < AGIQA_* environment), token masked.`;
 
-const cli = commandLine({ name: 'config', help: USAGE, options: { config: { type: 'string' } }, positionals: true, usageErrors: 'usage-text' });
+const cli = commandLine({ name: 'config', help: USAGE, options: { config: { type: 'string' } }, positionals: true });
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = cli.parse(argv);

@@ -30,7 +30,6 @@ const cli = commandLine({
     config: { type: 'string' },
     comfyui: { type: 'string', multiple: true },
   },
-  usageErrors: 'usage-text',
 });
 
 export async function run(argv: string[]): Promise<number> {
