@@ -22,24 +22,35 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import LEVEL_CENTRES, load_dataset, load_signals, plan_crops  # noqa: E402
 from features import CUT  # noqa: E402
 from mobilenet_v2 import MobileNetV2Backbone  # noqa: E402
-from train import SIGNAL_CLIP, QualityHead, Tail  # noqa: E402
+from train import LOWER_STATS, SIGNAL_CLIP, HeadEnsemble, QualityHead, Tail, lower_stats  # noqa: E402
 
 
 class LiteQuality(nn.Module):
-    def __init__(self, backbone, head, mean, std):
+    def __init__(self, backbone, head, mean, std, use_lower_stats=False):
         super().__init__()
         self.backbone = backbone
+        self.use_lower_stats = use_lower_stats
         self.head = head
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32)[None, :])
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32)[None, :])
         self.register_buffer("centres", torch.as_tensor(LEVEL_CENTRES)[None, :])
 
     def forward(self, crops, signals):
-        pooled_c, spatial = self.backbone(crops / 255.0)  # nsfwjs scaling: pixel / 255
-        pooled = pooled_c.mean(dim=0, keepdim=True)
+        x = (crops / 255.0).permute(0, 3, 1, 2)  # nsfwjs scaling: pixel / 255; NHWC -> NCHW
+        low = self.backbone.stem(x)
+        for block in self.backbone.blocks[:CUT + 1]:
+            low = block(low)
+        h = low
+        for block in self.backbone.blocks[CUT + 1:]:
+            h = block(h)
+        spatial = self.backbone.head(h)
+        pooled = spatial.mean(dim=(2, 3)).mean(dim=0, keepdim=True)
+        embedding = pooled
+        if self.use_lower_stats:
+            embedding = torch.cat([pooled, lower_stats(low).mean(dim=0, keepdim=True)], dim=1)
         t = torch.sign(signals) * torch.log1p(torch.abs(signals))  # same as train.signed_log
         z = torch.clamp((t - self.mean) / self.std, -SIGNAL_CLIP, SIGNAL_CLIP)
-        logits = self.head(pooled, z)
+        logits = self.head(embedding, z)
         mos = (torch.softmax(logits, dim=1) * self.centres).sum(dim=1)
         return logits, mos, pooled, spatial
 
@@ -54,9 +65,13 @@ def build(data, variant):
         backbone.blocks[CUT + 1 + k].load_state_dict(blk.state_dict())
     backbone.head.load_state_dict(tail.head.state_dict())
     meta = state["signals"]
-    head = QualityHead(len(meta["names"]), True, True)
-    head.load_state_dict(state["head"])
-    model = LiteQuality(backbone, head, meta["mean"], meta["std"]).eval()
+    heads = []
+    use_lower = bool(state.get("lowerStats", False))
+    for sd in state.get("heads", [state["head"]]):
+        heads.append(QualityHead(len(meta["names"]), True, True, img_dim=1280 + (LOWER_STATS if use_lower else 0)))
+        heads[-1].load_state_dict(sd)
+    head = HeadEnsemble(heads) if len(heads) > 1 else heads[0]
+    model = LiteQuality(backbone, head, meta["mean"], meta["std"], use_lower).eval()
     return model, meta
 
 

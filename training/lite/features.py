@@ -8,10 +8,10 @@ the 1280-channel conv) and the heads on top of this cache.
 
 Crops are content-matched: every image of one reference uses the same crop positions, so a clean
 reference and its distortions show the same pixels (what the ranking loss compares).
-Positions: "centre" = the runtime crop plan with C=1; "rand" = one seeded random native-resolution
-position per reference (training only).
+Positions: "centre" = the runtime crop plan with C=1; "rand", "rand2".."rand4" = seeded random
+native-resolution positions per reference (training only).
 
-    /usr/bin/python3 training/lite/features.py [--data training/data] [--jobs val:centre,test:centre,train:rand,train:centre]
+    /usr/bin/python3 training/lite/features.py [--data training/data] [--jobs val:centre,test:centre,train:rand,train:centre,train:rand2,...]
 """
 import argparse
 import hashlib
@@ -47,8 +47,11 @@ def seed_for(*parts):
     return int.from_bytes(hashlib.sha256("/".join(map(str, parts)).encode()).digest()[:8], "little")
 
 
+EXTRA_RANDOM = 3  # rand2..rand4: more seeded positions, so the heads see more content per picture
+
+
 def positions(rows):
-    """ref -> {"centre": (x, y), "rand": (x, y)} from the reference's size."""
+    """ref -> {"centre": (x, y), "rand": (x, y), "rand2": ..., "rand4": ...} from the reference's size."""
     out = {}
     for r in rows:
         if r["level"] != 0:
@@ -58,13 +61,16 @@ def positions(rows):
         rng = np.random.default_rng(seed_for(SEED, r["ref"], "crop"))
         out[r["ref"]] = {"centre": crop_boxes(w, h, 1)[0],
                          "rand": (int(rng.integers(0, w - CROP + 1)), int(rng.integers(0, h - CROP + 1)))}
+        for k in range(2, 2 + EXTRA_RANDOM):
+            rk = np.random.default_rng(seed_for(SEED, r["ref"], "crop", k))
+            out[r["ref"]][f"rand{k}"] = (int(rk.integers(0, w - CROP + 1)), int(rk.integers(0, h - CROP + 1)))
     return out
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "data"))
-    ap.add_argument("--jobs", default="val:centre,test:centre,train:rand,train:centre")
+    ap.add_argument("--jobs", default="val:centre,test:centre,train:rand,train:centre,train:rand2,train:rand3,train:rand4")
     args = ap.parse_args()
     data = os.path.abspath(args.data)
     torch.set_num_threads(2)

@@ -55,15 +55,18 @@ class Tail(nn.Module):
 class QualityHead(nn.Module):
     """Image embedding (1280) and/or standardized signals -> 5 level logits."""
 
-    def __init__(self, n_signals, use_image, use_signals):
+    def __init__(self, n_signals, use_image, use_signals, img_drop=0.2, sig_drop=0.1, in_drop=0.0, img_dim=1280):
         super().__init__()
         self.use_image, self.use_signals = use_image, use_signals
         width = 0
         if use_image:
-            self.img = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, 128), nn.ReLU())
+            self.img = nn.Sequential(nn.Dropout(img_drop), nn.Linear(img_dim, 128), nn.ReLU())
             width += 128
         if use_signals:
-            self.sig = nn.Sequential(nn.Linear(n_signals, 128), nn.ReLU(), nn.Dropout(0.1),
+            # Dropout on the standardized signals themselves: with ~60 training pictures the MLP
+            # otherwise leans on a few signals that identify a picture rather than its degradation.
+            self.sig_in = nn.Dropout(in_drop)
+            self.sig = nn.Sequential(nn.Linear(n_signals, 128), nn.ReLU(), nn.Dropout(sig_drop),
                                      nn.Linear(128, 64), nn.ReLU())
             width += 64
         self.out = nn.Sequential(nn.Linear(width, 64), nn.ReLU(), nn.Linear(64, 5))
@@ -73,8 +76,29 @@ class QualityHead(nn.Module):
         if self.use_image:
             parts.append(self.img(pooled))
         if self.use_signals:
-            parts.append(self.sig(signals))
+            parts.append(self.sig(self.sig_in(signals)))
         return self.out(torch.cat(parts, dim=1))
+
+
+LOWER_STATS = 2 * 96  # per-channel mean and std of the frozen block-12 output (14x14)
+
+
+def lower_stats(lower):
+    """[N, 96, 14, 14] -> [N, 192]: mean and (unbiased) std over the 14x14 positions. Mid-level
+    statistics keep the fine texture (mild noise, sharpening halos) that the 7x7 stage averages away."""
+    return torch.cat([lower.mean(dim=(2, 3)), lower.std(dim=(2, 3))], dim=1)
+
+
+class HeadEnsemble(nn.Module):
+    """Several heads trained with different seeds on the same features; their logits are averaged
+    (the MOS is the expectation under the softmax of the mean logits)."""
+
+    def __init__(self, heads):
+        super().__init__()
+        self.heads = nn.ModuleList(heads)
+
+    def forward(self, pooled, signals):
+        return torch.stack([h(pooled, signals) for h in self.heads]).mean(dim=0)
 
 
 def mos_of(logits):
@@ -162,6 +186,8 @@ def run(args):
     use_image = args.variant != "signals_only"
     use_signals = args.variant != "finetune_only"
     tune = args.variant.startswith("finetune")
+    if tune and (args.heads != 1 or args.lower_stats):
+        raise SystemExit("--heads > 1 and --lower-stats need a frozen backbone (precomputed features)")
     data = Data(args.data, use_signals)
     out_dir = os.path.join(args.data, "runs", args.run_name or args.variant)
     os.makedirs(out_dir, exist_ok=True)
@@ -176,23 +202,33 @@ def run(args):
     t0 = time.time()
     backbone = MobileNetV2Backbone(os.path.join(args.data, "mobilenet_v2.onnx"))
     tail = Tail(backbone)
-    head = QualityHead(data.signals.shape[1], use_image, use_signals)
-    train_keys = [k for k in ("train_rand", "train_centre") if k in data.cache] if use_image else ["signals"]
-    if use_image and not tune and args.frozen_positions == 1:
-        train_keys = train_keys[:1]  # the frozen tail's precompute is slow on the shared CPU
+    train_keys = [f"train_{p}" for p in args.positions.split(",")] if use_image else ["signals"]
+    missing = [k for k in train_keys if use_image and k not in data.cache]
+    if missing:
+        raise SystemExit(f"no cached lower features for {missing}: run features.py --jobs train:<position>")
 
-    # Frozen variants: the tail's pooled output never changes, compute it once.
+    # Frozen variants: the tail's pooled output never changes; compute it once per crop position and
+    # keep it next to the lower-feature cache (it only depends on the converted backbone).
     pooled_cache = {}
     if use_image and not tune:
         tail.eval()
         for key in train_keys + ["val_centre", "test_centre"]:
             feats, pos = data.cache[key]
             ids = sorted(pos)
-            out = []
-            with torch.no_grad():
-                for s in range(0, len(ids), 256):
-                    out.append(tail(data.feats(key, ids[s:s + 256]))[0])
-            pooled_cache[key] = (torch.cat(out), {i: k for k, i in enumerate(ids)})
+            path = os.path.join(args.data, "cache", f"{key}.pooled.npy")
+            if os.path.exists(path):
+                pooled = torch.from_numpy(np.load(path))
+            else:
+                out = []
+                with torch.no_grad():
+                    for s in range(0, len(ids), 256):
+                        out.append(tail(data.feats(key, ids[s:s + 256]))[0])
+                pooled = torch.cat(out)
+                np.save(path, pooled.numpy())
+            if args.lower_stats:
+                stats = [lower_stats(data.feats(key, ids[s:s + 256])) for s in range(0, len(ids), 256)]
+                pooled = torch.cat([pooled, torch.cat(stats)], dim=1)
+            pooled_cache[key] = (pooled, {i: k for k, i in enumerate(ids)})
         emit({"event": "frozen pooled features ready"})
 
     def embed(key, ids, train):
@@ -204,91 +240,111 @@ def run(args):
         tail.train(train)
         return tail(data.feats(key, ids))[0]
 
-    def predict(split):
+    def predict(model, split):
         key = f"{split}_centre"
         ids = data.split_rows(split)
-        head.eval()
+        model.eval()
         preds = []
         with torch.no_grad():
             for s in range(0, len(ids), 128):
                 chunk = ids[s:s + 128]
-                logits = head(embed(key, chunk, False), torch.from_numpy(data.signals[chunk]))
-                preds.append(mos_of(logits))
+                preds.append(mos_of(model(embed(key, chunk, False), torch.from_numpy(data.signals[chunk]))))
         return ids, torch.cat(preds).numpy()
 
-    params = [{"params": head.parameters(), "lr": args.lr_head, "weight_decay": 1e-3}]
-    if tune:
-        params.append({"params": tail.parameters(), "lr": args.lr_backbone, "weight_decay": 1e-4})
-    opt = torch.optim.AdamW(params)
-    rng = np.random.default_rng(SEED)
-    # Each epoch walks one crop position (alternating) so an epoch fits the CPU budget.
-    steps_per_epoch = len(data.epoch_groups(np.random.default_rng(0), train_keys[:1], args.groups_per_ref)) // GROUPS_PER_BATCH
-    total = steps_per_epoch * args.epochs
-    budget = args.minutes * 60
+    # A frozen head walks every crop position each epoch; the fine-tuned stage alternates between
+    # them so that one epoch fits the CPU budget.
+    every_position = use_image and not tune
+    budget = args.minutes * 60 / args.heads
+    heads, selected = [], []
+    for h in range(args.heads):
+        seed = SEED + h
+        torch.manual_seed(seed)  # every head, including the first, starts from its own seed
+        head = QualityHead(data.signals.shape[1], use_image, use_signals,
+                           img_drop=args.img_drop, sig_drop=args.sig_drop, in_drop=args.in_drop,
+                           img_dim=1280 + (LOWER_STATS if args.lower_stats else 0))
+        params = [{"params": head.parameters(), "lr": args.lr_head, "weight_decay": 1e-3}]
+        if tune:
+            params.append({"params": tail.parameters(), "lr": args.lr_backbone, "weight_decay": 1e-4})
+        opt = torch.optim.AdamW(params)
+        rng = np.random.default_rng(seed)
+        epoch_keys = train_keys if every_position else train_keys[:1]
+        steps_per_epoch = len(data.epoch_groups(np.random.default_rng(0), epoch_keys, args.groups_per_ref)) // GROUPS_PER_BATCH
+        total = steps_per_epoch * args.epochs
+        t_train = time.time()
 
-    def lr_factor(s):
-        # Cosine over whichever ends first, the planned steps or the time budget: the LR reaches its
-        # floor even when the shared CPU is slower than planned.
-        progress = min(1.0, max(s / total, (time.time() - t_train) / budget))
-        return min(1.0, (s + 1) / 30) * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * progress)))
+        def lr_factor(s):
+            # Cosine over whichever ends first, the planned steps or the time budget: the LR reaches its
+            # floor even when the shared CPU is slower than planned.
+            progress = min(1.0, max(s / total, (time.time() - t_train) / budget))
+            return min(1.0, (s + 1) / 30) * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * progress)))
 
-    t_train = time.time()
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
-    best = {"srcc": -2.0}
-    step = 0
-    deadline = time.time() + args.minutes * 60  # the budget is for training, not the frozen precompute
-    for epoch in range(args.epochs):
-        key = train_keys[epoch % len(train_keys)]
-        groups = data.epoch_groups(rng, [key], args.groups_per_ref)
-        head.train()
-        agg = {"loss": 0.0, "n": 0}
-        for b in range(0, len(groups) - GROUPS_PER_BATCH + 1, GROUPS_PER_BATCH):
-            batch = groups[b:b + GROUPS_PER_BATCH]
-            ids = [i for _, g in batch for i in g]
-            refs_pos = torch.tensor([gi for gi, (_, g) in enumerate(batch) for _ in g])
-            levels = torch.tensor([data.rows[i]["level"] for i in ids])
-            mos = torch.tensor([data.rows[i]["mos"] for i in ids], dtype=torch.float32)
-            logits = head(embed(key, ids, True), torch.from_numpy(data.signals[ids]))
-            loss, parts = losses(logits, mos, refs_pos, levels)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            step += 1
-            agg["loss"] += float(loss)
-            agg["n"] += 1
-            if step % 25 == 0:
-                emit({"event": "step", "epoch": epoch, "step": step, "loss": round(agg["loss"] / agg["n"], 4),
-                      **{k: round(v, 4) for k, v in parts.items()}})
-                agg = {"loss": 0.0, "n": 0}
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+        best = {"srcc": -2.0}
+        step = 0
+        deadline = time.time() + budget  # the budget is for training, not the frozen precompute
+        for epoch in range(args.epochs):
+            keys = train_keys if every_position else [train_keys[epoch % len(train_keys)]]
+            groups = data.epoch_groups(rng, keys, args.groups_per_ref)
+            head.train()
+            agg = {"loss": 0.0, "n": 0}
+            for b in range(0, len(groups) - GROUPS_PER_BATCH + 1, GROUPS_PER_BATCH):
+                batch = groups[b:b + GROUPS_PER_BATCH]
+                ids = [i for _, g in batch for i in g]
+                refs_pos = torch.tensor([gi for gi, (_, g) in enumerate(batch) for _ in g])
+                levels = torch.tensor([data.rows[i]["level"] for i in ids])
+                mos = torch.tensor([data.rows[i]["mos"] for i in ids], dtype=torch.float32)
+                emb = torch.cat([embed(k, g, True) for k, g in batch]) if every_position else embed(keys[0], ids, True)
+                logits = head(emb, torch.from_numpy(data.signals[ids]))
+                loss, parts = losses(logits, mos, refs_pos, levels)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                sched.step()
+                step += 1
+                agg["loss"] += float(loss)
+                agg["n"] += 1
+                if step % 100 == 0:
+                    emit({"event": "step", "head": h, "epoch": epoch, "step": step,
+                          "loss": round(agg["loss"] / agg["n"], 4), **{k: round(v, 4) for k, v in parts.items()}})
+                    agg = {"loss": 0.0, "n": 0}
+                if time.time() > deadline:
+                    break
+            ids, pred = predict(head, "val")
+            m = evaluate([data.rows[i] for i in ids], pred, full=False)
+            emit({"event": "epoch", "head": h, "epoch": epoch, "positions": keys, "val": m})
+            if args.heads == 1:
+                torch.save({"tail": tail.state_dict(), "head": head.state_dict(), "epoch": epoch},
+                           os.path.join(out_dir, f"epoch{epoch}.pt"))
+            if m["srcc"] > best["srcc"]:
+                best = {"srcc": m["srcc"], "epoch": epoch, "val": m, "head": copy.deepcopy(head.state_dict()),
+                        "tail": copy.deepcopy(tail.state_dict())}
             if time.time() > deadline:
+                emit({"event": "time budget reached", "head": h, "epoch": epoch})
                 break
-        ids, pred = predict("val")
-        m = evaluate([data.rows[i] for i in ids], pred, full=False)
-        emit({"event": "epoch", "epoch": epoch, "position": key, "val": m})
-        torch.save({"tail": tail.state_dict(), "head": head.state_dict(), "epoch": epoch}, os.path.join(out_dir, f"epoch{epoch}.pt"))
-        if m["srcc"] > best["srcc"]:
-            best = {"srcc": m["srcc"], "epoch": epoch, "val": m}
-            torch.save({"tail": tail.state_dict(), "head": head.state_dict(), "epoch": epoch,
-                        "variant": args.variant, "signals": data.signal_meta},
-                       os.path.join(out_dir, "best.pt"))
-        if time.time() > deadline:
-            emit({"event": "time budget reached", "epoch": epoch})
-            break
-    state = torch.load(os.path.join(out_dir, "best.pt"))
-    tail.load_state_dict(state["tail"])
-    head.load_state_dict(state["head"])
-    if use_image and not tune:
-        pass  # pooled_cache was computed with the same (frozen) tail
-    ids, pred = predict("test")
+        head.load_state_dict(best["head"])
+        tail.load_state_dict(best["tail"])
+        heads.append(head)
+        selected.append({"head": h, "seed": seed, "epoch": best["epoch"], "epochsRun": epoch + 1,
+                         "valSrcc": best["srcc"]})
+    model = HeadEnsemble(heads) if len(heads) > 1 else heads[0]
+    ids, pred = predict(model, "val")
+    val = evaluate([data.rows[i] for i in ids], pred, full=False)
+    torch.save({"tail": tail.state_dict(), "head": heads[0].state_dict(), "heads": [x.state_dict() for x in heads],
+                "epoch": selected[0]["epoch"], "variant": args.variant, "signals": data.signal_meta,
+                "lowerStats": bool(args.lower_stats)},
+               os.path.join(out_dir, "best.pt"))
+    ids, pred = predict(model, "test")
     test = evaluate([data.rows[i] for i in ids], pred, full=True)
     np.save(os.path.join(out_dir, "test_pred.npy"), np.stack([np.array(ids, np.float64), pred]))
-    result = {"variant": args.variant, "selectedEpoch": best["epoch"], "epochsRun": epoch + 1,
-              "val": best["val"], "test": test, "seconds": round(time.time() - t0, 1),
-              "lr": {"backbone": args.lr_backbone if tune else None, "head": args.lr_head}}
+    result = {"variant": args.variant, "selectedEpoch": selected[0]["epoch"], "epochsRun": selected[0]["epochsRun"],
+              "heads": selected, "positions": train_keys,
+              "val": val, "test": test, "seconds": round(time.time() - t0, 1),
+              "lr": {"backbone": args.lr_backbone if tune else None, "head": args.lr_head},
+              "lowerStats": bool(args.lower_stats),
+              "dropout": {"image": args.img_drop, "signals": args.sig_drop, "signalInput": args.in_drop}}
     json.dump(result, open(os.path.join(out_dir, "metrics.json"), "w"), indent=2)
     emit({"event": "done", "test_srcc": test["srcc"], "test_mild": test["mildPairAccuracy"],
-          "val_srcc": best["srcc"], "epoch": best["epoch"]})
+          "val_srcc": val["srcc"], "heads": selected})
 
 
 def main():
@@ -301,7 +357,13 @@ def main():
     ap.add_argument("--lr-backbone", type=float, default=1e-4)
     ap.add_argument("--lr-head", type=float, default=1e-3)
     ap.add_argument("--run-name", default=None, help="run folder name (default: the variant)")
-    ap.add_argument("--frozen-positions", type=int, default=2, help="crop positions used by frozen_signals")
+    ap.add_argument("--positions", default="rand,centre",
+                    help="training crop positions (cached by features.py): centre, rand, rand2..rand4")
+    ap.add_argument("--heads", type=int, default=1, help="frozen variants: heads (seeds) averaged in one model")
+    ap.add_argument("--img-drop", type=float, default=0.2)
+    ap.add_argument("--sig-drop", type=float, default=0.1)
+    ap.add_argument("--in-drop", type=float, default=0.0, help="dropout on the standardized signals")
+    ap.add_argument("--lower-stats", action="store_true", help="frozen variants: add block-12 mean/std to the image embedding")
     ap.add_argument("--groups-per-ref", type=int, default=0, help="0 = all 10 groups of a reference per epoch")
     run(ap.parse_args())
 
