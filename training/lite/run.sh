@@ -29,20 +29,23 @@ fi
 step "features: frozen lower backbone on content-matched crops"
 $PY training/lite/features.py --data $DATA
 
-for v in finetune_signals signals_only frozen_signals finetune_only; do
+for v in frozen_signals_ens finetune_signals signals_only frozen_signals finetune_only; do
   if [ ! -f $DATA/runs/$v/metrics.json ]; then
     step "train: $v"
     case $v in
+      frozen_signals_ens) $PY training/lite/train.py --data $DATA --variant frozen_signals --run-name $v \
+          --positions centre,rand,rand2,rand3,rand4 --lower-stats --in-drop 0.2 --sig-drop 0.3 --img-drop 0.5 \
+          --heads 3 --epochs 8 --minutes 33 ;;
       finetune_signals) $PY training/lite/train.py --data $DATA --variant $v --epochs 6 --minutes 32 --groups-per-ref 5 ;;
       finetune_only) $PY training/lite/train.py --data $DATA --variant $v --epochs 6 --minutes 22 --groups-per-ref 5 ;;
-      frozen_signals) $PY training/lite/train.py --data $DATA --variant $v --epochs 8 --minutes 6 --frozen-positions 1 ;;
+      frozen_signals) $PY training/lite/train.py --data $DATA --variant $v --epochs 8 --minutes 6 --positions rand ;;
       signals_only) $PY training/lite/train.py --data $DATA --variant $v --epochs 12 --minutes 8 ;;
     esac
   fi
 done
 
 step "export + verify + pack"
-$PY training/lite/export.py --data $DATA --variant finetune_signals --out models/lite/quality.onnx
+$PY training/lite/export.py --data $DATA --variant frozen_signals_ens --out models/lite/quality.onnx
 npx tsx training/lite/verify-onnx.ts $DATA/quality.reference.json
 $PY training/lite/report.py --data $DATA
 step "done"
