@@ -4,8 +4,8 @@
 // Every request carries a distinct image (a unique PNG text chunk) so the dedupe never answers it.
 import { spawn } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
@@ -118,7 +118,12 @@ async function startServer(extraEnv: Record<string, string>): Promise<{ child: R
   return { child, url };
 }
 
-/** Peak resident memory of a server process, worker threads included. */
+/** Starts a new peak-RSS window for a process (Linux: writing 5 to clear_refs resets VmHWM). */
+function resetPeakRss(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+}
+
+/** Peak resident memory of a server process since its last reset, worker threads included. */
 function peakRssMb(pid: number): number {
   return Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024);
 }
@@ -161,34 +166,25 @@ const serveLevel = (url: string, clients: number) =>
   );
 const bare: LevelResult[] = [];
 const served: LevelResult[] = [];
+const peakRss: number[] = [];
 const scorer = await createScorer({ pack: 'lite', workers: WORKERS, maxQueue: 64 });
 const server = await startServer({});
 for (const clients of LEVELS) {
   bare.push(await drive(clients, async (image) => (await scorer.score({ image, name: 'bench.png', handOver: true }), true), png));
   process.stderr.write(`bare scorer ${clients} clients: ${JSON.stringify(bare.at(-1))}\n`);
+  resetPeakRss(server.child.pid!);
   served.push(await serveLevel(server.url, clients));
-  process.stderr.write(`server ${clients} clients: ${JSON.stringify(served.at(-1))}\n`);
+  peakRss.push(peakRssMb(server.child.pid!));
+  process.stderr.write(`server ${clients} clients: ${JSON.stringify(served.at(-1))}, peak RSS ${peakRss.at(-1)} MB\n`);
 }
-const peakDefaultMb = peakRssMb(server.child.pid!);
 await stopServer(server.child);
 await scorer.close();
-// The same server with glibc's allocator held to two arenas (MALLOC_ARENA_MAX=2, see docs/server.md):
-// with many threads each taking its own arena, freed image buffers stay mapped.
-const arenaServer = await startServer({ MALLOC_ARENA_MAX: '2' });
-const servedArena: LevelResult[] = [];
-for (const clients of LEVELS) {
-  servedArena.push(await serveLevel(arenaServer.url, clients));
-  process.stderr.write(`server (MALLOC_ARENA_MAX=2) ${clients} clients: ${JSON.stringify(servedArena.at(-1))}\n`);
-}
-const peakArenaMb = peakRssMb(arenaServer.child.pid!);
-await stopServer(arenaServer.child);
 agent.destroy();
 
 const rows = LEVELS.map((clients, index) => {
   const s = served[index]!;
   const b = bare[index]!;
-  const a = servedArena[index]!;
-  return [clients, s.imagesPerSecond, s.p50Ms, s.p99Ms, b.imagesPerSecond, b.p50Ms, round2(s.p50Ms - b.p50Ms), round2(s.imagesPerSecond / b.imagesPerSecond), a.imagesPerSecond, s.busy503];
+  return [clients, s.imagesPerSecond, s.p50Ms, s.p99Ms, b.imagesPerSecond, b.p50Ms, round2(s.p50Ms - b.p50Ms), round2(s.imagesPerSecond / b.imagesPerSecond), peakRss[index]!, s.busy503];
 });
 const path = await writeResults({
   name: 'server',
@@ -197,9 +193,10 @@ const path = await writeResults({
     `${WORKERS} scoring workers, ${DURATION_MS / 1000} s per level after a ${WARMUP_MS / 1000} s warm-up; the client runs in the benchmark process; server and bare scorer run the built dist/.`,
     'Every request is a distinct image (unique PNG text chunk), so nothing is answered from the database.',
     'Overhead = server p50 − bare scorer p50 at the same concurrency (HTTP, hashing, SQLite write, verdict); ratio = server img/s ÷ bare img/s.',
-    `Server peak RSS (VmHWM, worker threads included, over all levels): ${peakDefaultMb} MB; with MALLOC_ARENA_MAX=2: ${peakArenaMb} MB.`,
+    'Peak RSS: VmHWM of the server process (worker threads included) during that level alone (reset through /proc/<pid>/clear_refs before it).',
+    `1-minute load average at the end: ${loadavg()[0]!.toFixed(2)} on 2 cores.`,
   ],
-  table: { columns: ['clients', 'server img/s', 'server p50 ms', 'server p99 ms', 'bare img/s', 'bare p50 ms', 'overhead p50 ms', 'server/bare', 'img/s with MALLOC_ARENA_MAX=2', '503s'], rows },
-  raw: { served, bare, servedArena, peakDefaultMb, peakArenaMb, pngBytes: png.length },
+  table: { columns: ['clients', 'server img/s', 'server p50 ms', 'server p99 ms', 'bare img/s', 'bare p50 ms', 'overhead p50 ms', 'server/bare', 'server peak RSS MB', '503s'], rows },
+  raw: { served, bare, peakRssMb: peakRss, pngBytes: png.length },
 });
 process.stderr.write(`wrote ${path}\n`);
