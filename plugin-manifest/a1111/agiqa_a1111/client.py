@@ -122,14 +122,27 @@ class AgiqaClient:
                     message += " — set AGIQA_TOKEN in the web UI's environment to the server's token"
                 raise ServerRefused(status, code, message) from error
             except urllib.error.URLError as error:
+                if isinstance(error.reason, _CUT_OFF) and attempt == 1:
+                    time.sleep(0.5)
+                    continue
                 raise ServerUnavailable(self.url, _reason(error.reason)) from error
             except (socket.timeout, TimeoutError) as error:
                 raise ServerUnavailable(self.url, f"no answer within {self.timeout:.0f} s") from error
+            except _CUT_OFF as error:
+                # A server that answered early (busy) may close while the upload is still going.
+                if attempt == 1:
+                    time.sleep(0.5)
+                    continue
+                raise ServerUnavailable(self.url, _reason(error)) from error
             except (ConnectionError, OSError) as error:
                 raise ServerUnavailable(self.url, _reason(error)) from error
             except ValueError as error:  # not JSON: something else listens on that port
                 raise ServerUnavailable(self.url, f"the answer is not the agiqa API ({error})") from error
         raise AssertionError("unreachable")
+
+
+# A connection the server reset or closed mid-request: it is running, so one retry is worth it.
+_CUT_OFF = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
 
 
 def _multipart(fields: dict, file_field: str, filename: str, data: bytes, mime: str) -> tuple:

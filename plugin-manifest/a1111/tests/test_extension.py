@@ -1,17 +1,20 @@
 """The extension inside the stand-in web UI, scoring with a real `agiqa serve` process."""
 
+import io
 import logging
 import os
 import socket
+import struct
 import subprocess
 import sys
+import threading
 import unittest
 import urllib.request
 
 import numpy as np
 from PIL import Image, ImageFilter
 
-from a1111_test_support import EXTENSION_DIR, TESTS_DIR, Generation, field, settings_args
+from a1111_test_support import EXAMPLES, EXTENSION_DIR, TESTS_DIR, Generation, field, settings_args
 from agiqa_server import AgiqaServer
 
 from modules import errors, face_restoration
@@ -181,6 +184,57 @@ class ServerDown(unittest.TestCase):
         self.assertEqual(errors.reported, [])  # no hook raised
         self.assertFalse(any("AGIQA" in text for text in run.processed.infotexts))
         self.assertIn(message, run.processed.comments)
+
+
+class ResetFirstConnectionProxy:
+    """Resets the first connection (as a server closing mid-upload does), then relays to `target`."""
+
+    def __init__(self, target: str) -> None:
+        host, port = target.rsplit("//", 1)[1].split(":")
+        self.target = (host, int(port))
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(4)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            connection, _ = self.listener.accept()
+            self.connections += 1
+            if self.connections == 1:
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                connection.close()  # linger 0: the close sends RST
+                continue
+            upstream = socket.create_connection(self.target)
+            for source, sink in ((connection, upstream), (upstream, connection)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+            sink.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+class ConnectionCutOff(unittest.TestCase):
+    def test_a_reset_connection_is_retried_once_and_the_image_scored(self):
+        from agiqa_a1111.client import AgiqaClient
+
+        proxy = ResetFirstConnectionProxy(server.url)
+        with Image.open(EXAMPLES / SHARP) as image:
+            buffer = io.BytesIO()
+            image.convert("RGB").save(buffer, format="PNG")
+        score = AgiqaClient(proxy.url).score_png(buffer.getvalue(), prompt="a cup of coffee")
+        self.assertGreater(score.mos, 3.0)
+        self.assertEqual(proxy.connections, 2)
 
 
 class Token(unittest.TestCase):

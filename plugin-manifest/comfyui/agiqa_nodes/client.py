@@ -144,10 +144,15 @@ class AgiqaClient:
             reason = error.reason
             if isinstance(reason, (socket.timeout, TimeoutError)):
                 raise AgiqaError(f"agiqa: {self.url}{path} did not answer within {timeout:.0f} s") from None
+            if isinstance(reason, _CUT_OFF):
+                raise _Retryable(f"agiqa: {self.url}{path}: the connection was cut off ({reason})", 0.5) from None
             # Refused, unknown host, unreachable network: the server is not running where we look.
             raise AgiqaServerUnavailable(unavailable_message(self.url)) from None
         except (socket.timeout, TimeoutError):
             raise AgiqaError(f"agiqa: {self.url}{path} did not answer within {timeout:.0f} s") from None
+        except _CUT_OFF as error:
+            # A server that answered early (busy) may close while the upload is still going: retry.
+            raise _Retryable(f"agiqa: {self.url}{path}: the connection was cut off ({error})", 0.5) from None
         except ConnectionError:
             raise AgiqaServerUnavailable(unavailable_message(self.url)) from None
         except json.JSONDecodeError:
@@ -159,6 +164,10 @@ def _image_entry(png: bytes, name: str, node: Optional[str]) -> Dict[str, Any]:
     if node:
         entry["external"] = {"node": node}
     return entry
+
+
+# A connection the server reset or closed mid-request: it is running, so this is worth a retry.
+_CUT_OFF = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
 
 
 class _Retryable(Exception):

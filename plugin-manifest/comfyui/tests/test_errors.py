@@ -4,7 +4,9 @@ the way ComfyUI loads it."""
 import importlib.util
 import os
 import socket
+import struct
 import sys
+import threading
 import unittest
 from unittest import mock
 
@@ -19,6 +21,40 @@ def free_port() -> int:
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         return listener.getsockname()[1]
+
+
+class ResetOnceServer:
+    """Resets the first connection (as a server closing mid-upload does), then answers JSON."""
+
+    def __init__(self) -> None:
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(4)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.connections = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while self.connections < 2:
+            connection, _ = self.listener.accept()
+            self.connections += 1
+            with connection:
+                if self.connections == 1:
+                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    continue  # closing with linger 0 sends RST
+                connection.recv(65536)
+                body = b'{"status": "ok"}'
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+
+
+class ConnectionCutOffTest(unittest.TestCase):
+    def test_a_reset_connection_is_retried_not_reported_as_no_server(self):
+        server = ResetOnceServer()
+        client = AgiqaClient(url=server.url)
+        self.assertEqual(client._request("GET", "/v1/health", None, 10), {"status": "ok"})
+        self.assertEqual(server.connections, 2)
+        self.assertEqual(client.retries, 1)
 
 
 class ServerDownTest(unittest.TestCase):
