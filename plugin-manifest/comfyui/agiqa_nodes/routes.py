@@ -6,65 +6,58 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, Tuple
 
 ROUTE = "/agiqa/verdict"
 EVENT = "agiqa.score"
 MAX_BODY_BYTES = 256 * 1024
-
-_STRINGS = ("prompt_id", "node", "filename", "subfolder", "type", "level")
 
 
 class VerdictError(ValueError):
     pass
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_aspects(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(name, str) and (score is None or _is_number(score)) for name, score in value.items()
+    )
+
+
+# Every field of VerdictPush with its check, in the order problems are reported. `filename` is listed
+# twice: an empty name is its own problem, reported after the type checks of all the strings.
+_CHECKS: Tuple[Tuple[str, Callable[[Any], bool], str], ...] = (
+    *((key, _is_str, "must be a string") for key in ("prompt_id", "node", "filename", "subfolder", "type", "level")),
+    ("filename", lambda value: not isinstance(value, str) or value != "", "must not be empty"),
+    ("batch_index", lambda value: _is_int(value) and value >= 0, "must be a whole number ≥ 0"),
+    ("rank", lambda value: value is None or (_is_int(value) and value >= 1), "must be a whole number ≥ 1 or null"),
+    ("generation_id", _is_int, "must be a whole number"),
+    ("verdict", lambda value: value in ("accept", "reject"), 'must be "accept" or "reject"'),
+    ("reasons", lambda value: isinstance(value, list) and all(map(_is_str, value)), "must be a list of strings"),
+    ("mos", _is_number, "must be a number"),
+    ("aspects", _is_aspects, "must map aspect names to numbers or null"),
+)
+
+
 def validate_verdict(body: Any) -> Dict[str, Any]:
     """The verdict's known fields, checked; unknown fields are dropped so the browser gets a fixed shape."""
     if not isinstance(body, dict):
         raise VerdictError("the body must be a JSON object")
-    problems: List[str] = []
-    payload: Dict[str, Any] = {}
-    for key in _STRINGS:
-        value = body.get(key)
-        if not isinstance(value, str):
-            problems.append(f"{key} must be a string")
-        payload[key] = value
-    if isinstance(payload.get("filename"), str) and not payload["filename"]:
-        problems.append("filename must not be empty")
-    batch_index = body.get("batch_index")
-    if not _is_int(batch_index) or batch_index < 0:
-        problems.append("batch_index must be a whole number ≥ 0")
-    payload["batch_index"] = batch_index
-    rank = body.get("rank")
-    if rank is not None and (not _is_int(rank) or rank < 1):
-        problems.append("rank must be a whole number ≥ 1 or null")
-    payload["rank"] = rank
-    generation_id = body.get("generation_id")
-    if not _is_int(generation_id):
-        problems.append("generation_id must be a whole number")
-    payload["generation_id"] = generation_id
-    verdict = body.get("verdict")
-    if verdict not in ("accept", "reject"):
-        problems.append('verdict must be "accept" or "reject"')
-    payload["verdict"] = verdict
-    reasons = body.get("reasons")
-    if not isinstance(reasons, list) or not all(isinstance(reason, str) for reason in reasons):
-        problems.append("reasons must be a list of strings")
-    payload["reasons"] = reasons
-    mos = body.get("mos")
-    if not _is_number(mos):
-        problems.append("mos must be a number")
-    payload["mos"] = mos
-    aspects = body.get("aspects")
-    if not isinstance(aspects, dict) or not all(
-        isinstance(name, str) and (value is None or _is_number(value)) for name, value in aspects.items()
-    ):
-        problems.append("aspects must map aspect names to numbers or null")
-    payload["aspects"] = aspects
+    problems = [f"{key} {message}" for key, is_valid, message in _CHECKS if not is_valid(body.get(key))]
     if problems:
         raise VerdictError("; ".join(problems))
-    return payload
+    return {key: body.get(key) for key, _, _ in _CHECKS}
 
 
 def handle_verdict_body(raw: bytes, send_sync: Callable[..., Any]) -> Tuple[int, Dict[str, Any]]:
@@ -98,10 +91,3 @@ def register(prompt_server: Any) -> None:
 def _error(code: str, message: str) -> Dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
