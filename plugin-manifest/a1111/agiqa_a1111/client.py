@@ -55,28 +55,21 @@ class Score:
 
     mos: float
     level: str
-    # aspect -> MOS, None when the pack did not judge it (the reason is in `not_judged`).
+    # aspect -> MOS, None when the pack did not judge it (such an aspect is never failed).
     aspects: dict
-    not_judged: dict
-    findings: list
     pack: str
 
     @classmethod
     def from_result(cls, result: dict) -> "Score":
         aspects = {}
-        not_judged = {}
         for name, aspect in (result.get("aspects") or {}).items():
             mos = aspect.get("mos")
             aspects[name] = None if mos is None else float(mos)
-            if mos is None:
-                not_judged[name] = aspect.get("reason", "not judged")
         pack = result.get("pack") or {}
         return cls(
             mos=float(result["mos"]),
             level=str(result.get("level", "")),
             aspects=aspects,
-            not_judged=not_judged,
-            findings=[f.get("text", "") for f in result.get("findings") or [] if f.get("severity") != "info"],
             pack=f"{pack.get('name', '?')} {pack.get('version', '')}".strip(),
         )
 
@@ -134,7 +127,7 @@ class AgiqaClient:
                     time.sleep(0.5)
                     continue
                 raise ServerUnavailable(self.url, _reason(error)) from error
-            except (ConnectionError, OSError) as error:
+            except OSError as error:  # refused, unreachable, and the other socket errors
                 raise ServerUnavailable(self.url, _reason(error)) from error
             except ValueError as error:  # not JSON: something else listens on that port
                 raise ServerUnavailable(self.url, f"the answer is not the agiqa API ({error})") from error

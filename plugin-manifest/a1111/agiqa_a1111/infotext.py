@@ -52,9 +52,6 @@ class ScoreBook:
     def lookup(self, key: ImageKey) -> Optional[Dict[str, str]]:
         return self._fields.get(key)
 
-    def __len__(self) -> int:
-        return len(self._fields)
-
 
 class PerImageField:
     """One `extra_generation_params` value: called by `create_infotext(**locals())` for each infotext."""

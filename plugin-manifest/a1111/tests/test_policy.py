@@ -10,7 +10,7 @@ from agiqa_a1111.policy import MODE_DROP, MODE_REORDER, MODE_SCORE, Settings, ju
 def score(mos, **aspects):
     full = {"quality": mos, "correspondence": None, "authenticity": None}
     full.update(aspects)
-    return Score(mos=mos, level="fair", aspects=full, not_judged={}, findings=[], pack="lite 0.1.0")
+    return Score(mos=mos, level="fair", aspects=full, pack="lite 0.1.0")
 
 
 class SettingsFromArgs(unittest.TestCase):
