@@ -17,7 +17,7 @@ from .scoring import (
     report,
     score_images,
 )
-from .tensors import batch_size, graph_text_chunks, image_to_pil, take, take_latent, take_mask
+from .tensors import batch_size, graph_text_chunks, image_to_pil, png_info, take, take_latent, take_mask
 
 CATEGORY = "AGIQA"
 
@@ -31,6 +31,8 @@ _PROMPT_INPUT = (
     },
 )
 _HIDDEN = {"graph": "PROMPT", "unique_id": "UNIQUE_ID"}
+# Filter and Rank select latents and masks in step with the images.
+_BATCH_OPTIONAL = {"latent": ("LATENT",), "mask": ("MASK",), "prompt": _PROMPT_INPUT}
 
 
 def _threshold(default: float, what: str) -> Tuple[str, Dict[str, Any]]:
@@ -162,7 +164,7 @@ class AGIQAFilter:
                     },
                 ),
             },
-            "optional": {"latent": ("LATENT",), "mask": ("MASK",), "prompt": _PROMPT_INPUT},
+            "optional": dict(_BATCH_OPTIONAL),
             "hidden": dict(_HIDDEN),
         }
 
@@ -224,7 +226,7 @@ class AGIQARank:
                 "images": ("IMAGE",),
                 "top_k": ("INT", {"default": 1, "min": 1, "max": 4096, "tooltip": "How many of the best images to keep"}),
             },
-            "optional": {"latent": ("LATENT",), "mask": ("MASK",), "prompt": _PROMPT_INPUT},
+            "optional": dict(_BATCH_OPTIONAL),
             "hidden": dict(_HIDDEN),
         }
 
@@ -304,7 +306,8 @@ class AGIQASaveWithScore:
                 prefix = filename_prefix.replace("[score]", f"{score.mos:.2f}").replace("[level]", score.level)
                 folder, filename, counter, subfolder, _ = folder_paths.get_save_image_path(prefix, output_dir, pil.width, pil.height)
             name = f"{filename.replace('%batch_num%', str(score.index))}_{counter:05}_.png"
-            _write_png(pil, os.path.join(folder, name), {**comfy_chunks, **score_chunks(score)}, self.COMPRESS_LEVEL)
+            chunks = png_info({**comfy_chunks, **score_chunks(score)})
+            pil.save(os.path.join(folder, name), pnginfo=chunks, compress_level=self.COMPRESS_LEVEL)
             saved.append({"filename": name, "subfolder": subfolder, "type": "output"})
             counter += 1
         mos = _mean([score.mos for score in scores])
@@ -317,22 +320,12 @@ def score_chunks(score: ImageScore) -> Dict[str, str]:
     return {"agiqa": json.dumps(score.summary()), "agiqa_mos": f"{score.mos:.2f}"}
 
 
-def _write_png(pil: Any, path: str, text: Dict[str, str], compress_level: int) -> None:
-    from PIL.PngImagePlugin import PngInfo
-
-    info = PngInfo()
-    for key, value in text.items():
-        info.add_text(key, value)
-    pil.save(path, pnginfo=info, compress_level=compress_level)
-
-
 def _mean(values: Sequence[float]) -> float:
     return float(sum(values) / len(values)) if values else NOT_JUDGED
 
 
 def _mean_aspect(scores: Sequence[ImageScore], name: str) -> float:
-    values = [score.aspects[name] for score in scores if score.aspects.get(name) is not None]
-    return _mean([float(value) for value in values if value is not None])
+    return _mean([value for value in (score.aspects.get(name) for score in scores) if value is not None])
 
 
 def _indices(indices: Sequence[int]) -> str:

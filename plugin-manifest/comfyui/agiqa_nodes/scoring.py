@@ -3,7 +3,6 @@ the node-side rules (thresholds, keep-at-least, top-k) that decide what passes."
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -55,10 +54,6 @@ class ImageScore:
             pack=f"{pack.get('name', '?')}@{pack.get('version', '?')}",
             prompt=(result.get("prompt") or {}).get("text"),
         )
-
-    def aspect_float(self, name: str) -> float:
-        value = self.aspects.get(name)
-        return NOT_JUDGED if value is None else value
 
     def summary(self) -> Dict[str, Any]:
         """What the node shows in the UI and writes into PNGs: small and JSON-safe."""
@@ -183,6 +178,3 @@ def report(scores: Sequence[ImageScore], heading: Optional[str] = None) -> str:
     lines.append(f"pack {judged.pack}" + (f", prompt: {judged.prompt}" if judged.prompt else ", no prompt"))
     return "\n".join(lines)
 
-
-def summaries_json(scores: Sequence[ImageScore]) -> str:
-    return json.dumps([score.summary() for score in scores])

@@ -45,15 +45,20 @@ def image_to_pil(image: Any) -> Image.Image:
     raise ValueError(f"an IMAGE needs 1, 3 or 4 channels, got {pixels.shape[2]}")
 
 
+def png_info(text: Optional[Mapping[str, str]]) -> Optional[PngInfo]:
+    """`text` as the tEXt chunks of a PNG PIL writes; None when there are none."""
+    if not text:
+        return None
+    info = PngInfo()
+    for key, value in text.items():
+        info.add_text(key, value)
+    return info
+
+
 def png_bytes(image: Any, text: Optional[Mapping[str, str]] = None, compress_level: int = 1) -> bytes:
     """One [H,W,C] image as PNG bytes, with optional tEXt chunks."""
-    info = None
-    if text:
-        info = PngInfo()
-        for key, value in text.items():
-            info.add_text(key, value)
     buffer = io.BytesIO()
-    image_to_pil(image).save(buffer, format="PNG", pnginfo=info, compress_level=compress_level)
+    image_to_pil(image).save(buffer, format="PNG", pnginfo=png_info(text), compress_level=compress_level)
     return buffer.getvalue()
 
 
