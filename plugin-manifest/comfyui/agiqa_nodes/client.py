@@ -140,23 +140,21 @@ class AgiqaClient:
             if error.code == 503 and code in RETRYABLE_CODES:
                 raise _Retryable(line, _retry_after(error)) from None
             raise AgiqaError(line) from None
-        except urllib.error.URLError as error:
-            reason = error.reason
-            if isinstance(reason, (socket.timeout, TimeoutError)):
-                raise AgiqaError(f"agiqa: {self.url}{path} did not answer within {timeout:.0f} s") from None
-            if isinstance(reason, _CUT_OFF):
-                raise _Retryable(f"agiqa: {self.url}{path}: the connection was cut off ({reason})", 0.5) from None
-            # Refused, unknown host, unreachable network: the server is not running where we look.
-            raise AgiqaServerUnavailable(unavailable_message(self.url)) from None
-        except (socket.timeout, TimeoutError):
-            raise AgiqaError(f"agiqa: {self.url}{path} did not answer within {timeout:.0f} s") from None
-        except _CUT_OFF as error:
-            # A server that answered early (busy) may close while the upload is still going: retry.
-            raise _Retryable(f"agiqa: {self.url}{path}: the connection was cut off ({error})", 0.5) from None
-        except ConnectionError:
-            raise AgiqaServerUnavailable(unavailable_message(self.url)) from None
+        except urllib.error.URLError as error:  # urllib wraps failures while connecting
+            raise self._transport_failure(path, timeout, error.reason) from None
+        except (socket.timeout, TimeoutError, ConnectionError) as error:  # ... but not those mid-exchange
+            raise self._transport_failure(path, timeout, error) from None
         except json.JSONDecodeError:
             raise AgiqaError(f"agiqa: {self.url}{path} answered something that is not JSON — is AGIQA_URL an agiqa server?") from None
+
+    def _transport_failure(self, path: str, timeout: float, reason: Any) -> Exception:
+        if isinstance(reason, (socket.timeout, TimeoutError)):
+            return AgiqaError(f"agiqa: {self.url}{path} did not answer within {timeout:.0f} s")
+        if isinstance(reason, _CUT_OFF):
+            # A server that answered early (busy) may close while the upload is still going: retry.
+            return _Retryable(f"agiqa: {self.url}{path}: the connection was cut off ({reason})", 0.5)
+        # Refused, unknown host, unreachable network: the server is not running where we look.
+        return AgiqaServerUnavailable(unavailable_message(self.url))
 
 
 def _image_entry(png: bytes, name: str, node: Optional[str]) -> Dict[str, Any]:
