@@ -69,7 +69,7 @@ class ServerDownTest(unittest.TestCase):
                 self.assertNotIn("\n", message)
                 self.assertIn(f"no scoring server at {url}", message)
                 self.assertIn("`npx agiqa serve`", message)
-                self.assertIn("agiqa serve", message)
+                self.assertIn("(or `agiqa serve` if installed globally)", message)
                 self.assertIsNone(raised.exception.__cause__)  # no chained traceback noise
 
     def test_the_default_url_is_the_servers_default(self):
