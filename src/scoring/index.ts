@@ -54,15 +54,16 @@ export async function createScorer(options: ScorerOptions = {}): Promise<Scorer>
     size: workers,
     maxQueue: options.maxQueue ?? 64,
   });
+  const score = async (request: ScoreRequest) => (await pool.run({ kind: 'one', request }, handedOver([request]))) as ScoreResult;
   return {
     pack: { name: pack.manifest.name, version: pack.manifest.version },
-    score: async (request) => (await pool.run({ kind: 'one', request }, handedOver([request]))) as ScoreResult,
+    score,
     // A CLIP-family batch shares its prompt: one worker encodes it once and runs the image tower on
     // the whole batch. Lite packs gain nothing from that, so their batch is spread over the workers.
     scoreBatch: async (requests) =>
       scoresBatchesTogether(pack.manifest.input.kind)
         ? ((await pool.run({ kind: 'batch', requests }, handedOver(requests))) as ScoreResult[])
-        : Promise.all(requests.map(async (request) => (await pool.run({ kind: 'one', request }, handedOver([request]))) as ScoreResult)),
+        : Promise.all(requests.map(score)),
     load: () => ({ queued: pool.queued, running: pool.running }),
     close: () => pool.close(),
   };
