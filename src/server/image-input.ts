@@ -50,21 +50,13 @@ function invalid(where: string, issues: string[]) {
   return agiqaError('AGQ_ERR_INVALID_INPUT', { where, issues }, { details: { issues } });
 }
 
-/** Reads the whole body, refusing it as soon as it passes `maxBytes` (by Content-Length or by count). */
+/**
+ * Reads the whole body, refusing it as soon as it passes `maxBytes` (by Content-Length or by count).
+ * Buffer.concat gives a body above 4 KiB an ArrayBuffer of its own, so it can move to a scoring worker whole.
+ */
 export async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(request.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) throw agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes });
-  if (Number.isInteger(declared) && declared > 0) {
-    // Known length (node's parser enforces it): one allocation of its own, filled in place — no
-    // chunk list, no concatenating copy, and a buffer that can move to a scoring worker whole.
-    const body = Buffer.allocUnsafeSlow(declared);
-    let filled = 0;
-    for await (const chunk of request) {
-      (chunk as Buffer).copy(body, filled);
-      filled += (chunk as Buffer).length;
-    }
-    return filled === declared ? body : body.subarray(0, filled);
-  }
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of request) {
@@ -72,7 +64,7 @@ export async function readBody(request: IncomingMessage, maxBytes: number): Prom
     if (total > maxBytes) throw agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes });
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks);
+  return Buffer.concat(chunks, total);
 }
 
 async function readJson(request: IncomingMessage, maxBytes: number): Promise<unknown> {
