@@ -187,28 +187,26 @@ const images = await Promise.all(
   ),
 );
 const alone: ScoreRequest[] = Array.from({ length: BURST }, (_, i) => ({ image: images[i % images.length]!, name: `alone-${i}.png`, prompt: `burst ${i}` }));
+/** Runs `each(0..BURST-1)` with 8 calls in flight, as the bridge does. */
+async function burstAtBridgeConcurrency(each: (index: number) => Promise<unknown>): Promise<void> {
+  let cursor = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (cursor < BURST) await each(cursor++);
+    }),
+  );
+}
 const aloneStart = performance.now();
-let cursor = 0;
-await Promise.all(
-  Array.from({ length: 8 }, async () => {
-    while (cursor < alone.length) await inner.score(alone[cursor++]!);
-  }),
-);
+await burstAtBridgeConcurrency((i) => inner.score(alone[i]!));
 const aloneRate = (BURST / (performance.now() - aloneStart)) * 1000;
 
 // The least any watcher must do per image, without the bridge: GET /view from the double, then score.
 const viewed = await double.call<string>({ op: 'firstOutput' });
 const pipeStart = performance.now();
-cursor = 0;
-await Promise.all(
-  Array.from({ length: 8 }, async () => {
-    while (cursor < BURST) {
-      const i = cursor++;
-      const bytes = new Uint8Array(await (await fetch(`${double.url}/view?filename=${viewed}&subfolder=&type=output`)).arrayBuffer());
-      await inner.score({ image: bytes, name: `pipe-${i}.png`, prompt: `burst ${i}` });
-    }
-  }),
-);
+await burstAtBridgeConcurrency(async (i) => {
+  const bytes = new Uint8Array(await (await fetch(`${double.url}/view?filename=${viewed}&subfolder=&type=output`)).arrayBuffer());
+  await inner.score({ image: bytes, name: `pipe-${i}.png`, prompt: `burst ${i}` });
+});
 const pipeRate = (BURST / (performance.now() - pipeStart)) * 1000;
 
 await bridge.stop();

@@ -2,13 +2,13 @@
 // PNG at 1, 4 and 16 concurrent clients on the lite pack, the server's peak RSS, and its overhead
 // over calling the bare scorer (same pack, same workers) at the same concurrency in the same run.
 // Every request carries a distinct image (a unique PNG text chunk) so the dedupe never answers it.
-import { spawn } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
+import { startServeProcess, waitUntilReady, type ServeProcess } from '../test/e2e/serve-process.js';
 import { percentile, round2, writeResults } from './lib.js';
 
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 8) * 1000;
@@ -90,32 +90,15 @@ async function drive(clients: number, call: (image: Uint8Array<ArrayBuffer>) => 
 const png = await basePng();
 process.stderr.write(`1024² PNG: ${png.length} bytes\n`);
 
-// The real server process (the built CLI: `npm run bench` builds dist/ first), driven over loopback
-// HTTP. A fresh home for each server's database; the packs of the caller's AGIQA_HOME (if any) are
-// linked in so that both halves of the comparison load the same pack.
-async function startServer(extraEnv: Record<string, string>): Promise<{ child: ReturnType<typeof spawn>; url: string }> {
+// The real server process (the built CLI: `npm run bench` builds dist/ first), started as the e2e
+// tests start it and driven over loopback HTTP. A fresh home for each server's database; the packs of
+// the caller's AGIQA_HOME (if any) are linked in so that both halves of the comparison load the same pack.
+async function startServer(): Promise<ServeProcess> {
   const home = mkdtempSync(join(tmpdir(), 'agiqa-bench-'));
   if (process.env.AGIQA_HOME && existsSync(join(process.env.AGIQA_HOME, 'models'))) symlinkSync(join(process.env.AGIQA_HOME, 'models'), join(home, 'models'));
-  const child = spawn(process.execPath, [new URL('../bin/agiqa.js', import.meta.url).pathname, 'serve', '--port', '0'], {
-    env: { ...process.env, AGIQA_HOME: home, AGIQA_LOG_LEVEL: 'warn', AGIQA_WORKERS: String(WORKERS), AGIQA_MAX_QUEUE: '64', ...extraEnv },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += String(chunk);
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`agiqa serve exited with ${code}`)));
-  });
-  for (;;) {
-    const health = (await (await fetch(`${url}/v1/health`)).json()) as { status: string };
-    if (health.status === 'ok') break;
-    if (health.status === 'unhealthy') throw new Error(`server unhealthy: ${JSON.stringify(health)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { child, url };
+  const served = await startServeProcess(home, [], { AGIQA_WORKERS: String(WORKERS), AGIQA_MAX_QUEUE: '64' });
+  await waitUntilReady(served);
+  return served;
 }
 
 /** Starts a new peak-RSS window for a process (Linux: writing 5 to clear_refs resets VmHWM). */
@@ -128,9 +111,9 @@ function peakRssMb(pid: number): number {
   return Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024);
 }
 
-async function stopServer(child: ReturnType<typeof spawn>): Promise<void> {
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.on('exit', resolve));
+async function stopServer(served: ServeProcess): Promise<void> {
+  served.child.kill('SIGTERM');
+  await served.exited;
 }
 
 // node:http with a keep-alive agent: undici's fetch costs the client several times more CPU per
@@ -168,7 +151,7 @@ const bare: LevelResult[] = [];
 const served: LevelResult[] = [];
 const peakRss: number[] = [];
 const scorer = await createScorer({ pack: 'lite', workers: WORKERS, maxQueue: 64 });
-const server = await startServer({});
+const server = await startServer();
 for (const clients of LEVELS) {
   bare.push(await drive(clients, async (image) => (await scorer.score({ image, name: 'bench.png', handOver: true }), true), png));
   process.stderr.write(`bare scorer ${clients} clients: ${JSON.stringify(bare.at(-1))}\n`);
@@ -177,7 +160,7 @@ for (const clients of LEVELS) {
   peakRss.push(peakRssMb(server.child.pid!));
   process.stderr.write(`server ${clients} clients: ${JSON.stringify(served.at(-1))}, peak RSS ${peakRss.at(-1)} MB\n`);
 }
-await stopServer(server.child);
+await stopServer(server);
 await scorer.close();
 agent.destroy();
 
