@@ -45,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
       const report = await installPlugin(name, dir, { link: values.link, force: values.force });
       process.stdout.write(`${report.ui} at ${report.host}:\n`);
       for (const action of report.actions) process.stdout.write(`  ${action}\n`);
-      if (values.link && PLUGIN_MANIFEST_DIR.includes('/_npx/')) {
+      if (values.link && /[\\/]_npx[\\/]/.test(PLUGIN_MANIFEST_DIR)) {
         process.stdout.write('  note: the link points into npx\'s cache, which npm may clear; install m3-agiqa for good or copy instead\n');
       }
       process.stdout.write(`  next: ${report.next}; start the scorer with \`npx agiqa serve\`\n`);
