@@ -3,24 +3,9 @@
 // lineage of the prompts it re-queued. Tables come from migration 2.
 import type Database from 'better-sqlite3';
 import type { Verdict } from '../policy/index.js';
+import { prepared } from './statements.js';
 
 type Run = <T>(work: (db: Database.Database) => T) => Promise<T>;
-
-// Prepared once per connection: compiling the SQL on every call cost more than running it.
-const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-function stmt(db: Database.Database, sql: string): Database.Statement {
-  let cache = statements.get(db);
-  if (cache === undefined) {
-    cache = new Map();
-    statements.set(db, cache);
-  }
-  let statement = cache.get(sql);
-  if (statement === undefined) {
-    statement = db.prepare(sql);
-    cache.set(sql, statement);
-  }
-  return statement;
-}
 
 /** How ComfyUI names a file: `/view?filename&subfolder&type`. */
 export interface ComfyFileRef {
@@ -120,7 +105,7 @@ export class ComfyRecords {
   /** Every prompt_id of `instance` already handled: the cursor that survives bridge and ComfyUI restarts. */
   async handledPrompts(instance: string): Promise<Set<string>> {
     return this.read((db) => {
-      const rows = stmt(db, 'SELECT prompt_id AS id FROM comfyui_prompts WHERE instance = ? AND handled_at IS NOT NULL').all(instance) as { id: string }[];
+      const rows = prepared(db, 'SELECT prompt_id AS id FROM comfyui_prompts WHERE instance = ? AND handled_at IS NOT NULL').all(instance) as { id: string }[];
       return new Set(rows.map((row) => row.id));
     });
   }
@@ -128,7 +113,7 @@ export class ComfyRecords {
   /** The output already recorded under this file name (a cached resubmission repeats old names), or null. */
   async findOutput(instance: string, file: ComfyFileRef): Promise<StoredComfyOutput | null> {
     return this.read((db) => {
-      const row = stmt(db, 'SELECT * FROM comfyui_outputs WHERE instance = ? AND filename = ? AND subfolder = ? AND type = ?')
+      const row = prepared(db, 'SELECT * FROM comfyui_outputs WHERE instance = ? AND filename = ? AND subfolder = ? AND type = ?')
         .get(instance, file.filename, file.subfolder, file.type) as OutputRow | undefined;
       return row === undefined ? null : toOutput(row);
     });
@@ -137,7 +122,7 @@ export class ComfyRecords {
   /** Records an output once; a second record of the same file keeps the first. Returns the stored row. */
   async recordOutput(output: ComfyOutputRecord): Promise<StoredComfyOutput> {
     return this.write((db) => {
-      stmt(
+      prepared(
         db,
         `INSERT INTO comfyui_outputs (instance, prompt_id, node_id, filename, subfolder, type, batch_index, generation_id, score_id, error_code, rank, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -156,28 +141,20 @@ export class ComfyRecords {
         output.rank ?? null,
         new Date().toISOString(),
       );
-      const row = stmt(db, 'SELECT * FROM comfyui_outputs WHERE instance = ? AND filename = ? AND subfolder = ? AND type = ?')
+      const row = prepared(db, 'SELECT * FROM comfyui_outputs WHERE instance = ? AND filename = ? AND subfolder = ? AND type = ?')
         .get(output.instance, output.filename, output.subfolder, output.type) as OutputRow;
       return toOutput(row);
     });
   }
 
-  /** Stores each output's position in its batch (best first). */
-  async setRanks(ranks: { outputId: number; rank: number }[]): Promise<void> {
-    await this.write((db) => {
-      const update = stmt(db, 'UPDATE comfyui_outputs SET rank = ? WHERE id = ?');
-      for (const { outputId, rank } of ranks) update.run(rank, outputId);
-    });
-  }
-
   async setQuarantined(outputId: number, movedTo: string): Promise<void> {
-    await this.write((db) => stmt(db, 'UPDATE comfyui_outputs SET quarantined_to = ? WHERE id = ?').run(movedTo, outputId));
+    await this.write((db) => prepared(db, 'UPDATE comfyui_outputs SET quarantined_to = ? WHERE id = ?').run(movedTo, outputId));
   }
 
   /** Marks a prompt handled (the cursor moves past it); keeps the lineage of a regeneration row. */
   async markPromptHandled(instance: string, promptId: string, status: string): Promise<void> {
     await this.write((db) => {
-      stmt(
+      prepared(
         db,
         `INSERT INTO comfyui_prompts (instance, prompt_id, status, attempt, handled_at) VALUES (?, ?, ?, 0, ?)
          ON CONFLICT (instance, prompt_id) DO UPDATE SET status = excluded.status, handled_at = excluded.handled_at`,
@@ -188,7 +165,7 @@ export class ComfyRecords {
   /** Records a prompt the bridge re-queued, before it runs, so its outputs know their parent. */
   async recordRegeneration(instance: string, lineage: Omit<ComfyPromptLineage, 'status'>): Promise<void> {
     await this.write((db) => {
-      stmt(
+      prepared(
         db,
         `INSERT INTO comfyui_prompts (instance, prompt_id, root_prompt_id, parent_prompt_id, parent_generation_id, attempt, submitted_at)
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance, prompt_id) DO NOTHING`,
@@ -198,12 +175,12 @@ export class ComfyRecords {
 
   /** Drops a regeneration ComfyUI refused, so it does not count against the budget. */
   async forgetRegeneration(instance: string, promptId: string): Promise<void> {
-    await this.write((db) => stmt(db, 'DELETE FROM comfyui_prompts WHERE instance = ? AND prompt_id = ? AND handled_at IS NULL').run(instance, promptId));
+    await this.write((db) => prepared(db, 'DELETE FROM comfyui_prompts WHERE instance = ? AND prompt_id = ? AND handled_at IS NULL').run(instance, promptId));
   }
 
   async lineage(instance: string, promptId: string): Promise<ComfyPromptLineage | null> {
     return this.read((db) => {
-      const row = stmt(db, 'SELECT prompt_id, root_prompt_id, parent_prompt_id, parent_generation_id, attempt, status FROM comfyui_prompts WHERE instance = ? AND prompt_id = ?')
+      const row = prepared(db, 'SELECT prompt_id, root_prompt_id, parent_prompt_id, parent_generation_id, attempt, status FROM comfyui_prompts WHERE instance = ? AND prompt_id = ?')
         .get(instance, promptId) as
         | { prompt_id: string; root_prompt_id: string | null; parent_prompt_id: string | null; parent_generation_id: number | null; attempt: number; status: string | null }
         | undefined;
@@ -221,13 +198,13 @@ export class ComfyRecords {
 
   /** Regenerations already queued for the user's prompt `rootPromptId` (the budget's counter). */
   async regenerationCount(instance: string, rootPromptId: string): Promise<number> {
-    return this.read((db) => (stmt(db, 'SELECT COUNT(*) AS n FROM comfyui_prompts WHERE instance = ? AND root_prompt_id = ?').get(instance, rootPromptId) as { n: number }).n);
+    return this.read((db) => (prepared(db, 'SELECT COUNT(*) AS n FROM comfyui_prompts WHERE instance = ? AND root_prompt_id = ?').get(instance, rootPromptId) as { n: number }).n);
   }
 
   /** Whether any output of the prompt or of its regenerations has been accepted (then regeneration stops). */
   async lineageHasAccepted(instance: string, rootPromptId: string): Promise<boolean> {
     return this.read((db) => {
-      const rows = stmt(
+      const rows = prepared(
         db,
           `SELECT v.verdict FROM comfyui_outputs o
              JOIN verdicts v ON v.score_id = o.score_id AND v.id = (SELECT MAX(v2.id) FROM verdicts v2 WHERE v2.score_id = o.score_id)
@@ -241,7 +218,7 @@ export class ComfyRecords {
   /** The outputs of one prompt (on any instance when `instance` is omitted), by node then rank. */
   async ranking(promptId: string, instance?: string): Promise<(ComfyRankedOutput & { instance: string })[]> {
     return this.read((db) => {
-      const rows = stmt(
+      const rows = prepared(
         db,
           `SELECT o.*, s.mos AS mos,
                   (SELECT v.reasons_json FROM verdicts v WHERE v.score_id = o.score_id ORDER BY v.id DESC LIMIT 1) AS verdict_json
@@ -271,7 +248,7 @@ export class ComfyRecords {
   /** How many outputs the bridge has recorded for `instance` (scored and failed), for tests and health. */
   async outputCount(instance: string): Promise<{ scored: number; failed: number }> {
     return this.read((db) => {
-      const row = stmt(db, 'SELECT SUM(error_code IS NULL) AS scored, SUM(error_code IS NOT NULL) AS failed FROM comfyui_outputs WHERE instance = ?')
+      const row = prepared(db, 'SELECT SUM(error_code IS NULL) AS scored, SUM(error_code IS NOT NULL) AS failed FROM comfyui_outputs WHERE instance = ?')
         .get(instance) as { scored: number | null; failed: number | null };
       return { scored: row.scored ?? 0, failed: row.failed ?? 0 };
     });

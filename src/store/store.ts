@@ -10,6 +10,7 @@ import type { Verdict } from '../policy/index.js';
 import { ASPECTS, type ScoreResult } from '../scoring/score-result.js';
 import { ComfyRecords } from './comfyui-records.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
+import { prepared } from './statements.js';
 
 export interface ExternalIds {
   promptId?: string | undefined;
@@ -269,13 +270,12 @@ export class Store {
   /** The stored score of this image + prompt under this pack version, or null (the dedupe lookup). */
   async findScore(imageSha256: string, prompt: string | null, pack: PackId): Promise<StoredScore | null> {
     return this.read((db) => {
-      const row = db
-        .prepare(
-          `SELECT s.id AS scoreId, s.generation_id AS generationId, s.result_json AS resultJson
-             FROM generations g JOIN scores s ON s.generation_id = g.id
-            WHERE g.image_sha256 = ? AND g.prompt_key = ? AND s.pack_name = ? AND s.pack_version = ?`,
-        )
-        .get(imageSha256, prompt ?? '', pack.name, pack.version) as { scoreId: number; generationId: number; resultJson: string } | undefined;
+      const row = prepared(
+        db,
+        `SELECT s.id AS scoreId, s.generation_id AS generationId, s.result_json AS resultJson
+           FROM generations g JOIN scores s ON s.generation_id = g.id
+          WHERE g.image_sha256 = ? AND g.prompt_key = ? AND s.pack_name = ? AND s.pack_version = ?`,
+      ).get(imageSha256, prompt ?? '', pack.name, pack.version) as { scoreId: number; generationId: number; resultJson: string } | undefined;
       if (row === undefined) return null;
       return { generationId: row.generationId, scoreId: row.scoreId, result: JSON.parse(row.resultJson) as ScoreResult, verdict: latestVerdict(db, row.scoreId) };
     });
@@ -289,7 +289,8 @@ export class Store {
     return this.write((db) => {
       const now = new Date().toISOString();
       const promptKey = generation.prompt ?? '';
-      db.prepare(
+      prepared(
+        db,
         `INSERT INTO generations (created_at, source, external_prompt_id, external_node, external_filename, prompt, prompt_key,
                                   negative_prompt, image_sha256, file_ref, width, height, bytes, parent_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -310,19 +311,17 @@ export class Store {
         generation.bytes,
         generation.parentId ?? null,
       );
-      const generationId = (db.prepare('SELECT id FROM generations WHERE image_sha256 = ? AND prompt_key = ?').get(generation.imageSha256, promptKey) as { id: number }).id;
-      const existing = db
-        .prepare('SELECT id, result_json AS resultJson FROM scores WHERE generation_id = ? AND pack_name = ? AND pack_version = ?')
+      const generationId = (prepared(db, 'SELECT id FROM generations WHERE image_sha256 = ? AND prompt_key = ?').get(generation.imageSha256, promptKey) as { id: number }).id;
+      const existing = prepared(db, 'SELECT id, result_json AS resultJson FROM scores WHERE generation_id = ? AND pack_name = ? AND pack_version = ?')
         .get(generationId, result.pack.name, result.pack.version) as { id: number; resultJson: string } | undefined;
       if (existing !== undefined) {
         return { generationId, scoreId: existing.id, result: JSON.parse(existing.resultJson) as ScoreResult, verdict: latestVerdict(db, existing.id), events: [], inserted: false };
       }
       const scoreId = Number(
-        db
-          .prepare('INSERT INTO scores (generation_id, pack_name, pack_version, mos, level, resolved_prompt, result_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        prepared(db, 'INSERT INTO scores (generation_id, pack_name, pack_version, mos, level, resolved_prompt, result_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
           .run(generationId, result.pack.name, result.pack.version, result.mos, result.level, result.prompt.text, JSON.stringify(result), now).lastInsertRowid,
       );
-      const aspectRow = db.prepare('INSERT INTO aspect_scores (score_id, aspect, mos, level, reason) VALUES (?, ?, ?, ?, ?)');
+      const aspectRow = prepared(db, 'INSERT INTO aspect_scores (score_id, aspect, mos, level, reason) VALUES (?, ?, ?, ?, ?)');
       for (const aspect of ASPECTS) {
         const value = result.aspects[aspect];
         if (value.mos === null) aspectRow.run(scoreId, aspect, null, null, 'reason' in value ? value.reason : null);
@@ -445,16 +444,16 @@ interface GenerationRow {
 }
 
 function latestVerdict(db: Database.Database, scoreId: number): Verdict | null {
-  const row = db.prepare('SELECT reasons_json AS json FROM verdicts WHERE score_id = ? ORDER BY id DESC LIMIT 1').get(scoreId) as { json: string } | undefined;
+  const row = prepared(db, 'SELECT reasons_json AS json FROM verdicts WHERE score_id = ? ORDER BY id DESC LIMIT 1').get(scoreId) as { json: string } | undefined;
   return row === undefined ? null : (JSON.parse(row.json) as Verdict);
 }
 
 function insertVerdict(db: Database.Database, scoreId: number, verdict: Verdict, now: string): void {
-  db.prepare('INSERT INTO verdicts (score_id, verdict, reasons_json, created_at) VALUES (?, ?, ?, ?)').run(scoreId, verdict.verdict, JSON.stringify(verdict), now);
+  prepared(db, 'INSERT INTO verdicts (score_id, verdict, reasons_json, created_at) VALUES (?, ?, ?, ?)').run(scoreId, verdict.verdict, JSON.stringify(verdict), now);
 }
 
 function appendEvent(db: Database.Database, type: StoredEvent['type'], generationId: number, now: string, data: Record<string, unknown>): StoredEvent {
-  const id = Number(db.prepare('INSERT INTO events (type, generation_id, payload_json, created_at) VALUES (?, ?, ?, ?)').run(type, generationId, JSON.stringify(data), now).lastInsertRowid);
+  const id = Number(prepared(db, 'INSERT INTO events (type, generation_id, payload_json, created_at) VALUES (?, ?, ?, ?)').run(type, generationId, JSON.stringify(data), now).lastInsertRowid);
   return { id, type, createdAt: now, data };
 }
 

@@ -67,9 +67,8 @@ describe('ComfyRecords', () => {
     const store = await openStore();
     const low = await scored(store, 'a'.repeat(64), 1.5);
     const high = await scored(store, 'b'.repeat(64), 4);
-    const o1 = await store.comfyui.recordOutput({ instance: A, promptId: 'p1', node: '9', ...file('1.png'), batchIndex: 0, generationId: low.generationId, scoreId: low.scoreId, errorCode: null });
-    const o2 = await store.comfyui.recordOutput({ instance: A, promptId: 'p1', node: '9', ...file('2.png'), batchIndex: 1, generationId: high.generationId, scoreId: high.scoreId, errorCode: null });
-    await store.comfyui.setRanks([{ outputId: o1.id, rank: 2 }, { outputId: o2.id, rank: 1 }]);
+    await store.comfyui.recordOutput({ instance: A, promptId: 'p1', node: '9', ...file('1.png'), batchIndex: 0, generationId: low.generationId, scoreId: low.scoreId, errorCode: null, rank: 2 });
+    await store.comfyui.recordOutput({ instance: A, promptId: 'p1', node: '9', ...file('2.png'), batchIndex: 1, generationId: high.generationId, scoreId: high.scoreId, errorCode: null, rank: 1 });
     const ranking = await store.comfyui.ranking('p1');
     expect(ranking.map((o) => [o.filename, o.rank, o.mos, o.verdict?.verdict])).toEqual([
       ['2.png', 1, 4, 'accept'],
