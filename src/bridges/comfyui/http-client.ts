@@ -145,7 +145,7 @@ export class ComfyHttp {
       throw agiqaError('AGQ_ERR_COMFYUI_IMAGE_MISSING', { url: this.url, promptId: ids.promptId, node: ids.node, filename: image.filename, subfolder: image.subfolder, type: image.type });
     }
     if (answer.status < 200 || answer.status >= 300) throw this.fail('GET', path, answer);
-    return new Uint8Array(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength);
+    return answer.body;
   }
 
   /**

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { judge, rank, verdictSchema, type Policy, type Verdict } from '../../policy/index.js';
 import type { ScoreResult } from '../../scoring/index.js';
-import type { ComfyRankedOutput, Store } from '../../store/index.js';
+import type { Store } from '../../store/index.js';
 
 export interface BatchJudgement {
   verdicts: Verdict[];
@@ -49,7 +49,9 @@ export const promptRankingSchema = z
         .object({
           instance: z.string().describe('the ComfyUI address'),
           node: z.string(),
+          // Every output, best first; images that could not be scored come last with their error code.
           order: z.array(rankedOutputSchema),
+          // The best `topK` accepted outputs (all accepted ones when no top-k is configured).
           topK: z.array(rankedOutputSchema),
         })
         .strict(),
@@ -57,17 +59,7 @@ export const promptRankingSchema = z
   })
   .strict();
 
-export interface PromptRanking {
-  promptId: string;
-  batches: {
-    instance: string;
-    node: string;
-    /** Every output, best first; images that could not be scored come last with their error code. */
-    order: ComfyRankedOutput[];
-    /** The best `topK` accepted outputs (all accepted ones when no top-k is configured). */
-    topK: ComfyRankedOutput[];
-  }[];
-}
+export type PromptRanking = z.output<typeof promptRankingSchema>;
 
 /** The stored ranking of a prompt's outputs, grouped by instance and node; null when the prompt is unknown. */
 export async function promptRanking(store: Store, promptId: string, policy: Pick<Policy, 'topK'>, topK?: number): Promise<PromptRanking | null> {
