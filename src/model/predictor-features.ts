@@ -21,6 +21,8 @@ export function poolSpatialTokens(
     throw new RangeError(`Expected a spatial map of ${crops}×${channels}×${size}×${size} = ${crops * channels * size * size} values but received ${spatial.length}`);
   }
   const tokens = new Float32Array(grid * grid * channels);
+  // Steps between neighbouring channels and neighbouring pixels in the flat map; a crop's block is the same size in both layouts.
+  const [channelStep, pixelStep] = layout === 'nchw' ? [size * size, 1] : [1, channels];
   const windows = Array.from({ length: grid }, (_, i) => [Math.floor((i * size) / grid), Math.ceil(((i + 1) * size) / grid)] as const);
   for (let gy = 0; gy < grid; gy++) {
     const [y0, y1] = windows[gy]!;
@@ -30,14 +32,9 @@ export function poolSpatialTokens(
       const token = (gy * grid + gx) * channels;
       for (let c = 0; c < crops; c++) {
         for (let ch = 0; ch < channels; ch++) {
+          const base = c * channels * size * size + ch * channelStep;
           let sum = 0;
-          if (layout === 'nchw') {
-            const plane = (c * channels + ch) * size * size;
-            for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += spatial[plane + y * size + x]!;
-          } else {
-            const base = c * size * size * channels + ch;
-            for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += spatial[base + (y * size + x) * channels]!;
-          }
+          for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += spatial[base + (y * size + x) * pixelStep]!;
           tokens[token + ch] = tokens[token + ch]! + sum / count;
         }
       }
