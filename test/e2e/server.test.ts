@@ -22,8 +22,6 @@ beforeAll(() => {
   if (!existsSync(join(ROOT, 'dist/cli/commands/serve.js'))) throw new Error('dist/ is missing: run `npm run build` before the e2e tests');
 });
 
-const env = serveEnv;
-
 /** Starts `agiqa serve --port 0` and resolves once it printed its URL and reports ready. */
 async function serve(home: string, args: string[] = [], extra: Record<string, string> = {}): Promise<ServeProcess> {
   const served = await startServeProcess(home, args, extra);
@@ -60,7 +58,7 @@ describe('agiqa serve (real process, lite pack)', () => {
   }, 90_000);
 
   it('refuses to start on a non-loopback address without a token', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--host', '0.0.0.0', '--port', '0'], { env: env(home()), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'serve', '--host', '0.0.0.0', '--port', '0'], { env: serveEnv(home()), stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let out = '';
     let err = '';
@@ -77,7 +75,7 @@ describe('agiqa serve (real process, lite pack)', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as AddressInfo).port;
     try {
-      const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port)], { env: env(home()), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port)], { env: serveEnv(home()), stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
       let err = '';
       child.stderr!.on('data', (chunk) => (err += String(chunk)));
@@ -128,7 +126,7 @@ describe('agiqa serve (real process, lite pack)', () => {
 describe('command lines: serve flags and config print', () => {
   function run(args: string[], cwd: string, extra: Record<string, string> = {}) {
     return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-      const child = spawn(process.execPath, [BIN, 'config', ...args], { cwd, env: env(cwd, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, 'config', ...args], { cwd, env: serveEnv(cwd, extra), stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       child.stdout!.on('data', (chunk) => (out += String(chunk)));
@@ -138,7 +136,7 @@ describe('command lines: serve flags and config print', () => {
   }
 
   it('answers a bad flag with exit code 2 and one readable line', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', 'eighty'], { env: env(home()), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', 'eighty'], { env: serveEnv(home()), stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr!.on('data', (chunk) => (err += String(chunk)));
     expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(2);
