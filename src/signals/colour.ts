@@ -32,20 +32,21 @@ const NEUTRAL_FRACTION = 0.1;
 export function colourStats(image: SignalImage, lumaHist: Uint32Array, channelHist: Uint32Array): ColourStats {
   const { rgb, width: w, height: h } = image;
   const stride = Math.max(1, Math.floor(Math.sqrt((w * h) / TARGET_SAMPLES)));
-  const binCount = new Float64Array(CHROMA_BINS);
-  const binRg = new Float64Array(CHROMA_BINS);
-  const binYb = new Float64Array(CHROMA_BINS);
+  // Per chroma bin: pixel count, Σ rg, Σ 2·yb, interleaved so one pixel touches one cache line.
+  const bins = new Float64Array(3 * CHROMA_BINS);
+  // rg and 2·yb are integers, so their sums (and sums of squares) are exact in any order; yb itself
+  // is recovered with an exact halving at the end.
   let n = 0;
   let sRg = 0;
   let sRg2 = 0;
-  let sYb = 0;
-  let sYb2 = 0;
+  let sYb2x = 0;
+  let sYb2x2 = 0;
   let sSat = 0;
   let sSat2 = 0;
   let high = 0;
   for (let y = 0; y < h; y += stride) {
-    for (let x = 0; x < w; x += stride) {
-      const j = 3 * (y * w + x);
+    const rowEnd = 3 * (y * w + w);
+    for (let j = 3 * y * w; j < rowEnd; j += 3 * stride) {
       const r = rgb[j]!;
       const g = rgb[j + 1]!;
       const b = rgb[j + 2]!;
@@ -54,27 +55,32 @@ export function colourStats(image: SignalImage, lumaHist: Uint32Array, channelHi
       channelHist[256 + g]!++;
       channelHist[512 + b]!++;
       const rg = r - g;
-      const yb = 0.5 * (r + g) - b;
+      const yb2x = r + g - 2 * b;
       sRg += rg;
       sRg2 += rg * rg;
-      sYb += yb;
-      sYb2 += yb * yb;
-      const chroma = Math.min(CHROMA_BINS - 1, (Math.abs(rg) + Math.abs(yb)) | 0);
-      binCount[chroma]!++;
-      binRg[chroma]! += rg;
-      binYb[chroma]! += yb;
+      sYb2x += yb2x;
+      sYb2x2 += yb2x * yb2x;
+      // |rg| + |yb| truncated, in integers: (2|rg| + |2·yb|) >> 1.
+      const chroma = Math.min(CHROMA_BINS - 1, (2 * Math.abs(rg) + Math.abs(yb2x)) >> 1);
+      bins[3 * chroma]!++;
+      bins[3 * chroma + 1]! += rg;
+      bins[3 * chroma + 2]! += yb2x;
       const mx = Math.max(Math.max(r, g), b);
       const mn = Math.min(Math.min(r, g), b);
-      const sat = mx === 0 ? 0 : (mx - mn) / mx;
-      sSat += sat;
-      sSat2 += sat * sat;
-      if (sat > 0.8) high++;
+      if (mx > 0) {
+        const sat = (mx - mn) / mx;
+        sSat += sat;
+        sSat2 += sat * sat;
+        high += +(5 * (mx - mn) > 4 * mx); // sat > 0.8, exactly, in integers
+      }
       n++;
     }
   }
   if (n === 0) {
     return { colourfulness: 0, meanRg: 0, meanYb: 0, castRg: 0, castYb: 0, saturationMean: 0, saturationStd: 0, saturationHigh: 0 };
   }
+  const sYb = 0.5 * sYb2x;
+  const sYb2 = 0.25 * sYb2x2;
   const mRg = sRg / n;
   const mYb = sYb / n;
   const vRg = Math.max(0, sRg2 / n - mRg * mRg);
@@ -84,12 +90,13 @@ export function colourStats(image: SignalImage, lumaHist: Uint32Array, channelHi
   const want = NEUTRAL_FRACTION * n;
   let cn = 0;
   let cRg = 0;
-  let cYb = 0;
+  let cYb2x = 0;
   for (let i = 0; i < CHROMA_BINS && cn < want; i++) {
-    cn += binCount[i]!;
-    cRg += binRg[i]!;
-    cYb += binYb[i]!;
+    cn += bins[3 * i]!;
+    cRg += bins[3 * i + 1]!;
+    cYb2x += bins[3 * i + 2]!;
   }
+  const cYb = 0.5 * cYb2x;
   const satMean = sSat / n;
   return {
     colourfulness,

@@ -20,24 +20,17 @@ const MARGIN = 2;
 const CENTRE = (6 / 16) * (6 / 16); // weight of the centre pixel in the 5×5 binomial window
 const KEEP = 1 / (1 - CENTRE);
 
-let region = new Float32Array(0);
-let tmpA = new Float32Array(0);
-let tmpB = new Float32Array(0);
-let coeff = new Float32Array(0);
-
 export function mscn(plane: Plane, tiles: Tiles): MscnStats {
   const { data, width: w, height: h } = plane;
   const tw = tiles.tileWidth;
   const th = tiles.tileHeight;
   const ew = tw + 2 * MARGIN;
   const eh = th + 2 * MARGIN;
-  if (region.length < ew * eh) {
-    region = new Float32Array(ew * eh);
-    tmpA = new Float32Array(ew * eh);
-    tmpB = new Float32Array(ew * eh);
-    coeff = new Float32Array(tw * th);
-  }
-  if (coeff.length < tw * th) coeff = new Float32Array(tw * th);
+  // Per-call scratch (≈ 70 kB for 64-px tiles, ≈ 30 µs to allocate): no state kept between calls.
+  const region = new Float32Array(ew * eh);
+  const tmpA = new Float32Array(ew * eh);
+  const tmpB = new Float32Array(ew * eh);
+  const coeff = new Float32Array(tw * th);
   // moments: [Σ|m|, Σm², n] then per pair [Σ|p|, Σp², n, Σp²(p<0), Σsign(p), Σ|sign(p)|, unused]
   const mom = new Float64Array(3 + 4 * 7);
   for (let t = 0; t < tiles.count; t++) {
@@ -96,35 +89,11 @@ export function mscn(plane: Plane, tiles: Tiles): MscnStats {
       }
     }
     mom[2]! += tw * th;
-    // Neighbour products inside the tile, accumulated in locals (branch-free: the sign of a
-    // product is a coin flip that a branch would mispredict).
-    let hA = 0, hS = 0, hN = 0, hG = 0, hZ = 0;
-    let vA = 0, vS = 0, vN = 0, vG = 0, vZ = 0;
-    let dA = 0, dS = 0, dN = 0, dG = 0, dZ = 0;
-    let eA = 0, eS = 0, eN = 0, eG = 0, eZ = 0;
-    let count = 0;
-    for (let y = 0; y < th - 1; y++) {
-      for (let x = 1, i = y * tw + 1; x < tw - 1; x++, i++) {
-        const m = coeff[i]!;
-        const ph = m * coeff[i + 1]!;
-        const pv = m * coeff[i + tw]!;
-        const pd = m * coeff[i + tw + 1]!;
-        const pe = m * coeff[i + tw - 1]!;
-        let t = 0.5 * (ph - Math.abs(ph));
-        hA += Math.abs(ph); hS += ph * ph; hN += t * t; hG += (+(ph > 0) - +(ph < 0)); hZ += +(ph !== 0);
-        t = 0.5 * (pv - Math.abs(pv));
-        vA += Math.abs(pv); vS += pv * pv; vN += t * t; vG += (+(pv > 0) - +(pv < 0)); vZ += +(pv !== 0);
-        t = 0.5 * (pd - Math.abs(pd));
-        dA += Math.abs(pd); dS += pd * pd; dN += t * t; dG += (+(pd > 0) - +(pd < 0)); dZ += +(pd !== 0);
-        t = 0.5 * (pe - Math.abs(pe));
-        eA += Math.abs(pe); eS += pe * pe; eN += t * t; eG += (+(pe > 0) - +(pe < 0)); eZ += +(pe !== 0);
-        count++;
-      }
-    }
-    addPair(mom, 3, hA, hS, count, hN, hG, hZ);
-    addPair(mom, 10, vA, vS, count, vN, vG, vZ);
-    addPair(mom, 17, dA, dS, count, dN, dG, dZ);
-    addPair(mom, 24, eA, eS, count, eN, eG, eZ);
+    // Neighbour products inside the tile: right, lower, lower-right, lower-left.
+    addPairMoments(coeff, tw, th, 1, mom, 3);
+    addPairMoments(coeff, tw, th, tw, mom, 10);
+    addPairMoments(coeff, tw, th, tw + 1, mom, 17);
+    addPairMoments(coeff, tw, th, tw - 1, mom, 24);
   }
   const g = fitGgd(mom[0]!, mom[1]!, mom[2]!);
   const pairs = [];
@@ -139,11 +108,33 @@ export function mscn(plane: Plane, tiles: Tiles): MscnStats {
   return { shape: g.shape, variance: g.variance, pairs };
 }
 
-// Per pair: Σ|p|, Σp², n, Σp² over p < 0, Σ sign(p) = n₊ − n₋, Σ |sign(p)| = n₊ + n₋.
-function addPair(mom: Float64Array, o: number, abs: number, sq: number, n: number, negSq: number, sign: number, nonZero: number): void {
+/**
+ * Adds the moments of the products of every coefficient with its neighbour at `offset` (all four
+ * neighbours lie inside the tile for y < th − 1, 0 < x < tw − 1) to mom[o..o+5]: Σ|p|, Σp², n,
+ * Σp² over p < 0, Σ sign(p) = n₊ − n₋, Σ |sign(p)| = n₊ + n₋. One neighbour per pass keeps the
+ * five accumulators in registers (four at once spilled); branch-free because the sign of a product
+ * is a coin flip that a branch would mispredict.
+ */
+function addPairMoments(coeff: Float32Array, tw: number, th: number, offset: number, mom: Float64Array, o: number): void {
+  let abs = 0;
+  let sq = 0;
+  let negSq = 0;
+  let sign = 0;
+  let nonZero = 0;
+  for (let y = 0; y < th - 1; y++) {
+    for (let i = y * tw + 1, end = y * tw + tw - 1; i < end; i++) {
+      const p = coeff[i]! * coeff[i + offset]!;
+      const neg = 0.5 * (p - Math.abs(p));
+      abs += Math.abs(p);
+      sq += p * p;
+      negSq += neg * neg;
+      sign += +(p > 0) - +(p < 0);
+      nonZero += +(p !== 0);
+    }
+  }
   mom[o]! += abs;
   mom[o + 1]! += sq;
-  mom[o + 2]! += n;
+  mom[o + 2]! += (th - 1) * Math.max(0, tw - 2);
   mom[o + 3]! += negSq;
   mom[o + 4]! += sign;
   mom[o + 5]! += nonZero;
