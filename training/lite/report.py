@@ -10,6 +10,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import evaluate  # noqa: E402
 from dataset import FRACTIONS, SEED  # noqa: E402
 from distortions import DISTORTIONS  # noqa: E402
 
@@ -33,12 +34,26 @@ def r4(x):
     return None if x is None or x != x else round(float(x), 4)
 
 
+def runtime_metrics(rows, report_path):
+    """Metrics of an `agiqa eval --report` (predictions by dataset path) against the synthetic MOS."""
+    by_path = {r["path"]: r for r in rows}
+    predictions = json.load(open(report_path))["predictions"]
+    picked = []
+    for p in predictions:
+        row = dict(by_path[p["name"]])
+        row["level"], row["mos"] = int(row["level"]), float(row["mos"])
+        picked.append(row)
+    return evaluate(picked, [p["predicted"]["quality"] for p in predictions])
+
+
 def main():
     ap = argparse.ArgumentParser()
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--data", default=os.path.join(here, "..", "data"))
     ap.add_argument("--pack", default=os.path.join(here, "..", "..", "models", "lite"))
     ap.add_argument("--crops", type=int, default=1)
+    ap.add_argument("--runtime-eval", help="`agiqa eval --report` of the shipped pack on the test split")
+    ap.add_argument("--runtime-eval-val", help="the same on the val split")
     args = ap.parse_args()
     data, pack = os.path.abspath(args.data), os.path.abspath(args.pack)
 
@@ -50,6 +65,15 @@ def main():
             for v in VARIANTS if os.path.exists(os.path.join(data, "runs", v, "metrics.json"))}
     main_run = runs[SHIPPED]
     test = main_run["test"]
+    measured_with = "PyTorch, float model, cached features (train.py)"
+    runtime_val = None
+    if args.runtime_eval:
+        # The shipped file is the int8 quantization of the trained float model: its held-out numbers are
+        # measured on that file, through the TypeScript runtime users run (decode, signals, crops, onnxruntime).
+        test = runtime_metrics(rows, args.runtime_eval)
+        measured_with = "agiqa eval: the shipped quality.onnx (int8) through the TypeScript runtime"
+        if args.runtime_eval_val:
+            runtime_val = runtime_metrics(rows, args.runtime_eval_val)
 
     ref_split = {}
     for r in rows:
@@ -73,7 +97,7 @@ def main():
         "name": "lite",
         "version": "0.1.0",
         "description": ("Embedded default pack: judges the quality aspect (MOS 0-5, bad..excellent) from one "
-                        "native-resolution 224 px crop through a frozen MobileNetV2 (its pooled features and block-12 "
+                        "native-resolution 224 px crop through a frozen MobileNetV2 (int8 convolutions; its pooled features and block-12 "
                         "statistics) combined with classical image signals, three heads averaged. Trained on synthetic "
                         "distortions only: it measures technical degradation, not aesthetics or prompt alignment."),
         "license": "MIT",
@@ -81,7 +105,7 @@ def main():
         "files": [{"path": "quality.onnx", "sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob),
                    "license": "MIT",
                    "source": "the MobileNetV2 of nsfwjs@4.3.0 (MIT, weights as converted) + heads trained by "
-                             "training/lite/run.sh"}],
+                             "training/lite/run.sh; convolutions quantized to int8 by training/lite/quantize.py"}],
         "input": {"kind": "lite-crops", "cropSize": 224, "crops": args.crops,
                   "signalsVersion": sig["version"], "signalCount": len(sig["names"])},
         "models": {"quality": {"file": "quality.onnx"}},
@@ -106,6 +130,9 @@ def main():
                 "perDistortion": {k: {"srcc": r4(v["srcc"]), "mildPairAccuracy": r4(v["mildPairAccuracy"])}
                                   for k, v in test["perDistortion"].items()},
             },
+            "measuredWith": measured_with,
+            **({"validation": {k: r4(runtime_val[k]) for k in ("srcc", "plcc", "mildPairAccuracy")}} if runtime_val else {}),
+            "floatModel": {k: r4(main_run["test"][k]) for k in ("srcc", "plcc", "krcc", "rmse", "mildPairAccuracy")},
             "ablation": {v: {"srcc": r4(m["test"]["srcc"]), "mildPairAccuracy": r4(m["test"]["mildPairAccuracy"])}
                          for v, m in runs.items()},
         },

@@ -44,8 +44,22 @@ for v in frozen_signals_ens finetune_signals signals_only frozen_signals finetun
   fi
 done
 
-step "export + verify + pack"
-$PY training/lite/export.py --data $DATA --variant frozen_signals_ens --out models/lite/quality.onnx
+step "export + verify (float)"
+$PY training/lite/export.py --data $DATA --variant frozen_signals_ens --out $DATA/quant/quality-float.onnx
 npx tsx training/lite/verify-onnx.ts $DATA/quality.reference.json
-$PY training/lite/report.py --data $DATA
+
+step "quantize: int8 convolutions, calibrated on training crops"
+$PY training/lite/quantize.py prepare --model $DATA/quant/quality-float.onnx --out-dir $DATA/quant
+npx tsx training/lite/calibrate.ts --original $DATA/quant/quality-float.onnx --dir $DATA/quant \
+  --dataset $DATA/dataset/dataset.csv --count 300
+$PY training/lite/quantize.py quantize --model $DATA/quant/simplified.onnx --ranges $DATA/quant/ranges.json \
+  --keep-float /stem,/blocks.0/,/blocks.1/ --out models/lite/quality.onnx
+
+step "pack: held-out metrics of the shipped file, measured through the TypeScript runtime"
+$PY training/lite/report.py --data $DATA   # pack.json with the new file's hash, so the runtime can load it
+for split in test val; do
+  node bin/agiqa.js eval --dataset $DATA/dataset/dataset.csv --split $split --aspect quality --pack models/lite \
+    --workers 1 --report $DATA/quant/eval-$split.json
+done
+$PY training/lite/report.py --data $DATA --runtime-eval $DATA/quant/eval-test.json --runtime-eval-val $DATA/quant/eval-val.json
 step "done"
