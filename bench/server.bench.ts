@@ -33,8 +33,11 @@ async function basePng(): Promise<Buffer> {
   return sharp(pixels, { raw: { width: SIDE, height: SIDE, channels: 3 } }).png().toBuffer();
 }
 
-/** The same image with a unique tEXt chunk before IEND: identical pixels, a different sha256. */
-function variant(png: Buffer, n: number): Uint8Array<ArrayBuffer> {
+/**
+ * The same image with a unique tEXt chunk before IEND (identical pixels, a different sha256), as the
+ * pieces of the file in order: an uploader writes them one after another without joining them.
+ */
+function variantParts(png: Buffer, n: number): Buffer[] {
   const data = Buffer.from(`bench\0${n}`, 'latin1');
   const head = Buffer.alloc(8);
   head.writeUInt32BE(data.length, 0);
@@ -42,7 +45,12 @@ function variant(png: Buffer, n: number): Uint8Array<ArrayBuffer> {
   const crc = Buffer.alloc(4);
   crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
   const iend = png.length - 12;
-  return new Uint8Array(Buffer.concat([png.subarray(0, iend), head, data, crc, png.subarray(iend)]));
+  return [png.subarray(0, iend), Buffer.concat([head, data, crc]), png.subarray(iend)];
+}
+
+/** The variant as one buffer of its own, for the in-process scorer. */
+function variant(png: Buffer, n: number): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(Buffer.concat(variantParts(png, n)));
 }
 
 interface LevelResult {
@@ -52,23 +60,27 @@ interface LevelResult {
   imagesPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** Calls finished during the warm-up and the measured part: the denominator of CPU per image. */
+  completed: number;
 }
 
 let counter = 0;
 
 /** Runs `clients` loops of `call` for a warm-up and then DURATION_MS; latencies of the measured part only. */
-async function drive(clients: number, call: (image: Uint8Array<ArrayBuffer>) => Promise<boolean>, png: Buffer): Promise<LevelResult> {
+async function drive<Image>(clients: number, call: (image: Image) => Promise<boolean>, makeImage: (n: number) => Image): Promise<LevelResult> {
   const latencies: number[] = [];
   let busy = 0;
+  let completed = 0;
   const warmEnd = Date.now() + WARMUP_MS;
   const end = warmEnd + DURATION_MS;
   let measuredStart = 0;
   const loop = async () => {
     while (Date.now() < end) {
-      const image = variant(png, counter++);
+      const image = makeImage(counter++);
       const t0 = performance.now();
       const ok = await call(image);
       const elapsed = performance.now() - t0;
+      completed += 1;
       if (Date.now() < warmEnd) continue;
       if (measuredStart === 0) measuredStart = t0;
       if (ok) latencies.push(elapsed);
@@ -84,7 +96,23 @@ async function drive(clients: number, call: (image: Uint8Array<ArrayBuffer>) => 
     imagesPerSecond: round2(latencies.length / seconds),
     p50Ms: round2(percentile(latencies, 50)),
     p99Ms: round2(percentile(latencies, 99)),
+    completed,
   };
+}
+
+/** CPU time (user + system) a process has used so far, in ms, threads included (Linux /proc). */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat, counted from the pid; index 11 and 12 after the name.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** CPU this process used while running `work`, in ms. */
+async function ownCpuMs<T>(work: () => Promise<T>): Promise<{ result: T; cpuMs: number }> {
+  const start = process.cpuUsage();
+  const result = await work();
+  const used = process.cpuUsage(start);
+  return { result, cpuMs: (used.user + used.system) / 1000 };
 }
 
 const png = await basePng();
@@ -119,18 +147,20 @@ async function stopServer(served: ServeProcess): Promise<void> {
 // node:http with a keep-alive agent: undici's fetch costs the client several times more CPU per
 // 1 MB upload, and the client shares the machine's two cores with the server.
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-function postImage(url: string, image: Uint8Array): Promise<number> {
+function postImage(url: string, parts: Buffer[]): Promise<number> {
   const target = new URL(url);
+  const length = parts.reduce((sum, part) => sum + part.length, 0);
   return new Promise((resolve, reject) => {
     const request = httpRequest(
-      { host: target.hostname, port: target.port, method: 'POST', path: '/v1/score', agent, headers: { 'content-type': 'image/png', 'content-length': image.length } },
+      { host: target.hostname, port: target.port, method: 'POST', path: '/v1/score', agent, headers: { 'content-type': 'image/png', 'content-length': length } },
       (response) => {
         response.resume();
         response.on('end', () => resolve(response.statusCode ?? 0));
       },
     );
     request.on('error', reject);
-    request.end(image);
+    for (const part of parts) request.write(part);
+    request.end();
   });
 }
 // The bare scorer, in this process, through the same worker pool and the same built code as the
@@ -140,25 +170,35 @@ const { createScorer } = (await import(new URL('../dist/scoring/index.js', impor
 const serveLevel = (url: string, clients: number) =>
   drive(
     clients,
-    async (image) => {
+    async (image: Buffer[]) => {
       const status = await postImage(url, image);
       if (status !== 200 && status !== 503) throw new Error(`unexpected status ${status}`);
       return status === 200;
     },
-    png,
+    (n) => variantParts(png, n),
   );
 const bare: LevelResult[] = [];
 const served: LevelResult[] = [];
 const peakRss: number[] = [];
+const cpuPerImage: { bare: number; server: number; client: number }[] = [];
 const scorer = await createScorer({ pack: 'lite', workers: WORKERS, maxQueue: 64 });
 const server = await startServer();
 for (const clients of LEVELS) {
-  bare.push(await drive(clients, async (image) => (await scorer.score({ image, name: 'bench.png', handOver: true }), true), png));
+  const bareRun = await ownCpuMs(() => drive(clients, async (image: Uint8Array<ArrayBuffer>) => (await scorer.score({ image, name: 'bench.png', handOver: true }), true), (n) => variant(png, n)));
+  bare.push(bareRun.result);
   process.stderr.write(`bare scorer ${clients} clients: ${JSON.stringify(bare.at(-1))}\n`);
   resetPeakRss(server.child.pid!);
-  served.push(await serveLevel(server.url, clients));
+  const serverCpuBefore = processCpuMs(server.child.pid!);
+  const servedRun = await ownCpuMs(() => serveLevel(server.url, clients));
+  served.push(servedRun.result);
   peakRss.push(peakRssMb(server.child.pid!));
-  process.stderr.write(`server ${clients} clients: ${JSON.stringify(served.at(-1))}, peak RSS ${peakRss.at(-1)} MB\n`);
+  // The "client" is this process while it drives the server: making each variant and uploading it.
+  cpuPerImage.push({
+    bare: round2(bareRun.cpuMs / bareRun.result.completed),
+    server: round2((processCpuMs(server.child.pid!) - serverCpuBefore) / servedRun.result.completed),
+    client: round2(servedRun.cpuMs / servedRun.result.completed),
+  });
+  process.stderr.write(`server ${clients} clients: ${JSON.stringify(served.at(-1))}, peak RSS ${peakRss.at(-1)} MB, CPU ms per image ${JSON.stringify(cpuPerImage.at(-1))}\n`);
 }
 await stopServer(server);
 await scorer.close();
@@ -167,7 +207,8 @@ agent.destroy();
 const rows = LEVELS.map((clients, index) => {
   const s = served[index]!;
   const b = bare[index]!;
-  return [clients, s.imagesPerSecond, s.p50Ms, s.p99Ms, b.imagesPerSecond, b.p50Ms, round2(s.p50Ms - b.p50Ms), round2(s.imagesPerSecond / b.imagesPerSecond), peakRss[index]!, s.busy503];
+  const cpu = cpuPerImage[index]!;
+  return [clients, s.imagesPerSecond, s.p50Ms, s.p99Ms, b.imagesPerSecond, b.p50Ms, round2(s.p50Ms - b.p50Ms), round2(s.imagesPerSecond / b.imagesPerSecond), cpu.bare, cpu.server, cpu.client, peakRss[index]!, s.busy503];
 });
 const path = await writeResults({
   name: 'server',
@@ -176,10 +217,11 @@ const path = await writeResults({
     `${WORKERS} scoring workers, ${DURATION_MS / 1000} s per level after a ${WARMUP_MS / 1000} s warm-up; the client runs in the benchmark process; server and bare scorer run the built dist/.`,
     'Every request is a distinct image (unique PNG text chunk), so nothing is answered from the database.',
     'Overhead = server p50 − bare scorer p50 at the same concurrency (HTTP, hashing, SQLite write, verdict); ratio = server img/s ÷ bare img/s.',
+    'CPU ms per image (user + system, all threads): bare = this process while scoring in-process (variant, decode, signals, model); server = the server process; client = this process while making the variants and uploading them. Two cores give at most 2000 ms of CPU per second, shared by server and client.',
     'Peak RSS: VmHWM of the server process (worker threads included) during that level alone (reset through /proc/<pid>/clear_refs before it).',
     `1-minute load average at the end: ${loadavg()[0]!.toFixed(2)} on 2 cores.`,
   ],
-  table: { columns: ['clients', 'server img/s', 'server p50 ms', 'server p99 ms', 'bare img/s', 'bare p50 ms', 'overhead p50 ms', 'server/bare', 'server peak RSS MB', '503s'], rows },
-  raw: { served, bare, peakRssMb: peakRss, pngBytes: png.length },
+  table: { columns: ['clients', 'server img/s', 'server p50 ms', 'server p99 ms', 'bare img/s', 'bare p50 ms', 'overhead p50 ms', 'server/bare', 'bare CPU ms/img', 'server CPU ms/img', 'client CPU ms/img', 'server peak RSS MB', '503s'], rows },
+  raw: { served, bare, cpuPerImage, peakRssMb: peakRss, pngBytes: png.length },
 });
 process.stderr.write(`wrote ${path}\n`);

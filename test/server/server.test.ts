@@ -1,6 +1,8 @@
 // The HTTP API and event stream in-process, on an ephemeral loopback port, with a stand-in scorer.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -70,6 +72,20 @@ async function get(server: RunningServer, path: string, headers: Record<string, 
   return { status: response.status, headers: response.headers, body };
 }
 
+/** POSTs raw PNG bytes written as separate pieces (node:http, so the framing headers are ours to choose). */
+function postPieces(server: RunningServer, pieces: Uint8Array[], headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${server.url}/v1/score`, { method: 'POST', headers: { 'content-type': 'image/png', ...headers } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+    });
+    request.on('error', reject);
+    for (const piece of pieces) request.write(piece);
+    request.end();
+  });
+}
+
 describe('POST /v1/score', () => {
   it('scores a base64 JSON image, stores it, and returns the stored result the second time', async () => {
     const { server, scorer } = await start();
@@ -104,6 +120,26 @@ describe('POST /v1/score', () => {
     const body = (await response.json()) as any;
     expect(response.status).toBe(200);
     expect((await get(server, `/v1/generations/${body.generationId}`)).body).toMatchObject({ prompt: 'a tree', image: { file: 'tree.png', bytes: 64 } });
+  });
+
+  it('reads a raw upload written in pieces, with a Content-Length and chunked, byte for byte', async () => {
+    const { server } = await start({ limits: { maxBodyBytes: 300_000, maxImageBytes: 300_000, maxImagePixels: 1000 } });
+    const bytes = new Uint8Array(200_000).map((_, i) => (i * 7919) % 251);
+    bytes[bytes.length - 1] = 32;
+    const pieces = [bytes.subarray(0, 70_001), bytes.subarray(70_001, 140_000), bytes.subarray(140_000)];
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const declared = await postPieces(server, pieces, { 'content-length': String(bytes.length) });
+    const chunked = await postPieces(server, pieces, { 'transfer-encoding': 'chunked' });
+    for (const answer of [declared, chunked]) {
+      expect(answer.status).toBe(200);
+      const generation = (await get(server, `/v1/generations/${answer.body.generationId}`)).body;
+      expect(generation.image).toMatchObject({ sha256, bytes: bytes.length });
+    }
+    // The second upload is the same image: answered from the store, not scored again.
+    expect(chunked.body.generationId).toBe(declared.body.generationId);
+    const tooLong = await postPieces(server, [bytes, bytes], { 'transfer-encoding': 'chunked' });
+    expect(tooLong.status).toBe(413);
+    expect(tooLong.body.error.code).toBe('AGQ_ERR_SERVER_BODY_TOO_LARGE');
   });
 
   it('answers malformed JSON with 400 AGQ_ERR_SERVER_MALFORMED_JSON', async () => {
