@@ -2,6 +2,7 @@
 // image/* bytes, JSON with base64 or a rooted file path — under the body and image size caps, and
 // validates the accompanying fields (unknown ones are refused, every problem reported at once).
 import busboy from 'busboy';
+import { createHash, type Hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { agiqaError, zodIssues } from '../errors/index.js';
 import type { ExternalIds } from '../store/index.js';
@@ -25,6 +26,8 @@ export interface ImageInput {
   name: string;
   /** For the history: the upload's file name or the real path read. */
   fileRef: string | null;
+  /** Hex sha256 of `image` when it was hashed while it arrived (uploads), so nobody hashes it again. */
+  sha256?: string | undefined;
   external?: ExternalIds | undefined;
 }
 
@@ -52,9 +55,10 @@ function invalid(where: string, issues: string[]) {
 
 /**
  * Reads the whole body, refusing it as soon as it passes `maxBytes` (by Content-Length or by count).
- * The body gets an ArrayBuffer of its own, so it can move to a scoring worker whole.
+ * The body gets an ArrayBuffer of its own, so it can move to a scoring worker whole. `hash`, when given,
+ * is fed each chunk as it arrives: hashing overlaps the upload instead of following it.
  */
-export async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+export async function readBody(request: IncomingMessage, maxBytes: number, hash?: Hash): Promise<Buffer> {
   const declared = Number(request.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) throw agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes });
   if (Number.isInteger(declared) && declared >= 0) {
@@ -67,6 +71,7 @@ export async function readBody(request: IncomingMessage, maxBytes: number): Prom
       const bytes = chunk as Buffer;
       if (received + bytes.length > declared) throw agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes: declared });
       bytes.copy(body, received);
+      hash?.update(bytes);
       received += bytes.length;
     }
     return received === declared ? body : body.subarray(0, received);
@@ -76,6 +81,7 @@ export async function readBody(request: IncomingMessage, maxBytes: number): Prom
   for await (const chunk of request) {
     total += (chunk as Buffer).length;
     if (total > maxBytes) throw agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes });
+    hash?.update(chunk as Buffer);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks, total);
@@ -119,6 +125,8 @@ interface MultipartPart {
   field: string;
   filename: string;
   bytes: Buffer;
+  /** Hex sha256 of `bytes`, computed as the file streamed in. */
+  sha256: string;
 }
 
 /** Streams a multipart body, refusing a file above maxImageBytes or a body above maxBodyBytes. */
@@ -153,14 +161,16 @@ function readMultipart(request: IncomingMessage, limits: InputLimits, maxFiles: 
     });
     parser.on('file', (field, stream, info) => {
       const chunks: Buffer[] = [];
+      const hash = createHash('sha256');
       let size = 0;
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;
+        hash.update(chunk);
         chunks.push(chunk);
       });
       stream.on('limit', () => fail(agiqaError('AGQ_ERR_IMAGE_TOO_LARGE', { file: info.filename || field, bytes: size, maxBytes: limits.maxImageBytes })));
       stream.on('end', () => {
-        if (!failed) files.push({ field, filename: info.filename ?? '', bytes: Buffer.concat(chunks) });
+        if (!failed) files.push({ field, filename: info.filename ?? '', bytes: Buffer.concat(chunks), sha256: hash.digest('hex') });
       });
     });
     parser.on('field', (name, value, info) => {
@@ -230,16 +240,17 @@ export async function readScoreRequest(request: IncomingMessage, query: URLSearc
     const file = files[0];
     if (file === undefined || file.field !== 'image') throw invalid('multipart body', ['image: expected one file in the field "image"']);
     const name = file.filename || 'upload';
-    return { input: { image: file.bytes, name, fileRef: file.filename || null, external: metadata.external }, metadata };
+    return { input: { image: file.bytes, name, fileRef: file.filename || null, external: metadata.external, sha256: file.sha256 }, metadata };
   }
   if (isRawImage(type)) {
     const fields = new Map(query.entries());
     const name = fields.get('name') ?? 'upload';
     fields.delete('name');
     const metadata = parseMetadata(fieldsToObject(fields, new Set<string>([...TEXT_FIELDS, 'parentId', ...EXTERNAL_FIELDS]), 'query'), 'query');
-    const body = await readBody(request, context.limits.maxBodyBytes);
+    const hash = createHash('sha256');
+    const body = await readBody(request, context.limits.maxBodyBytes, hash);
     if (body.length > context.limits.maxImageBytes) throw agiqaError('AGQ_ERR_IMAGE_TOO_LARGE', { file: name, bytes: body.length, maxBytes: context.limits.maxImageBytes });
-    return { input: { image: body, name, fileRef: query.get('name'), external: metadata.external }, metadata };
+    return { input: { image: body, name, fileRef: query.get('name'), external: metadata.external, sha256: hash.digest('hex') }, metadata };
   }
   throw unsupported(request);
 }
@@ -266,7 +277,7 @@ export async function readRankRequest(request: IncomingMessage, context: InputCo
     issues.push(...wrong);
     if (files.length === 0) issues.push('image: expected at least one file in the field "image"');
     if (issues.length > 0) throw invalid('multipart body', issues);
-    const inputs = files.map((file, index) => ({ image: file.bytes, name: file.filename || `upload #${index}`, fileRef: file.filename || null }));
+    const inputs = files.map((file, index) => ({ image: file.bytes, name: file.filename || `upload #${index}`, fileRef: file.filename || null, sha256: file.sha256 }));
     return { inputs, metadata, topK: topK as number | undefined, keepAtLeast: keepAtLeast as number | undefined };
   }
   throw unsupported(request);

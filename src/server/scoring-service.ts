@@ -142,7 +142,7 @@ export class ScoringService {
       const { input, metadata } = parsed;
       checkImageSize(input.name, input.image.length, this.options.limits);
       const scorer = this.readyScorer();
-      const imageSha256 = await sha256(input.image);
+      const imageSha256 = input.sha256 ?? (await sha256(input.image));
       const prompt = metadata.prompt ?? null;
       const stored = await this.options.store.findScore(imageSha256, prompt, scorer.pack);
       if (stored !== null) {
@@ -202,7 +202,7 @@ export class ScoringService {
       for (const input of inputs) checkImageSize(input.name, input.image.length, this.options.limits);
       const scorer = this.readyScorer();
       const prompt = metadata.prompt ?? null;
-      const hashes = await Promise.all(inputs.map((input) => sha256(input.image)));
+      const hashes = await Promise.all(inputs.map((input) => input.sha256 ?? sha256(input.image)));
       const sizes = inputs.map((input) => input.image.length);
       const stored: (StoredScore | null)[] = [];
       for (const hash of hashes) stored.push(await this.options.store.findScore(hash, prompt, scorer.pack));

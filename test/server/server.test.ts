@@ -112,6 +112,8 @@ describe('POST /v1/score', () => {
     expect(response.status).toBe(200);
     const generation = (await get(server, `/v1/generations/${body.generationId}`)).body;
     expect(generation).toMatchObject({ source: 'comfyui', prompt: 'a boat', parentId: first.body.generationId, image: { file: 'ComfyUI_0001.png' } });
+    // Hashed while it streamed in: the same hash as the whole file.
+    expect(generation.image.sha256).toBe(createHash('sha256').update(image(2)).digest('hex'));
   });
 
   it('accepts raw image bytes with metadata in the query', async () => {
@@ -425,6 +427,9 @@ describe('POST /v1/rank', () => {
     const response = await fetch(`${server.url}/v1/rank`, { method: 'POST', body: form });
     const body = rankResponseSchema.parse(await response.json());
     expect(body.passing).toEqual([1]);
+    const second = body.items.find((item) => item.index === 1)!;
+    const stored = (await get(server, `/v1/generations/${second.generationId}`)).body;
+    expect(stored.image.sha256).toBe(createHash('sha256').update(image(61, 30)).digest('hex'));
   });
 
   it('scores a batch larger than the whole queue capacity in slices instead of refusing it forever', async () => {
