@@ -2,6 +2,7 @@
 // PNG at 1, 4 and 16 concurrent clients on the lite pack, the server's peak RSS, and its overhead
 // over calling the bare scorer (same pack, same workers) at the same concurrency in the same run.
 // Every request carries a distinct image (a unique PNG text chunk) so the dedupe never answers it.
+import { spawn } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -139,6 +140,23 @@ function peakRssMb(pid: number): number {
   return Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024);
 }
 
+// The transport alone: a process that reads each upload whole and answers a small JSON body, as the
+// server does, but scores nothing. Its p50 is what any HTTP server pays to take a 2.7 MB image.
+const SINK = `
+const http = require('node:http');
+const server = http.createServer((request, response) => {
+  const chunks = [];
+  request.on('data', (chunk) => chunks.push(chunk));
+  request.on('end', () => { Buffer.concat(chunks); response.setHeader('content-type', 'application/json'); response.end('{"ok":true}'); });
+});
+server.listen(0, '127.0.0.1', () => console.log('http://127.0.0.1:' + server.address().port));
+`;
+async function startSink(): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['-e', SINK], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve) => child.stdout!.once('data', (chunk) => resolve(String(chunk).trim())));
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
 async function stopServer(served: ServeProcess): Promise<void> {
   served.child.kill('SIGTERM');
   await served.exited;
@@ -200,8 +218,32 @@ for (const clients of LEVELS) {
   });
   process.stderr.write(`server ${clients} clients: ${JSON.stringify(served.at(-1))}, peak RSS ${peakRss.at(-1)} MB, CPU ms per image ${JSON.stringify(cpuPerImage.at(-1))}\n`);
 }
+// The overhead at one client, paired: bare and served calls alternate, so a change in the machine's
+// speed during the run hits both halves of every pair (separate 8 s windows drift by several ms here).
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 150);
+const pairedBare: number[] = [];
+const pairedServed: number[] = [];
+for (let i = 0; i < PAIRS + 10; i++) {
+  const image = variant(png, counter++);
+  const parts = variantParts(png, counter++);
+  const t0 = performance.now();
+  await scorer.score({ image, name: 'bench.png', handOver: true });
+  const t1 = performance.now();
+  const status = await postImage(server.url, parts);
+  const t2 = performance.now();
+  if (status !== 200) throw new Error(`unexpected status ${status}`);
+  if (i < 10) continue; // warm-up
+  pairedBare.push(t1 - t0);
+  pairedServed.push(t2 - t1);
+}
+const paired = { pairs: PAIRS, bareP50Ms: round2(percentile(pairedBare, 50)), servedP50Ms: round2(percentile(pairedServed, 50)) };
+process.stderr.write(`paired, 1 client: ${JSON.stringify(paired)}\n`);
 await stopServer(server);
 await scorer.close();
+const sink = await startSink();
+const transport = await serveLevel(sink.url, 1);
+sink.stop();
+process.stderr.write(`transport only, 1 client: ${JSON.stringify(transport)}\n`);
 agent.destroy();
 
 const rows = LEVELS.map((clients, index) => {
@@ -217,11 +259,13 @@ const path = await writeResults({
     `${WORKERS} scoring workers, ${DURATION_MS / 1000} s per level after a ${WARMUP_MS / 1000} s warm-up; the client runs in the benchmark process; server and bare scorer run the built dist/.`,
     'Every request is a distinct image (unique PNG text chunk), so nothing is answered from the database.',
     'Overhead = server p50 − bare scorer p50 at the same concurrency (HTTP, hashing, SQLite write, verdict); ratio = server img/s ÷ bare img/s.',
+    `Overhead at 1 client, paired (${paired.pairs} bare and served calls alternating, so drift in the machine's speed hits both): server p50 ${paired.servedP50Ms} ms − bare p50 ${paired.bareP50Ms} ms = **${round2(paired.servedP50Ms - paired.bareP50Ms)} ms**.`,
+    `Transport alone (the same uploads to a process that only reads them and answers a small JSON body), 1 client: p50 ${transport.p50Ms} ms; the server's own work beyond moving the bytes is then ${round2(paired.servedP50Ms - paired.bareP50Ms - transport.p50Ms)} ms at p50 (paired figures).`,
     'CPU ms per image (user + system, all threads): bare = this process while scoring in-process (variant, decode, signals, model); server = the server process; client = this process while making the variants and uploading them. Two cores give at most 2000 ms of CPU per second, shared by server and client.',
     'Peak RSS: VmHWM of the server process (worker threads included) during that level alone (reset through /proc/<pid>/clear_refs before it).',
     `1-minute load average at the end: ${loadavg()[0]!.toFixed(2)} on 2 cores.`,
   ],
   table: { columns: ['clients', 'server img/s', 'server p50 ms', 'server p99 ms', 'bare img/s', 'bare p50 ms', 'overhead p50 ms', 'server/bare', 'bare CPU ms/img', 'server CPU ms/img', 'client CPU ms/img', 'server peak RSS MB', '503s'], rows },
-  raw: { served, bare, cpuPerImage, peakRssMb: peakRss, pngBytes: png.length },
+  raw: { served, bare, cpuPerImage, paired, transport, peakRssMb: peakRss, pngBytes: png.length },
 });
 process.stderr.write(`wrote ${path}\n`);
