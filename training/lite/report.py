@@ -25,6 +25,9 @@ NOTES = [
     "backbone makes more crop positions and several heads affordable on this CPU.",
     "The earlier variants (finetune_signals, shipped before; finetune_only; frozen_signals on one position; "
     "signals_only) are kept as ablations with their own budgets; epochsRun and seconds per run are in runs.*.",
+    "The shipped quality.onnx is the int8 quantization of that model (training/lite/quantize.py: stem and blocks 0-1 "
+    "float, the rest int8; calibrated on 300 training crops); metrics.heldOut is measured on it through the "
+    "TypeScript runtime (agiqa eval), metrics.floatModel is the float model's own test result from train.py.",
     "Synthetic MOS treats equal levels of different distortion types as equally bad; colour_cast in particular is "
     "hard to judge without a reference (a cast can be the content's own colour).",
 ]
