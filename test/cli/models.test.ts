@@ -3,9 +3,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/commands/models.js';
 import { copyTinyClip, installTinyClip, tempHome } from '../fixtures/tiny-clip/install.js';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { captureOutput, type CapturedOutput } from './run-cli.js';
+import { closedPort } from '../fixtures/closed-port.js';
 
 let out: CapturedOutput;
 const savedHome = process.env.AGIQA_HOME;
@@ -18,14 +17,6 @@ afterEach(() => {
   if (savedHome === undefined) delete process.env.AGIQA_HOME;
   else process.env.AGIQA_HOME = savedHome;
 });
-
-async function closedPort(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/`;
-}
 
 describe('agiqa models', () => {
   it('lists the known packs with their licenses, and installed ones', async () => {

@@ -10,6 +10,7 @@ import { loadPack } from '../../../src/model/packs.js';
 import { manualDownloadInstructions, pullPack, type PullProgress } from '../../../src/model/clip/hub-pull.js';
 import { KNOWN_PACKS, packFilesOf } from '../../../src/model/clip/known-packs.js';
 import { tempHome, TINY_CLIP, TINY_CLIP_DIR } from '../../fixtures/tiny-clip/install.js';
+import { closedPort } from '../../fixtures/closed-port.js';
 
 const catalogue = [TINY_CLIP, { ...TINY_CLIP, name: 'restricted', restrictedLicense: true, license: 'research-only' }];
 const servers: Server[] = [];
@@ -18,14 +19,6 @@ async function listen(server: Server): Promise<string> {
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-}
-
-async function closedPort(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/`;
 }
 
 /** A hub in the Hugging Face URL layout (`/<repo>/resolve/main/<file>`) serving the tiny CLIP. */
