@@ -7,7 +7,6 @@ import { api } from "../../../scripts/api.js";
 import { BadgeStore } from "./agiqa-badges.js";
 
 const store = new BadgeStore();
-const AGIQA_NODES = new Set(["AGIQAScore", "AGIQAFilter", "AGIQARank", "AGIQASaveWithScore"]);
 
 function previewImages(node) {
   // The legacy front end keeps the executed images on the node; the newer one in app.nodeOutputs.
@@ -49,8 +48,9 @@ app.registerExtension({
     });
   },
 
-  async beforeRegisterNodeDef(nodeType, nodeData) {
-    if (!AGIQA_NODES.has(nodeData.name)) return;
+  async beforeRegisterNodeDef(nodeType) {
+    // Any node whose executed output carries `agiqa` scores (the AGIQA nodes' ui, or another pack's
+    // node passing them on); the store ignores every other output, so no list of node names to keep.
     const onExecuted = nodeType.prototype.onExecuted;
     nodeType.prototype.onExecuted = function (output) {
       onExecuted?.apply(this, arguments);
