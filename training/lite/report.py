@@ -16,6 +16,9 @@ from distortions import DISTORTIONS  # noqa: E402
 
 VARIANTS = ["frozen_signals_ens", "finetune_signals", "finetune_only", "frozen_signals", "signals_only"]
 SHIPPED = "frozen_signals_ens"
+# Bump whenever quality.onnx changes: the server answers a repeated image + prompt from its database for
+# the same pack name and version, so a new model under an old version would keep serving old scores.
+PACK_VERSION = "0.2.0"
 NOTES = [
     "Shipped: frozen_signals_ens = the backbone exactly as converted (no fine-tuning) + classical signals + the "
     "per-channel mean/std of the block-12 output, three heads (seeds 0-2) averaged in one graph. Heads were trained "
@@ -98,7 +101,7 @@ def main():
     pack_json = {
         "schemaVersion": 1,
         "name": "lite",
-        "version": "0.1.0",
+        "version": PACK_VERSION,
         "description": ("Embedded default pack: judges the quality aspect (MOS 0-5, bad..excellent) from one "
                         "native-resolution 224 px crop through a frozen MobileNetV2 (int8 convolutions; its pooled features and block-12 "
                         "statistics) combined with classical image signals, three heads averaged. Trained on synthetic "

@@ -1,6 +1,7 @@
 """The extension inside the stand-in web UI, scoring with a real `agiqa serve` process."""
 
 import io
+import json
 import logging
 import os
 import socket
@@ -15,12 +16,14 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from a1111_test_support import EXAMPLES, EXTENSION_DIR, TESTS_DIR, Generation, field, settings_args
-from agiqa_server import AgiqaServer
+from agiqa_server import REPO_ROOT, AgiqaServer
 
 from modules import errors, face_restoration
 
 SHARP, BLURRED, CAT, NOISY_CAT = "coffee.png", "coffee-blurred.png", "chelsea.png", "chelsea-noisy.png"
 server = None
+# The embedded pack as the server names it in infotext: "<name> <version>" from the repo's pack.json.
+LITE_PACK = "lite " + json.loads((REPO_ROOT / "models" / "lite" / "pack.json").read_text("utf-8"))["version"]
 
 
 def setUpModule():
@@ -79,7 +82,7 @@ class ScoresEveryImage(unittest.TestCase):
             self.assertTrue(lines[2].startswith(f"Steps: 20, Sampler: Euler a, CFG scale: 7.0, Seed: {seed}, Size: 64x64"), lines[2])
             self.assertEqual(field(text, "Hires upscale"), "2")
             self.assertEqual(field(text, "ADetailer model"), "face_yolov8n.pt")
-            self.assertEqual(field(text, "AGIQA pack"), "lite 0.1.0")
+            self.assertEqual(field(text, "AGIQA pack"), LITE_PACK)
         sharp_mos, blurred_mos = (float(field(text, "AGIQA MOS")) for text in saved)
         self.assertGreater(sharp_mos, 3.0)
         self.assertLess(blurred_mos, 2.5)  # below the pass threshold the verdict below checks
@@ -93,7 +96,7 @@ class ScoresEveryImage(unittest.TestCase):
         self.assertEqual(run.processed.index_of_first_image, 1)
         self.assertIsNone(field(run.processed.infotexts[0], "AGIQA MOS"))
         self.assertIn("Hires upscale: 2", run.processed.infotexts[0])
-        self.assertIn(f"AGIQA (lite 0.1.0): 2 scored, MOS {sharp_mos:.2f}, {blurred_mos:.2f}; 1 pass the thresholds", run.processed.comments)
+        self.assertIn(f"AGIQA ({LITE_PACK}): 2 scored, MOS {sharp_mos:.2f}, {blurred_mos:.2f}; 1 pass the thresholds", run.processed.comments)
         # Processed.js (the API's `info`) still serialises.
         self.assertIn('"all_seeds": [100, 101]', run.processed.js())
 
