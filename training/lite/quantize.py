@@ -152,22 +152,25 @@ def quantize(args):
     missing = [t for t in tensors if t not in ranges]
     assert not missing, f"no calibrated range for {missing[:3]}"
     inits = {t.name: t for t in graph.initializer}
-    new_inits, new_nodes = [], []
+    new_inits = []
+    new_nodes = []  # (node that must run first or None, new node)
     input_scale = {}  # quantized tensor name (as a Conv reads it) -> activation scale
+    producers = producers_of(graph)
+    consumers = consumers_of(graph)
 
     def add_qdq(source, target, name):
+        """Q/DQ from `source` to `target` with the calibrated range of activation `name`."""
         low, high = ranges[name]
         scale, zero_point = activation_params(low, high)
         s, z = f"{name}_scale", f"{name}_zero_point"
         if s not in {t.name for t in new_inits}:
             new_inits.append(numpy_helper.from_array(np.array(scale, dtype=np.float32), s))
             new_inits.append(numpy_helper.from_array(np.array(zero_point, dtype=np.uint8), z))
-        new_nodes.append((source, helper.make_node("QuantizeLinear", [source, s, z], [f"{target}_q"], name=f"{target}_Q")))
-        new_nodes.append((source, helper.make_node("DequantizeLinear", [f"{target}_q", s, z], [target], name=f"{target}_DQ")))
+        producer = producers.get(name)
+        new_nodes.append((producer, helper.make_node("QuantizeLinear", [source, s, z], [f"{target}_q"], name=f"{target}_Q")))
+        new_nodes.append((producer, helper.make_node("DequantizeLinear", [f"{target}_q", s, z], [target], name=f"{target}_DQ")))
         input_scale[target] = float(scale)
 
-    producers = producers_of(graph)
-    consumers = consumers_of(graph)
     rename = {}
     for name in tensors:
         if name in STATISTICS_TENSORS:
@@ -214,10 +217,7 @@ def quantize(args):
     # Topological placement: constants first, each Q/DQ pair right after the producer of its source.
     after = {}
     head = []
-    for source, node in new_nodes:
-        producer = producers.get(source) if source is not None else None
-        if source is not None and source.endswith("_float"):
-            producer = producers.get(source[: -len("_float")])
+    for producer, node in new_nodes:
         if producer is None:
             head.append(node)
         else:
@@ -248,7 +248,10 @@ def main():
     q.add_argument("--out", required=True)
     q.add_argument("--keep-float", default="", help="comma-separated name prefixes of convolutions left in float")
     args = parser.parse_args()
-    prepare(args) if args.step == "prepare" else quantize(args)
+    if args.step == "prepare":
+        prepare(args)
+    else:
+        quantize(args)
 
 
 if __name__ == "__main__":
