@@ -136,15 +136,6 @@ class AgiqaServer:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    # -- helpers for tests -------------------------------------------------------------------
-
-    def get_json(self, path: str) -> object:
-        request = urllib.request.Request(self.url + path)
-        if self.token:
-            request.add_header("Authorization", f"Bearer {self.token}")
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read().decode("utf-8"))
-
     @property
     def stderr_tail(self) -> str:
         return "".join(self._stderr_tail)

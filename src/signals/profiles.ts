@@ -50,35 +50,8 @@ export function diffProfiles(plane: Plane): DiffProfiles {
 // > 5% of the entries, so its steps stay uncapped).
 function clipOutliers(profile: Float32Array): void {
   if (profile.length < 3) return;
-  const copy = profile.slice(1);
-  const cap = 2 * kthSmallest(copy, Math.floor(0.95 * (copy.length - 1))) + 1e-3;
+  // A profile is one entry per row or column (≤ a few thousand): a native sort of a copy is cheap.
+  const sorted = profile.slice(1).sort();
+  const cap = 2 * sorted[Math.floor(0.95 * (sorted.length - 1))]! + 1e-3;
   for (let i = 1; i < profile.length; i++) if (profile[i]! > cap) profile[i] = cap;
-}
-
-/**
- * The value at index k of `values` sorted ascending (Hoare's quickselect; reorders `values`). The
- * same value a full sort would put there, at a fraction of the cost; the profiles hold no NaN.
- */
-function kthSmallest(values: Float32Array, k: number): number {
-  let lo = 0;
-  let hi = values.length - 1;
-  while (lo < hi) {
-    const pivot = values[(lo + hi) >> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (values[i]! < pivot) i++;
-      while (values[j]! > pivot) j--;
-      if (i <= j) {
-        const t = values[i]!;
-        values[i++] = values[j]!;
-        values[j--] = t;
-      }
-    }
-    // [lo, j] ≤ pivot ≤ [i, hi]; between them, values equal to the pivot.
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return values[k]!;
-  }
-  return values[k]!;
 }

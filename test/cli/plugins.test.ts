@@ -75,7 +75,7 @@ async function shippedFiles(plugin: string): Promise<string[]> {
   const files: string[] = [];
   const walk = async (dir: string, prefix: string): Promise<void> => {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
-      if (entry.name === 'tests' || entry.name === '__pycache__' || entry.name.endsWith('.pyc')) continue;
+      if (['tests', '__pycache__', '.pytest_cache'].includes(entry.name) || entry.name.endsWith('.pyc')) continue;
       if (entry.isDirectory()) await walk(join(dir, entry.name), `${prefix}${entry.name}/`);
       else files.push(`${prefix}${entry.name}`);
     }

@@ -29,6 +29,24 @@ export function serveEnv(home: string, extra: Record<string, string> = {}): Node
   return { ...clean, AGIQA_HOME: home, AGIQA_LOG_LEVEL: 'warn', AGIQA_WORKERS: '1', ...extra };
 }
 
+/**
+ * Runs `agiqa <args>` (the built bin) to its exit in `home` (or `cwd`) with the test environment;
+ * resolves with its exit code and output. Killed by killServeProcesses() should a test give up on it.
+ */
+export function runAgiqaProcess(
+  args: string[],
+  home: string,
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: serveEnv(home, options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  running.push(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (chunk) => (out += String(chunk)));
+  child.stderr!.on('data', (chunk) => (err += String(chunk)));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
+}
+
 /** Starts `agiqa serve --port 0 ...args` in `home` and resolves once it printed the URL it listens on. */
 export async function startServeProcess(home: string, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<ServeProcess> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { cwd: home, env: serveEnv(home, extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,7 +1,6 @@
 // The real `agiqa serve` process (bin/agiqa.js → dist, run `npm run build` first) on the embedded
 // lite pack, ephemeral loopback ports and throwaway AGIQA_HOMEs.
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,13 +8,10 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { scoreResponseSchema } from '../../src/server/schemas.js';
 import { encodePng, pngClaiming } from '../fixtures/server/png.js';
-import { BIN, killServeProcesses, ROOT, serveEnv, startServeProcess, waitUntilReady, type ServeProcess } from './serve-process.js';
-
-const children: ChildProcess[] = [];
+import { killServeProcesses, ROOT, runAgiqaProcess, startServeProcess, waitUntilReady, type ServeProcess } from './serve-process.js';
 
 afterEach(() => {
   killServeProcesses();
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
 beforeAll(() => {
@@ -58,13 +54,7 @@ describe('agiqa serve (real process, lite pack)', () => {
   }, 90_000);
 
   it('refuses to start on a non-loopback address without a token', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--host', '0.0.0.0', '--port', '0'], { env: serveEnv(home()), stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (chunk) => (out += String(chunk)));
-    child.stderr!.on('data', (chunk) => (err += String(chunk)));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code, out, err } = await runAgiqaProcess(['serve', '--host', '0.0.0.0', '--port', '0'], home());
     expect(code).toBe(1);
     expect(err).toContain('AGQ_ERR_SERVER_TOKEN_REQUIRED');
     expect(out).not.toContain('listening');
@@ -75,11 +65,8 @@ describe('agiqa serve (real process, lite pack)', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as AddressInfo).port;
     try {
-      const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port)], { env: serveEnv(home()), stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(child);
-      let err = '';
-      child.stderr!.on('data', (chunk) => (err += String(chunk)));
-      expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(1);
+      const { code, err } = await runAgiqaProcess(['serve', '--port', String(port)], home());
+      expect(code).toBe(1);
       expect(err).toContain('AGQ_ERR_SERVER_LISTEN');
     } finally {
       blocker.close();
@@ -124,22 +111,11 @@ describe('agiqa serve (real process, lite pack)', () => {
 });
 
 describe('command lines: serve flags and config print', () => {
-  function run(args: string[], cwd: string, extra: Record<string, string> = {}) {
-    return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-      const child = spawn(process.execPath, [BIN, 'config', ...args], { cwd, env: serveEnv(cwd, extra), stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout!.on('data', (chunk) => (out += String(chunk)));
-      child.stderr!.on('data', (chunk) => (err += String(chunk)));
-      child.on('exit', (code) => resolve({ code, out, err }));
-    });
-  }
+  const run = (args: string[], cwd: string, env: Record<string, string> = {}) => runAgiqaProcess(['config', ...args], cwd, { cwd, env });
 
   it('answers a bad flag with exit code 2 and one readable line', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', 'eighty'], { env: serveEnv(home()), stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr!.on('data', (chunk) => (err += String(chunk)));
-    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(2);
+    const { code, err } = await runAgiqaProcess(['serve', '--port', 'eighty'], home());
+    expect(code).toBe(2);
     expect(err).toBe('agiqa: --port expects a whole number, received "eighty". Run `agiqa serve --help`. [AGQ_ERR_USAGE]\n');
   }, 30_000);
 

@@ -127,7 +127,7 @@ describe('POST /v1/score', () => {
   it('reads a raw upload written in pieces, with a Content-Length and chunked, byte for byte', async () => {
     const { server } = await start({ limits: { maxBodyBytes: 300_000, maxImageBytes: 300_000, maxImagePixels: 1000 } });
     const bytes = new Uint8Array(200_000).map((_, i) => (i * 7919) % 251);
-    bytes[bytes.length - 1] = 32;
+    bytes[bytes.length - 1] = 32; // the stand-in scorer reads its MOS from the last byte (3.2)
     const pieces = [bytes.subarray(0, 70_001), bytes.subarray(70_001, 140_000), bytes.subarray(140_000)];
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const declared = await postPieces(server, pieces, { 'content-length': String(bytes.length) });

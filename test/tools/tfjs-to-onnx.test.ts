@@ -18,9 +18,6 @@ import {
 } from '../../tools/tfjs-to-onnx/index.js';
 import { seededRandom } from '../../src/evaluation/datasets.js';
 
-// Deterministic uniform [0,1) numbers, so failures reproduce.
-const random = seededRandom;
-
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);
   let m = 0;
@@ -54,7 +51,7 @@ parity(parityTitle, () => {
     await writeFile(onnxFile, converted.bytes);
 
     // Three random images and one constant mid-grey image, in nsfwjs's scaling (pixel / 255).
-    const next = random(1234);
+    const next = seededRandom(1234); // deterministic, so failures reproduce
     const per = size * size * 3;
     input = new Float32Array(batch * per);
     for (let i = 0; i < 3 * per; i++) input[i] = Math.round(next() * 255) / 255;

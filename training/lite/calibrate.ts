@@ -2,12 +2,14 @@
 // crop of training images and records each activation's range; also checks that the simplified
 // graph (pads folded, ReLU+Clip merged) still matches the exported model.
 //   npx tsx training/lite/calibrate.ts --original models/lite/quality.onnx --dir training/data/quant \
-//     --dataset training/data/dataset/dataset.csv [--count 400]
+//     --dataset training/data/dataset/dataset.csv [--count 300]
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import sharp from 'sharp';
+import { readDataset, selectSplit } from '../../src/evaluation/datasets.js';
+import { decodeImage } from '../../src/image/index.js';
 import { cropTensor } from '../../src/model/lite-crops.js';
 
 const { values } = parseArgs({
@@ -15,7 +17,7 @@ const { values } = parseArgs({
     original: { type: 'string' },
     dir: { type: 'string' },
     dataset: { type: 'string' },
-    count: { type: 'string', default: '400' },
+    count: { type: 'string', default: '300' },
     seed: { type: 'string', default: '0' },
   },
 });
@@ -25,12 +27,9 @@ if (!values.original || !values.dir || !values.dataset) {
 }
 
 /** The training split's images, a seeded sample of `count` (every distortion type and level appears). */
-function trainingSample(csv: string, count: number, seed: number): string[] {
-  const [header, ...lines] = readFileSync(csv, 'utf8').trim().split('\n');
-  const columns = header!.split(',');
-  const pathAt = columns.indexOf('path');
-  const splitAt = columns.indexOf('split');
-  const paths = lines.map((l) => l.split(',')).filter((c) => c[splitAt] === 'train').map((c) => join(dirname(csv), c[pathAt]!));
+async function trainingSample(csv: string, count: number, seed: number): Promise<string[]> {
+  const paths = selectSplit(await readDataset(csv), 'train').flatMap((item) => (item.path === null ? [] : [item.path]));
+  // A fixed linear congruential shuffle: the sample (and so the shipped model) must stay reproducible.
   let state = seed + 1;
   const random = (): number => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   for (let i = paths.length - 1; i > 0; i--) {
@@ -47,10 +46,9 @@ const original = await ort.InferenceSession.create(values.original, options);
 const ranges = new Map<string, [number, number]>(tensors.map((t) => [t, [Infinity, -Infinity]]));
 const outputs = ['quality_logits', 'quality_mos', 'pooled', 'spatial'];
 let worst = 0;
-const images = trainingSample(values.dataset, Number(values.count), Number(values.seed));
+const images = await trainingSample(values.dataset, Number(values.count), Number(values.seed));
 for (const [index, path] of images.entries()) {
-  const { data, info } = await sharp(path).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  const crops = cropTensor({ rgb: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height }, 1, 224);
+  const crops = cropTensor(await decodeImage(await readFile(path), path), 1, 224);
   const feeds = {
     crops: new ort.Tensor('float32', crops.data, crops.dims),
     // The backbone's activations do not depend on the signals; the heads still need an input.

@@ -151,6 +151,10 @@ def quantize(args):
     tensors = activation_tensors(graph, keep_float)
     missing = [t for t in tensors if t not in ranges]
     assert not missing, f"no calibrated range for {missing[:3]}"
+    # The names come from torch's export: a re-export that renamed the block-12 sum would otherwise
+    # quietly quantize the statistics too.
+    unknown = [t for t in STATISTICS_TENSORS if t not in tensors]
+    assert not unknown, f"statistics tensor(s) {unknown} not in the graph: update STATISTICS_TENSORS"
     inits = {t.name: t for t in graph.initializer}
     new_inits = []
     new_nodes = []  # (node that must run first or None, new node)

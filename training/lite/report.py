@@ -10,7 +10,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import evaluate  # noqa: E402
+from common import evaluate, load_dataset  # noqa: E402
 from dataset import FRACTIONS, SEED  # noqa: E402
 from distortions import DISTORTIONS  # noqa: E402
 
@@ -40,16 +40,11 @@ def r4(x):
     return None if x is None or x != x else round(float(x), 4)
 
 
-def runtime_metrics(rows, report_path):
+def runtime_metrics(data, report_path):
     """Metrics of an `agiqa eval --report` (predictions by dataset path) against the synthetic MOS."""
-    by_path = {r["path"]: r for r in rows}
+    by_path = {r["path"]: r for r in load_dataset(os.path.join(data, "dataset"))}
     predictions = json.load(open(report_path))["predictions"]
-    picked = []
-    for p in predictions:
-        row = dict(by_path[p["name"]])
-        row["level"], row["mos"] = int(row["level"]), float(row["mos"])
-        picked.append(row)
-    return evaluate(picked, [p["predicted"]["quality"] for p in predictions])
+    return evaluate([by_path[p["name"]] for p in predictions], [p["predicted"]["quality"] for p in predictions])
 
 
 def main():
@@ -76,10 +71,10 @@ def main():
     if args.runtime_eval:
         # The shipped file is the int8 quantization of the trained float model: its held-out numbers are
         # measured on that file, through the TypeScript runtime users run (decode, signals, crops, onnxruntime).
-        test = runtime_metrics(rows, args.runtime_eval)
+        test = runtime_metrics(data, args.runtime_eval)
         measured_with = "agiqa eval: the shipped quality.onnx (int8) through the TypeScript runtime"
         if args.runtime_eval_val:
-            runtime_val = runtime_metrics(rows, args.runtime_eval_val)
+            runtime_val = runtime_metrics(data, args.runtime_eval_val)
 
     ref_split = {}
     for r in rows:

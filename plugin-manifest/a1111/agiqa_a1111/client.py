@@ -37,7 +37,6 @@ class ServerUnavailable(ScoringError):
             f"AGIQA: no scoring server answers at {url} ({detail}). Start it with `{START_COMMAND}` "
             f"(or set the server URL in the AGIQA accordion); images are left unscored."
         )
-        self.url = url
 
 
 class ServerRefused(ScoringError):
@@ -45,7 +44,6 @@ class ServerRefused(ScoringError):
 
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(f"AGIQA: the server refused the image: {message} [{code or f'HTTP {status}'}]")
-        self.status = status
         self.code = code
 
 
@@ -81,7 +79,7 @@ class AgiqaClient:
     """
 
     def __init__(self, url: str, token: Optional[str] = None, timeout: float = 60.0) -> None:
-        self.url = (url or DEFAULT_URL).strip().rstrip("/")
+        self.url = (url or default_url()).strip().rstrip("/")
         self.token = token if token is not None else os.environ.get("AGIQA_TOKEN") or None
         self.timeout = timeout
 
@@ -96,7 +94,8 @@ class AgiqaClient:
         return Score.from_result(answer["result"])
 
     def _post(self, path: str, body: bytes, content_type: str) -> dict:
-        # One retry when the server's queue is full (503 with Retry-After): a burst from a big batch.
+        # One retry when the server says it is worth it (503 with Retry-After: a full queue after a burst
+        # from a big batch, a pack still loading, a locked database); other errors are final.
         for attempt in (1, 2):
             request = urllib.request.Request(self.url + path, data=body, method="POST")
             request.add_header("Content-Type", content_type)
@@ -108,7 +107,7 @@ class AgiqaClient:
                     return json.loads(response.read().decode("utf-8"))
             except urllib.error.HTTPError as error:
                 status, code, message = _error_body(error)
-                if status == 503 and attempt == 1 and code != "AGQ_ERR_STORE_READ_ONLY":
+                if status == 503 and attempt == 1 and error.headers.get("Retry-After") is not None:
                     time.sleep(min(5.0, _retry_after(error)))
                     continue
                 if status == 401:

@@ -5,8 +5,8 @@ The hooks come in this order in A1111/Forge, per batch: `postprocess_batch_list`
 change the batch) then `postprocess_image` for each image that is left, then `postprocess` once. So the
 whole batch is scored in `postprocess_batch_list`, several requests at a time (the server scores them
 in parallel), which is what reordering and dropping need; the image's own score is then taken in
-`postprocess_image` from the final picture: an unchanged picture gives the same PNG bytes and is found
-already scored, one changed by face restoration is scored again.
+`postprocess_image` from the final picture: an unchanged picture (same pixels, same prompts) is found
+already scored without being encoded again, one changed by face restoration is scored again.
 """
 
 from __future__ import annotations
@@ -138,14 +138,13 @@ class ScoringRun:
         """The image's score, or None (logged once) when it cannot be had: the run goes on regardless."""
         if self.unavailable is not None:
             return None
-        png = png_bytes(image)
         prompt, negative = prompt_as_the_model_read_it(prompt), prompt_as_the_model_read_it(negative)
-        picture = hashlib.sha256(png + b"\0" + prompt.encode("utf-8") + b"\0" + negative.encode("utf-8")).hexdigest()
+        picture = _picture_key(image, prompt, negative)
         with self._lock:
             if picture in self._by_picture:
                 return self._by_picture[picture]
         try:
-            score = self.client.score_png(png, prompt, negative)
+            score = self.client.score_png(png_bytes(image), prompt, negative)
         except ServerUnavailable as error:
             with self._lock:
                 if self.unavailable is None:  # requests in flight together fail together: say it once
@@ -214,6 +213,14 @@ class ScoringRun:
             processed.seed = processed.all_seeds[0]
         if processed.all_subseeds:
             processed.subseed = processed.all_subseeds[0]
+
+
+def _picture_key(image, prompt: str, negative: str) -> str:
+    """Identifies a PIL image's pixels with its prompts, without encoding it (PNG is the slow part)."""
+    digest = hashlib.sha256(f"{image.mode} {image.size[0]}x{image.size[1]}\0".encode("ascii"))
+    digest.update(image.tobytes())
+    digest.update(b"\0" + prompt.encode("utf-8") + b"\0" + negative.encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _at(values, index: int, default):

@@ -71,7 +71,7 @@ class AgiqaScript(scripts.Script):
             return
         if not settings.enabled:
             return
-        run = ScoringRun(settings, AgiqaClient(settings.url or default_url()))
+        run = ScoringRun(settings, AgiqaClient(settings.url))
         run.install_fields(p, _per_image_infotext_supported())
         setattr(p, ScoringRun.ATTRIBUTE, run)
 

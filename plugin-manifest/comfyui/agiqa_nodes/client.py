@@ -20,9 +20,8 @@ START_COMMAND = "npx agiqa serve"
 # The server takes at most this many images per /v1/rank request (MAX_RANK_IMAGES in its schemas),
 # and admits at most queue.capacity images at once (GET /v1/health): batches are sent in slices of both.
 MAX_RANK_IMAGES = 64
-# Answers worth waiting out (503 + Retry-After): a busy queue (the bridge may be scoring too), a pack
-# still loading. Anything else is reported at once.
-RETRYABLE_CODES = frozenset({"AGQ_ERR_QUEUE_FULL", "AGQ_ERR_SERVER_NOT_READY"})
+# Answers worth waiting out are the ones the server marks with Retry-After (a busy queue, a pack still
+# loading, a locked database, a restart); anything else is reported at once.
 RETRY_BUDGET_SECONDS = 120.0
 # Scoring runs on the CPU; a full batch on a busy machine can take a while.
 RANK_TIMEOUT_SECONDS = 300.0
@@ -60,14 +59,16 @@ class AgiqaClient:
         pngs: Sequence[bytes],
         prompt: Optional[str] = None,
         node: Optional[str] = None,
+        limit: Optional[int] = None,
     ) -> List[Dict[str, Any]]:
         """Scores images that share a prompt as batches of /v1/rank; one item per image, in input order.
 
         Each item is the server's rank item: {index, rank, generationId, cached, result, verdict}, with
-        `index` into `pngs` (batches over 64 are sent in slices and re-indexed).
+        `index` into `pngs` (batches over `limit`, by default `batch_limit()`, are sent in slices and
+        re-indexed).
         """
         items: List[Dict[str, Any]] = []
-        limit = self.batch_limit()
+        limit = limit or self.batch_limit()
         for start in range(0, len(pngs), limit):
             chunk = pngs[start : start + limit]
             body: Dict[str, Any] = {
@@ -137,7 +138,7 @@ class AgiqaClient:
         except urllib.error.HTTPError as error:
             code, message = _error_body(error)
             line = _http_error_message(self.url, path, error.code, code, message)
-            if error.code == 503 and code in RETRYABLE_CODES:
+            if error.code == 503 and error.headers.get("Retry-After") is not None:
                 raise _Retryable(line, _retry_after(error)) from None
             raise AgiqaError(line) from None
         except urllib.error.URLError as error:  # urllib wraps failures while connecting

@@ -86,8 +86,10 @@ def score_images(
         return []
     text = (prompt or "").strip() or None
     chunks = graph_text_chunks(graph, None) if text is None and graph is not None else None
+    client = client or AgiqaClient()
+    limit = client.batch_limit()  # a server that is not running fails here, before any image is encoded
     pngs = [png_bytes(image, chunks) for image in split_batch(images)]
-    items = (client or AgiqaClient()).rank(pngs, prompt=text, node=node)
+    items = client.rank(pngs, prompt=text, node=node, limit=limit)
     return [ImageScore.from_rank_item(item) for item in items]
 
 

@@ -3,6 +3,7 @@ the way ComfyUI loads it."""
 
 import importlib.util
 import os
+import re
 import socket
 import struct
 import sys
@@ -73,9 +74,12 @@ class ServerDownTest(unittest.TestCase):
                 self.assertIsNone(raised.exception.__cause__)  # no chained traceback noise
 
     def test_the_default_url_is_the_servers_default(self):
+        # Read from the server's own config schema, so a change of its default port fails here.
+        schema = (support.REPO_ROOT / "src/config/config-schema.ts").read_text()
+        port = re.search(r"export const DEFAULT_PORT = (\d+);", schema).group(1)
         with mock.patch.dict(os.environ, {}, clear=False):
             os.environ.pop("AGIQA_URL", None)
-            self.assertEqual(AgiqaClient().url, "http://127.0.0.1:8420")
+            self.assertEqual(AgiqaClient().url, f"http://127.0.0.1:{port}")
 
 
 class ServerRefusesTest(unittest.TestCase):
