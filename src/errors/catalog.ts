@@ -141,6 +141,17 @@ export const errorCatalog = {
     (p) => `A scoring worker thread failed: ${p.detail}`,
     'Retry; the worker is replaced automatically. If it repeats, run with AGIQA_DEBUG=1 and report the log.',
   ),
+  AGQ_ERR_SCORE_CANCELLED: entry<{ file: string; timeoutMs: number }>(
+    504,
+    (p) => `${p.file}: scoring ran longer than ${p.timeoutMs} ms and was cancelled (its worker was replaced); nothing was stored`,
+    'The image or its metadata may be built to stall a parser: check where it came from. If it is an honest image on a slow machine, raise `queue.jobTimeoutMs`.',
+  ),
+  AGQ_ERR_SCORE_STALLED: entry<{ size: number; workers: number; stalled: number }>(
+    503,
+    (p) =>
+      `No scoring worker can take an image: of ${p.size} workers ${p.size - p.workers} are being replaced and ${p.stalled} run a job past half its deadline (cancelled at the deadline)`,
+    'Wait: stuck jobs are cancelled at `queue.jobTimeoutMs` and their workers replaced. If it repeats, find the images that time out (AGQ_ERR_SCORE_CANCELLED in the log).',
+  ),
   AGQ_ERR_INFERENCE: entry<{ detail: string }>(
     500,
     (p) => `Inference failed: ${p.detail}`,
@@ -227,6 +238,26 @@ export const errorCatalog = {
     413,
     (p) => `The request body is larger than the limit of ${p.maxBytes} bytes`,
     'Send smaller images (or fewer at once), or raise `limits.maxBodyBytes` in agiqa.config.json.',
+  ),
+  AGQ_ERR_SERVER_BODY_TIMEOUT: entry<{ timeoutMs: number; received: number }>(
+    408,
+    (p) => `The request body did not arrive within ${p.timeoutMs} ms (${p.received} bytes received); the connection is closed`,
+    'Send the whole body at once (a slow or stalled upload is cut); on a slow link raise `http.bodyTimeoutMs`.',
+  ),
+  AGQ_ERR_SERVER_CLIENT_BUSY: entry<{ address: string; limit: number }>(
+    429,
+    (p) => `${p.address} already has ${p.limit} requests in progress (the per-client limit)`,
+    'Wait for your earlier requests to finish (send images in /v1/rank batches rather than many parallel uploads), or raise `http.maxRequestsPerClient`.',
+  ),
+  AGQ_ERR_SERVER_REQUEST_ABORTED: entry<{ received: number }>(
+    400,
+    (p) => `The client closed the connection before its request body was complete (${p.received} bytes received)`,
+    'Nothing to do on the server: the client gave up (a cancelled upload, a timeout on its side). Retry from the client if the image still needs a score.',
+  ),
+  AGQ_ERR_SERVER_EVENTS_CURSOR_AHEAD: entry<{ since: number; lastId: number }>(
+    409,
+    (p) => `since=${p.since} is ahead of the last event id ${p.lastId}: this server never sent that event (a different or reset database)`,
+    'Reconnect with ?since=<lastId> given here (or without since for live events only), and re-read history with GET /v1/generations if the database was reset.',
   ),
   AGQ_ERR_SERVER_UNSUPPORTED_MEDIA_TYPE: entry<{ contentType: string; accepted: string[] }>(
     415,

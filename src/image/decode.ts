@@ -8,17 +8,9 @@ import { recoverPrompt, type RecoveredPrompt } from '../prompts/index.js';
 import { readExifText } from './exif-text.js';
 import { readPngText } from './png-text.js';
 
-export interface ImageLimits {
-  /** Largest encoded file accepted, in bytes. */
-  maxBytes: number;
-  /** Largest width × height accepted, checked on the header before any pixel is decoded. */
-  maxPixels: number;
-}
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './limits.js';
 
-export const DEFAULT_IMAGE_LIMITS: Readonly<ImageLimits> = Object.freeze({
-  maxBytes: 50 * 1024 * 1024,
-  maxPixels: 40_000_000,
-});
+export { DEFAULT_IMAGE_LIMITS, type ImageLimits };
 
 /** The background alpha is flattened onto, as [r, g, b]. */
 export const ALPHA_BACKGROUND: readonly [number, number, number] = [255, 255, 255];

@@ -1,13 +1,14 @@
-// What the HTTP routes do with images: admission against the queue bound, dedupe by image hash +
-// prompt + pack version, scoring with a per-request timeout, the verdict, and persistence before
-// the answer. Transport-free, so the routes stay thin and the bridges could reuse it.
+// What the HTTP routes do with images: dedupe by image hash + prompt + pack version (a stored score
+// is answered without taking room in the queue), admission against the queue bound, scoring with a
+// per-request timeout, the verdict, and persistence before the answer. Transport-free, so the routes
+// stay thin and the bridges could reuse it.
 import { createHash, webcrypto } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { PolicyConfig } from '../config/index.js';
 import { agiqaError, isAgiqaError, type AgiqaError } from '../errors/index.js';
 import { checkImageSize } from '../image/index.js';
 import { judge, rank, type Policy, type Verdict } from '../policy/index.js';
-import type { ScoreRequest, Scorer, ScoreResult } from '../scoring/index.js';
+import type { ScoreRequest, Scorer, ScorerLoad, ScoreResult } from '../scoring/index.js';
 import type { SavedScore, Store, StoredEvent, StoredScore } from '../store/index.js';
 import type { ImageInput, ParsedRank, ParsedScore } from './image-input.js';
 import type { ServerMetrics } from './metrics.js';
@@ -66,9 +67,19 @@ export class ScoringService {
     return this.scorerState;
   }
 
-  get load(): { inFlight: number; capacity: number; queued: number; running: number } {
+  get load(): ScorerLoad & { inFlight: number; capacity: number } {
     const scorerLoad = this.scorerState.state === 'ready' ? this.scorerState.scorer.load() : { queued: 0, running: 0 };
     return { inFlight: this.inFlight, capacity: this.options.capacity, ...scorerLoad };
+  }
+
+  /**
+   * Refuses at once, before a request body is read, when nothing could be scored:
+   * AGQ_ERR_SHUTTING_DOWN or AGQ_ERR_SERVER_NOT_READY.
+   */
+  assertAccepting(): void {
+    if (this.closing) throw agiqaError('AGQ_ERR_SHUTTING_DOWN', {});
+    if (this.scorerState.state === 'loading') throw agiqaError('AGQ_ERR_SERVER_NOT_READY', { detail: 'the model pack is still loading' });
+    if (this.scorerState.state === 'failed') throw agiqaError('AGQ_ERR_SERVER_NOT_READY', { detail: this.scorerState.error.message });
   }
 
   /**
@@ -76,9 +87,7 @@ export class ScoringService {
    * Returns the release function (idempotent).
    */
   admit(count: number): () => void {
-    if (this.closing) throw agiqaError('AGQ_ERR_SHUTTING_DOWN', {});
-    if (this.scorerState.state === 'loading') throw agiqaError('AGQ_ERR_SERVER_NOT_READY', { detail: 'the model pack is still loading' });
-    if (this.scorerState.state === 'failed') throw agiqaError('AGQ_ERR_SERVER_NOT_READY', { detail: this.scorerState.error.message });
+    this.assertAccepting();
     if (this.inFlight + count > this.options.capacity) {
       this.options.metrics.rejectedBusy.inc();
       throw agiqaError('AGQ_ERR_QUEUE_FULL', { queued: this.inFlight, maxQueue: this.options.capacity });
@@ -135,9 +144,13 @@ export class ScoringService {
     this.options.metrics.scores.inc({ verdict: saved.verdict?.verdict ?? 'none' });
   }
 
-  /** Scores one image (or returns its stored score) and stores it before answering. `release` frees its admission. */
-  async scoreOne(parsed: ParsedScore, release: () => void): Promise<ScoreResponse> {
+  /**
+   * Answers a stored score at once; otherwise takes an admission slot (AGQ_ERR_QUEUE_FULL when none is
+   * free), scores the image and stores it before answering.
+   */
+  async scoreOne(parsed: ParsedScore): Promise<ScoreResponse> {
     let work: Promise<ScoreResponse> | undefined;
+    let release = () => {};
     try {
       const { input, metadata } = parsed;
       checkImageSize(input.name, input.image.length, this.options.limits);
@@ -152,7 +165,9 @@ export class ScoringService {
       const bytes = input.image.length; // read now: a scorer may transfer (detach) the buffer
       const key = `${imageSha256}\n${prompt ?? ''}`;
       let shared = this.sameImage.get(key);
+      // The same image already being scored costs no second slot: this request waits for that one.
       if (shared === undefined) {
+        release = this.admit(1);
         shared = (async () => {
           // The request's buffer is not read again: it moves to the worker instead of being copied.
           const result = await scorer.score({ image: input.image, name: input.name, prompt: metadata.prompt, negativePrompt: metadata.negativePrompt, sha256: imageSha256, handOver: true });
@@ -194,9 +209,14 @@ export class ScoringService {
     return results;
   }
 
-  /** Scores a batch sharing a prompt as one batch, ranks it and stores every score with its batch verdict. */
-  async rankBatch(parsed: ParsedRank, release: () => void): Promise<RankResponse> {
+  /**
+   * Scores a batch sharing a prompt as one batch, ranks it and stores every score with its batch
+   * verdict. Only the images not stored yet take admission slots (a batch larger than the whole
+   * capacity takes all of it and is scored in slices).
+   */
+  async rankBatch(parsed: ParsedRank): Promise<RankResponse> {
     let work: Promise<RankResponse> | undefined;
+    let release = () => {};
     try {
       const { inputs, metadata } = parsed;
       for (const input of inputs) checkImageSize(input.name, input.image.length, this.options.limits);
@@ -214,6 +234,7 @@ export class ScoringService {
         firstIndexOfHash.set(hash, index);
         toScore.push(index);
       });
+      if (toScore.length > 0) release = this.admit(Math.min(toScore.length, this.options.capacity));
       work = (async () => {
         const fresh = await this.scoreInSlices(
           scorer,
