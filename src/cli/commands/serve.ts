@@ -52,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
     workers: config.queue.workers,
     maxQueue: config.queue.maxQueue,
     limits: { maxBytes: config.limits.maxImageBytes, maxPixels: config.limits.maxImagePixels },
+    jobTimeoutMs: config.queue.jobTimeoutMs,
   });
   scorer.catch(() => undefined); // reported below and by /v1/health; never an unhandled rejection
   let server;
