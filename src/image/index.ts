@@ -13,6 +13,6 @@ export {
   type ImageLimits,
 } from './decode.js';
 export { IMAGE_EXTENSIONS, listImageFiles, readImageBytes, readImageFile } from './files.js';
-export { readPngText, isPng } from './png-text.js';
+export { isPng, MAX_METADATA_TEXT_BYTES, readPngText, type PngText } from './png-text.js';
 export { readExifText, decodeUserComment } from './exif-text.js';
 export { svgToPng } from './svg.js';
