@@ -4,6 +4,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import { comfyRouter } from '../bridges/comfyui/index.js';
 import { AgiqaError, agiqaError, isAgiqaError, zodIssues, type ErrorCode } from '../errors/index.js';
+import type { ScoringPipeline } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
 import { corsHeaders, isAuthorized, refuseRequest, type AccessPolicy } from './auth.js';
 import { ClientGate } from './client-gate.js';
@@ -11,7 +12,7 @@ import { refuseDeclaredBody, readRankRequest, readScoreRequest, type InputLimits
 import type { ServerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { generationsQuerySchema, type HealthResponse } from './schemas.js';
-import type { ScoringService } from './scoring-service.js';
+
 
 export interface PackInfo {
   name: string;
@@ -21,7 +22,8 @@ export interface PackInfo {
 }
 
 export interface AppContext {
-  service: ScoringService;
+  /** The scoring pipeline every entrance shares (the bridges call the same one). */
+  service: ScoringPipeline;
   store: Store;
   metrics: ServerMetrics;
   access: AccessPolicy;
@@ -51,7 +53,7 @@ const RETRY_AFTER: Partial<Record<ErrorCode, number>> = {
 const CLOSE_AFTER = new Set([408, 413, 429, 503]);
 
 /** AGQ_ERR_SCORE_STALLED when no worker can take an image (all stuck or being replaced), else null. */
-function stalledWorkers(load: ScoringService['load']): AgiqaError | null {
+function stalledWorkers(load: ScoringPipeline['load']): AgiqaError | null {
   const { size, workers, stalled } = load;
   if (size === undefined || workers === undefined || stalled === undefined) return null;
   return workers - stalled > 0 ? null : agiqaError('AGQ_ERR_SCORE_STALLED', { size, workers, stalled });
@@ -112,17 +114,27 @@ export function createApp(context: AppContext): express.Express {
   // Admission comes after the body: a client that uploads slowly holds no scoring slot, and a stored
   // score is answered without one. What can be refused from the headers is refused before reading.
   app.post('/v1/score', async (request, response) => {
-    service.assertAccepting();
     refuseDeclaredBody(request, 'score', context.limits);
-    const parsed = await readScoreRequest(request, queryOf(request), { roots: context.roots, limits: context.limits });
-    response.json(await service.scoreOne(parsed));
+    const { ticket, leave } = service.enter();
+    try {
+      const parsed = await readScoreRequest(request, queryOf(request), { roots: context.roots, limits: context.limits });
+      response.json(await service.scoreOne(parsed.input, parsed.metadata, ticket));
+    } finally {
+      leave();
+    }
   });
 
   app.post('/v1/rank', async (request, response) => {
-    service.assertAccepting();
     refuseDeclaredBody(request, 'rank', context.limits);
-    const parsed = await readRankRequest(request, { roots: context.roots, limits: context.limits });
-    response.json(await service.rankBatch(parsed));
+    const { ticket, leave } = service.enter();
+    try {
+      const parsed = await readRankRequest(request, { roots: context.roots, limits: context.limits });
+      const ranked = await service.rankBatch(parsed.inputs, parsed.metadata, { topK: parsed.topK, keepAtLeast: parsed.keepAtLeast }, ticket);
+      const items = ranked.items.map(({ index, rank, generationId, cached, result, verdict }) => ({ index, rank, generationId, cached, result, verdict }));
+      response.json({ ...ranked, items });
+    } finally {
+      leave();
+    }
   });
 
   app.get('/v1/generations', async (request, response) => {

@@ -59,21 +59,21 @@ function image(seed: number, prefix = 'IMG!'): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-const postRaw = (server: RunningServer, bytes: Uint8Array) =>
+const postRaw = (server: RunningServer, bytes: Uint8Array<ArrayBuffer>) =>
   fetch(`${server.url}/v1/score`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: bytes });
 
 /** The four ways a score request can carry its image; the file is written under `root` for the path form. */
 function encodings(root: string) {
   return {
-    raw: (server: RunningServer, bytes: Uint8Array) => postRaw(server, bytes),
-    multipart: (server: RunningServer, bytes: Uint8Array) => {
+    raw: (server: RunningServer, bytes: Uint8Array<ArrayBuffer>) => postRaw(server, bytes),
+    multipart: (server: RunningServer, bytes: Uint8Array<ArrayBuffer>) => {
       const form = new FormData();
       form.append('image', new Blob([bytes], { type: 'image/png' }), 'upload.png');
       return fetch(`${server.url}/v1/score`, { method: 'POST', body: form });
     },
-    base64: (server: RunningServer, bytes: Uint8Array) =>
+    base64: (server: RunningServer, bytes: Uint8Array<ArrayBuffer>) =>
       fetch(`${server.url}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image: Buffer.from(bytes).toString('base64') }) }),
-    path: (server: RunningServer, bytes: Uint8Array) => {
+    path: (server: RunningServer, bytes: Uint8Array<ArrayBuffer>) => {
       const file = join(root, `image-${bytes[4]}-${bytes[32]}.png`);
       writeFileSync(file, bytes);
       return fetch(`${server.url}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: file }) });
