@@ -50,7 +50,9 @@ function authHeaders(server: Pick<JudgeServer, 'apiKeyEnv'>): Record<string, str
 /** The server's error text from any of the shapes in use: {error:{message}}, {error:"…"}, plain text. */
 export function errorMessageOf(text: string): string {
   try {
-    const body = JSON.parse(text) as { error?: unknown; message?: unknown };
+    const body = JSON.parse(text) as { error?: unknown; message?: unknown } | string | null;
+    if (typeof body === 'string') return body;
+    if (body === null || typeof body !== 'object') return text.trim();
     if (typeof body.error === 'string') return body.error;
     if (body.error !== null && typeof body.error === 'object' && typeof (body.error as { message?: unknown }).message === 'string') return (body.error as { message: string }).message;
     if (typeof body.message === 'string') return body.message;
