@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { isLoopbackHost, type AgiqaConfig } from '../config/index.js';
 import { agiqaError, type AgiqaError } from '../errors/index.js';
@@ -29,6 +30,8 @@ export interface StartServerOptions {
   store?: Store;
   logger?: Logger;
   listPacks?: () => Promise<PackInfo[]>;
+  /** Registers more metrics in this server's /metrics registry (the cascade's counters). */
+  registerMetrics?: (registry: Registry) => void;
 }
 
 export interface RunningServer {
@@ -85,6 +88,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const load = service?.load ?? { inFlight: 0, queued: 0, running: 0 };
     return { inFlight: load.inFlight, queued: load.queued, running: load.running };
   });
+  options.registerMetrics?.(metrics.registry);
   service = new ScoringService({
     scorer: options.scorer,
     store,
