@@ -111,6 +111,11 @@ export const errorCatalog = {
     (p) => `Pulling "${p.pack}" failed on ${p.file}: ${p.detail}`,
     'Retry `agiqa models pull <name>` (files already fetched are kept); if the hub moved the file, download it by hand (docs/packs.md) and run `agiqa models verify <name>`.',
   ),
+  AGQ_ERR_PACK_NOT_PINNED: entry<{ pack: string; pinsFile: string }>(
+    409,
+    (p) => `"${p.pack}" has no pinned hub revision and file hashes in ${p.pinsFile}, so agiqa cannot check that what it would download is what was tested`,
+    'Pull with `--unpinned` to take the hub\'s current files (their commit and sha256 are recorded in pack.json), or ask a maintainer to pin the pack (`npx tsx tools/pin-packs.ts NAME`, see docs/packs.md).',
+  ),
   AGQ_ERR_PACK_LICENSE_NOT_ACCEPTED: entry<{ pack: string; license: string; url: string }>(
     451,
     (p) => `"${p.pack}" is under a restrictive license (${p.license}, ${p.url}) that was not accepted`,
