@@ -118,6 +118,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX comfyui_outputs_prompt ON comfyui_outputs(prompt_id);
     `,
   },
+  {
+    version: 3,
+    name: 'generations: where the stored prompt came from',
+    sql: `
+      -- 'argument' (given by the client), 'embedded' (recovered from the image's metadata) or 'none'.
+      -- The prompt column holds the effective prompt; prompt_key stays the given one (the dedupe key).
+      ALTER TABLE generations ADD COLUMN prompt_source TEXT NOT NULL DEFAULT 'argument';
+      UPDATE generations SET prompt_source = 'none' WHERE prompt IS NULL;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

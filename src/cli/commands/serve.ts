@@ -64,14 +64,12 @@ export async function run(argv: string[]): Promise<number> {
   let bridges: Promise<RunningBridges | null> = Promise.resolve(null);
   if (config.comfyui.length > 0) {
     bridges = scorer.then(
-      (ready) =>
+      () =>
         startComfyBridges({
           instances: config.comfyui,
-          scorer: ready,
+          pipeline: server.service,
           store: server.store,
-          policy: config.policy,
           logger: logger.child({ bridge: 'comfyui' }),
-          publish: (events) => server.hub.publish(events),
         }),
       () => null,
     );
