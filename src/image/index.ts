@@ -14,6 +14,6 @@ export {
 } from './decode.js';
 export { checkRawLayout, rawPixelsSha256, rawPixelsToImage, RAW_CHANNELS, type RawPixels } from './raw-pixels.js';
 export { IMAGE_EXTENSIONS, listImageFiles, readImageBytes, readImageFile } from './files.js';
-export { readPngText, isPng } from './png-text.js';
+export { isPng, MAX_METADATA_TEXT_BYTES, readPngText, type PngText } from './png-text.js';
 export { readExifText, decodeUserComment } from './exif-text.js';
 export { svgToPng } from './svg.js';

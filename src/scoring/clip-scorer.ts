@@ -16,7 +16,7 @@ import { meanDirection } from './rounds/level-logits.js';
 import { nounPhrases } from './rounds/noun-phrases.js';
 import { qualityRound, type QualityAnchors } from './rounds/quality-round.js';
 import type { RoundOutput, RoundsPredictor } from './rounds/round.js';
-import { LEVELS, levelOfMos, type AspectResult, type AspectScore, type Finding, type ScoreResult } from './score-result.js';
+import { LEVELS, levelOfMos, promptProblemFindings, type AspectResult, type AspectScore, type Finding, type ScoreResult } from './score-result.js';
 import type { ScoreRequest } from './scorer.js';
 
 export interface ClipScorerOptions {
@@ -104,7 +104,7 @@ export class ClipScorer {
       const aspects = await this.aspects(imageVectors[i]!, rounds);
       const judged = Object.values(aspects).filter((a): a is AspectScore => a.mos !== null);
       const mos = overallMos(judged);
-      const findings: Finding[] = rounds.outputs.flatMap((r) => r.findings);
+      const findings: Finding[] = [...rounds.outputs.flatMap((r) => r.findings), ...promptProblemFindings(request.prompt, image.metadata.problem)];
       const now = performance.now();
       results.push({
         mos,

@@ -10,7 +10,7 @@ import { PredictedQualityModel } from '../model/predictor-encoder.js';
 import type { LoadedPack } from '../model/packs.js';
 import { computeSignals, signalFindings, SIGNALS_VERSION } from '../signals/index.js';
 import { aspectScoreFromLogits, overallMos, round } from './levels.js';
-import { levelOfMos, type Finding, type ScoreResult } from './score-result.js';
+import { levelOfMos, promptProblemFindings, type Finding, type ScoreResult } from './score-result.js';
 import type { ScoreRequest } from './scorer.js';
 
 const NOT_JUDGED = {
@@ -51,7 +51,10 @@ export class LiteScorer {
     const predicted = performance.now();
 
     const quality = aspectScoreFromLogits(prediction.logits, prediction.mos);
-    const findings: Finding[] = signalFindings(signals.measures).map((f) => ({ aspect: 'quality', ...f }));
+    const findings: Finding[] = [
+      ...signalFindings(signals.measures).map((f): Finding => ({ aspect: 'quality', ...f })),
+      ...promptProblemFindings(request.prompt, image.metadata.problem),
+    ];
     const mos = overallMos([quality]);
     const promptText = request.prompt ?? image.metadata.prompt;
     const promptSource = request.prompt !== undefined ? 'argument' : image.metadata.prompt !== null ? 'embedded' : 'none';
