@@ -47,7 +47,7 @@ function frame(width: number, height: number, channels: number, seed = 1): Uint8
 function rawForm(frames: Uint8Array[], fields: Record<string, string>): FormData {
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
-  frames.forEach((bytes, index) => form.append('pixels', new Blob([bytes]), `frame-${index}.raw`));
+  frames.forEach((bytes, index) => form.append("pixels", new Blob([bytes as Uint8Array<ArrayBuffer>]), `frame-${index}.raw`));
   return form;
 }
 
