@@ -12,7 +12,7 @@ export {
   type ImageFormat,
   type ImageLimits,
 } from './decode.js';
-export { checkRawLayout, rawPixelsToImage, RAW_CHANNELS, type RawPixels } from './raw-pixels.js';
+export { checkRawLayout, rawPixelsSha256, rawPixelsToImage, RAW_CHANNELS, type RawPixels } from './raw-pixels.js';
 export { IMAGE_EXTENSIONS, listImageFiles, readImageBytes, readImageFile } from './files.js';
 export { isPng, MAX_METADATA_TEXT_BYTES, readPngText, type PngText } from './png-text.js';
 export { readExifText, decodeUserComment } from './exif-text.js';

@@ -107,7 +107,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     metrics,
     access,
     roots,
-    limits: { maxBodyBytes: config.limits.maxBodyBytes, maxImageBytes: config.limits.maxImageBytes },
+    limits: { maxBodyBytes: config.limits.maxBodyBytes, maxImageBytes: config.limits.maxImageBytes, maxImagePixels: config.limits.maxImagePixels },
     logger,
     version: packageVersion(),
     listPacks: options.listPacks ?? (() => listPacks(config.home)),
