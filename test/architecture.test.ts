@@ -31,10 +31,10 @@ const allowed: Record<string, string[]> = {
   scoring: ['errors', 'model', 'image', 'signals', 'prompts'],
   evaluation: ['errors', 'scoring', 'image', 'model'],
   policy: ['errors', 'scoring'],
-  store: ['errors', 'scoring', 'policy'],
+  store: ['errors', 'scoring', 'policy', 'prompts'],
   config: ['errors', 'scoring', 'policy', 'image', 'model'],
   bridges: ['errors', 'scoring', 'policy', 'store', 'prompts', 'config'],
-  server: ['errors', 'scoring', 'policy', 'store', 'config', 'image', 'model', 'bridges'],
+  server: ['errors', 'scoring', 'policy', 'store', 'config', 'image', 'model', 'bridges', 'prompts'],
   cli: ['errors', 'scoring', 'policy', 'store', 'config', 'image', 'model', 'server', 'bridges', 'evaluation', 'signals', 'prompts'],
 };
 

@@ -188,6 +188,11 @@ export const errorCatalog = {
     (p) => `Invalid configuration in ${p.source}: ${p.issues.join('; ')}`,
     'Fix every listed key (unknown keys are refused so that typos do not pass silently); see docs/server.md for the keys and their types.',
   ),
+  AGQ_ERR_SETTINGS_WRITE: entry<{ file: string; detail: string }>(
+    500,
+    (p) => `The settings could not be saved to ${p.file}: ${p.detail}`,
+    'Make AGIQA_HOME writable for the user running the server (the settings were not changed).',
+  ),
   AGQ_ERR_SERVER_TOKEN_REQUIRED: entry<{ host: string }>(
     500,
     (p) => `Refusing to listen on ${p.host} without a token: any address other than loopback is reachable from the network`,

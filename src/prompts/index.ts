@@ -15,3 +15,4 @@ export { parseA1111Parameters, type A1111Parameters } from './a1111.js';
 export { parseInvokeAIMetadata, parseInvokeAILegacyMetadata, type PromptPair } from './invokeai.js';
 export { recoverPrompt, type PromptSource, type RecoveredPrompt } from './embedded.js';
 export { plainPromptText } from './plain-text.js';
+export { generationParams, promptKey, type GenerationParams } from './generation-params.js';

@@ -16,7 +16,8 @@ import type { RankResponse, ScoreResponse } from './schemas.js';
 export interface ScoringServiceOptions {
   scorer: Scorer | Promise<Scorer>;
   store: Store;
-  policy: PolicyConfig;
+  /** The policy, or a getter read at every verdict (the live settings: changed without a restart). */
+  policy: PolicyConfig | (() => PolicyConfig);
   /** Images admitted at once (running + waiting); one more is answered 503 + Retry-After. */
   capacity: number;
   timeoutMs: number;
@@ -24,6 +25,8 @@ export interface ScoringServiceOptions {
   metrics: ServerMetrics;
   publish: (events: StoredEvent[]) => void;
   logger: Logger;
+  /** Sees each new image's bytes before the scorer takes them (the dashboard's thumbnails); must not keep them. */
+  onImage?: ((imageSha256: string, bytes: Uint8Array) => void) | undefined;
 }
 
 export type ScorerState = { state: 'loading' } | { state: 'ready'; scorer: Scorer } | { state: 'failed'; error: AgiqaError };
@@ -117,7 +120,8 @@ export class ScoringService {
   }
 
   private policyWith(overrides: { topK?: number | undefined; keepAtLeast?: number | undefined } = {}): Policy {
-    const { thresholds, topK, keepAtLeast, maxRegenerations } = this.options.policy;
+    const policy = this.options.policy;
+    const { thresholds, topK, keepAtLeast, maxRegenerations } = typeof policy === 'function' ? policy() : policy;
     return { thresholds, topK: overrides.topK ?? topK, keepAtLeast: overrides.keepAtLeast ?? keepAtLeast, maxRegenerations };
   }
 
@@ -153,6 +157,7 @@ export class ScoringService {
       const key = `${imageSha256}\n${prompt ?? ''}`;
       let shared = this.sameImage.get(key);
       if (shared === undefined) {
+        this.options.onImage?.(imageSha256, input.image);
         shared = (async () => {
           // The request's buffer is not read again: it moves to the worker instead of being copied.
           const result = await scorer.score({ image: input.image, name: input.name, prompt: metadata.prompt, negativePrompt: metadata.negativePrompt, sha256: imageSha256, handOver: true });
@@ -214,6 +219,7 @@ export class ScoringService {
         firstIndexOfHash.set(hash, index);
         toScore.push(index);
       });
+      for (const index of toScore) this.options.onImage?.(hashes[index]!, inputs[index]!.image);
       work = (async () => {
         const fresh = await this.scoreInSlices(
           scorer,

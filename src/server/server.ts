@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { isLoopbackHost, type AgiqaConfig } from '../config/index.js';
+import { isLoopbackHost, SettingsHolder, type AgiqaConfig } from '../config/index.js';
 import { agiqaError, type AgiqaError } from '../errors/index.js';
 import { listPacks } from '../model/packs.js';
 import type { Scorer } from '../scoring/index.js';
@@ -18,6 +18,7 @@ import { EventsHub } from './events-hub.js';
 import { createMetrics } from './metrics.js';
 import { resolveRoots } from './roots.js';
 import { ScoringService } from './scoring-service.js';
+import { ThumbnailCache } from './thumbnails.js';
 
 export const DATABASE_FILE = 'agiqa.db';
 
@@ -29,6 +30,8 @@ export interface StartServerOptions {
   store?: Store;
   logger?: Logger;
   listPacks?: () => Promise<PackInfo[]>;
+  /** The live settings (policy, ComfyUI targets); default: from the config and $home/settings.json. */
+  settings?: SettingsHolder;
 }
 
 export interface RunningServer {
@@ -38,6 +41,8 @@ export interface RunningServer {
   service: ScoringService;
   store: Store;
   hub: EventsHub;
+  settings: SettingsHolder;
+  thumbnails: ThumbnailCache;
   /** Graceful shutdown; resolves when everything admitted was answered or stored and the DB is closed. */
   close(): Promise<void>;
 }
@@ -80,6 +85,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const roots = resolveRoots(config.roots);
   if (roots.length < config.roots.length) logger.warn({ configured: config.roots, usable: roots }, 'some roots do not exist and allow nothing');
   const hub = new EventsHub(store, logger);
+  const settings = options.settings ?? SettingsHolder.fromConfig(config);
+  const thumbnails = new ThumbnailCache({ dir: join(config.home, 'thumbnails'), store, logger, maxPixels: config.limits.maxImagePixels });
   let service: ScoringService | undefined;
   const metrics = createMetrics(() => {
     const load = service?.load ?? { inFlight: 0, queued: 0, running: 0 };
@@ -88,7 +95,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   service = new ScoringService({
     scorer: options.scorer,
     store,
-    policy: config.policy,
+    policy: () => settings.policy,
+    onImage: (sha256, bytes) => thumbnails.offer(sha256, bytes),
     capacity: config.queue.maxQueue + config.queue.workers,
     timeoutMs: config.queue.timeoutMs,
     limits: { maxBytes: config.limits.maxImageBytes, maxPixels: config.limits.maxImagePixels },
@@ -107,6 +115,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     version: packageVersion(),
     listPacks: options.listPacks ?? (() => listPacks(config.home)),
     rankingTopK: config.policy.topK,
+    dashboard: { settings, thumbnails },
   });
 
   const httpServer: Server = createServer(app);
@@ -157,6 +166,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
       clearInterval(idleSweep);
       httpServer.closeAllConnections();
+      await thumbnails.settled();
       hub.close();
       wss.close();
       const state = service.scorer;
@@ -168,5 +178,5 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     return closing;
   };
 
-  return { url, port, service, store, hub, close };
+  return { url, port, service, store, hub, settings, thumbnails, close };
 }

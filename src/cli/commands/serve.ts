@@ -64,22 +64,33 @@ export async function run(argv: string[]): Promise<number> {
   }
   process.stdout.write(`agiqa serve: listening on ${server.url} (pack ${config.pack}, home ${config.home})\n`);
 
-  // The bridges start once the pack has loaded: they score from their first catch-up on.
-  let bridges: Promise<RunningBridges | null> = Promise.resolve(null);
-  if (config.comfyui.length > 0) {
-    bridges = scorer.then(
+  // The bridges start once the pack has loaded: they score from their first catch-up on. They read the
+  // live settings (policy, targets); a change from the dashboard restarts them with the new ones
+  // (their cursor is in the store, so nothing is scored twice or missed).
+  const startBridges = (): Promise<RunningBridges | null> => {
+    const { comfyui, policy } = server.settings.current;
+    if (comfyui.length === 0) return Promise.resolve(null);
+    return scorer.then(
       (ready) =>
         startComfyBridges({
-          instances: config.comfyui,
+          instances: comfyui,
           scorer: ready,
           store: server.store,
-          policy: config.policy,
+          policy,
           logger: logger.child({ bridge: 'comfyui' }),
           publish: (events) => server.hub.publish(events),
         }),
       () => null,
     );
-  }
+  };
+  let bridges: Promise<RunningBridges | null> = startBridges();
+  server.settings.onChange(() => {
+    bridges = bridges
+      .then((running) => running?.stop())
+      .catch((error: unknown) => logger.warn({ err: error }, 'a bridge did not stop cleanly'))
+      .then(() => startBridges());
+    logger.info('settings changed: ComfyUI bridges restarted with them');
+  });
 
   return new Promise<number>((resolve) => {
     let exitCode = 0;
