@@ -29,7 +29,8 @@ export class ThumbnailCache {
   private readonly sizes = new Map<string, number>();
   private totalBytes = 0;
   private readonly waiting: { sha256: string; bytes: Uint8Array }[] = [];
-  private readonly queued = new Set<string>();
+  /** Images waiting or being made, with what resolves when each is done (made or given up). */
+  private readonly queued = new Map<string, { promise: Promise<void>; resolve: () => void }>();
   private running: Promise<void> | null = null;
   private readonly ready: Promise<void>;
   readonly maxBytes: number;
@@ -81,6 +82,20 @@ export class ThumbnailCache {
     return SHA256.test(sha256) && this.sizes.has(sha256) ? this.fileOf(sha256) : null;
   }
 
+  /**
+   * Like fileFor, but waits (at most `waitMs`) for a thumbnail still being made: a page shows an image
+   * the moment its score is published, which can be before its thumbnail is written.
+   */
+  async fileWhenMade(sha256: string, waitMs = 3_000): Promise<string | null> {
+    const pending = this.queued.get(sha256);
+    if (pending !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([pending.promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+      clearTimeout(timer);
+    }
+    return this.fileFor(sha256);
+  }
+
   get bytesOnDisk(): number {
     return this.totalBytes;
   }
@@ -89,7 +104,9 @@ export class ThumbnailCache {
   offer(sha256: string, bytes: Uint8Array): void {
     if (this.sizes.has(sha256) || this.queued.has(sha256)) return;
     if (this.waiting.length >= (this.options.maxPending ?? 16)) return;
-    this.queued.add(sha256);
+    let resolve!: () => void;
+    const promise = new Promise<void>((done) => (resolve = done));
+    this.queued.set(sha256, { promise, resolve });
     this.waiting.push({ sha256, bytes: Uint8Array.prototype.slice.call(bytes) as Uint8Array });
     this.running ??= this.drain().finally(() => {
       this.running = null;
@@ -121,6 +138,7 @@ export class ThumbnailCache {
         // A bad image is the scorer's to report; the feed just shows no thumbnail for it.
         this.options.logger.debug({ err: error, sha256 }, 'no thumbnail');
       } finally {
+        this.queued.get(sha256)?.resolve();
         this.queued.delete(sha256);
       }
     }

@@ -43,10 +43,10 @@ export function dashboardRouter(store: Store, thumbnails: ThumbnailCache): Route
     response.json(buildPromptView(found.promptKey, found.attempts));
   });
 
-  router.get('/v1/thumbnails/:sha256', (request, response, next) => {
+  router.get('/v1/thumbnails/:sha256', async (request, response, next) => {
     const sha256 = String(request.params.sha256);
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw invalid('path', [`sha256: expected 64 lowercase hex digits, received "${sha256.slice(0, 80)}"`]);
-    const file = thumbnails.fileFor(sha256);
+    const file = await thumbnails.fileWhenMade(sha256);
     if (file === null) throw agiqaError('AGQ_ERR_SERVER_NOT_FOUND', { method: 'GET', path: request.path });
     // Named by content hash: the bytes behind a name never change.
     response.set({ 'Content-Type': 'image/webp', 'Cache-Control': 'private, max-age=31536000, immutable' });
