@@ -59,6 +59,11 @@ export const errorCatalog = {
     (p) => `${p.file}: the image data is damaged and cannot be decoded (${p.detail})`,
     'The file is truncated or corrupt; regenerate or re-copy it.',
   ),
+  AGQ_ERR_IMAGE_RAW_LAYOUT: entry<{ file: string; detail: string }>(
+    422,
+    (p) => `${p.file}: the raw pixels do not match their declared layout (${p.detail})`,
+    'Send width × height × channels bytes of 8-bit pixels, row by row, channels interleaved (1 grey, 3 RGB, 4 RGBA); or send an encoded image (PNG) instead.',
+  ),
   AGQ_ERR_IMAGE_UNREADABLE: entry<{ file: string; detail: string }>(
     422,
     (p) => `${p.file}: the file cannot be read (${p.detail})`,

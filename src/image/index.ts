@@ -12,8 +12,9 @@ export {
   type ImageFormat,
   type ImageLimits,
 } from './decode.js';
+export { checkRawLayout, rawPixelsToImage, RAW_CHANNELS, type RawPixels } from './raw-pixels.js';
 export { IMAGE_EXTENSIONS, listImageFiles, readImageBytes, readImageFile } from './files.js';
-export { readPngText, isPng } from './png-text.js';
+export { isPng, MAX_METADATA_TEXT_BYTES, readPngText, type PngText } from './png-text.js';
 export { readExifText, decodeUserComment } from './exif-text.js';
 export { svgToPng } from './svg.js';
 export { makePreview, type ImagePreview } from './thumbnail.js';

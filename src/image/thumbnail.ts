@@ -17,8 +17,21 @@ const FORMATS = new Set<string>(['png', 'jpeg', 'webp', 'gif', 'tiff']);
  * Makes the preview of an encoded image. Throws AGQ_ERR_IMAGE_TOO_MANY_PIXELS (from the header, before
  * decoding) and AGQ_ERR_IMAGE_CORRUPT / _UNSUPPORTED; the sharp error is the `cause`.
  */
-export async function makePreview(bytes: Uint8Array, options: { size: number; maxPixels: number; name?: string }): Promise<ImagePreview> {
+export async function makePreview(
+  bytes: Uint8Array,
+  options: { size: number; maxPixels: number; name?: string; raw?: { width: number; height: number; channels: 1 | 3 | 4 } | undefined },
+): Promise<ImagePreview> {
   const name = options.name ?? 'image';
+  if (options.raw !== undefined) {
+    // Pixels a UI handed over without encoding them (ComfyUI's nodes): no header, no embedded text.
+    const { width, height, channels } = options.raw;
+    if (width * height > options.maxPixels) throw agiqaError('AGQ_ERR_IMAGE_TOO_MANY_PIXELS', { file: name, width, height, maxPixels: options.maxPixels });
+    const thumbnail = await sharp(bytes, { raw: { width, height, channels } })
+      .resize(options.size, options.size, { fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: 70, effort: 2 })
+      .toBuffer();
+    return { thumbnail, text: {} };
+  }
   let meta: sharp.Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();

@@ -4,13 +4,13 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import { comfyRouter } from '../bridges/comfyui/index.js';
 import { AgiqaError, agiqaError, isAgiqaError, zodIssues, type ErrorCode } from '../errors/index.js';
+import type { ScoringPipeline } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
 import { corsHeaders, isAuthorized, refuseRequest, type AccessPolicy } from './auth.js';
 import { readRankRequest, readScoreRequest, type InputLimits } from './image-input.js';
 import type { ServerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { generationsQuerySchema, type HealthResponse } from './schemas.js';
-import type { ScoringService } from './scoring-service.js';
 import { dashboardRouter } from './routes/dashboard.js';
 import { isPagePath, pageRouter } from './routes/page.js';
 import { settingsRouter } from './routes/settings.js';
@@ -25,7 +25,8 @@ export interface PackInfo {
 }
 
 export interface AppContext {
-  service: ScoringService;
+  /** The scoring pipeline every entrance shares (the bridges call the same one). */
+  service: ScoringPipeline;
   store: Store;
   metrics: ServerMetrics;
   access: AccessPolicy;
@@ -99,7 +100,7 @@ export function createApp(context: AppContext): express.Express {
       release();
       throw error;
     }
-    response.json(await service.scoreOne(parsed, release));
+    response.json(await service.scoreOne(parsed.input, parsed.metadata, release));
   });
 
   app.post('/v1/rank', async (request, response) => {
@@ -121,7 +122,9 @@ export function createApp(context: AppContext): express.Express {
       releaseFirst();
       throw error;
     }
-    response.json(await service.rankBatch(parsed, release));
+    const ranked = await service.rankBatch(parsed.inputs, parsed.metadata, { topK: parsed.topK, keepAtLeast: parsed.keepAtLeast }, release);
+    const items = ranked.items.map(({ index, rank, generationId, cached, result, verdict }) => ({ index, rank, generationId, cached, result, verdict }));
+    response.json({ ...ranked, items });
   });
 
   app.get('/v1/generations', async (request, response) => {

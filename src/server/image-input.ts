@@ -5,6 +5,7 @@ import busboy from 'busboy';
 import { createHash, type Hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { agiqaError, zodIssues } from '../errors/index.js';
+import type { PipelineImage } from '../pipeline/index.js';
 import type { ExternalIds } from '../store/index.js';
 import { readRootedFile, resolveInsideRoots } from './roots.js';
 import { MAX_RANK_IMAGES, rankJsonRequestSchema, scoreJsonRequestSchema, scoreMetadataSchema, type ScoreMetadata } from './schemas.js';
@@ -19,17 +20,8 @@ export interface InputContext {
   limits: InputLimits;
 }
 
-export interface ImageInput {
-  /** The bytes as received (a Buffer view, never copied: images are megabytes each). */
-  image: Uint8Array;
-  /** For messages: upload name, file path or "upload". */
-  name: string;
-  /** For the history: the upload's file name or the real path read. */
-  fileRef: string | null;
-  /** Hex sha256 of `image` when it was hashed while it arrived (uploads), so nobody hashes it again. */
-  sha256?: string | undefined;
-  external?: ExternalIds | undefined;
-}
+/** An image as the pipeline takes it (the bytes as received, a Buffer view, never copied). */
+export type ImageInput = PipelineImage;
 
 export interface ParsedScore {
   input: ImageInput;

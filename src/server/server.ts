@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws';
 import { isLoopbackHost, SettingsHolder, type AgiqaConfig } from '../config/index.js';
 import { agiqaError, type AgiqaError } from '../errors/index.js';
 import { listPacks } from '../model/packs.js';
+import { ScoringPipeline } from '../pipeline/index.js';
 import type { Scorer } from '../scoring/index.js';
 import { Store } from '../store/index.js';
 import { createApp, type PackInfo } from './app.js';
@@ -17,7 +18,6 @@ import { isAuthorized, refuseRequest, type AccessPolicy } from './auth.js';
 import { EventsHub } from './events-hub.js';
 import { createMetrics } from './metrics.js';
 import { resolveRoots } from './roots.js';
-import { ScoringService } from './scoring-service.js';
 import { ThumbnailCache } from './thumbnails.js';
 
 export const DATABASE_FILE = 'agiqa.db';
@@ -38,7 +38,8 @@ export interface RunningServer {
   /** http://host:port with the port actually bound (useful with port 0). */
   url: string;
   port: number;
-  service: ScoringService;
+  /** The scoring pipeline; bridges started beside the server score through it too. */
+  service: ScoringPipeline;
   store: Store;
   hub: EventsHub;
   settings: SettingsHolder;
@@ -87,12 +88,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const hub = new EventsHub(store, logger);
   const settings = options.settings ?? SettingsHolder.fromConfig(config);
   const thumbnails = new ThumbnailCache({ dir: join(config.home, 'thumbnails'), store, logger, maxPixels: config.limits.maxImagePixels });
-  let service: ScoringService | undefined;
+  let service: ScoringPipeline | undefined;
   const metrics = createMetrics(() => {
     const load = service?.load ?? { inFlight: 0, queued: 0, running: 0 };
     return { inFlight: load.inFlight, queued: load.queued, running: load.running };
   });
-  service = new ScoringService({
+  service = new ScoringPipeline({
     scorer: options.scorer,
     store,
     policy: () => settings.policy,

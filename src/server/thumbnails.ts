@@ -6,6 +6,7 @@ import { readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { makePreview } from '../image/index.js';
+import type { PipelineImage } from '../pipeline/index.js';
 import { generationParams } from '../prompts/index.js';
 import type { Store } from '../store/index.js';
 
@@ -28,7 +29,7 @@ export class ThumbnailCache {
   /** sha256 → size on disk, oldest first (Map keeps insertion order). */
   private readonly sizes = new Map<string, number>();
   private totalBytes = 0;
-  private readonly waiting: { sha256: string; bytes: Uint8Array }[] = [];
+  private readonly waiting: { sha256: string; bytes: Uint8Array; pixels: PipelineImage['pixels']; text: Record<string, string> | undefined }[] = [];
   /** Images waiting or being made, with what resolves when each is done (made or given up). */
   private readonly queued = new Map<string, { promise: Promise<void>; resolve: () => void }>();
   private running: Promise<void> | null = null;
@@ -101,13 +102,13 @@ export class ThumbnailCache {
   }
 
   /** Queues a thumbnail of a new image. Copies the bytes at once: the caller hands its buffer to a worker next. */
-  offer(sha256: string, bytes: Uint8Array): void {
+  offer(sha256: string, image: Pick<PipelineImage, 'image' | 'pixels' | 'text'>): void {
     if (this.sizes.has(sha256) || this.queued.has(sha256)) return;
     if (this.waiting.length >= (this.options.maxPending ?? 16)) return;
     let resolve!: () => void;
     const promise = new Promise<void>((done) => (resolve = done));
     this.queued.set(sha256, { promise, resolve });
-    this.waiting.push({ sha256, bytes: Uint8Array.prototype.slice.call(bytes) as Uint8Array });
+    this.waiting.push({ sha256, bytes: Uint8Array.prototype.slice.call(image.image) as Uint8Array, pixels: image.pixels, text: image.text });
     this.running ??= this.drain().finally(() => {
       this.running = null;
     });
@@ -123,16 +124,16 @@ export class ThumbnailCache {
   private async drain(): Promise<void> {
     await this.ready;
     for (let next = this.waiting.shift(); next !== undefined; next = this.waiting.shift()) {
-      const { sha256, bytes } = next;
+      const { sha256, bytes, pixels, text } = next;
       try {
-        const preview = await makePreview(bytes, { size: this.options.size ?? 256, maxPixels: this.options.maxPixels, name: sha256 });
+        const preview = await makePreview(bytes, { size: this.options.size ?? 256, maxPixels: this.options.maxPixels, name: sha256, raw: pixels });
         const file = this.fileOf(sha256);
         mkdirSync(join(this.options.dir, sha256.slice(0, 2)), { recursive: true });
         await writeFile(`${file}.tmp`, preview.thumbnail);
         await rename(`${file}.tmp`, file);
         this.remember(sha256, preview.thumbnail.length);
         await this.evict();
-        const params = generationParams(preview.text);
+        const params = generationParams({ ...preview.text, ...text });
         if (Object.keys(params).length > 0) await this.options.store.dashboard.saveImageParams(sha256, params);
       } catch (error) {
         // A bad image is the scorer's to report; the feed just shows no thumbnail for it.

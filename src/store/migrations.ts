@@ -120,6 +120,16 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
+    name: 'generations: where the stored prompt came from',
+    sql: `
+      -- 'argument' (given by the client), 'embedded' (recovered from the image's metadata) or 'none'.
+      -- The prompt column holds the effective prompt; prompt_key stays the given one (the dedupe key).
+      ALTER TABLE generations ADD COLUMN prompt_source TEXT NOT NULL DEFAULT 'argument';
+      UPDATE generations SET prompt_source = 'none' WHERE prompt IS NULL;
+    `,
+  },
+  {
+    version: 4,
     name: 'dashboard: prompt key, latest verdict per score, image parameters',
     sql: `
       -- The normalised prompt (promptKey: plain text, lower case) that groups attempts at one prompt;

@@ -164,7 +164,7 @@ describe('extractComfyPrompts on hand-built graphs', () => {
 
   it('malformed input yields nulls instead of throwing', () => {
     for (const bad of [null, 42, 'x', [], {}, { '1': { class_type: 'KSampler', inputs: { positive: ['9', 0] } } }]) {
-      expect(extractComfyPrompts(bad)).toEqual({ positive: null, negative: null, parts: [] });
+      expect(extractComfyPrompts(bad)).toEqual({ positive: null, negative: null, parts: [], problem: null, nodesVisited: 0 });
     }
   });
 });

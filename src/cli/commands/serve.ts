@@ -64,32 +64,31 @@ export async function run(argv: string[]): Promise<number> {
   }
   process.stdout.write(`agiqa serve: listening on ${server.url} (pack ${config.pack}, home ${config.home})\n`);
 
-  // The bridges start once the pack has loaded: they score from their first catch-up on. They read the
-  // live settings (policy, targets); a change from the dashboard restarts them with the new ones
-  // (their cursor is in the store, so nothing is scored twice or missed).
+  // The bridges start once the pack has loaded: they score from their first catch-up on, through the
+  // server's pipeline, which reads the live policy. A change of the ComfyUI targets from the dashboard
+  // restarts them (their cursor is in the store, so nothing is scored twice or missed).
   const startBridges = (): Promise<RunningBridges | null> => {
-    const { comfyui, policy } = server.settings.current;
+    const { comfyui } = server.settings.current;
     if (comfyui.length === 0) return Promise.resolve(null);
     return scorer.then(
-      (ready) =>
+      () =>
         startComfyBridges({
           instances: comfyui,
-          scorer: ready,
+          pipeline: server.service,
           store: server.store,
-          policy,
           logger: logger.child({ bridge: 'comfyui' }),
-          publish: (events) => server.hub.publish(events),
         }),
       () => null,
     );
   };
   let bridges: Promise<RunningBridges | null> = startBridges();
-  server.settings.onChange(() => {
+  server.settings.onChange((next, previous) => {
+    if (JSON.stringify(next.comfyui) === JSON.stringify(previous.comfyui)) return;
     bridges = bridges
       .then((running) => running?.stop())
       .catch((error: unknown) => logger.warn({ err: error }, 'a bridge did not stop cleanly'))
       .then(() => startBridges());
-    logger.info('settings changed: ComfyUI bridges restarted with them');
+    logger.info('ComfyUI targets changed: bridges restarted with them');
   });
 
   return new Promise<number>((resolve) => {

@@ -41,7 +41,7 @@ async function call(server: RunningServer, method: string, path: string, body?: 
 }
 
 async function score(server: RunningServer, png: Buffer, query: Record<string, string> = {}) {
-  const response = await fetch(`${server.url}/v1/score?${new URLSearchParams(query)}`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: png });
+  const response = await fetch(`${server.url}/v1/score?${new URLSearchParams(query)}`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: new Uint8Array(png) });
   expect(response.status).toBe(200);
   return (await response.json()) as { generationId: number; verdict: { verdict: string } };
 }
