@@ -18,3 +18,4 @@ export { isPng, MAX_METADATA_TEXT_BYTES, readPngText, type PngText } from './png
 export { readExifText, decodeUserComment } from './exif-text.js';
 export { svgToPng } from './svg.js';
 export { dataUrlOf, encodeForModel, type EncodedForModel } from './encode-for-model.js';
+export { makePreview, type ImagePreview } from './thumbnail.js';

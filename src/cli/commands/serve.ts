@@ -60,20 +60,32 @@ export async function run(argv: string[]): Promise<number> {
   }
   process.stdout.write(`agiqa serve: listening on ${server.url} (pack ${config.pack}, home ${config.home})\n`);
 
-  // The bridges start once the pack has loaded: they score from their first catch-up on.
-  let bridges: Promise<RunningBridges | null> = Promise.resolve(null);
-  if (config.comfyui.length > 0) {
-    bridges = scorer.then(
+  // The bridges start once the pack has loaded: they score from their first catch-up on, through the
+  // server's pipeline, which reads the live policy. A change of the ComfyUI targets from the dashboard
+  // restarts them (their cursor is in the store, so nothing is scored twice or missed).
+  const startBridges = (): Promise<RunningBridges | null> => {
+    const { comfyui } = server.settings.current;
+    if (comfyui.length === 0) return Promise.resolve(null);
+    return scorer.then(
       () =>
         startComfyBridges({
-          instances: config.comfyui,
+          instances: comfyui,
           pipeline: server.service,
           store: server.store,
           logger: logger.child({ bridge: 'comfyui' }),
         }),
       () => null,
     );
-  }
+  };
+  let bridges: Promise<RunningBridges | null> = startBridges();
+  server.settings.onChange((next, previous) => {
+    if (JSON.stringify(next.comfyui) === JSON.stringify(previous.comfyui)) return;
+    bridges = bridges
+      .then((running) => running?.stop())
+      .catch((error: unknown) => logger.warn({ err: error }, 'a bridge did not stop cleanly'))
+      .then(() => startBridges());
+    logger.info('ComfyUI targets changed: bridges restarted with them');
+  });
 
   return new Promise<number>((resolve) => {
     let exitCode = 0;
