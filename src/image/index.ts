@@ -12,7 +12,7 @@ export {
   type ImageFormat,
   type ImageLimits,
 } from './decode.js';
-export { IMAGE_EXTENSIONS, listImageFiles, readImageBytes, readImageFile } from './files.js';
+export { fileKind, IMAGE_EXTENSIONS, listImageFiles, readImageBytes, readImageFile, readRegularFile, type ReadFileOptions } from './files.js';
 export { isPng, MAX_METADATA_TEXT_BYTES, readPngText, type PngText } from './png-text.js';
 export { readExifText, decodeUserComment } from './exif-text.js';
 export { svgToPng } from './svg.js';
