@@ -67,7 +67,12 @@ export const errorCatalog = {
   AGQ_ERR_IMAGE_UNREADABLE: entry<{ file: string; detail: string }>(
     422,
     (p) => `${p.file}: the file cannot be read (${p.detail})`,
-    'Check that the path is a regular file and that agiqa has permission to read it.',
+    'Check that agiqa has permission to read the file.',
+  ),
+  AGQ_ERR_IMAGE_NOT_A_FILE: entry<{ file: string; kind: string }>(
+    422,
+    (p) => `${p.file}: not a regular file (it is a ${p.kind}); only regular image files are read`,
+    'Point agiqa at the image file itself; FIFOs, sockets, devices and directories are refused without being opened.',
   ),
   AGQ_ERR_NO_IMAGES: entry<{ dir: string }>(
     404,
