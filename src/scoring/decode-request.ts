@@ -1,7 +1,7 @@
 // The one place a scorer turns a request into pixels: an encoded file is decoded, raw pixels are taken
 // as they are (with the prompt recovered from the text that travelled beside them).
 import { createHash } from 'node:crypto';
-import { decodeImage, rawPixelsToImage, type DecodedImage, type ImageLimits } from '../image/index.js';
+import { decodeImage, rawPixelsSha256, rawPixelsToImage, type DecodedImage, type ImageLimits } from '../image/index.js';
 import type { ScoreRequest } from './scorer.js';
 
 /**
@@ -10,8 +10,6 @@ import type { ScoreRequest } from './scorer.js';
  */
 export async function decodeRequest(request: ScoreRequest, limits: ImageLimits | undefined, oversize?: 'crop' | 'shrink'): Promise<DecodedImage> {
   if (request.pixels === undefined) return decodeImage(request.image, request.name, limits, { sha256: request.sha256, oversize });
-  const { width, height, channels } = request.pixels;
-  // Hashed with its layout, as the pipeline does, so two layouts of the same bytes never collide.
-  const sha256 = request.sha256 ?? createHash('sha256').update(`raw:${width}x${height}x${channels}\n`).update(request.image).digest('hex');
+  const sha256 = request.sha256 ?? rawPixelsSha256(request.pixels, createHash('sha256').update(request.image).digest('hex'));
   return rawPixelsToImage({ data: request.image, ...request.pixels }, request.name, sha256, request.text, limits);
 }
