@@ -229,7 +229,7 @@ for (const [build, bin] of builds) queueResults.push(await queueBurst(build, bin
 queueResults.push({ ...(await queueBurst('after', AFTER_BIN, png, { AGIQA_MAX_REQUESTS_PER_CLIENT: '1000' })), build: 'after, maxRequestsPerClient 1000' });
 for (const result of queueResults) process.stderr.write(`${JSON.stringify(result)}\n`);
 
-const rows: (string | number)[][] = attackResults.map((r) => [r.attack, r.build, r.real, r.failed, r.p50, r.peakRssMb]);
+const rows: (string | number)[][] = attackResults.map((r) => [r.attack, r.build, r.real, r.failed, Number.isNaN(r.p50) ? '—' : r.p50, r.peakRssMb]);
 for (const q of queueResults) {
   rows.push([`200 concurrent (${Object.entries(q.statuses).map(([s, c]) => `${c}× ${s === '0' ? 'no answer' : s}`).join(', ')})`, q.build, 200, 200 - (q.statuses['200'] ?? 0), `${q.p50} (p95 ${q.p95})`, q.peakRssMb]);
 }
@@ -238,7 +238,7 @@ const path = await writeResults({
   title: 'Hostile clients and inputs beside real requests (`npm run bench -- hostile`)',
   notes: [
     `Fresh \`agiqa serve\` (lite pack, 2 workers) per row; a steady client posts distinct 512² PNGs (raw) for ${ATTACK_MS / 1000} s while the attack runs from other loopback addresses.`,
-    '"before" is the build without the issue-12 work (BENCH_BEFORE_BIN), "after" this tree, in the same run; timings on a shared 2-core machine swing ±40 %.',
+    `"before" is the build at BENCH_BEFORE_BIN (${BEFORE_BIN}: main without this branch's server work), "after" this tree, in the same run; timings on a shared 2-core machine swing ±40 %.`,
     'failed = real requests not answered 200 (503, 504, or no answer within 60 s); peak RSS is the server process\'s VmHWM.',
     '200 concurrent: 200 distinct 512² PNGs at once from one address against capacity 34 (maxQueue 32 + 2 workers); status counts, then p50 (p95) ms of all answers.',
   ],
