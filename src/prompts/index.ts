@@ -15,3 +15,5 @@ export { parseA1111Parameters, type A1111Parameters } from './a1111.js';
 export { parseInvokeAIMetadata, parseInvokeAILegacyMetadata, type PromptPair } from './invokeai.js';
 export { recoverPrompt, type PromptSource, type RecoveredPrompt } from './embedded.js';
 export { plainPromptText } from './plain-text.js';
+export { parseObjectPrompt, type ObjectPrompt, type ObjectRequest, type Relation } from './object-checks.js';
+export { BASIC_COLOURS, COCO_CLASSES, type BasicColour, type CocoClass } from './coco-vocabulary.js';
