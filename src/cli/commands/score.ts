@@ -1,4 +1,4 @@
-// `agiqa score <file|dir>... [--prompt TEXT] [--json] [--pack NAME]`: scores images on this machine.
+// `agiqa score <file|dir>... [--prompt TEXT] [--json] [--pack NAME] [--boxes DIR]`: scores images on this machine.
 // A table on a terminal, JSON lines with --json; unreadable inputs are reported one line each and
 // the rest are still scored (exit 3).
 import cliProgress from 'cli-progress';
@@ -6,6 +6,7 @@ import { isAgiqaError, type AgiqaError } from '../../errors/index.js';
 import { listImageFiles, readImageBytes } from '../../image/index.js';
 import { createScorer, type ScoreResult, type Scorer } from '../../scoring/index.js';
 import { commandLine, OptionChecks } from '../args.js';
+import { writeBoxes } from '../boxes-output.js';
 import { EXIT } from '../main.js';
 import { formatScoreTable } from '../score-table.js';
 
@@ -19,6 +20,7 @@ Options:
   --json          print one JSON result per line instead of a table
   --pack NAME     model pack to use (see docs/packs.md)
   --workers N     worker threads (default: one per core)
+  --boxes DIR     write the object detector's boxes per image to DIR (<image>.boxes.json and .png)
   -h, --help      show this help
 
 Exit codes: 0 all scored, 2 usage error, 3 some inputs could not be read (the rest were scored).`;
@@ -37,6 +39,7 @@ const cli = commandLine({
     json: { type: 'boolean', default: false },
     pack: { type: 'string' },
     workers: { type: 'string' },
+    boxes: { type: 'string' },
   },
   positionals: true,
 });
@@ -57,11 +60,18 @@ export async function run(argv: string[]): Promise<number> {
   const workerCount = workers ?? Math.min(files.length, 4);
   const scorer = await createScorer({ pack: values.pack, workers: workerCount, maxQueue: Number.MAX_SAFE_INTEGER });
   const outcomes: Outcome[] = [];
+  let boxesUnwritten = 0;
   try {
     const showProgress = process.stderr.isTTY === true && files.length > 1;
     const bar = showProgress ? new cliProgress.SingleBar({ clearOnComplete: true, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
     bar?.start(files.length, 0);
-    await scoreAll(scorer, files, values.prompt, workerCount, (outcome) => {
+    await scoreAll(scorer, files, { prompt: values.prompt, detections: values.boxes !== undefined }, workerCount, async (outcome) => {
+      if (values.boxes !== undefined && outcome.result) {
+        await writeBoxes(values.boxes, outcome.file, outcome.result).catch((error: Error) => {
+          boxesUnwritten++;
+          process.stderr.write(`agiqa: cannot write the boxes of ${outcome.file}: ${error.message}\n`);
+        });
+      }
       outcomes.push(outcome);
       bar?.increment();
       if (values.json) {
@@ -83,7 +93,7 @@ export async function run(argv: string[]): Promise<number> {
     });
     if (scored.length > 0) process.stdout.write(`${formatScoreTable(scored, process.stdout.isTTY === true)}\n`);
   }
-  const failed = problems.length + outcomes.filter((o) => o.error).length;
+  const failed = problems.length + outcomes.filter((o) => o.error).length + boxesUnwritten;
   return failed > 0 ? EXIT.someInputsUnreadable : EXIT.ok;
 }
 
@@ -96,7 +106,13 @@ function printProblem(error: AgiqaError): void {
 const READ_AHEAD_PER_WORKER = 2;
 
 /** Scores files with a bounded number in flight, so a huge directory never loads all images at once. */
-async function scoreAll(scorer: Scorer, files: string[], prompt: string | undefined, workers: number, onOutcome: (o: Outcome) => void): Promise<void> {
+async function scoreAll(
+  scorer: Scorer,
+  files: string[],
+  ask: { prompt: string | undefined; detections: boolean },
+  workers: number,
+  onOutcome: (o: Outcome) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const inFlight = workers * READ_AHEAD_PER_WORKER;
   const lane = async (): Promise<void> => {
@@ -104,11 +120,11 @@ async function scoreAll(scorer: Scorer, files: string[], prompt: string | undefi
       const file = files[next++]!;
       try {
         const image = await readImageBytes(file);
-        const result = await scorer.score({ image, name: file, prompt, handOver: true });
-        onOutcome({ file, result });
+        const result = await scorer.score({ image, name: file, ...ask, handOver: true });
+        await onOutcome({ file, result });
       } catch (error) {
         if (!isAgiqaError(error)) throw error;
-        onOutcome({ file, error });
+        await onOutcome({ file, error });
       }
     }
   };
