@@ -4,7 +4,8 @@
 // the user can do about it.
 import { performance } from 'node:perf_hooks';
 import { agiqaError } from '../errors/index.js';
-import { decodeImage, type ImageLimits } from '../image/index.js';
+import type { ImageLimits } from '../image/index.js';
+import { decodeRequest } from './decode-request.js';
 import { LiteQualityModel } from '../model/lite-quality-model.js';
 import { ObjectDetector } from '../model/object-detector.js';
 import { PredictedQualityModel } from '../model/predictor-encoder.js';
@@ -13,7 +14,7 @@ import { COCO_CLASSES, parseObjectPrompt } from '../prompts/index.js';
 import { boxColour, computeSignals, signalFindings, SIGNALS_VERSION } from '../signals/index.js';
 import { aspectScoreFromLogits, overallMos, round } from './levels.js';
 import { nothingToCheck, objectChecksRound, type LabelledBox } from './rounds/object-checks-round.js';
-import { levelOfMos, type AspectResult, type DetectionResult, type Finding, type ScoreResult } from './score-result.js';
+import { levelOfMos, promptProblemFindings, type AspectResult, type DetectionResult, type Finding, type ScoreResult } from './score-result.js';
 import type { ScoreRequest } from './scorer.js';
 
 const NOT_JUDGED = {
@@ -49,7 +50,7 @@ export class LiteScorer {
 
   async score(request: ScoreRequest): Promise<ScoreResult> {
     const start = performance.now();
-    const image = await decodeImage(request.image, request.name, this.limits, { sha256: request.sha256 });
+    const image = await decodeRequest(request, this.limits);
     const decoded = performance.now();
     const signals = computeSignals(image);
     const signalled = performance.now();
@@ -57,7 +58,10 @@ export class LiteScorer {
     const predicted = performance.now();
 
     const quality = aspectScoreFromLogits(prediction.logits, prediction.mos);
-    const findings: Finding[] = signalFindings(signals.measures).map((f) => ({ aspect: 'quality', ...f }));
+    const findings: Finding[] = [
+      ...signalFindings(signals.measures).map((f): Finding => ({ aspect: 'quality', ...f })),
+      ...promptProblemFindings(request.prompt, image.metadata.problem),
+    ];
     const promptText = request.prompt ?? image.metadata.prompt;
     const promptSource = request.prompt !== undefined ? 'argument' : image.metadata.prompt !== null ? 'embedded' : 'none';
 
