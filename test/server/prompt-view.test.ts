@@ -8,7 +8,7 @@ function attempt(id: number, mos: number, overrides: Partial<FeedItem> = {}): Fe
   return {
     id, createdAt: '2026-12-01T00:00:00.000Z', source: 'api', external: { promptId: null, node: null, filename: null }, prompt: 'a red car', negativePrompt: null,
     promptKey: 'a red car', image: { sha256: 'x', width: 1, height: 1, file: null }, parentId: null, childIds: [], pack: { name: 'lite', version: '1' }, mos, level: 'fair',
-    verdict: { verdict: mos >= 2.5 ? 'accept' : 'reject', reasons: [] }, aspects: { quality: { mos, level: 'fair' }, correspondence: null, authenticity: null }, findings: [], params: null,
+    verdict: { verdict: mos >= 2.5 ? 'accept' : 'reject', reasons: [], notJudged: [] }, aspects: { quality: { mos, level: 'fair' }, correspondence: null, authenticity: null }, findings: [], params: null,
     ...overrides,
   };
 }
@@ -16,7 +16,7 @@ function attempt(id: number, mos: number, overrides: Partial<FeedItem> = {}): Fe
 describe('buildPromptView', () => {
   it('names the best accepted attempt, else the best of all', () => {
     expect(buildPromptView('k', [attempt(1, 2.6), attempt(2, 4), attempt(3, 3)]).bestId).toBe(2);
-    const rejectedBest = attempt(2, 4.5, { verdict: { verdict: 'reject', reasons: [] } });
+    const rejectedBest = attempt(2, 4.5, { verdict: { verdict: 'reject', reasons: [], notJudged: [] } });
     expect(buildPromptView('k', [attempt(1, 2.6), rejectedBest]).bestId).toBe(1);
     expect(buildPromptView('k', [attempt(1, 1), attempt(2, 2)]).bestId).toBe(2);
     expect(buildPromptView('k', []).bestId).toBeNull();

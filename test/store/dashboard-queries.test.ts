@@ -68,7 +68,7 @@ describe('DashboardQueries', () => {
     expect(first).toMatchObject({ hasMore: true });
     expect((await store.dashboard.feed({ sort: 'mos', limit: 3, offset: 3 })).items.map((item) => item.mos)).toEqual([1.1]);
     // A verdict recorded later (policy changed) is what the filter sees.
-    await store.saveVerdict(ids[0]!, saved[0]!.scoreId, { verdict: 'accept', reasons: [] });
+    await store.saveVerdict(ids[0]!, saved[0]!.scoreId, { verdict: 'accept', reasons: [], notJudged: [] });
     expect((await store.dashboard.feed({ verdict: 'reject' })).items).toEqual([]);
   });
 
