@@ -30,7 +30,7 @@ async function attempt(prompt: string, seed: number, steps: number, cfg: number,
 const server = await startServeProcess(mkdtempSync(join(tmpdir(), 'agiqa-shots-')));
 await waitUntilReady(server);
 try {
-  for (const name of readdirSync(join(ROOT, 'examples')).sort()) await post(server.url, readFileSync(join(ROOT, 'examples', name)), { name, source: 'cli' });
+  for (const name of readdirSync(join(ROOT, 'examples')).filter((file) => /\.(png|jpe?g)$/.test(file)).sort()) await post(server.url, readFileSync(join(ROOT, 'examples', name)), { name, source: 'cli' });
   const prompts = ['a cup of espresso on a (wooden:1.3) table, soft light', 'a cup of espresso on a wooden table, soft light', 'a cup of espresso on a wooden table, soft light, sharp focus', 'a cup of espresso on a wooden table, soft light, sharp focus'];
   let parent: number | undefined;
   let last = 0;
