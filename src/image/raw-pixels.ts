@@ -1,6 +1,7 @@
 // Raw 8-bit pixels as a UI holds them in memory (a ComfyUI tensor ×255, a PIL image's bytes): checked
 // against their declared layout and the pixel cap, then turned into the same RGB a decoded file gives
 // (alpha flattened onto white, grey replicated) without any PNG encode or decode on either side.
+import { createHash } from 'node:crypto';
 import { agiqaError } from '../errors/index.js';
 import { recoverPrompt } from '../prompts/index.js';
 import { ALPHA_BACKGROUND, checkImageSize, DEFAULT_IMAGE_LIMITS, type DecodedImage, type ImageLimits } from './decode.js';
@@ -14,6 +15,14 @@ export interface RawPixels {
 }
 
 export const RAW_CHANNELS: readonly number[] = [1, 3, 4];
+
+/**
+ * The dedupe hash of raw pixels: their layout and the sha256 of their bytes (which an upload computes as
+ * it streams in), so the same bytes under two layouts never share a stored score.
+ */
+export function rawPixelsSha256(layout: { width: number; height: number; channels: number }, bytesSha256: string): string {
+  return createHash('sha256').update(`raw:${layout.width}x${layout.height}x${layout.channels}:${bytesSha256}`).digest('hex');
+}
 
 /**
  * Checks a raw layout before any byte is read: whole positive dimensions, 1/3/4 channels, the pixel cap,

@@ -57,10 +57,45 @@ export function openApiDocument(version: string): JsonSchema {
 
 function build(): JsonSchema {
   const imageErrors = errors(400, 401, 403, 413, 415, 422, 503, 504);
+  // Raw frames: uncompressed 8-bit pixels as a UI holds them (no PNG encode in the client, no decode here).
+  const rawFrameFields = {
+    width: { type: 'integer', minimum: 1, description: 'raw frames: pixels per row (every frame of the request has this size)' },
+    height: { type: 'integer', minimum: 1, description: 'raw frames: rows' },
+    channels: { type: 'integer', enum: [1, 3, 4], description: 'raw frames: 1 grey, 3 RGB, 4 RGBA (alpha is flattened onto white)' },
+    text: {
+      type: 'string',
+      contentMediaType: 'application/json',
+      description: 'raw frames: the text metadata a PNG would carry, as a JSON object (e.g. {"prompt": "<ComfyUI API graph>"} or {"parameters": "<A1111 infotext>"}); the prompt is recovered from it when none is given',
+    },
+  };
+  const pixelsFile = {
+    type: 'string',
+    contentMediaType: 'application/octet-stream',
+    description: 'a raw frame: width × height × channels bytes, row-major, channels interleaved; checked against limits.maxImageBytes and limits.maxImagePixels',
+  };
   const multipartScore = {
     type: 'object',
-    properties: { image: { type: 'string', contentMediaType: 'application/octet-stream' }, ...((jsonSchema(scoreMetadataSchema, 'input').properties as JsonSchema) ?? {}) },
-    required: ['image'],
+    description: 'one file: an encoded image in `image`, or a raw frame in `pixels` with width, height, channels',
+    properties: {
+      image: { type: 'string', contentMediaType: 'application/octet-stream' },
+      pixels: pixelsFile,
+      ...rawFrameFields,
+      ...((jsonSchema(scoreMetadataSchema, 'input').properties as JsonSchema) ?? {}),
+    },
+  };
+  const multipartRank = {
+    type: 'object',
+    description: 'encoded images in `image`, or raw frames of one size in `pixels` with width, height, channels',
+    properties: {
+      image: { type: 'array', items: { type: 'string', contentMediaType: 'application/octet-stream' } },
+      pixels: { type: 'array', items: pixelsFile },
+      ...rawFrameFields,
+      prompt: { type: 'string' },
+      negativePrompt: { type: 'string' },
+      source: { type: 'string' },
+      topK: { type: 'integer' },
+      keepAtLeast: { type: 'integer' },
+    },
   };
   return {
     openapi: '3.1.0',
@@ -91,7 +126,7 @@ function build(): JsonSchema {
     paths: {
       '/v1/score': {
         post: {
-          summary: 'Score one image (multipart `image`, raw image/* bytes with metadata in the query, or JSON with base64 `image` or a rooted `path`)',
+          summary: 'Score one image (multipart `image` or a raw frame in `pixels`, raw image/* bytes with metadata in the query, or JSON with base64 `image` or a rooted `path`)',
           requestBody: {
             required: true,
             content: {
@@ -110,7 +145,7 @@ function build(): JsonSchema {
             required: true,
             content: {
               'application/json': { schema: ref('RankJsonRequest') },
-              'multipart/form-data': { schema: { type: 'object', properties: { image: { type: 'array', items: { type: 'string', contentMediaType: 'application/octet-stream' } }, prompt: { type: 'string' }, topK: { type: 'integer' }, keepAtLeast: { type: 'integer' } } } },
+              'multipart/form-data': { schema: multipartRank },
             },
           },
           responses: { '200': { description: 'Scores and verdicts', content: json('RankResponse') }, ...imageErrors },

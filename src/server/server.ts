@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { isLoopbackHost, SettingsHolder, type AgiqaConfig } from '../config/index.js';
 import { agiqaError, type AgiqaError } from '../errors/index.js';
@@ -30,6 +31,8 @@ export interface StartServerOptions {
   store?: Store;
   logger?: Logger;
   listPacks?: () => Promise<PackInfo[]>;
+  /** Registers more metrics in this server's /metrics registry (the cascade's counters). */
+  registerMetrics?: (registry: Registry) => void;
   /** The live settings (policy, ComfyUI targets); default: from the config and $home/settings.json. */
   settings?: SettingsHolder;
 }
@@ -93,6 +96,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const load = service?.load ?? { inFlight: 0, queued: 0, running: 0 };
     return { inFlight: load.inFlight, queued: load.queued, running: load.running };
   });
+  options.registerMetrics?.(metrics.registry);
   service = new ScoringPipeline({
     scorer: options.scorer,
     store,
@@ -111,7 +115,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     metrics,
     access,
     roots,
-    limits: { maxBodyBytes: config.limits.maxBodyBytes, maxImageBytes: config.limits.maxImageBytes },
+    limits: { maxBodyBytes: config.limits.maxBodyBytes, maxImageBytes: config.limits.maxImageBytes, maxImagePixels: config.limits.maxImagePixels },
     logger,
     version: packageVersion(),
     listPacks: options.listPacks ?? (() => listPacks(config.home)),

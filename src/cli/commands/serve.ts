@@ -3,9 +3,9 @@
 import pino from 'pino';
 import { startComfyBridges, type RunningBridges } from '../../bridges/comfyui/index.js';
 import { loadConfig } from '../../config/index.js';
-import { createScorer } from '../../scoring/index.js';
 import { assertSafeBind, startServer } from '../../server/index.js';
 import { commandLine } from '../args.js';
+import { createServingScorer } from '../serving-scorer.js';
 import { reportFatal } from '../main.js';
 
 const USAGE = `Usage: agiqa serve [--host H] [--port P] [--pack NAME] [--home DIR] [--config FILE] [--comfyui URL]...
@@ -46,17 +46,13 @@ export async function run(argv: string[]): Promise<number> {
 
   // Refuse an unsafe bind before any worker thread exists (they would keep the process alive).
   assertSafeBind(config);
-  const scorer = createScorer({
-    pack: config.pack,
-    home: config.home,
-    workers: config.queue.workers,
-    maxQueue: config.queue.maxQueue,
-    limits: { maxBytes: config.limits.maxImageBytes, maxPixels: config.limits.maxImagePixels },
-  });
+  // The configured pack, or with `cascade` in the config the fast pack and the judge composed.
+  const serving = createServingScorer(config, logger);
+  const scorer = serving.scorer;
   scorer.catch(() => undefined); // reported below and by /v1/health; never an unhandled rejection
   let server;
   try {
-    server = await startServer({ config, scorer, logger });
+    server = await startServer({ config, scorer, logger, registerMetrics: serving.registerMetrics });
   } catch (error) {
     // A busy port or a broken store: stop the workers the pack started, then report.
     await scorer.then((ready) => ready.close(), () => undefined);
