@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { agiqaError } from '../errors/index.js';
 import { recoverPrompt, type RecoveredPrompt } from '../prompts/index.js';
 import { readExifText } from './exif-text.js';
-import { MAX_METADATA_TEXT_BYTES, readPngText } from './png-text.js';
+import { MAX_METADATA_TEXT_BYTES, readPngText, withoutTextChunks } from './png-text.js';
 
 export interface ImageLimits {
   /** Largest encoded file accepted, in bytes. */
@@ -101,11 +101,13 @@ export async function decodeImage(
   options: DecodeOptions = {},
 ): Promise<DecodedImage> {
   checkImageSize(name, bytes.length, limits);
+  // libvips never sees the text chunks: they are read below, within a budget (see withoutTextChunks).
+  const pixels = withoutTextChunks(bytes);
   // The header is read on its own, without sharp's pixel limit, so that an oversized image is refused
   // by our check with its dimensions in the message; reading a header decodes no pixels.
   let meta: sharp.Metadata;
   try {
-    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    meta = await sharp(pixels, { limitInputPixels: false }).metadata();
   } catch (error) {
     const detail = messageOf(error);
     if (/unsupported image format/i.test(detail)) {
@@ -135,7 +137,7 @@ export async function decodeImage(
 
   // The one decode. failOn 'error' (which includes 'truncated') makes a cut-off file an error instead of
   // grey rows; limitInputPixels is a second guard should the header read above and the decoder disagree.
-  const decoding = sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels, autoOrient: true, pages: 1 })
+  const decoding = sharp(pixels, { failOn: 'error', limitInputPixels: limits.maxPixels, autoOrient: true, pages: 1 })
     .flatten({ background: { r: ALPHA_BACKGROUND[0], g: ALPHA_BACKGROUND[1], b: ALPHA_BACKGROUND[2] } })
     .toColourspace('srgb')
     .raw({ depth: 'uchar' })

@@ -13,6 +13,6 @@ export {
   type ImageLimits,
 } from './decode.js';
 export { fileKind, IMAGE_EXTENSIONS, listImageFiles, readImageBytes, readImageFile, readRegularFile, type ReadFileOptions } from './files.js';
-export { isPng, MAX_METADATA_TEXT_BYTES, readPngText, type PngText } from './png-text.js';
+export { isPng, MAX_METADATA_TEXT_BYTES, readPngText, withoutTextChunks, type PngText } from './png-text.js';
 export { readExifText, decodeUserComment } from './exif-text.js';
 export { svgToPng } from './svg.js';
