@@ -23,7 +23,8 @@ export const DEFAULT_IMAGE_LIMITS: Readonly<ImageLimits> = Object.freeze({
 /** The background alpha is flattened onto, as [r, g, b]. */
 export const ALPHA_BACKGROUND: readonly [number, number, number] = [255, 255, 255];
 
-export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' | 'avif';
+/** `raw`: uncompressed pixels sent with their layout (see raw-pixels.ts), no file format at all. */
+export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' | 'avif' | 'raw';
 
 /** Text metadata embedded by the generation UI, and the prompt recovered from it. */
 export interface EmbeddedMetadata extends RecoveredPrompt {

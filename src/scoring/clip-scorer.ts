@@ -3,7 +3,8 @@
 // trained predictor, let it turn the rounds' evidence into the final scores.
 import { performance } from 'node:perf_hooks';
 import { agiqaError } from '../errors/index.js';
-import { decodeImage, type DecodedImage, type ImageLimits } from '../image/index.js';
+import type { DecodedImage, ImageLimits } from '../image/index.js';
+import { decodeRequest } from './decode-request.js';
 import type { ClipInput } from '../model/clip/clip-input.js';
 import { ClipEncoder } from '../model/clip/clip-encoder.js';
 import type { LoadedPack } from '../model/packs.js';
@@ -89,7 +90,7 @@ export class ClipScorer {
   async scoreBatch(requests: readonly ScoreRequest[]): Promise<ScoreResult[]> {
     const start = performance.now();
     const images: DecodedImage[] = [];
-    for (const request of requests) images.push(await decodeImage(request.image, request.name, this.limits, { sha256: request.sha256 }));
+    for (const request of requests) images.push(await decodeRequest(request, this.limits));
     const decoded = performance.now();
     const imageVectors = await this.encoder.encodeImages(images);
     const results: ScoreResult[] = [];

@@ -3,7 +3,8 @@
 // authenticity are reported as not judged, with what the user can do about it.
 import { performance } from 'node:perf_hooks';
 import { agiqaError } from '../errors/index.js';
-import { decodeImage, type ImageLimits } from '../image/index.js';
+import type { ImageLimits } from '../image/index.js';
+import { decodeRequest } from './decode-request.js';
 import { LiteQualityModel } from '../model/lite-quality-model.js';
 import { PredictedQualityModel } from '../model/predictor-encoder.js';
 import type { LoadedPack } from '../model/packs.js';
@@ -42,7 +43,7 @@ export class LiteScorer {
 
   async score(request: ScoreRequest): Promise<ScoreResult> {
     const start = performance.now();
-    const image = await decodeImage(request.image, request.name, this.limits, { sha256: request.sha256 });
+    const image = await decodeRequest(request, this.limits);
     const decoded = performance.now();
     const signals = computeSignals(image);
     const signalled = performance.now();
