@@ -212,3 +212,18 @@ export function readEmbeddedMetadata(
   if (problem !== null) return { source: null, prompt: null, negativePrompt: null, problem, text };
   return { ...recoverPrompt(text), text };
 }
+
+/**
+ * The prompt recovered from text entries that travelled beside an image rather than inside it (raw
+ * pixel uploads), within the same MAX_METADATA_TEXT_BYTES budget: over it, no prompt and a `problem`.
+ * Never throws.
+ */
+export function metadataFromText(text: Readonly<Record<string, string>>): EmbeddedMetadata {
+  let bytes = 0;
+  for (const value of Object.values(text)) bytes += Buffer.byteLength(value);
+  if (bytes > MAX_METADATA_TEXT_BYTES) {
+    const problem = `the image's metadata text is ${bytes} bytes, more than the ${MAX_METADATA_TEXT_BYTES} bytes read`;
+    return { source: null, prompt: null, negativePrompt: null, problem, text: {} };
+  }
+  return { ...recoverPrompt(text), text: { ...text } };
+}
