@@ -81,6 +81,11 @@ export const errorCatalog = {
     (p) => `Model pack "${p.pack}" was not found (looked in ${p.searched.join(', ')})`,
     'Run `agiqa models list` to see installed packs; the embedded default pack is `lite`.',
   ),
+  AGQ_ERR_PACK_NOT_PULLED: entry<{ pack: string; searched: string[] }>(
+    404,
+    (p) => `Model pack "${p.pack}" is a known pack but is not installed here (looked in ${p.searched.join(', ')}); run \`agiqa models pull ${p.pack}\``,
+    'Run `agiqa models pull NAME` once to download it (see docs/packs.md), then score again.',
+  ),
   AGQ_ERR_PACK_INVALID: entry<{ pack: string; issues: string[] }>(
     500,
     (p) => `Model pack "${p.pack}" has an invalid pack.json: ${p.issues.join('; ')}`,
@@ -260,6 +265,11 @@ export const errorCatalog = {
     503,
     (p) => `The server is not ready: ${p.detail}`,
     'Wait until GET /v1/health reports ready; if it stays unhealthy, read its `checks` and the server log.',
+  ),
+  AGQ_ERR_SERVER_UNREACHABLE: entry<{ url: string; detail: string }>(
+    503,
+    (p) => `No agiqa server answers at ${p.url} (${p.detail})`,
+    'Start one with `agiqa serve` (or check the URL given to --server); set AGIQA_TOKEN when the server has a token.',
   ),
   AGQ_ERR_SERVER_INTERNAL: entry<{ detail: string }>(
     500,

@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agiqaError, zodIssues } from '../errors/index.js';
+import { knownPack } from './clip/known-packs.js';
 import { packManifestSchema, type PackManifest } from './pack-manifest.js';
 
 /** The packs shipped inside the repository (the embedded default lives here). */
@@ -56,7 +57,11 @@ export async function loadPack(name: string, options: { home?: string | undefine
       break;
     }
   }
-  if (dir === undefined) throw agiqaError('AGQ_ERR_PACK_NOT_FOUND', { pack: name, searched });
+  if (dir === undefined) {
+    // A pack `agiqa models pull` knows but nobody pulled yet: say how to get it.
+    if (options.packDir === undefined && knownPack(name) !== undefined) throw agiqaError('AGQ_ERR_PACK_NOT_PULLED', { pack: name, searched });
+    throw agiqaError('AGQ_ERR_PACK_NOT_FOUND', { pack: name, searched });
+  }
 
   const manifest = await readManifest(name, dir);
   const files = new Map<string, string>();

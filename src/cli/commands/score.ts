@@ -1,24 +1,30 @@
 // `agiqa score <file|dir>... [--prompt TEXT] [--json] [--pack NAME]`: scores images on this machine.
 // A table on a terminal, JSON lines with --json; unreadable inputs are reported one line each and
 // the rest are still scored (exit 3).
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { isAgiqaError, type AgiqaError } from '../../errors/index.js';
 import { listImageFiles, readImageBytes } from '../../image/index.js';
 import { createScorer, type ScoreResult, type Scorer } from '../../scoring/index.js';
+import { connectServerScorer, type ServerScorer } from '../server-scorer.js';
 import { commandLine, OptionChecks } from '../args.js';
 import { EXIT } from '../main.js';
 import { formatScoreTable } from '../score-table.js';
 
 const HELP = `Usage: agiqa score <file|dir>... [options]
 
-Scores images on this machine with a model pack (default: the embedded "lite" pack).
+Scores images on this machine with a model pack (default: the embedded "lite" pack), or with
+--server through a running \`agiqa serve\` (its pack, verdicts and history; token from AGIQA_TOKEN).
 Directories are searched recursively for png, jpg, jpeg, webp, gif, tif, tiff, avif.
 
 Options:
   --prompt TEXT   the prompt that made the images (default: the prompt embedded in each file)
   --json          print one JSON result per line instead of a table
-  --pack NAME     model pack to use (see docs/packs.md)
-  --workers N     worker threads (default: one per core)
+  --pack NAME|DIR model pack: a name, or a folder holding pack.json (default: lite; see docs/packs.md)
+  --server URL    score through the agiqa server at URL (e.g. http://127.0.0.1:8420) instead of here;
+                  each result is stored there and --json lines add its generationId and verdict
+  --workers N     worker threads (default: one per core, ${availableParallelism()} here; never more than files)
   -h, --help      show this help
 
 Exit codes: 0 all scored, 2 usage error, 3 some inputs could not be read (the rest were scored).`;
@@ -37,6 +43,7 @@ const cli = commandLine({
     json: { type: 'boolean', default: false },
     pack: { type: 'string' },
     workers: { type: 'string' },
+    server: { type: 'string' },
   },
   positionals: true,
 });
@@ -48,14 +55,25 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length === 0) return cli.usageError('agiqa score needs at least one image file or directory');
   const check = new OptionChecks();
   const workers = check.integer(values.workers, '--workers', { min: 1, max: 64 });
+  if (values.server !== undefined && values.pack !== undefined) check.problems.push('--pack and --server exclude each other: the server scores with its own pack');
   if (check.problems.length > 0) return cli.usageError(check.problems.join('; '));
 
   const { files, problems } = await listImageFiles(positionals);
   for (const problem of problems) printProblem(problem);
   if (files.length === 0) return EXIT.someInputsUnreadable;
 
-  const workerCount = workers ?? Math.min(files.length, 4);
-  const scorer = await createScorer({ pack: values.pack, workers: workerCount, maxQueue: Number.MAX_SAFE_INTEGER });
+  // One worker per core: each scores one image at a time on one thread, so fewer leave cores idle.
+  const workerCount = workers ?? Math.min(files.length, availableParallelism());
+  const packIsDir = values.pack !== undefined && /[\\/]/.test(values.pack);
+  const server: ServerScorer | null = values.server === undefined ? null : await connectServerScorer(values.server, process.env.AGIQA_TOKEN || undefined);
+  const scorer: Scorer =
+    server ??
+    (await createScorer({
+      pack: packIsDir ? undefined : values.pack,
+      packDir: packIsDir ? resolve(values.pack!) : undefined,
+      workers: workerCount,
+      maxQueue: Number.MAX_SAFE_INTEGER,
+    }));
   const outcomes: Outcome[] = [];
   try {
     const showProgress = process.stderr.isTTY === true && files.length > 1;
@@ -65,7 +83,11 @@ export async function run(argv: string[]): Promise<number> {
       outcomes.push(outcome);
       bar?.increment();
       if (values.json) {
-        if (outcome.result) process.stdout.write(`${JSON.stringify({ file: outcome.file, ...outcome.result })}\n`);
+        if (outcome.result) {
+          const stored = server?.answerFor(outcome.result);
+          const extra = stored === undefined ? {} : { generationId: stored.generationId, cached: stored.cached, verdict: stored.verdict };
+          process.stdout.write(`${JSON.stringify({ file: outcome.file, ...outcome.result, ...extra })}\n`);
+        }
         else if (outcome.error) printProblem(outcome.error);
       }
     });
