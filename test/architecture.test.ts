@@ -31,11 +31,11 @@ const allowed: Record<string, string[]> = {
   scoring: ['errors', 'model', 'image', 'signals', 'prompts'],
   evaluation: ['errors', 'scoring', 'image', 'model'],
   policy: ['errors', 'scoring'],
-  store: ['errors', 'scoring', 'policy'],
+  store: ['errors', 'scoring', 'policy', 'prompts'],
   config: ['errors', 'scoring', 'policy', 'image', 'model'],
   pipeline: ['errors', 'scoring', 'policy', 'store', 'image'],
   bridges: ['errors', 'scoring', 'policy', 'store', 'prompts', 'config', 'pipeline'],
-  server: ['errors', 'scoring', 'policy', 'store', 'config', 'image', 'model', 'bridges', 'pipeline'],
+  server: ['errors', 'scoring', 'policy', 'store', 'config', 'image', 'model', 'bridges', 'pipeline', 'prompts'],
   cli: ['errors', 'scoring', 'policy', 'store', 'config', 'image', 'model', 'server', 'bridges', 'evaluation', 'signals', 'prompts', 'pipeline'],
 };
 

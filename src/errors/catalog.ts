@@ -67,7 +67,12 @@ export const errorCatalog = {
   AGQ_ERR_IMAGE_UNREADABLE: entry<{ file: string; detail: string }>(
     422,
     (p) => `${p.file}: the file cannot be read (${p.detail})`,
-    'Check that the path is a regular file and that agiqa has permission to read it.',
+    'Check that agiqa has permission to read the file.',
+  ),
+  AGQ_ERR_IMAGE_NOT_A_FILE: entry<{ file: string; kind: string }>(
+    422,
+    (p) => `${p.file}: not a regular file (it is a ${p.kind}); only regular image files are read`,
+    'Point agiqa at the image file itself; FIFOs, sockets, devices and directories are refused without being opened.',
   ),
   AGQ_ERR_NO_IMAGES: entry<{ dir: string }>(
     404,
@@ -121,6 +126,11 @@ export const errorCatalog = {
     (p) => `Pulling "${p.pack}" failed on ${p.file}: ${p.detail}`,
     'Retry `agiqa models pull <name>` (files already fetched are kept); if the hub moved the file, download it by hand (docs/packs.md) and run `agiqa models verify <name>`.',
   ),
+  AGQ_ERR_PACK_NOT_PINNED: entry<{ pack: string; pinsFile: string }>(
+    409,
+    (p) => `"${p.pack}" has no pinned hub revision and file hashes in ${p.pinsFile}, so agiqa cannot check that what it would download is what was tested`,
+    'Pull with `--unpinned` to take the hub\'s current files (their commit and sha256 are recorded in pack.json), or ask a maintainer to pin the pack (`npx tsx tools/pin-packs.ts NAME`, see docs/packs.md).',
+  ),
   AGQ_ERR_PACK_LICENSE_NOT_ACCEPTED: entry<{ pack: string; license: string; url: string }>(
     451,
     (p) => `"${p.pack}" is under a restrictive license (${p.license}, ${p.url}) that was not accepted`,
@@ -156,6 +166,43 @@ export const errorCatalog = {
     (p) => `Inference failed: ${p.detail}`,
     'Retry; if it persists, check the logs and report the pack name and version.',
   ),
+  // ── judge packs (a multimodal model server: Ollama, llama-server, vLLM, LM Studio) ──────────
+  AGQ_ERR_JUDGE_UNREACHABLE: entry<{ url: string; detail: string }>(
+    503,
+    (p) => `The judge server at ${p.url} cannot be reached (${p.detail})`,
+    'Start the model server (`ollama serve`, or `llama-server -m MODEL.gguf --mmproj MMPROJ.gguf --port 8080`) and check the URL in the pack (`agiqa models add NAME --judge-url URL ...` writes it).',
+  ),
+  AGQ_ERR_JUDGE_LOADING: entry<{ url: string; detail: string }>(
+    503,
+    (p) => `The judge server at ${p.url} is still loading its model (${p.detail})`,
+    'Wait until the server has loaded the model (llama-server answers 503 "Loading model" until then) and retry; agiqa already retried with backoff.',
+  ),
+  AGQ_ERR_JUDGE_MODEL_NOT_FOUND: entry<{ url: string; model: string; available: string[] }>(
+    404,
+    (p) => `The judge server at ${p.url} does not serve the model "${p.model}"${p.available.length > 0 ? ` (it serves: ${p.available.join(', ')})` : ''}`,
+    'Pull or load the model on the server (`ollama pull MODEL`), or give --judge-model one of the listed names.',
+  ),
+  AGQ_ERR_JUDGE_NO_VISION: entry<{ url: string; model: string; detail: string }>(
+    422,
+    (p) => `The judge model "${p.model}" at ${p.url} does not accept images (${p.detail})`,
+    'Use a vision model (MiniCPM-V, Qwen2.5-VL, LLaVA, Gemma 3); llama-server needs `--mmproj` with the model\'s projector file.',
+  ),
+  AGQ_ERR_JUDGE_BAD_ANSWER: entry<{ url: string; detail: string }>(
+    502,
+    (p) => `The judge server at ${p.url} gave an answer agiqa cannot use (${p.detail})`,
+    'Check that the URL points at an OpenAI-compatible server (its /v1/chat/completions); the server\'s own log says more.',
+  ),
+  AGQ_ERR_JUDGE_TIMEOUT: entry<{ url: string; timeoutMs: number }>(
+    504,
+    (p) => `The judge server at ${p.url} did not answer within ${p.timeoutMs} ms`,
+    'A large model on CPU can take tens of seconds per answer: raise `input.server.timeoutMs` in the pack\'s pack.json, or use a smaller model.',
+  ),
+  AGQ_ERR_JUDGE_REFUSED: entry<{ url: string; status: number; detail: string }>(
+    502,
+    (p) => `The judge server at ${p.url} refused the request with HTTP ${p.status} (${p.detail})`,
+    'Read the server\'s message above; a 401 means the API key is missing or wrong (--api-key-env names the variable that holds it).',
+  ),
+
   // ── evaluation and training (agiqa eval / agiqa train) ──────────────────────────────────────
   AGQ_ERR_DATASET_NOT_FOUND: entry<{ dataset: string; detail: string }>(
     404,
@@ -197,6 +244,16 @@ export const errorCatalog = {
     500,
     (p) => `Invalid configuration in ${p.source}: ${p.issues.join('; ')}`,
     'Fix every listed key (unknown keys are refused so that typos do not pass silently); see docs/server.md for the keys and their types.',
+  ),
+  AGQ_ERR_CLI_SERVER_UNREACHABLE: entry<{ url: string; detail: string }>(
+    503,
+    (p) => `Cannot reach the agiqa server at ${p.url} (${p.detail})`,
+    'Start it in another terminal with `npx agiqa serve` (it listens on http://127.0.0.1:8420), or fix the URL given to --server.',
+  ),
+  AGQ_ERR_SETTINGS_WRITE: entry<{ file: string; detail: string }>(
+    500,
+    (p) => `The settings could not be saved to ${p.file}: ${p.detail}`,
+    'Make AGIQA_HOME writable for the user running the server (the settings were not changed).',
   ),
   AGQ_ERR_SERVER_TOKEN_REQUIRED: entry<{ host: string }>(
     500,
@@ -265,11 +322,6 @@ export const errorCatalog = {
     503,
     (p) => `The server is not ready: ${p.detail}`,
     'Wait until GET /v1/health reports ready; if it stays unhealthy, read its `checks` and the server log.',
-  ),
-  AGQ_ERR_SERVER_UNREACHABLE: entry<{ url: string; detail: string }>(
-    503,
-    (p) => `No agiqa server answers at ${p.url} (${p.detail})`,
-    'Start one with `agiqa serve` (or check the URL given to --server); set AGIQA_TOKEN when the server has a token.',
   ),
   AGQ_ERR_SERVER_INTERNAL: entry<{ detail: string }>(
     500,

@@ -15,6 +15,7 @@ import {
   scoreMetadataSchema,
   scoreResponseSchema,
 } from './schemas.js';
+import { comfyVerdictsRequestSchema, comfyVerdictsResponseSchema, feedQuerySchema, feedResponseSchema, promptViewSchema, settingsSchema } from './dashboard-schemas.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -113,6 +114,12 @@ function build(): JsonSchema {
         EventMessage: jsonSchema(eventMessageSchema, 'output'),
         Error: jsonSchema(errorResponseSchema, 'output'),
         ComfyPromptRanking: jsonSchema(promptRankingSchema, 'output'),
+        Settings: jsonSchema(settingsSchema, 'output'),
+        SettingsInput: jsonSchema(settingsSchema, 'input'),
+        FeedResponse: jsonSchema(feedResponseSchema, 'output'),
+        PromptView: jsonSchema(promptViewSchema, 'output'),
+        ComfyVerdictsRequest: jsonSchema(comfyVerdictsRequestSchema, 'input'),
+        ComfyVerdictsResponse: jsonSchema(comfyVerdictsResponseSchema, 'output'),
       },
     },
     security: [{ bearer: [] }, {}],
@@ -166,6 +173,42 @@ function build(): JsonSchema {
             { name: 'k', in: 'query', required: false, schema: { type: 'integer', minimum: 1 }, description: 'top-k size (default: policy.topK, else every accepted output)' },
           ],
           responses: { '200': { description: 'The ranking', content: json('ComfyPromptRanking') }, ...errors(400, 401, 404, 503) },
+        },
+      },
+      '/v1/settings': {
+        get: { summary: 'The live settings: policy (thresholds per aspect, regeneration budget, top-k) and ComfyUI targets (quarantine, regeneration)', responses: { '200': { description: 'Settings', content: json('Settings') }, ...errors(401, 403) } },
+        put: {
+          summary: 'Replace the settings: validated like the config file, saved under AGIQA_HOME, applied at once (bridges restart with them)',
+          requestBody: { required: true, content: json('SettingsInput') },
+          responses: { '200': { description: 'The settings now in force', content: json('Settings') }, ...errors(400, 401, 403, 413, 415), '500': { description: 'AGQ_ERR_SETTINGS_WRITE: could not be saved (nothing changed)', content: json('Error') } },
+        },
+      },
+      '/v1/feed': {
+        get: {
+          summary: 'Scored generations for the dashboard: latest score, verdict, aspects, findings, lineage; filtered, sorted and paged',
+          parameters: queryParameters(feedQuerySchema as unknown as z.ZodObject),
+          responses: { '200': { description: 'One page', content: json('FeedResponse') }, ...errors(400, 401, 503) },
+        },
+      },
+      '/v1/prompts/{id}': {
+        get: {
+          summary: "Every attempt at generation {id}'s prompt (same normalised text, and its regeneration lineage): best, recurring findings, changes between attempts",
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+          responses: { '200': { description: 'The prompt view', content: json('PromptView') }, ...errors(400, 401, 404, 503) },
+        },
+      },
+      '/v1/thumbnails/{sha256}': {
+        get: {
+          summary: 'A small WebP of a scored image (made by the server when the image arrived; 404 when none was kept)',
+          parameters: [{ name: 'sha256', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } }],
+          responses: { '200': { description: 'WebP', content: { 'image/webp': { schema: { type: 'string', contentMediaType: 'image/webp' } } } }, ...errors(400, 401, 404) },
+        },
+      },
+      '/v1/comfyui/verdicts': {
+        post: {
+          summary: 'The stored verdicts of ComfyUI files (filename, subfolder, type) in one request, in order; null for a file never scored',
+          requestBody: { required: true, content: json('ComfyVerdictsRequest') },
+          responses: { '200': { description: 'Verdicts', content: json('ComfyVerdictsResponse') }, ...errors(400, 401, 403, 413, 415, 503) },
         },
       },
       '/v1/packs': { get: { summary: 'The active pack and the installed ones', responses: { '200': { description: 'Packs', content: json('PacksResponse') }, ...errors(401) } } },

@@ -6,14 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pino from 'pino';
 import { availableParallelism } from 'node:os';
-import { configSchema } from '../../src/config/index.js';
 import { scoreResultSchema } from '../../src/scoring/score-result.js';
-import { startServer } from '../../src/server/index.js';
 import { makeTinyPack } from '../fixtures/datasets/tiny-pack.js';
-import { closedPort } from '../fixtures/closed-port.js';
-import { FakeScorer } from '../fixtures/server/fake-scorer.js';
 import { pngClaiming } from '../fixtures/server/png.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -162,28 +157,5 @@ describe('agiqa score', () => {
     expect(notPulled.code).toBe(1);
     expect(notPulled.stderr.trim().split('\n')).toHaveLength(1);
     expect(notPulled.stderr).toMatch(/run `agiqa models pull clip-vit-b32`.*\[AGQ_ERR_PACK_NOT_PULLED\]/);
-  });
-
-  it('--server scores through a running server: stored there, with its generation id and verdict', async () => {
-    const home = join(dir, 'server-home');
-    const server = await startServer({ config: configSchema.parse({ port: 0, logLevel: 'silent', home }), scorer: new FakeScorer(), logger: pino({ level: 'silent' }), listPacks: async () => [] });
-    try {
-      const { code, stdout, stderr } = await agiqa(['score', '--json', '--server', server.url, '--prompt', 'a cup of coffee', join(EXAMPLES, 'coffee.png'), join(EXAMPLES, 'chelsea.png')], dir);
-      expect(stderr).toBe('');
-      expect(code).toBe(0);
-      const lines = jsonLines(stdout);
-      expect(lines).toHaveLength(2);
-      expect(lines[0]).toMatchObject({ pack: { name: 'fake' }, generationId: expect.any(Number), verdict: { verdict: expect.any(String) } });
-      const stored = await server.store.listGenerations({ prompt: 'coffee' });
-      expect(stored.map((g) => g.source)).toEqual(['cli', 'cli']);
-      const usage = await agiqa(['score', '--server', server.url, '--pack', 'lite', join(EXAMPLES, 'coffee.png')], dir);
-      expect(usage.code).toBe(2);
-    } finally {
-      await server.close();
-    }
-    const down = await agiqa(['score', '--server', await closedPort(), join(EXAMPLES, 'coffee.png')], dir);
-    expect(down.code).toBe(1);
-    expect(down.stderr.trim().split('\n')).toHaveLength(1);
-    expect(down.stderr).toMatch(/No agiqa server answers at .*\[AGQ_ERR_SERVER_UNREACHABLE\]/);
   });
 });

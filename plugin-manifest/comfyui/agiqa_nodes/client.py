@@ -88,6 +88,11 @@ class AgiqaClient:
         items.sort(key=lambda item: item["index"])
         return items
 
+    def verdicts(self, files: Sequence[Dict[str, str]]) -> List[Optional[Dict[str, Any]]]:
+        """The stored verdicts of ComfyUI files ({filename, subfolder, type}), in order; None where unknown."""
+        answer = self._post_json("/v1/comfyui/verdicts", {"files": list(files)}, timeout=10.0)
+        return list(answer.get("verdicts", []))
+
     def health(self) -> Dict[str, Any]:
         return self._request("GET", "/v1/health", None, 10.0)
 

@@ -7,24 +7,23 @@ import cliProgress from 'cli-progress';
 import { isAgiqaError, type AgiqaError } from '../../errors/index.js';
 import { listImageFiles, readImageBytes } from '../../image/index.js';
 import { createScorer, type ScoreResult, type Scorer } from '../../scoring/index.js';
-import { connectServerScorer, type ServerScorer } from '../server-scorer.js';
 import { commandLine, OptionChecks } from '../args.js';
 import { EXIT } from '../main.js';
 import { formatScoreTable } from '../score-table.js';
+import { scoreFilesRemotely } from '../score-remote.js';
 
 const HELP = `Usage: agiqa score <file|dir>... [options]
 
-Scores images on this machine with a model pack (default: the embedded "lite" pack), or with
---server through a running \`agiqa serve\` (its pack, verdicts and history; token from AGIQA_TOKEN).
+Scores images on this machine with a model pack (default: the embedded "lite" pack).
 Directories are searched recursively for png, jpg, jpeg, webp, gif, tif, tiff, avif.
 
 Options:
   --prompt TEXT   the prompt that made the images (default: the prompt embedded in each file)
   --json          print one JSON result per line instead of a table
   --pack NAME|DIR model pack: a name, or a folder holding pack.json (default: lite; see docs/packs.md)
-  --server URL    score through the agiqa server at URL (e.g. http://127.0.0.1:8420) instead of here;
-                  each result is stored there and --json lines add its generationId and verdict
   --workers N     worker threads (default: one per core, ${availableParallelism()} here; never more than files)
+  --server URL    send the images to a running \`agiqa serve\` (e.g. http://127.0.0.1:8420) instead:
+                  they are stored there and appear live on its dashboard (token: AGIQA_TOKEN)
   -h, --help      show this help
 
 Exit codes: 0 all scored, 2 usage error, 3 some inputs could not be read (the rest were scored).`;
@@ -55,6 +54,7 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length === 0) return cli.usageError('agiqa score needs at least one image file or directory');
   const check = new OptionChecks();
   const workers = check.integer(values.workers, '--workers', { min: 1, max: 64 });
+  if (values.server !== undefined && !/^https?:\/\/[^\s]+$/.test(values.server)) check.problems.push(`--server expects a URL like http://127.0.0.1:8420, received "${values.server}"`);
   if (values.server !== undefined && values.pack !== undefined) check.problems.push('--pack and --server exclude each other: the server scores with its own pack');
   if (check.problems.length > 0) return cli.usageError(check.problems.join('; '));
 
@@ -64,17 +64,22 @@ export async function run(argv: string[]): Promise<number> {
 
   // One worker per core: each scores one image at a time on one thread, so fewer leave cores idle.
   const workerCount = workers ?? Math.min(files.length, availableParallelism());
-  const packIsDir = values.pack !== undefined && /[\\/]/.test(values.pack);
-  const server: ServerScorer | null = values.server === undefined ? null : await connectServerScorer(values.server, process.env.AGIQA_TOKEN || undefined);
-  const scorer: Scorer =
-    server ??
-    (await createScorer({
-      pack: packIsDir ? undefined : values.pack,
-      packDir: packIsDir ? resolve(values.pack!) : undefined,
-      workers: workerCount,
-      maxQueue: Number.MAX_SAFE_INTEGER,
-    }));
   const outcomes: Outcome[] = [];
+  if (values.server !== undefined) {
+    await scoreFilesRemotely(files, { server: values.server, prompt: values.prompt, token: process.env.AGIQA_TOKEN, concurrency: workerCount }, (outcome) => {
+      outcomes.push(outcome);
+      if (values.json && outcome.result) process.stdout.write(`${JSON.stringify({ file: outcome.file, ...outcome.result, verdict: outcome.verdict })}\n`);
+      else if (values.json && outcome.error) printProblem(outcome.error);
+    });
+    return report(outcomes, files, problems.length, values.json);
+  }
+  const packIsDir = values.pack !== undefined && /[\\/]/.test(values.pack);
+  const scorer = await createScorer({
+    pack: packIsDir ? undefined : values.pack,
+    packDir: packIsDir ? resolve(values.pack!) : undefined,
+    workers: workerCount,
+    maxQueue: Number.MAX_SAFE_INTEGER,
+  });
   try {
     const showProgress = process.stderr.isTTY === true && files.length > 1;
     const bar = showProgress ? new cliProgress.SingleBar({ clearOnComplete: true, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
@@ -83,11 +88,7 @@ export async function run(argv: string[]): Promise<number> {
       outcomes.push(outcome);
       bar?.increment();
       if (values.json) {
-        if (outcome.result) {
-          const stored = server?.answerFor(outcome.result);
-          const extra = stored === undefined ? {} : { generationId: stored.generationId, cached: stored.cached, verdict: stored.verdict };
-          process.stdout.write(`${JSON.stringify({ file: outcome.file, ...outcome.result, ...extra })}\n`);
-        }
+        if (outcome.result) process.stdout.write(`${JSON.stringify({ file: outcome.file, ...outcome.result })}\n`);
         else if (outcome.error) printProblem(outcome.error);
       }
     });
@@ -96,7 +97,12 @@ export async function run(argv: string[]): Promise<number> {
     await scorer.close();
   }
 
-  if (!values.json) {
+  return report(outcomes, files, problems.length, values.json);
+}
+
+/** The table (unless --json) and the exit code, for local and --server scoring alike. */
+function report(outcomes: Outcome[], files: string[], unreadable: number, json: boolean): number {
+  if (!json) {
     for (const outcome of outcomes) if (outcome.error) printProblem(outcome.error);
     const resultByFile = new Map(outcomes.map((o) => [o.file, o.result]));
     const scored = files.flatMap((file) => {
@@ -105,7 +111,7 @@ export async function run(argv: string[]): Promise<number> {
     });
     if (scored.length > 0) process.stdout.write(`${formatScoreTable(scored, process.stdout.isTTY === true)}\n`);
   }
-  const failed = problems.length + outcomes.filter((o) => o.error).length;
+  const failed = unreadable + outcomes.filter((o) => o.error).length;
   return failed > 0 ? EXIT.someInputsUnreadable : EXIT.ok;
 }
 
