@@ -7,7 +7,6 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agiqaError, zodIssues } from '../errors/index.js';
-import { knownPack } from './clip/known-packs.js';
 import { packManifestSchema, type PackManifest } from './pack-manifest.js';
 
 /** The packs shipped inside the repository (the embedded default lives here). */
@@ -58,7 +57,9 @@ export async function loadPack(name: string, options: { home?: string | undefine
     }
   }
   if (dir === undefined) {
-    // A pack `agiqa models pull` knows but nobody pulled yet: say how to get it.
+    // A pack `agiqa models pull` knows but nobody pulled yet: say how to get it. (Imported here, not at
+    // the top: the catalogue reads its pins from the embedded packs folder this module defines.)
+    const { knownPack } = await import('./clip/known-packs.js');
     if (options.packDir === undefined && knownPack(name) !== undefined) throw agiqaError('AGQ_ERR_PACK_NOT_PULLED', { pack: name, searched });
     throw agiqaError('AGQ_ERR_PACK_NOT_FOUND', { pack: name, searched });
   }
