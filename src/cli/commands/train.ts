@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { DATASET_FORMATS, DEFAULT_SPLIT_SEED, readDataset } from '../../evaluation/datasets.js';
 import { formatMetricsTable } from '../../evaluation/evaluate.js';
+import { withSplitFiles } from '../../evaluation/split-file.js';
 import { trainPredictor, type Candidate } from '../../evaluation/train-predictor.js';
 import { DEFAULT_PACK, loadPack } from '../../model/packs.js';
 import { commandLine, OptionChecks } from '../args.js';
@@ -25,6 +26,11 @@ Options:
   --images DIR     folder holding the images, if not next to the label file
   --pack NAME|DIR  base pack whose encoder makes the features (default: lite)
   --out DIR        the new pack's folder; its name becomes the pack name
+  --split-file [SPLIT=]FILE
+                   the split a paper published (repeatable): M3-AGIQA's data_processed lists
+                   (JSON) or the same as CSV with a name column; the split comes from the file
+                   name (train/val/test) or the SPLIT= prefix; without a val list 10 % of train
+                   is held out for validation; images in no list are left out
   --seed N         split and training seed (default ${DEFAULT_SPLIT_SEED})
   --epochs N       at most N epochs (early stopping on the validation split; default 60)
   --kinds LIST     xlstm,mlp (default both: the MLP is the ablation baseline)
@@ -41,6 +47,7 @@ const cli = commandLine({
     pack: { type: 'string' },
     out: { type: 'string' },
     seed: { type: 'string' },
+    'split-file': { type: 'string', multiple: true },
     epochs: { type: 'string' },
     kinds: { type: 'string' },
     workers: { type: 'string' },
@@ -64,7 +71,13 @@ export async function run(argv: string[]): Promise<number> {
   const kinds = check.listOf(values.kinds ?? KINDS.join(','), '--kinds', KINDS, 'xlstm and/or mlp');
   if (check.problems.length > 0) return cli.usageError(check.problems.join('; '));
 
-  const dataset = await readDataset(values.dataset!, { format, images: values.images, seed });
+  let dataset = await readDataset(values.dataset!, { format, images: values.images, seed });
+  if (values['split-file'] !== undefined) {
+    const applied = await withSplitFiles(dataset, values['split-file'], seed);
+    dataset = applied.dataset;
+    for (const file of applied.report.files) process.stderr.write(`split    ${file.split}: ${file.matched} of ${file.listed} listed images in the dataset (${file.path})\n`);
+    if (applied.report.unlisted > 0) process.stderr.write(`split    ${applied.report.unlisted} dataset image(s) in no split file, left out\n`);
+  }
   const packIsDir = values.pack !== undefined && /[\\/]/.test(values.pack);
   const base = packIsDir ? await loadPack(values.pack!, { packDir: resolve(values.pack!) }) : await loadPack(values.pack ?? DEFAULT_PACK);
   const tty = process.stderr.isTTY === true;
