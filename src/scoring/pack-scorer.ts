@@ -22,7 +22,10 @@ export async function createPackScorer(pack: LoadedPack, options: { threads: num
   switch (pack.manifest.input.kind) {
     case 'lite-crops':
       return (await import('./lite-scorer.js')).LiteScorer.create(pack, options);
-    case 'clip':
-      return (await import('./clip-scorer.js')).ClipScorer.create(pack, options);
+    case 'clip': {
+      // a pack trained by `agiqa train` carries an M3 predictor over the rounds
+      const predictor = pack.manifest.predictor === null ? undefined : await (await import('./clip-rounds-predictor.js')).ClipRoundsPredictor.load(pack, options.threads);
+      return (await import('./clip-scorer.js')).ClipScorer.create(pack, { ...options, predictor });
+    }
   }
 }
