@@ -28,5 +28,10 @@ export function formatScoreTable(rows: { file: string; result: ScoreResult }[], 
       }),
     ),
   );
-  return [bold(line(header)), ...body.map(line), ...(notes.size > 0 ? ['', ...[...notes].map((n) => `— ${n}`)] : [])].join('\n');
+  // A judge's findings are its one-sentence analyses: too long for a column, so listed per image below.
+  const judged = rows.flatMap(({ file, result }) => {
+    const said = result.findings.filter((f) => f.code === 'judge-description');
+    return said.length === 0 ? [] : ['', `${file} (judge ${result.judge?.model ?? ''}):`, ...said.map((f) => `  ${f.aspect}: ${f.text}`)];
+  });
+  return [bold(line(header)), ...body.map(line), ...judged, ...(notes.size > 0 ? ['', ...[...notes].map((n) => `— ${n}`)] : [])].join('\n');
 }

@@ -146,6 +146,43 @@ export const errorCatalog = {
     (p) => `Inference failed: ${p.detail}`,
     'Retry; if it persists, check the logs and report the pack name and version.',
   ),
+  // ── judge packs (a multimodal model server: Ollama, llama-server, vLLM, LM Studio) ──────────
+  AGQ_ERR_JUDGE_UNREACHABLE: entry<{ url: string; detail: string }>(
+    503,
+    (p) => `The judge server at ${p.url} cannot be reached (${p.detail})`,
+    'Start the model server (`ollama serve`, or `llama-server -m MODEL.gguf --mmproj MMPROJ.gguf --port 8080`) and check the URL in the pack (`agiqa models add NAME --judge-url URL ...` writes it).',
+  ),
+  AGQ_ERR_JUDGE_LOADING: entry<{ url: string; detail: string }>(
+    503,
+    (p) => `The judge server at ${p.url} is still loading its model (${p.detail})`,
+    'Wait until the server has loaded the model (llama-server answers 503 "Loading model" until then) and retry; agiqa already retried with backoff.',
+  ),
+  AGQ_ERR_JUDGE_MODEL_NOT_FOUND: entry<{ url: string; model: string; available: string[] }>(
+    404,
+    (p) => `The judge server at ${p.url} does not serve the model "${p.model}"${p.available.length > 0 ? ` (it serves: ${p.available.join(', ')})` : ''}`,
+    'Pull or load the model on the server (`ollama pull MODEL`), or give --judge-model one of the listed names.',
+  ),
+  AGQ_ERR_JUDGE_NO_VISION: entry<{ url: string; model: string; detail: string }>(
+    422,
+    (p) => `The judge model "${p.model}" at ${p.url} does not accept images (${p.detail})`,
+    'Use a vision model (MiniCPM-V, Qwen2.5-VL, LLaVA, Gemma 3); llama-server needs `--mmproj` with the model\'s projector file.',
+  ),
+  AGQ_ERR_JUDGE_BAD_ANSWER: entry<{ url: string; detail: string }>(
+    502,
+    (p) => `The judge server at ${p.url} gave an answer agiqa cannot use (${p.detail})`,
+    'Check that the URL points at an OpenAI-compatible server (its /v1/chat/completions); the server\'s own log says more.',
+  ),
+  AGQ_ERR_JUDGE_TIMEOUT: entry<{ url: string; timeoutMs: number }>(
+    504,
+    (p) => `The judge server at ${p.url} did not answer within ${p.timeoutMs} ms`,
+    'A large model on CPU can take tens of seconds per answer: raise `input.server.timeoutMs` in the pack\'s pack.json, or use a smaller model.',
+  ),
+  AGQ_ERR_JUDGE_REFUSED: entry<{ url: string; status: number; detail: string }>(
+    502,
+    (p) => `The judge server at ${p.url} refused the request with HTTP ${p.status} (${p.detail})`,
+    'Read the server\'s message above; a 401 means the API key is missing or wrong (--api-key-env names the variable that holds it).',
+  ),
+
   // ── evaluation and training (agiqa eval / agiqa train) ──────────────────────────────────────
   AGQ_ERR_DATASET_NOT_FOUND: entry<{ dataset: string; detail: string }>(
     404,

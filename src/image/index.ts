@@ -16,3 +16,4 @@ export { IMAGE_EXTENSIONS, listImageFiles, readImageBytes, readImageFile } from 
 export { readPngText, isPng } from './png-text.js';
 export { readExifText, decodeUserComment } from './exif-text.js';
 export { svgToPng } from './svg.js';
+export { dataUrlOf, encodeForModel, type EncodedForModel } from './encode-for-model.js';

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ASPECTS } from './aspects.js';
 import { predictorManifestSchema } from './predictor-manifest.js';
 import { clipInputSchema } from './clip/clip-input.js';
+import { judgeInputDigest, judgeInputSchema } from './judge/judge-input.js';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256 (64 characters)');
 
@@ -27,7 +28,7 @@ const liteCropsInputSchema = z
   })
   .strict();
 
-export const packInputSchema = z.discriminatedUnion('kind', [liteCropsInputSchema, clipInputSchema]);
+export const packInputSchema = z.discriminatedUnion('kind', [liteCropsInputSchema, clipInputSchema, judgeInputSchema]);
 
 const metricSetSchema = z.record(z.string(), z.unknown());
 
@@ -39,7 +40,8 @@ export const packManifestSchema = z
     description: z.string(),
     license: z.string().min(1),
     aspects: z.array(z.enum(ASPECTS)).min(1),
-    files: z.array(packFileSchema).min(1),
+    /** Every file the pack loads; a judge pack (a model server answers) has none. */
+    files: z.array(packFileSchema),
     input: packInputSchema,
     models: z.record(z.string(), z.object({ file: z.string().min(1) }).strict()),
     predictor: predictorManifestSchema.nullable(),
@@ -48,6 +50,17 @@ export const packManifestSchema = z
   })
   .strict()
   .superRefine((manifest, ctx) => {
+    if (manifest.input.kind !== 'judge' && manifest.files.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['files'], message: 'a pack that runs a model needs at least one file' });
+    }
+    if (manifest.input.kind === 'judge') {
+      // The score cache is keyed by pack name + version: a judge pack whose settings changed must
+      // not answer with results stored under its old settings.
+      const digest = judgeInputDigest(manifest.input);
+      if (!manifest.version.endsWith(`+${digest}`)) {
+        ctx.addIssue({ code: 'custom', path: ['version'], message: `a judge pack's version ends with the digest of its input (+${digest}); its settings changed since it was written: set "version" to "${manifest.version.split('+')[0]}+${digest}" or run \`agiqa models add\` again` });
+      }
+    }
     const declared = new Set(manifest.files.map((f) => f.path));
     for (const [role, model] of Object.entries(manifest.models)) {
       if (!declared.has(model.file)) {

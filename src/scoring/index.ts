@@ -1,4 +1,5 @@
-// The scoring entry point for transports: `createScorer` loads a pack and runs it in worker threads.
+// The scoring entry point for transports: `createScorer` loads a pack and runs it in worker threads
+// (a judge pack in this thread: its model runs in a server).
 import { availableParallelism } from 'node:os';
 import type { TransferListItem } from 'node:worker_threads';
 import type { ImageLimits } from '../image/index.js';
@@ -8,9 +9,12 @@ import type { ScoreResult } from './score-result.js';
 import type { ScoreRequest, Scorer } from './scorer.js';
 import { scoresBatchesTogether } from './pack-scorer.js';
 import type { ScoreJob, ScoreWorkerData } from './score-worker.js';
+import { JudgeScorer } from './judge/judge-scorer.js';
 
 export * from './score-result.js';
 export type { ScoreRequest, Scorer } from './scorer.js';
+export { judgeImage, expectedMosOf, type JudgeVerdict, type JudgedAspect, type JudgeOptions } from './judge/judge-rounds.js';
+export { JudgeScorer } from './judge/judge-scorer.js';
 
 export interface ScorerOptions {
   /** Pack name (default `lite`), looked up in $AGIQA_HOME/models then the embedded models/. */
@@ -44,6 +48,8 @@ function handedOver(requests: readonly ScoreRequest[]): TransferListItem[] {
 export async function createScorer(options: ScorerOptions = {}): Promise<Scorer> {
   const name = options.pack ?? DEFAULT_PACK;
   const pack = await loadPack(name, { home: options.home, packDir: options.packDir });
+  // A judge pack's work happens in its model server: no worker threads, nothing that blocks.
+  if (pack.manifest.input.kind === 'judge') return JudgeScorer.create(pack, { limits: options.limits });
   const cores = availableParallelism();
   const workers = options.workers ?? Math.min(4, cores);
   const threads = options.threadsPerWorker ?? Math.max(1, Math.floor(cores / workers));

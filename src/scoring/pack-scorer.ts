@@ -1,6 +1,7 @@
 // Chooses the in-thread scorer for a pack by the kind of input it takes. The scorers are imported
 // when a pack needs one: the server's main thread (which only asks scoresBatchesTogether) and a lite
 // worker then never load transformers.js and onnxruntime they do not use (~35 MB each).
+import { agiqaError } from '../errors/index.js';
 import type { ImageLimits } from '../image/index.js';
 import type { LoadedPack } from '../model/packs.js';
 import type { ScoreResult } from './score-result.js';
@@ -27,5 +28,8 @@ export async function createPackScorer(pack: LoadedPack, options: { threads: num
       const predictor = pack.manifest.predictor === null ? undefined : await (await import('./clip-rounds-predictor.js')).ClipRoundsPredictor.load(pack, options.threads);
       return (await import('./clip-scorer.js')).ClipScorer.create(pack, { ...options, predictor });
     }
+    case 'judge':
+      // createScorer runs judge packs in the calling thread; a worker never receives one.
+      throw agiqaError('AGQ_ERR_PACK_INVALID', { pack: pack.manifest.name, issues: ['a judge pack is scored by createScorer in the calling thread, not in a worker'] });
   }
 }

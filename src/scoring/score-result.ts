@@ -47,6 +47,41 @@ export const findingSchema = z
   .strict();
 export type Finding = z.infer<typeof findingSchema>;
 
+const judgedAspectDetailSchema = z
+  .object({
+    /** Round 1's answer in full (its first sentence is the aspect's finding). */
+    description: z.string().nullable(),
+    /** Round 2's answer as the server wrote it. */
+    answer: z.string().nullable(),
+    /** 'word-only': the server gave no log-probabilities, the level is the word alone. */
+    flags: z.array(z.enum(['word-only'])),
+    /** Probability mass the five level words held before renormalising (null when not judged). */
+    levelMass: z.number().nullable(),
+    ms: z.number(),
+  })
+  .strict();
+
+/** Present when a judge (a multimodal model server) answered, or when a cascade decided. */
+export const judgeDetailSchema = z
+  .object({
+    pack: z.string(),
+    model: z.string(),
+    aspects: z.object({ quality: judgedAspectDetailSchema, correspondence: judgedAspectDetailSchema, authenticity: judgedAspectDetailSchema }).partial().strict(),
+    /** How a cascade reached this verdict; absent when the judge pack scored alone. */
+    cascade: z
+      .object({
+        decidedBy: z.enum(['judge', 'fast']),
+        /** band: near the threshold; flat: level distribution too even; clear: neither (judge not asked); deadline / judge-error: the judge did not answer in time or failed. */
+        reason: z.enum(['band', 'flat', 'clear', 'deadline', 'judge-error']),
+        fast: z.object({ pack: z.string(), version: z.string(), mos: z.number() }).strict(),
+        detail: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type JudgeDetail = z.infer<typeof judgeDetailSchema>;
+
 export const scoreResultSchema = z
   .object({
     /** Overall MOS on 0–5 over the aspects the pack judged. */
@@ -65,6 +100,7 @@ export const scoreResultSchema = z
     pack: z.object({ name: z.string(), version: z.string() }).strict(),
     /** Milliseconds spent in each stage of this score. */
     timings: z.object({ decodeMs: z.number(), signalsMs: z.number(), modelMs: z.number(), totalMs: z.number() }).strict(),
+    judge: judgeDetailSchema.optional(),
   })
   .strict();
 export type ScoreResult = z.infer<typeof scoreResultSchema>;
