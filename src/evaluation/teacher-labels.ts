@@ -29,7 +29,8 @@ export interface Teacher {
   /** Version of the round texts (their hash): part of the cache key. */
   readonly promptVersion: string;
   readonly aspects: readonly Aspect[];
-  judge(request: { image: Uint8Array; name: string; prompt: string | null; aspect: Aspect }): Promise<TeacherAnswer>;
+  /** Asks the given aspects of one image (concurrently where the teacher can). Throws coded errors. */
+  judge(request: { image: Uint8Array; name: string; prompt: string | null; aspects: readonly Aspect[] }): Promise<Partial<Record<Aspect, TeacherAnswer>>>;
   close(): Promise<void>;
 }
 
@@ -151,30 +152,34 @@ export async function labelImages(
       const imageSha256 = createHash('sha256').update(bytes).digest('hex');
       const byAspect: Partial<Record<Aspect, LabelRecord>> = {};
       const start = performance.now();
-      let askedHere = false;
+      const keyOf = (aspect: Aspect) => labelKey({ imageSha256, prompt: item.prompt, aspect, model: teacher.model, promptVersion: teacher.promptVersion });
+      const missing: Aspect[] = [];
+      for (const aspect of teacher.aspects) {
+        const hit = cache.get(keyOf(aspect));
+        if (hit === undefined) missing.push(aspect);
+        else {
+          byAspect[aspect] = hit;
+          cached++;
+        }
+      }
       try {
-        for (const aspect of teacher.aspects) {
-          const key = labelKey({ imageSha256, prompt: item.prompt, aspect, model: teacher.model, promptVersion: teacher.promptVersion });
-          const hit = cache.get(key);
-          if (hit !== undefined) {
-            byAspect[aspect] = hit;
-            cached++;
-            continue;
+        if (missing.length > 0) {
+          const answers = await teacher.judge({ image: bytes, name: item.name, prompt: item.prompt, aspects: missing });
+          const ms = Math.round(performance.now() - start);
+          for (const aspect of missing) {
+            const answer = answers[aspect] ?? { mos: null, probabilities: null, levelIndex: null, description: null, reason: 'the teacher gave no answer for this aspect' };
+            const record: LabelRecord = { key: keyOf(aspect), image: imageSha256, name: item.name, aspect, model: teacher.model, ms, ...answer };
+            await cache.add(record);
+            byAspect[aspect] = record;
+            asked++;
           }
-          askedHere = true;
-          const t0 = performance.now();
-          const answer = await teacher.judge({ image: bytes, name: item.name, prompt: item.prompt, aspect });
-          const record: LabelRecord = { key, image: imageSha256, name: item.name, aspect, model: teacher.model, ms: Math.round(performance.now() - t0), ...answer };
-          await cache.add(record);
-          byAspect[aspect] = record;
-          asked++;
+          durations.push((performance.now() - start) / 1000);
         }
         labels.set(item.name, byAspect);
       } catch (error) {
         if (!isAgiqaError(error)) throw error;
         failed.push({ name: item.name, reason: `${error.message} [${error.code}]` });
       }
-      if (askedHere) durations.push((performance.now() - start) / 1000);
       done++;
       report();
     }

@@ -33,7 +33,7 @@ describe.skipIf(torchMissing !== null)(`trainPredictor on a CLIP pack${torchMiss
     const data = join(work, 'data');
     const rows = Array.from({ length: 30 }, (_, i) => ({ name: `img${i}.png`, mos: 0.3 + (i * 4.4) / 29 }));
     await writeImages(data, rows);
-    const csv = rows.map((r, i) => `${r.name},${PROMPTS[i % PROMPTS.length]},${r.mos.toFixed(3)},${(5 - r.mos).toFixed(3)},${((r.mos + 1) % 5).toFixed(3)}`);
+    const csv = rows.map((r, i) => `${r.name},"${PROMPTS[i % PROMPTS.length]}",${r.mos.toFixed(3)},${(5 - r.mos).toFixed(3)},${((r.mos + 1) % 5).toFixed(3)}`);
     await writeFile(join(data, 'ratings.csv'), `image,prompt,mos_quality,mos_correspondence,mos_authenticity\n${csv.join('\n')}\n`);
     // the paper's split as M3-AGIQA's CSV lists: 22 train, 8 test
     await writeFile(join(data, 'mine_train.csv'), `name,gt_level_word,description_target\n${rows.slice(0, 22).map((r) => `${r.name},fair,"made up, text"`).join('\n')}\n`);

@@ -6,7 +6,7 @@ import cliProgress from 'cli-progress';
 import { DATASET_FORMATS, DEFAULT_SPLIT_SEED, readDataset } from '../../evaluation/datasets.js';
 import { formatMetricsTable } from '../../evaluation/evaluate.js';
 import { withSplitFiles } from '../../evaluation/split-file.js';
-import { trainPredictor, type Candidate } from '../../evaluation/train-predictor.js';
+import { trainPredictor, type Candidate, type TrainResult } from '../../evaluation/train-predictor.js';
 import { DEFAULT_PACK, loadPack } from '../../model/packs.js';
 import { commandLine, OptionChecks } from '../args.js';
 import { EXIT } from '../main.js';
@@ -14,7 +14,9 @@ import { EXIT } from '../main.js';
 const HELP = `Usage: agiqa train --dataset <dir|file.csv> --out models/<new-pack> [options]
 
 Trains the M3 predictor (xLSTM over [image tokens; one token per aspect round]) on a rated dataset,
-using the base pack's encoder (features cached under $AGIQA_HOME/cache), and writes a new pack.
+using the base pack's encoder, and writes a new pack. Base packs: lite (quality round, features cached
+under $AGIQA_HOME/cache), a CLIP-family pack (three zero-shot rounds, the prompt from the dataset) or
+a judge pack (its rounds through the model server, image tokens from --image-pack).
 The held-out test split is measured with the exported ONNX; the MLP baseline and the pack's own head
 are measured on the same split (the ablation), and the best on the validation split is shipped.
 Needs Python with torch, onnx and numpy (pip install torch onnx numpy; or apt-get install
@@ -34,6 +36,8 @@ Options:
   --seed N         split and training seed (default ${DEFAULT_SPLIT_SEED})
   --epochs N       at most N epochs (early stopping on the validation split; default 60)
   --kinds LIST     xlstm,mlp (default both: the MLP is the ablation baseline)
+  --ship C         xlstm | mlp | head: ship this candidate whatever the ablation says
+                   (default: the best mean SRCC on the validation split)
   --workers N      feature-extraction threads (default 2)
   -h, --help       show this help`;
 
@@ -50,6 +54,7 @@ const cli = commandLine({
     'split-file': { type: 'string', multiple: true },
     epochs: { type: 'string' },
     kinds: { type: 'string' },
+    ship: { type: 'string' },
     workers: { type: 'string' },
     'trainer-arg': { type: 'string', multiple: true },
   },
@@ -69,6 +74,7 @@ export async function run(argv: string[]): Promise<number> {
   const epochs = check.integer(values.epochs, '--epochs', { min: 1, max: 1000 });
   const workers = check.integer(values.workers, '--workers', { min: 1, max: 64 });
   const kinds = check.listOf(values.kinds ?? KINDS.join(','), '--kinds', KINDS, 'xlstm and/or mlp');
+  const ship = check.oneOf(values.ship, '--ship', ['xlstm', 'mlp', 'head'] as const);
   if (check.problems.length > 0) return cli.usageError(check.problems.join('; '));
 
   let dataset = await readDataset(values.dataset!, { format, images: values.images, seed });
@@ -89,6 +95,7 @@ export async function run(argv: string[]): Promise<number> {
     seed,
     epochs,
     kinds,
+    ship,
     workers,
     trainerArgs: values['trainer-arg'],
     onExtract: (done, total) => {
@@ -103,12 +110,18 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
 
+  writeTrainReport(result, base.manifest.name, seed);
+  return EXIT.ok;
+}
+
+/** The train summary on stdout (pack, split, the ablation on test) and skipped images on stderr. */
+export function writeTrainReport(result: TrainResult, baseName: string, seed: number): void {
   const out = process.stdout;
   const { split } = result.manifest.training as { split: { scheme: string; counts: { train: number; val: number; test: number } } };
   out.write(`pack     ${result.manifest.name} → ${result.packDir}\n`);
   out.write(`split    ${split.scheme}; seed ${seed} · train ${split.counts.train} · val ${split.counts.val} · test ${split.counts.test}\n`);
   out.write(`features ${result.cachedFeatures} of ${split.counts.train + split.counts.val + split.counts.test} from the cache\n\n`);
-  const labels: Record<Candidate, string> = { xlstm: 'xLSTM predictor', mlp: 'MLP on mean-pooled tokens', head: `${base.manifest.name}'s own head` };
+  const labels: Record<Candidate, string> = { xlstm: 'xLSTM predictor', mlp: 'MLP on mean-pooled tokens', head: `${baseName}'s own head` };
   for (const candidate of Object.keys(result.ablation.test) as Candidate[]) {
     const marker = candidate === result.winner ? ' (shipped)' : '';
     out.write(`test split — ${labels[candidate]}${marker}\n${formatMetricsTable(result.ablation.test[candidate] ?? {})}\n\n`);
@@ -117,5 +130,4 @@ export async function run(argv: string[]): Promise<number> {
   if (result.skipped.length > 0) {
     process.stderr.write(`agiqa: ${result.skipped.length} image(s) skipped: ${result.skipped.slice(0, 5).map((s) => `${s.name} (${s.reason})`).join('; ')}${result.skipped.length > 5 ? '; …' : ''}\n`);
   }
-  return EXIT.ok;
 }
