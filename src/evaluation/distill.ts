@@ -103,7 +103,7 @@ export async function distill(options: DistillOptions): Promise<DistillResult> {
   const labelFile = join(resolve(options.out), LABEL_FILE);
   const cache = await LabelCache.open(labelFile);
   const toLabel: LabelItem[] = inputs.items.map((item) => ({ name: item.name, path: item.path!, prompt: item.prompt }));
-  const outcome = await labelImages(toLabel, teacher, cache, { concurrency: options.concurrency, onProgress: options.onLabel, signal: options.signal });
+  const outcome = await labelImages(toLabel, teacher, cache, { concurrency: options.concurrency, aspects, onProgress: options.onLabel, signal: options.signal });
 
   const teacherMos = new Map<string, Partial<Record<Aspect, number>>>();
   for (const [name, byAspect] of outcome.labels) {
@@ -116,7 +116,7 @@ export async function distill(options: DistillOptions): Promise<DistillResult> {
   const splits = randomSplit(labelled.length, 0.2, 0.1, options.seed);
   const items: DatasetItem[] = labelled.map((item, i) => ({ ...item, mos: teacherMos.get(item.name)!, split: splits[i]! }));
   const humanBySplit = (split: 'all' | 'test') => labelled.filter((_, i) => split === 'all' || splits[i] === 'test');
-  const teacherVsHuman = inputs.rated ? { all: measureTeacher(humanBySplit('all'), teacherMos, teacher.aspects), test: measureTeacher(humanBySplit('test'), teacherMos, teacher.aspects) } : null;
+  const teacherVsHuman = inputs.rated ? { all: measureTeacher(humanBySplit('all'), teacherMos, aspects), test: measureTeacher(humanBySplit('test'), teacherMos, aspects) } : null;
   const result: DistillResult = { labelFile, labelled: labelled.length, asked: outcome.asked, cached: outcome.cached, failed: outcome.failed, teacherVsHuman, train: null };
   if (options.labelOnly === true) return result;
 
@@ -144,7 +144,7 @@ export async function distill(options: DistillOptions): Promise<DistillResult> {
     onTrainerLine: options.onTrainerLine,
     provenance: {
       method: 'distilled: a judge labelled the images (level distribution → MOS per aspect), the M3 predictor learned the labels',
-      teacher: { pack: options.teacherPack, model: teacher.model, promptVersion: teacher.promptVersion, aspects: teacher.aspects },
+      teacher: { pack: options.teacherPack, model: teacher.model, promptVersion: teacher.promptVersion, aspects },
       labels: { file: LABEL_FILE, source: inputs.source, images: labelled.length, failed: outcome.failed.length },
       ...(teacherVsHuman === null ? {} : { teacherVsHuman }),
     },

@@ -122,7 +122,8 @@ function median(values: readonly number[]): number {
 }
 
 /**
- * Asks the teacher every aspect of every image not in the cache, `concurrency` images at a time.
+ * Asks the teacher each aspect (default: all it judges) of every image not in the cache,
+ * `concurrency` images at a time.
  * An image the teacher cannot answer for (a coded error) is listed in `failed`, not fatal; other
  * errors stop the run, with every answer so far kept in the cache.
  */
@@ -130,7 +131,7 @@ export async function labelImages(
   items: readonly LabelItem[],
   teacher: Teacher,
   cache: LabelCache,
-  options: { concurrency: number; onProgress?: ((progress: LabelProgress) => void) | undefined; signal?: AbortSignal | undefined },
+  options: { concurrency: number; aspects?: readonly Aspect[] | undefined; onProgress?: ((progress: LabelProgress) => void) | undefined; signal?: AbortSignal | undefined },
 ): Promise<LabelOutcome> {
   const labels = new Map<string, Partial<Record<Aspect, LabelRecord>>>();
   const failed: { name: string; reason: string }[] = [];
@@ -154,7 +155,7 @@ export async function labelImages(
       const start = performance.now();
       const keyOf = (aspect: Aspect) => labelKey({ imageSha256, prompt: item.prompt, aspect, model: teacher.model, promptVersion: teacher.promptVersion });
       const missing: Aspect[] = [];
-      for (const aspect of teacher.aspects) {
+      for (const aspect of options.aspects ?? teacher.aspects) {
         const hit = cache.get(keyOf(aspect));
         if (hit === undefined) missing.push(aspect);
         else {
