@@ -71,6 +71,8 @@ export class LabelCache {
       }
     }
     await mkdir(dirname(path), { recursive: true });
+    // end a torn last line, so the next answer starts a line of its own
+    if (text !== '' && !text.endsWith('\n')) await appendFile(path, '\n');
     return new LabelCache(path, records);
   }
 

@@ -78,6 +78,8 @@ describe('labelImages', () => {
     expect(rest).toMatchObject({ asked: 6, cached: 2 });
     expect(asked(double!) - before).toBe(6);
     expect(rest.labels.size).toBe(8);
+    // the answers after the torn line are whole lines of their own
+    expect((await LabelCache.open(file)).size).toBe(8);
   });
 
   it('asks again when the model or the prompt changes', async () => {

@@ -1,6 +1,7 @@
 // `agiqa score <file|dir>... [--prompt TEXT] [--json] [--pack NAME]`: scores images on this machine.
 // A table on a terminal, JSON lines with --json; unreadable inputs are reported one line each and
 // the rest are still scored (exit 3).
+import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { isAgiqaError, type AgiqaError } from '../../errors/index.js';
 import { listImageFiles, readImageBytes } from '../../image/index.js';
@@ -17,7 +18,7 @@ Directories are searched recursively for png, jpg, jpeg, webp, gif, tif, tiff, a
 Options:
   --prompt TEXT   the prompt that made the images (default: the prompt embedded in each file)
   --json          print one JSON result per line instead of a table
-  --pack NAME     model pack to use (see docs/packs.md)
+  --pack NAME|DIR model pack to use: a name, or a folder holding pack.json (see docs/packs.md)
   --workers N     worker threads (default: one per core)
   -h, --help      show this help
 
@@ -55,7 +56,14 @@ export async function run(argv: string[]): Promise<number> {
   if (files.length === 0) return EXIT.someInputsUnreadable;
 
   const workerCount = workers ?? Math.min(files.length, 4);
-  const scorer = await createScorer({ pack: values.pack, workers: workerCount, maxQueue: Number.MAX_SAFE_INTEGER });
+  // a value with a slash is a pack folder (e.g. one `agiqa train` or `agiqa distill` just wrote), as for eval
+  const packIsDir = values.pack !== undefined && /[\\/]/.test(values.pack);
+  const scorer = await createScorer({
+    pack: packIsDir ? undefined : values.pack,
+    packDir: packIsDir ? resolve(values.pack!) : undefined,
+    workers: workerCount,
+    maxQueue: Number.MAX_SAFE_INTEGER,
+  });
   const outcomes: Outcome[] = [];
   try {
     const showProgress = process.stderr.isTTY === true && files.length > 1;
