@@ -113,6 +113,8 @@ export interface LabelOutcome {
   failed: { name: string; reason: string }[];
   asked: number;
   cached: number;
+  /** Images whose every answer came from the cache. */
+  fromCache: Set<string>;
 }
 
 const ESTIMATE_AFTER = 3;
@@ -137,6 +139,7 @@ export async function labelImages(
 ): Promise<LabelOutcome> {
   const labels = new Map<string, Partial<Record<Aspect, LabelRecord>>>();
   const failed: { name: string; reason: string }[] = [];
+  const fromCache = new Set<string>();
   const durations: number[] = [];
   let done = 0;
   let cached = 0;
@@ -177,7 +180,7 @@ export async function labelImages(
             asked++;
           }
           durations.push((performance.now() - start) / 1000);
-        }
+        } else fromCache.add(item.name);
         labels.set(item.name, byAspect);
       } catch (error) {
         if (!isAgiqaError(error)) throw error;
@@ -188,5 +191,5 @@ export async function labelImages(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
-  return { labels, failed, asked, cached };
+  return { labels, failed, asked, cached, fromCache };
 }

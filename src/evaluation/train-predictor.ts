@@ -166,6 +166,9 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
   const present = dataset.items.filter((item) => item.path !== null && aspects.some((a) => item.mos[a] !== undefined));
   const skipped = dataset.items.filter((item) => item.path === null).map((item) => ({ name: item.name, reason: 'image not found' }));
   const workers = options.workers ?? Math.min(2, availableParallelism());
+  if (options.source === undefined && base.manifest.input.kind === 'judge') {
+    throw agiqaError('AGQ_ERR_USAGE', { problem: `pack "${base.manifest.name}" is a judge pack: give the fast pack whose image tokens go with its rounds (--image-pack lite, or a CLIP-family pack)` });
+  }
   const source =
     options.source ??
     (base.manifest.input.kind === 'clip' ? clipFeatureSource(base, { threads: Math.max(1, availableParallelism()) }) : liteFeatureSource(base, { home: options.home, workers }));
@@ -262,7 +265,8 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
     const manifest: PackManifest = {
       ...base.manifest,
       name,
-      version: '1.0.0',
+      // a judge pack's version carries the digest of its input (server, rounds, decoding) after a "+"
+      version: base.manifest.input.kind === 'judge' ? `1.0.0+${base.manifest.version.split('+')[1] ?? ''}` : '1.0.0',
       description: `${base.manifest.name} ${base.manifest.version} + M3 predictor (${winner}) trained on ${dataset.format} by agiqa train`,
       files,
       predictor,

@@ -81,7 +81,7 @@ export function judgeRoundEvidence(answer: JudgeRoundAnswer, descriptionEmbeddin
     if (answer.levelIndex === null) return null;
     probabilities = LEVELS.map((_, i) => (i === answer.levelIndex ? 1 : 0));
   }
-  const entropy = -probabilities.reduce((s, p) => (p > 0 ? s + p * Math.log(p) : s), 0);
+  const entropy = probabilities.reduce((s, p) => (p > 0 ? s - p * Math.log(p) : s), 0);
   const expected = probabilities.reduce((s, p, i) => s + p * (i + 0.5), 0);
   const evidence = [entropy, expected, given ? 1 : 0, ...Array.from(descriptionEmbedding ?? [])];
   return { logits: probabilities.map((p) => Math.log(Math.max(p, JUDGE_PROBABILITY_FLOOR))), evidence };

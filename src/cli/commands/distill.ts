@@ -7,11 +7,10 @@ import { DATASET_FORMATS, DEFAULT_SPLIT_SEED } from '../../evaluation/datasets.j
 import { distill, LABEL_FILE, type DistillResult } from '../../evaluation/distill.js';
 import { formatMetricsTable } from '../../evaluation/evaluate.js';
 import { judgeTeacher } from '../../evaluation/judge-teacher.js';
-import type { LabelProgress } from '../../evaluation/teacher-labels.js';
 import { DEFAULT_PACK, loadPack, type LoadedPack } from '../../model/packs.js';
 import { commandLine, OptionChecks } from '../args.js';
 import { EXIT } from '../main.js';
-import { writeTrainReport } from './train.js';
+import { labelProgressReporter, writeTrainReport } from '../training-report.js';
 
 const HELP = `Usage: agiqa distill --teacher <judge pack> --images <dir|file.csv> --out models/<new-pack> [options]
 
@@ -70,35 +69,6 @@ async function packOf(value: string): Promise<LoadedPack> {
   return /[\\/]/.test(value) ? loadPack(value, { packDir: resolve(value) }) : loadPack(value);
 }
 
-function duration(seconds: number): string {
-  if (seconds < 90) return `${Math.round(seconds)} s`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
-}
-
-/** A bar on a terminal; in logs one line with the estimate once it is known, and one at the end. */
-function labelReporter(tty: boolean): (p: LabelProgress) => void {
-  const bar = tty
-    ? new cliProgress.SingleBar({ clearOnComplete: true, hideCursor: true, format: 'labels [{bar}] {value}/{total} · {pace}' }, cliProgress.Presets.shades_classic)
-    : undefined;
-  let started = false;
-  let estimated = false;
-  return (p) => {
-    const pace = p.secondsPerImage === null ? 'estimating…' : `${p.secondsPerImage.toFixed(1)} s/image · ~${duration(p.etaSeconds!)} left`;
-    if (bar !== undefined) {
-      if (!started) bar.start(p.total, p.done, { pace });
-      else bar.update(p.done, { pace });
-      started = true;
-      if (p.done === p.total) bar.stop();
-      return;
-    }
-    if (!estimated && p.secondsPerImage !== null) {
-      estimated = true;
-      process.stderr.write(`labels   ${p.done}/${p.total} · ${p.secondsPerImage.toFixed(1)} s per image with the judge → about ${duration(p.etaSeconds!)} for the rest\n`);
-    }
-  };
-}
-
 function writeTeacherReport(result: DistillResult, model: string): void {
   const out = process.stdout;
   out.write(`labels   ${result.labelled} image(s) labelled · ${result.asked} answer(s) asked · ${result.cached} from ${result.labelFile}\n`);
@@ -151,7 +121,7 @@ export async function run(argv: string[]): Promise<number> {
       trainerArgs: values['trainer-arg'],
       labelOnly: values['label-only'] === true,
       signal: controller.signal,
-      onLabel: labelReporter(tty),
+      onLabel: labelProgressReporter(tty),
       onExtract: (done, total) => {
         if (extractBar === undefined) return;
         if (done === 0) extractBar.start(total, 0);

@@ -4,12 +4,14 @@
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { DATASET_FORMATS, DEFAULT_SPLIT_SEED, readDataset } from '../../evaluation/datasets.js';
-import { formatMetricsTable } from '../../evaluation/evaluate.js';
 import { withSplitFiles } from '../../evaluation/split-file.js';
-import { trainPredictor, type Candidate, type TrainResult } from '../../evaluation/train-predictor.js';
+import type { FeatureSource } from '../../evaluation/training-features.js';
+import { judgeFeatureSource } from '../../evaluation/training-features-judge.js';
+import { trainPredictor } from '../../evaluation/train-predictor.js';
 import { DEFAULT_PACK, loadPack } from '../../model/packs.js';
 import { commandLine, OptionChecks } from '../args.js';
 import { EXIT } from '../main.js';
+import { labelProgressReporter, writeTrainReport } from '../training-report.js';
 
 const HELP = `Usage: agiqa train --dataset <dir|file.csv> --out models/<new-pack> [options]
 
@@ -26,7 +28,12 @@ Options:
   --dataset PATH   dataset folder or CSV (formats as for agiqa eval)
   --format F       agiqa-3k | aigciqa2023 | aigiqa-20k | csv (default: detected)
   --images DIR     folder holding the images, if not next to the label file
-  --pack NAME|DIR  base pack whose encoder makes the features (default: lite)
+  --pack NAME|DIR  base pack whose encoder makes the features (default: lite): lite, a
+                   CLIP-family pack, or a judge pack (its answers cached under $AGIQA_HOME/cache)
+  --image-pack NAME|DIR
+                   with a judge pack: the fast pack whose image tokens join the judge's rounds
+                   (default: lite; a CLIP-family pack also embeds the judge's descriptions);
+                   scoring the new pack loads it by name, so install it under $AGIQA_HOME/models
   --out DIR        the new pack's folder; its name becomes the pack name
   --split-file [SPLIT=]FILE
                    the split a paper published (repeatable): M3-AGIQA's data_processed lists
@@ -49,6 +56,7 @@ const cli = commandLine({
     format: { type: 'string' },
     images: { type: 'string' },
     pack: { type: 'string' },
+    'image-pack': { type: 'string' },
     out: { type: 'string' },
     seed: { type: 'string' },
     'split-file': { type: 'string', multiple: true },
@@ -86,6 +94,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   const packIsDir = values.pack !== undefined && /[\\/]/.test(values.pack);
   const base = packIsDir ? await loadPack(values.pack!, { packDir: resolve(values.pack!) }) : await loadPack(values.pack ?? DEFAULT_PACK);
+  let source: FeatureSource | undefined;
+  if (base.manifest.input.kind === 'judge') {
+    const image = values['image-pack'] ?? DEFAULT_PACK;
+    const imagePack = /[\\/]/.test(image) ? await loadPack(image, { packDir: resolve(image) }) : await loadPack(image);
+    source = judgeFeatureSource(base, imagePack, { onLabel: labelProgressReporter(process.stderr.isTTY === true) });
+  } else if (values['image-pack'] !== undefined) {
+    return cli.usageError(`--image-pack goes with a judge pack; ${base.manifest.name} makes its own image tokens`);
+  }
   const tty = process.stderr.isTTY === true;
   const bar = tty ? new cliProgress.SingleBar({ clearOnComplete: true, hideCursor: true, format: 'features [{bar}] {value}/{total}' }, cliProgress.Presets.shades_classic) : undefined;
   const result = await trainPredictor({
@@ -96,6 +112,7 @@ export async function run(argv: string[]): Promise<number> {
     epochs,
     kinds,
     ship,
+    source,
     workers,
     trainerArgs: values['trainer-arg'],
     onExtract: (done, total) => {
@@ -112,22 +129,4 @@ export async function run(argv: string[]): Promise<number> {
 
   writeTrainReport(result, base.manifest.name, seed);
   return EXIT.ok;
-}
-
-/** The train summary on stdout (pack, split, the ablation on test) and skipped images on stderr. */
-export function writeTrainReport(result: TrainResult, baseName: string, seed: number): void {
-  const out = process.stdout;
-  const { split } = result.manifest.training as { split: { scheme: string; counts: { train: number; val: number; test: number } } };
-  out.write(`pack     ${result.manifest.name} → ${result.packDir}\n`);
-  out.write(`split    ${split.scheme}; seed ${seed} · train ${split.counts.train} · val ${split.counts.val} · test ${split.counts.test}\n`);
-  out.write(`features ${result.cachedFeatures} of ${split.counts.train + split.counts.val + split.counts.test} from the cache\n\n`);
-  const labels: Record<Candidate, string> = { xlstm: 'xLSTM predictor', mlp: 'MLP on mean-pooled tokens', head: `${baseName}'s own head` };
-  for (const candidate of Object.keys(result.ablation.test) as Candidate[]) {
-    const marker = candidate === result.winner ? ' (shipped)' : '';
-    out.write(`test split — ${labels[candidate]}${marker}\n${formatMetricsTable(result.ablation.test[candidate] ?? {})}\n\n`);
-  }
-  out.write(`selected on the ${(result.manifest.metrics.ablation as { selectedOn: string }).selectedOn} split: ${labels[result.winner]}\n`);
-  if (result.skipped.length > 0) {
-    process.stderr.write(`agiqa: ${result.skipped.length} image(s) skipped: ${result.skipped.slice(0, 5).map((s) => `${s.name} (${s.reason})`).join('; ')}${result.skipped.length > 5 ? '; …' : ''}\n`);
-  }
 }
