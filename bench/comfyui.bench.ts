@@ -2,6 +2,7 @@
 // `status` broadcast that reveals a finished foreign prompt, to the verdict persisted — minus the time
 // spent inside the scorer — and a burst of 100 finished images against the scorer's own throughput.
 // Runs against the protocol-faithful ComfyUI double (real HTTP + WebSocket on loopback).
+import { ScoringPipeline } from '../src/pipeline/index.js';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,7 +109,9 @@ const onEvents = (events: StoredEvent[]) => {
     if (promptId !== undefined && !persisted.has(promptId)) persisted.set(promptId, now);
   }
 };
-const bridge = new ComfyBridge({ url: double.url, scorer, store, policy: { thresholds: { overall: 2.5 } }, feedback: false, onEvents });
+const pipeline = new ScoringPipeline({ scorer, store, policy: { thresholds: { overall: 2.5 } }, capacity: 64, timeoutMs: 60_000, limits: { maxBytes: 50 * 1024 * 1024, maxPixels: 40_000_000 }, publish: onEvents });
+await new Promise((resolve) => setImmediate(resolve));
+const bridge = new ComfyBridge({ url: double.url, pipeline, store, feedback: false });
 await bridge.start();
 while (!(await double.connected()).includes(bridge.clientId)) await new Promise((resolve) => setTimeout(resolve, 5));
 

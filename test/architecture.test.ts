@@ -31,11 +31,12 @@ const allowed: Record<string, string[]> = {
   scoring: ['errors', 'model', 'image', 'signals', 'prompts'],
   evaluation: ['errors', 'scoring', 'image', 'model'],
   policy: ['errors', 'scoring'],
-  store: ['errors', 'scoring', 'policy'],
+  store: ['errors', 'scoring', 'policy', 'prompts'],
   config: ['errors', 'scoring', 'policy', 'image', 'model'],
-  bridges: ['errors', 'scoring', 'policy', 'store', 'prompts', 'config'],
-  server: ['errors', 'scoring', 'policy', 'store', 'config', 'image', 'model', 'bridges'],
-  cli: ['errors', 'scoring', 'policy', 'store', 'config', 'image', 'model', 'server', 'bridges', 'evaluation', 'signals', 'prompts'],
+  pipeline: ['errors', 'scoring', 'policy', 'store', 'image'],
+  bridges: ['errors', 'scoring', 'policy', 'store', 'prompts', 'config', 'pipeline'],
+  server: ['errors', 'scoring', 'policy', 'store', 'config', 'image', 'model', 'bridges', 'pipeline', 'prompts'],
+  cli: ['errors', 'scoring', 'policy', 'store', 'config', 'image', 'model', 'server', 'bridges', 'evaluation', 'signals', 'prompts', 'pipeline'],
 };
 
 describe('architecture', () => {
@@ -64,4 +65,33 @@ describe('architecture', () => {
     }
     expect(violations).toEqual([]);
   });
+
+  it('no file in src/ is longer than one sitting (~400 lines)', () => {
+    const long = sourceFiles(SRC)
+      .map((path) => ({ path: relative(SRC, path).split(sep).join('/'), lines: readFileSync(path, 'utf8').split('\n').length }))
+      .filter((file) => file.lines > 420)
+      .map((file) => `${file.path}: ${file.lines} lines`);
+    expect(long).toEqual([]);
+  });
+
+  it('one pipeline: routes and bridges score through src/pipeline, never a Scorer or the store writes of their own', () => {
+    const entrances = files.filter((f) => f.path.startsWith('bridges/') || f.path.startsWith('server/'));
+    const problems: string[] = [];
+    for (const file of entrances) {
+      const text = readFileSync(join(SRC, file.path), 'utf8');
+      // Scoring, judging, ranking and storing a score are the pipeline's: an entrance that calls them has a pipeline of its own.
+      for (const call of ['.score(', '.scoreBatch(', '.saveScore(', '.saveVerdict(', 'judge(', 'rank(']) {
+        const uses = text.split('\n').filter((line) => line.includes(call) && !line.trim().startsWith('//') && !line.trim().startsWith('*'));
+        if (uses.length > 0 && !(call === '.scoreBatch(' && uses.every((line) => line.includes('pipeline.scoreBatch(')))) problems.push(`${file.path} calls ${call}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    const bridge = files.find((f) => f.path === 'bridges/comfyui/prompt-outputs.ts')!;
+    const app = files.find((f) => f.path === 'server/app.ts')!;
+    const server = files.find((f) => f.path === 'server/server.ts')!;
+    expect(bridge.imports).toContain('../../pipeline/index.js');
+    expect(app.imports).toContain('../pipeline/index.js');
+    expect(server.imports).toContain('../pipeline/index.js');
+  });
 });
+

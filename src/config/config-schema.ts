@@ -49,6 +49,26 @@ export const comfyuiConfigSchema = z
   .refine((value) => !value.quarantine || value.outputDir !== undefined, { message: 'quarantine needs outputDir (ComfyUI\'s output folder)', path: ['outputDir'] });
 export type ComfyuiConfig = z.infer<typeof comfyuiConfigSchema>;
 
+/**
+ * The cascade (opt-in): the fast pack (`pack`) scores every image; those near the threshold, or with a
+ * flat level distribution, also go to the judge pack, whose answer decides unless it misses the deadline.
+ */
+export const cascadeConfigSchema = z
+  .object({
+    /** A judge pack (`agiqa models add NAME --judge-url … --judge-model …`). */
+    judge: z.string().min(1),
+    /** The MOS the verdict turns on; default: policy.thresholds.overall, else 2.5. */
+    threshold: mos.optional(),
+    /** Images whose fast MOS is within this of the threshold go to the judge. */
+    band: z.number().min(0).max(5).default(0.5),
+    /** Images with an aspect whose level entropy (0–1, ÷ ln 5) reaches this go to the judge; 1 turns it off. */
+    flatEntropy: z.number().min(0).max(1).default(0.9),
+    /** Past this the fast verdict stands (logged, counted in /metrics as agiqa_cascade_total{outcome="deadline"}). */
+    deadlineMs: z.number().int().positive().max(600_000).default(20_000),
+  })
+  .strict();
+export type CascadeConfig = z.infer<typeof cascadeConfigSchema>;
+
 export const configSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
@@ -88,6 +108,8 @@ export const configSchema = z
     logLevel: z.enum(LOG_LEVELS).default('info'),
     /** ComfyUI instances to watch and score. */
     comfyui: z.array(comfyuiConfigSchema).default([]),
+    /** Absent: every image is scored by `pack` alone. */
+    cascade: cascadeConfigSchema.optional(),
   })
   .strict();
 

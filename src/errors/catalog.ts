@@ -59,10 +59,20 @@ export const errorCatalog = {
     (p) => `${p.file}: the image data is damaged and cannot be decoded (${p.detail})`,
     'The file is truncated or corrupt; regenerate or re-copy it.',
   ),
+  AGQ_ERR_IMAGE_RAW_LAYOUT: entry<{ file: string; detail: string }>(
+    422,
+    (p) => `${p.file}: the raw pixels do not match their declared layout (${p.detail})`,
+    'Send width × height × channels bytes of 8-bit pixels, row by row, channels interleaved (1 grey, 3 RGB, 4 RGBA); or send an encoded image (PNG) instead.',
+  ),
   AGQ_ERR_IMAGE_UNREADABLE: entry<{ file: string; detail: string }>(
     422,
     (p) => `${p.file}: the file cannot be read (${p.detail})`,
-    'Check that the path is a regular file and that agiqa has permission to read it.',
+    'Check that agiqa has permission to read the file.',
+  ),
+  AGQ_ERR_IMAGE_NOT_A_FILE: entry<{ file: string; kind: string }>(
+    422,
+    (p) => `${p.file}: not a regular file (it is a ${p.kind}); only regular image files are read`,
+    'Point agiqa at the image file itself; FIFOs, sockets, devices and directories are refused without being opened.',
   ),
   AGQ_ERR_NO_IMAGES: entry<{ dir: string }>(
     404,
@@ -110,6 +120,11 @@ export const errorCatalog = {
     502,
     (p) => `Pulling "${p.pack}" failed on ${p.file}: ${p.detail}`,
     'Retry `agiqa models pull <name>` (files already fetched are kept); if the hub moved the file, download it by hand (docs/packs.md) and run `agiqa models verify <name>`.',
+  ),
+  AGQ_ERR_PACK_NOT_PINNED: entry<{ pack: string; pinsFile: string }>(
+    409,
+    (p) => `"${p.pack}" has no pinned hub revision and file hashes in ${p.pinsFile}, so agiqa cannot check that what it would download is what was tested`,
+    'Pull with `--unpinned` to take the hub\'s current files (their commit and sha256 are recorded in pack.json), or ask a maintainer to pin the pack (`npx tsx tools/pin-packs.ts NAME`, see docs/packs.md).',
   ),
   AGQ_ERR_PACK_LICENSE_NOT_ACCEPTED: entry<{ pack: string; license: string; url: string }>(
     451,
@@ -224,6 +239,16 @@ export const errorCatalog = {
     500,
     (p) => `Invalid configuration in ${p.source}: ${p.issues.join('; ')}`,
     'Fix every listed key (unknown keys are refused so that typos do not pass silently); see docs/server.md for the keys and their types.',
+  ),
+  AGQ_ERR_CLI_SERVER_UNREACHABLE: entry<{ url: string; detail: string }>(
+    503,
+    (p) => `Cannot reach the agiqa server at ${p.url} (${p.detail})`,
+    'Start it in another terminal with `npx agiqa serve` (it listens on http://127.0.0.1:8420), or fix the URL given to --server.',
+  ),
+  AGQ_ERR_SETTINGS_WRITE: entry<{ file: string; detail: string }>(
+    500,
+    (p) => `The settings could not be saved to ${p.file}: ${p.detail}`,
+    'Make AGIQA_HOME writable for the user running the server (the settings were not changed).',
   ),
   AGQ_ERR_SERVER_TOKEN_REQUIRED: entry<{ host: string }>(
     500,

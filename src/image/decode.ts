@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { agiqaError } from '../errors/index.js';
 import { recoverPrompt, type RecoveredPrompt } from '../prompts/index.js';
 import { readExifText } from './exif-text.js';
-import { readPngText } from './png-text.js';
+import { MAX_METADATA_TEXT_BYTES, readPngText } from './png-text.js';
 
 export interface ImageLimits {
   /** Largest encoded file accepted, in bytes. */
@@ -23,7 +23,8 @@ export const DEFAULT_IMAGE_LIMITS: Readonly<ImageLimits> = Object.freeze({
 /** The background alpha is flattened onto, as [r, g, b]. */
 export const ALPHA_BACKGROUND: readonly [number, number, number] = [255, 255, 255];
 
-export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' | 'avif';
+/** `raw`: uncompressed pixels sent with their layout (see raw-pixels.ts), no file format at all. */
+export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' | 'avif' | 'raw';
 
 /** Text metadata embedded by the generation UI, and the prompt recovered from it. */
 export interface EmbeddedMetadata extends RecoveredPrompt {
@@ -178,14 +179,34 @@ export async function decodeImage(
   };
 }
 
-/** Gathers the text entries of the image (PNG chunks win over EXIF) and recovers the prompt. Never throws. */
+/**
+ * Gathers the text entries of the image (PNG chunks win over EXIF) within MAX_METADATA_TEXT_BYTES and
+ * recovers the prompt. Metadata over the budget leaves the prompt null with a `problem`; the image is
+ * still scored. Never throws.
+ */
 export function readEmbeddedMetadata(
   bytes: Uint8Array,
   format: ImageFormat,
   exif: Buffer | undefined,
 ): EmbeddedMetadata {
   const text: Record<string, string> = {};
-  if (exif && exif.length > 0) Object.assign(text, readExifText(exif));
-  if (format === 'png') Object.assign(text, readPngText(bytes));
+  let problem: string | null = null;
+  let left = MAX_METADATA_TEXT_BYTES;
+  if (exif && exif.length > 0) {
+    if (exif.length > left) {
+      problem = `the image's EXIF block is ${exif.length} bytes, more than the ${MAX_METADATA_TEXT_BYTES} bytes of metadata text read`;
+    } else {
+      for (const [key, value] of Object.entries(readExifText(exif))) {
+        text[key] = value;
+        left -= Buffer.byteLength(value);
+      }
+    }
+  }
+  if (format === 'png' && problem === null) {
+    const png = readPngText(bytes, Math.max(0, left));
+    Object.assign(text, png.text);
+    problem = png.problem;
+  }
+  if (problem !== null) return { source: null, prompt: null, negativePrompt: null, problem, text };
   return { ...recoverPrompt(text), text };
 }

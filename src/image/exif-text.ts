@@ -4,10 +4,18 @@ import exifReader from 'exif-reader';
 
 const utf8 = new TextDecoder('utf-8');
 
+// Trailing NULs pad EXIF strings. Trimmed by hand: `/\0+$/` retries from every NUL of a long run
+// that does not end the string, quadratic on hostile text.
+function trimTrailingNuls(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0) end--;
+  return text.slice(0, end);
+}
+
 function toText(value: unknown): string | null {
   if (typeof value === 'string') return value;
   // exif-reader hands back non-ASCII "ASCII" strings as raw bytes; writers put UTF-8 there.
-  if (Buffer.isBuffer(value)) return utf8.decode(value).replace(/\0+$/, '');
+  if (Buffer.isBuffer(value)) return trimTrailingNuls(utf8.decode(value));
   return null;
 }
 
@@ -35,7 +43,7 @@ export function decodeUserComment(value: Uint8Array): string {
   } else {
     text = utf8.decode(value);
   }
-  return text.replace(/\0+$/, '');
+  return trimTrailingNuls(text);
 }
 
 /** Returns the prompt-bearing EXIF entries as keyword → text. Damaged EXIF yields {}. Never throws. */

@@ -12,8 +12,10 @@ export {
   type ImageFormat,
   type ImageLimits,
 } from './decode.js';
-export { IMAGE_EXTENSIONS, listImageFiles, readImageBytes, readImageFile } from './files.js';
-export { readPngText, isPng } from './png-text.js';
+export { checkRawLayout, rawPixelsSha256, rawPixelsToImage, RAW_CHANNELS, type RawPixels } from './raw-pixels.js';
+export { fileKind, IMAGE_EXTENSIONS, listImageFiles, readImageBytes, readImageFile, readRegularFile, type ReadFileOptions } from './files.js';
+export { isPng, MAX_METADATA_TEXT_BYTES, readPngText, type PngText } from './png-text.js';
 export { readExifText, decodeUserComment } from './exif-text.js';
 export { svgToPng } from './svg.js';
 export { dataUrlOf, encodeForModel, type EncodedForModel } from './encode-for-model.js';
+export { makePreview, type ImagePreview } from './thumbnail.js';

@@ -1,10 +1,24 @@
 // Reads the text chunks (tEXt, zTXt, iTXt) of a PNG straight from its bytes: generation UIs store their
 // prompt there (ComfyUI `prompt`/`workflow`, A1111 `parameters`, InvokeAI `invokeai_metadata`).
+// Every chunk is untrusted: one budget bounds all the text kept from an image, and compressed chunks are
+// inflated only for the keywords the prompt readers use, each with its output capped by what is left.
 import { inflateSync } from 'node:zlib';
+import { PROMPT_TEXT_KEYS } from '../prompts/index.js';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-// A text chunk inflating past this is a zip bomb, not a prompt; real ComfyUI workflows are < 1 MiB.
-const MAX_INFLATED_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Bytes of metadata text kept per image, all chunks (and EXIF) together, after inflating. Real ComfyUI
+ * `prompt` + `workflow` chunks are well under 1 MiB; 300 inflated chunks once took a server to 4.5 GB.
+ */
+export const MAX_METADATA_TEXT_BYTES = 4 * 1024 * 1024;
+
+export interface PngText {
+  /** Keyword → text, the first chunk of a keyword winning; compressed chunks only for prompt keywords. */
+  text: Record<string, string>;
+  /** Why a prompt chunk was not read (the budget ran out); null when every prompt chunk was read. */
+  problem: string | null;
+}
 
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 const utf8 = new TextDecoder('utf-8');
@@ -24,21 +38,31 @@ function decodeLatin1OrUtf8(bytes: Uint8Array): string {
   }
 }
 
-function inflate(bytes: Uint8Array): Uint8Array | null {
+const OVER_BUDGET = Symbol('over budget');
+
+/** Inflates at most `maxBytes`; OVER_BUDGET past that, null for damaged data. Memory stays bounded by `maxBytes`. */
+function inflate(bytes: Uint8Array, maxBytes: number): Uint8Array | null | typeof OVER_BUDGET {
   try {
-    return inflateSync(bytes, { maxOutputLength: MAX_INFLATED_BYTES });
-  } catch {
-    return null;
+    return inflateSync(bytes, { maxOutputLength: Math.max(1, maxBytes) });
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? OVER_BUDGET : null;
   }
 }
 
+// The keyword of a text chunk: 1–79 Latin-1 bytes then a NUL (a longer one is damage, not a keyword).
+const MAX_KEYWORD_BYTES = 79;
+
 /**
- * Returns the PNG's text entries, keyword → text (the first chunk of a keyword wins). Damaged or
- * oversized chunks are skipped: metadata is best effort and never fails the decode. Never throws.
+ * Returns the PNG's text entries (the first chunk of a keyword wins) within `maxBytes` of text in all.
+ * Uncompressed chunks are kept while they fit; compressed ones are inflated only for the prompt readers'
+ * keywords and never past what is left of the budget. A prompt chunk that does not fit sets `problem`
+ * and ends the read; other chunks that do not fit, and damaged chunks, are skipped. Never throws.
  */
-export function readPngText(bytes: Uint8Array): Record<string, string> {
-  const text: Record<string, string> = {};
-  if (!isPng(bytes)) return text;
+export function readPngText(bytes: Uint8Array, maxBytes: number = MAX_METADATA_TEXT_BYTES): PngText {
+  const result: PngText = { text: {}, problem: null };
+  if (!isPng(bytes)) return result;
+  const { text } = result;
+  let left = maxBytes;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 8;
   while (offset + 12 <= bytes.length) {
@@ -48,26 +72,44 @@ export function readPngText(bytes: Uint8Array): Record<string, string> {
     const end = start + length;
     if (end + 4 > bytes.length) break;
     if (type === 'IEND') break;
-    if (type === 'tEXt' || type === 'zTXt' || type === 'iTXt') {
-      const entry = readTextChunk(type, bytes.subarray(start, end));
-      if (entry && !(entry[0] in text)) text[entry[0]] = entry[1];
-    }
     offset = end + 4;
+    if (type !== 'tEXt' && type !== 'zTXt' && type !== 'iTXt') continue;
+    const data = bytes.subarray(start, end);
+    const keywordEnd = data.subarray(0, MAX_KEYWORD_BYTES + 1).indexOf(0);
+    if (keywordEnd <= 0) continue;
+    const keyword = latin1.decode(data.subarray(0, keywordEnd));
+    if (keyword in text) continue;
+    const wanted = PROMPT_TEXT_KEYS.has(keyword);
+    const entry = readTextChunk(type, data.subarray(keywordEnd + 1), wanted, left);
+    if (entry === OVER_BUDGET) {
+      if (!wanted) continue;
+      result.problem = `the image's metadata text is larger than the ${maxBytes} bytes read (at chunk "${keyword}")`;
+      break;
+    }
+    if (entry === null) continue;
+    text[keyword] = entry.text;
+    left -= entry.bytes;
   }
-  return text;
+  return result;
 }
 
-function readTextChunk(type: string, data: Uint8Array): [string, string] | null {
-  const keywordEnd = data.indexOf(0);
-  if (keywordEnd <= 0) return null;
-  const keyword = latin1.decode(data.subarray(0, keywordEnd));
-  const rest = data.subarray(keywordEnd + 1);
-  if (type === 'tEXt') return [keyword, decodeLatin1OrUtf8(rest)];
-  if (type === 'zTXt') {
-    // rest[0] is the compression method; 0 (deflate) is the only one defined.
-    const inflated = rest[0] === 0 ? inflate(rest.subarray(1)) : null;
-    return inflated ? [keyword, decodeLatin1OrUtf8(inflated)] : null;
-  }
+/** One chunk's text after the keyword: null when damaged or not worth inflating, OVER_BUDGET past `left` bytes. */
+function readTextChunk(
+  type: string,
+  rest: Uint8Array,
+  wanted: boolean,
+  left: number,
+): { text: string; bytes: number } | null | typeof OVER_BUDGET {
+  const plain = (raw: Uint8Array, decode: (b: Uint8Array) => string) =>
+    raw.length > left ? OVER_BUDGET : { text: decode(raw), bytes: raw.length };
+  const inflated = (body: Uint8Array, decode: (b: Uint8Array) => string) => {
+    if (!wanted) return null;
+    const raw = inflate(body, left);
+    return raw === null || raw === OVER_BUDGET ? raw : { text: decode(raw), bytes: raw.length };
+  };
+  if (type === 'tEXt') return plain(rest, decodeLatin1OrUtf8);
+  // zTXt: rest[0] is the compression method; 0 (deflate) is the only one defined.
+  if (type === 'zTXt') return rest[0] === 0 ? inflated(rest.subarray(1), decodeLatin1OrUtf8) : null;
   // iTXt: compression flag, method, language tag \0, translated keyword \0, UTF-8 text.
   const compressed = rest[0] === 1;
   const languageEnd = rest.indexOf(0, 2);
@@ -75,6 +117,6 @@ function readTextChunk(type: string, data: Uint8Array): [string, string] | null 
   const translatedEnd = rest.indexOf(0, languageEnd + 1);
   if (translatedEnd === -1) return null;
   const body = rest.subarray(translatedEnd + 1);
-  const raw = compressed ? inflate(body) : body;
-  return raw ? [keyword, utf8.decode(raw)] : null;
+  const decode = (raw: Uint8Array) => utf8.decode(raw);
+  return compressed ? inflated(body, decode) : plain(body, decode);
 }

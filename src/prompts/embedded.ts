@@ -3,7 +3,7 @@
 import { parseA1111Parameters } from './a1111.js';
 import { extractComfyPrompts, isComfyGraph } from './comfy-graph.js';
 import { comfyWorkflowToGraph } from './comfy-workflow.js';
-import { parseInvokeAILegacyMetadata, parseInvokeAIMetadata } from './invokeai.js';
+import { parseInvokeAIDream, parseInvokeAILegacyMetadata, parseInvokeAIMetadata } from './invokeai.js';
 
 export type PromptSource = 'comfyui' | 'a1111' | 'invokeai';
 
@@ -11,7 +11,19 @@ export interface RecoveredPrompt {
   source: PromptSource | null;
   prompt: string | null;
   negativePrompt: string | null;
+  /** Why the embedded prompt was not read although the image has one (a reader's budget ran out); else null. */
+  problem: string | null;
 }
+
+/** The text entries (PNG chunk keywords, EXIF fields) recoverPrompt reads; image input keeps only these inflated. */
+export const PROMPT_TEXT_KEYS: ReadonlySet<string> = new Set([
+  'prompt',
+  'workflow',
+  'parameters',
+  'invokeai_metadata',
+  'sd-metadata',
+  'Dream',
+]);
 
 function parseJson(text: string): unknown {
   try {
@@ -23,7 +35,9 @@ function parseJson(text: string): unknown {
 
 /**
  * Recovers the prompt from embedded text entries (PNG chunk keyword or EXIF field → text). ComfyUI's
- * `prompt` graph wins over A1111's `parameters`, then InvokeAI's keys. Never throws.
+ * `prompt` graph wins over A1111's `parameters`, then InvokeAI's keys (3.x, then 1.x/2.x JSON, then
+ * 1.x's `Dream` line). Each reader has a work budget; over it the prompt is null with a `problem`.
+ * Never throws.
  */
 export function recoverPrompt(text: Readonly<Record<string, string>>): RecoveredPrompt {
   const graphText = text.prompt;
@@ -31,24 +45,30 @@ export function recoverPrompt(text: Readonly<Record<string, string>>): Recovered
     const graph = parseJson(graphText);
     if (isComfyGraph(graph)) {
       const found = extractComfyPrompts(graph);
-      return { source: 'comfyui', prompt: found.positive, negativePrompt: found.negative };
+      return { source: 'comfyui', prompt: found.positive, negativePrompt: found.negative, problem: found.problem };
     }
   }
   if (text.parameters !== undefined && text.parameters.trim() !== '') {
     const parsed = parseA1111Parameters(text.parameters);
-    return { source: 'a1111', prompt: parsed.prompt === '' ? null : parsed.prompt, negativePrompt: parsed.negativePrompt };
+    return {
+      source: 'a1111',
+      prompt: parsed.prompt === '' ? null : parsed.prompt,
+      negativePrompt: parsed.negativePrompt,
+      problem: parsed.problem,
+    };
   }
   const invoke =
     (text.invokeai_metadata !== undefined ? parseInvokeAIMetadata(text.invokeai_metadata) : null) ??
-    (text['sd-metadata'] !== undefined ? parseInvokeAILegacyMetadata(text['sd-metadata']) : null);
-  if (invoke) return { source: 'invokeai', prompt: invoke.prompt, negativePrompt: invoke.negativePrompt };
+    (text['sd-metadata'] !== undefined ? parseInvokeAILegacyMetadata(text['sd-metadata']) : null) ??
+    (text.Dream !== undefined ? parseInvokeAIDream(text.Dream) : null);
+  if (invoke) return { source: 'invokeai', prompt: invoke.prompt, negativePrompt: invoke.negativePrompt, problem: null };
   // A ComfyUI image saved with only the UI `workflow`: recovered from its widgets, less exactly.
   if (text.workflow !== undefined) {
     const workflow = parseJson(text.workflow);
     if (workflow !== null && typeof workflow === 'object' && Array.isArray((workflow as { nodes?: unknown }).nodes)) {
       const found = extractComfyPrompts(comfyWorkflowToGraph(workflow));
-      return { source: 'comfyui', prompt: found.positive, negativePrompt: found.negative };
+      return { source: 'comfyui', prompt: found.positive, negativePrompt: found.negative, problem: found.problem };
     }
   }
-  return { source: null, prompt: null, negativePrompt: null };
+  return { source: null, prompt: null, negativePrompt: null, problem: null };
 }

@@ -8,10 +8,13 @@ export {
   type ComfyNode,
   type ComfyPromptPart,
   type ComfyPrompts,
+  type ComfyWalkLimits,
   type PromptRole,
 } from './comfy-graph.js';
 export { comfyWorkflowToGraph } from './comfy-workflow.js';
 export { parseA1111Parameters, type A1111Parameters } from './a1111.js';
-export { parseInvokeAIMetadata, parseInvokeAILegacyMetadata, type PromptPair } from './invokeai.js';
-export { recoverPrompt, type PromptSource, type RecoveredPrompt } from './embedded.js';
+export { parseInvokeAIDream, parseInvokeAIMetadata, parseInvokeAILegacyMetadata, type PromptPair } from './invokeai.js';
+export { PROMPT_TEXT_KEYS, recoverPrompt, type PromptSource, type RecoveredPrompt } from './embedded.js';
+export { MAX_GRAPH_NODE_VISITS, MAX_GRAPH_TEXT_CHARS, MAX_PARAMETERS_CHARS } from './limits.js';
 export { plainPromptText } from './plain-text.js';
+export { generationParams, promptKey, type GenerationParams } from './generation-params.js';

@@ -3,7 +3,8 @@
 // trained predictor, let it turn the rounds' evidence into the final scores.
 import { performance } from 'node:perf_hooks';
 import { agiqaError } from '../errors/index.js';
-import { decodeImage, type DecodedImage, type ImageLimits } from '../image/index.js';
+import type { DecodedImage, ImageLimits } from '../image/index.js';
+import { decodeRequest } from './decode-request.js';
 import type { ClipInput } from '../model/clip/clip-input.js';
 import { ClipEncoder } from '../model/clip/clip-encoder.js';
 import type { LoadedPack } from '../model/packs.js';
@@ -15,7 +16,7 @@ import { meanDirection } from './rounds/level-logits.js';
 import { nounPhrases } from './rounds/noun-phrases.js';
 import { qualityRound, type QualityAnchors } from './rounds/quality-round.js';
 import type { RoundOutput, RoundsPredictor } from './rounds/round.js';
-import { LEVELS, levelOfMos, type AspectResult, type AspectScore, type Finding, type ScoreResult } from './score-result.js';
+import { LEVELS, levelOfMos, promptProblemFindings, type AspectResult, type AspectScore, type Finding, type ScoreResult } from './score-result.js';
 import type { ScoreRequest } from './scorer.js';
 
 export interface ClipScorerOptions {
@@ -97,7 +98,7 @@ export class ClipScorer {
   async scoreWithRounds(requests: readonly ScoreRequest[]): Promise<{ results: ScoreResult[]; rounds: { image: Float32Array; outputs: RoundOutput[] }[] }> {
     const start = performance.now();
     const images: DecodedImage[] = [];
-    for (const request of requests) images.push(await decodeImage(request.image, request.name, this.limits, { sha256: request.sha256 }));
+    for (const request of requests) images.push(await decodeRequest(request, this.limits));
     const decoded = performance.now();
     const imageVectors = await this.encoder.encodeImages(images);
     const results: ScoreResult[] = [];
@@ -113,7 +114,7 @@ export class ClipScorer {
       const aspects = await this.aspects(imageVectors[i]!, rounds);
       const judged = Object.values(aspects).filter((a): a is AspectScore => a.mos !== null);
       const mos = overallMos(judged);
-      const findings: Finding[] = rounds.outputs.flatMap((r) => r.findings);
+      const findings: Finding[] = [...rounds.outputs.flatMap((r) => r.findings), ...promptProblemFindings(request.prompt, image.metadata.problem)];
       const now = performance.now();
       results.push({
         mos,

@@ -3,13 +3,14 @@
 // authenticity are reported as not judged, with what the user can do about it.
 import { performance } from 'node:perf_hooks';
 import { agiqaError } from '../errors/index.js';
-import { decodeImage, type ImageLimits } from '../image/index.js';
+import type { ImageLimits } from '../image/index.js';
+import { decodeRequest } from './decode-request.js';
 import { LiteQualityModel } from '../model/lite-quality-model.js';
 import { PredictedQualityModel } from '../model/predictor-encoder.js';
 import type { LoadedPack } from '../model/packs.js';
 import { computeSignals, signalFindings, SIGNALS_VERSION } from '../signals/index.js';
 import { aspectScoreFromLogits, overallMos, round } from './levels.js';
-import { levelOfMos, type Finding, type ScoreResult } from './score-result.js';
+import { levelOfMos, promptProblemFindings, type Finding, type ScoreResult } from './score-result.js';
 import type { ScoreRequest } from './scorer.js';
 
 const NOT_JUDGED = {
@@ -42,7 +43,7 @@ export class LiteScorer {
 
   async score(request: ScoreRequest): Promise<ScoreResult> {
     const start = performance.now();
-    const image = await decodeImage(request.image, request.name, this.limits, { sha256: request.sha256 });
+    const image = await decodeRequest(request, this.limits);
     const decoded = performance.now();
     const signals = computeSignals(image);
     const signalled = performance.now();
@@ -50,7 +51,10 @@ export class LiteScorer {
     const predicted = performance.now();
 
     const quality = aspectScoreFromLogits(prediction.logits, prediction.mos);
-    const findings: Finding[] = signalFindings(signals.measures).map((f) => ({ aspect: 'quality', ...f }));
+    const findings: Finding[] = [
+      ...signalFindings(signals.measures).map((f): Finding => ({ aspect: 'quality', ...f })),
+      ...promptProblemFindings(request.prompt, image.metadata.problem),
+    ];
     const mos = overallMos([quality]);
     const promptText = request.prompt ?? image.metadata.prompt;
     const promptSource = request.prompt !== undefined ? 'argument' : image.metadata.prompt !== null ? 'embedded' : 'none';

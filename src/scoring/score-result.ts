@@ -82,6 +82,15 @@ export const judgeDetailSchema = z
   .strict();
 export type JudgeDetail = z.infer<typeof judgeDetailSchema>;
 
+/**
+ * The finding that says why an image's embedded prompt was not read (its metadata ran over a reader's
+ * budget), so a null prompt is explained; none when the caller gave the prompt or nothing went wrong.
+ */
+export function promptProblemFindings(givenPrompt: string | undefined, problem: string | null): Finding[] {
+  if (givenPrompt !== undefined || problem === null) return [];
+  return [{ aspect: 'correspondence', code: 'prompt-not-read', text: `embedded prompt not read: ${problem}`, severity: 'info' }];
+}
+
 export const scoreResultSchema = z
   .object({
     /** Overall MOS on 0–5 over the aspects the pack judged. */

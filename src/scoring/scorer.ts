@@ -2,8 +2,12 @@
 import type { ScoreResult } from './score-result.js';
 
 export interface ScoreRequest {
-  /** Encoded image bytes (PNG, JPEG, WebP, GIF, TIFF, AVIF). */
+  /** Encoded image bytes (PNG, JPEG, WebP, GIF, TIFF, AVIF), or raw 8-bit pixels when `pixels` is set. */
   image: Uint8Array;
+  /** The layout of `image` when it holds raw pixels (no decode: a UI's frame as it is in memory). */
+  pixels?: { width: number; height: number; channels: number } | undefined;
+  /** Text metadata sent beside raw pixels (ComfyUI's `prompt` graph, A1111's `parameters`): the embedded prompt. */
+  text?: Record<string, string> | undefined;
   /** A name for messages: the file path, upload name or ComfyUI filename. */
   name: string;
   /** The prompt that made the image; when absent, the prompt embedded in the file is used. */

@@ -4,13 +4,18 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import { comfyRouter } from '../bridges/comfyui/index.js';
 import { AgiqaError, agiqaError, isAgiqaError, zodIssues, type ErrorCode } from '../errors/index.js';
+import type { ScoringPipeline } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
 import { corsHeaders, isAuthorized, refuseRequest, type AccessPolicy } from './auth.js';
 import { readRankRequest, readScoreRequest, type InputLimits } from './image-input.js';
 import type { ServerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { generationsQuerySchema, type HealthResponse } from './schemas.js';
-import type { ScoringService } from './scoring-service.js';
+import { dashboardRouter } from './routes/dashboard.js';
+import { isPagePath, pageRouter } from './routes/page.js';
+import { settingsRouter } from './routes/settings.js';
+import type { SettingsHolder } from '../config/index.js';
+import type { ThumbnailCache } from './thumbnails.js';
 
 export interface PackInfo {
   name: string;
@@ -20,7 +25,8 @@ export interface PackInfo {
 }
 
 export interface AppContext {
-  service: ScoringService;
+  /** The scoring pipeline every entrance shares (the bridges call the same one). */
+  service: ScoringPipeline;
   store: Store;
   metrics: ServerMetrics;
   access: AccessPolicy;
@@ -32,6 +38,8 @@ export interface AppContext {
   listPacks: () => Promise<PackInfo[]>;
   /** The default top-k of GET /v1/comfyui/prompts/:promptId/ranking (the policy's). */
   rankingTopK?: number | undefined;
+  /** The dashboard: live settings, thumbnails, and where its built page is (default dist/dashboard). */
+  dashboard?: { settings: SettingsHolder; thumbnails: ThumbnailCache; pageDir?: string | undefined } | undefined;
 }
 
 /** Seconds a client should wait before retrying each kind of 503. */
@@ -76,7 +84,7 @@ export function createApp(context: AppContext): express.Express {
     response.set(corsHeaders(access, request.headers.origin));
     if (request.method === 'OPTIONS') return response.status(204).end();
     // Health answers everyone (briefly) so that supervisors can probe it without the secret.
-    if (request.path !== '/v1/health' && !isAuthorized(access, request)) {
+    if (request.path !== '/v1/health' && !isPagePath(request.path) && !isAuthorized(access, request)) {
       response.set('WWW-Authenticate', 'Bearer');
       return next(agiqaError('AGQ_ERR_SERVER_UNAUTHORIZED', {}));
     }
@@ -92,7 +100,7 @@ export function createApp(context: AppContext): express.Express {
       release();
       throw error;
     }
-    response.json(await service.scoreOne(parsed, release));
+    response.json(await service.scoreOne(parsed.input, parsed.metadata, release));
   });
 
   app.post('/v1/rank', async (request, response) => {
@@ -114,7 +122,9 @@ export function createApp(context: AppContext): express.Express {
       releaseFirst();
       throw error;
     }
-    response.json(await service.rankBatch(parsed, release));
+    const ranked = await service.rankBatch(parsed.inputs, parsed.metadata, { topK: parsed.topK, keepAtLeast: parsed.keepAtLeast }, release);
+    const items = ranked.items.map(({ index, rank, generationId, cached, result, verdict }) => ({ index, rank, generationId, cached, result, verdict }));
+    response.json({ ...ranked, items });
   });
 
   app.get('/v1/generations', async (request, response) => {
@@ -173,6 +183,11 @@ export function createApp(context: AppContext): express.Express {
 
   // The ComfyUI bridge's stored batch rankings (empty until a bridge has scored something).
   app.use(comfyRouter(store, { topK: context.rankingTopK }));
+  if (context.dashboard !== undefined) {
+    app.use(settingsRouter(context.dashboard.settings));
+    app.use(dashboardRouter(store, context.dashboard.thumbnails));
+    app.use(pageRouter(context.dashboard.pageDir));
+  }
 
   app.use((request: Request, _response: Response, next: NextFunction) => {
     next(agiqaError('AGQ_ERR_SERVER_NOT_FOUND', { method: request.method, path: request.path }));

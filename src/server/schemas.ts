@@ -109,7 +109,9 @@ export const generationSchema = z
     createdAt: z.string(),
     source: z.string(),
     external: z.object({ promptId: z.string().nullable(), node: z.string().nullable(), filename: z.string().nullable() }).strict(),
+    /** The effective prompt: given with the image, or recovered from the image's metadata. */
     prompt: z.string().nullable(),
+    promptSource: z.enum(['argument', 'embedded', 'none']).describe('where prompt came from: given (argument), recovered from the image (embedded), none'),
     negativePrompt: z.string().nullable(),
     image: z
       .object({ sha256: z.string(), width: z.number().int().nullable(), height: z.number().int().nullable(), bytes: z.number().int(), file: z.string().nullable() })

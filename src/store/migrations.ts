@@ -118,6 +118,41 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX comfyui_outputs_prompt ON comfyui_outputs(prompt_id);
     `,
   },
+  {
+    version: 3,
+    name: 'generations: where the stored prompt came from',
+    sql: `
+      -- 'argument' (given by the client), 'embedded' (recovered from the image's metadata) or 'none'.
+      -- The prompt column holds the effective prompt; prompt_key stays the given one (the dedupe key).
+      ALTER TABLE generations ADD COLUMN prompt_source TEXT NOT NULL DEFAULT 'argument';
+      UPDATE generations SET prompt_source = 'none' WHERE prompt IS NULL;
+    `,
+  },
+  {
+    version: 4,
+    name: 'dashboard: prompt key, latest verdict per score, image parameters',
+    sql: `
+      -- The normalised prompt (promptKey: plain text, lower case) that groups attempts at one prompt;
+      -- filled for older rows by the store after this migration (it needs the prompt parser).
+      ALTER TABLE generations ADD COLUMN prompt_norm TEXT;
+      CREATE INDEX generations_prompt_norm ON generations(prompt_norm, id);
+      CREATE INDEX generations_source ON generations(source, id);
+
+      -- The latest verdict of each score, kept beside it so the feed filters on an indexed column
+      -- instead of a correlated MAX over the verdicts table.
+      ALTER TABLE scores ADD COLUMN verdict TEXT;
+      UPDATE scores SET verdict = (SELECT v.verdict FROM verdicts v WHERE v.score_id = scores.id ORDER BY v.id DESC LIMIT 1);
+      CREATE INDEX scores_verdict ON scores(verdict, generation_id);
+
+      -- Sampling settings read from an image's embedded metadata (seed, sampler, steps, cfg), by image hash:
+      -- read when the bytes arrive, before the generation row exists.
+      CREATE TABLE image_params (
+        sha256      TEXT PRIMARY KEY,
+        params_json TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -7,87 +7,16 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgiqaError, agiqaError, isAgiqaError } from '../errors/index.js';
 import type { Verdict } from '../policy/index.js';
+import { promptKey as normalisedPromptKey } from '../prompts/index.js';
 import { ASPECTS, type ScoreResult } from '../scoring/score-result.js';
 import { ComfyRecords } from './comfyui-records.js';
+import { DashboardQueries } from './dashboard-queries.js';
+import { appendEvent, insertVerdict, latestVerdict, toView, type GenerationRow } from './generation-rows.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
 import { prepared } from './statements.js';
+import type { GenerationFilter, GenerationView, NewGeneration, PackId, PromptSource, SavedScore, StoredEvent, StoredScore } from './store-types.js';
 
-export interface ExternalIds {
-  promptId?: string | undefined;
-  node?: string | undefined;
-  filename?: string | undefined;
-}
-
-export interface NewGeneration {
-  /** Who sent it: `api`, `comfyui`, `a1111`, `cli`. */
-  source: string;
-  external?: ExternalIds | undefined;
-  /** The prompt as the client gave it (null when none); part of the dedupe key. */
-  prompt: string | null;
-  negativePrompt: string | null;
-  imageSha256: string;
-  /** Upload name or file path, for people reading the history. */
-  fileRef: string | null;
-  bytes: number;
-  /** The generation this one regenerates. */
-  parentId?: number | null | undefined;
-}
-
-export interface PackId {
-  name: string;
-  version: string;
-}
-
-export interface StoredEvent {
-  id: number;
-  type: 'generation.scored' | 'generation.verdict';
-  createdAt: string;
-  data: Record<string, unknown>;
-}
-
-export interface StoredScore {
-  generationId: number;
-  scoreId: number;
-  result: ScoreResult;
-  /** The latest verdict recorded for this score. */
-  verdict: Verdict | null;
-}
-
-export interface SavedScore extends StoredScore {
-  /** Events appended by this write, in order (for the live stream). */
-  events: StoredEvent[];
-  /** False when an identical score was already stored (a concurrent duplicate): the stored one is returned. */
-  inserted: boolean;
-}
-
-export interface GenerationView {
-  id: number;
-  createdAt: string;
-  source: string;
-  external: { promptId: string | null; node: string | null; filename: string | null };
-  prompt: string | null;
-  negativePrompt: string | null;
-  image: { sha256: string; width: number | null; height: number | null; bytes: number; file: string | null };
-  parentId: number | null;
-  scores: {
-    id: number;
-    createdAt: string;
-    pack: PackId;
-    mos: number;
-    level: string;
-    verdict: Verdict | null;
-    result: ScoreResult;
-  }[];
-}
-
-export interface GenerationFilter {
-  /** Substring of the prompt, case-insensitive for ASCII. */
-  prompt?: string | undefined;
-  verdict?: 'accept' | 'reject' | undefined;
-  /** A generation id (exclusive) or an ISO date-time (inclusive). */
-  since?: number | string | undefined;
-  limit?: number | undefined;
-}
+export type { ExternalIds, GenerationFilter, GenerationView, NewGeneration, PackId, PromptSource, SavedScore, StoredEvent, StoredScore } from './store-types.js';
 
 export type StoreHealth = { ok: true; schemaVersion: number } | { ok: false; error: AgiqaError };
 
@@ -192,6 +121,7 @@ export class Store {
         record.run(migration.version, migration.name, new Date().toISOString());
       }).immediate();
     }
+    backfillPromptKeys(db);
   }
 
   /** A write that is rolled back: the only reliable way to learn that the file is read-only or locked. */
@@ -289,11 +219,14 @@ export class Store {
     return this.write((db) => {
       const now = new Date().toISOString();
       const promptKey = generation.prompt ?? '';
+      // The effective prompt is stored (and searched by /v1/generations?prompt=): the given one, or the
+      // one the scorer recovered from the image; the key stays the given one, so a repeat is still found.
+      const effective = effectivePrompt(generation.prompt, result);
       prepared(
         db,
-        `INSERT INTO generations (created_at, source, external_prompt_id, external_node, external_filename, prompt, prompt_key,
-                                  negative_prompt, image_sha256, file_ref, width, height, bytes, parent_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO generations (created_at, source, external_prompt_id, external_node, external_filename, prompt, prompt_source, prompt_key,
+                                  negative_prompt, image_sha256, file_ref, width, height, bytes, parent_id, prompt_norm)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (image_sha256, prompt_key) DO NOTHING`,
       ).run(
         now,
@@ -301,7 +234,8 @@ export class Store {
         generation.external?.promptId ?? null,
         generation.external?.node ?? null,
         generation.external?.filename ?? null,
-        generation.prompt,
+        effective.text,
+        effective.source,
         promptKey,
         generation.negativePrompt,
         generation.imageSha256,
@@ -310,6 +244,7 @@ export class Store {
         result.image.height,
         generation.bytes,
         generation.parentId ?? null,
+        normalisedPromptKey(effective.text),
       );
       const generationId = (prepared(db, 'SELECT id FROM generations WHERE image_sha256 = ? AND prompt_key = ?').get(generation.imageSha256, promptKey) as { id: number }).id;
       const existing = prepared(db, 'SELECT id, result_json AS resultJson FROM scores WHERE generation_id = ? AND pack_name = ? AND pack_version = ?')
@@ -354,6 +289,17 @@ export class Store {
       const now = new Date().toISOString();
       insertVerdict(db, scoreId, verdict, now);
       return appendEvent(db, 'generation.verdict', generationId, now, { generationId, scoreId, verdict });
+    });
+  }
+
+  /**
+   * Links a generation to the file a client saved it as (e.g. ComfyUI's *Save image with score*), so
+   * `/v1/generations` shows where the image went. Returns false when there is no such generation.
+   */
+  async linkFile(generationId: number, file: { filename: string; fileRef?: string | null | undefined }): Promise<boolean> {
+    return this.write((db) => {
+      const changed = prepared(db, 'UPDATE generations SET external_filename = ?, file_ref = COALESCE(?, file_ref) WHERE id = ?').run(file.filename, file.fileRef ?? null, generationId).changes;
+      return changed > 0;
     });
   }
 
@@ -412,6 +358,11 @@ export class Store {
     return new ComfyRecords((work) => this.read(work), (work) => this.write(work));
   }
 
+  /** The dashboard's reads (feed, prompt attempts, ComfyUI verdicts) and image parameters. */
+  get dashboard(): DashboardQueries {
+    return new DashboardQueries((work) => this.read(work), (work) => this.write(work));
+  }
+
   /** Closes the file; a WAL checkpoint folds the log back so the file is complete on its own. */
   close(): void {
     this.closed = true;
@@ -426,58 +377,23 @@ export class Store {
   }
 }
 
-interface GenerationRow {
-  id: number;
-  created_at: string;
-  source: string;
-  external_prompt_id: string | null;
-  external_node: string | null;
-  external_filename: string | null;
-  prompt: string | null;
-  negative_prompt: string | null;
-  image_sha256: string;
-  file_ref: string | null;
-  width: number | null;
-  height: number | null;
-  bytes: number;
-  parent_id: number | null;
+/** The prompt a generation is stored with, and where it came from. */
+function effectivePrompt(given: string | null, result: ScoreResult): { text: string | null; source: PromptSource } {
+  if (given !== null) return { text: given, source: 'argument' };
+  return result.prompt.text === null ? { text: null, source: 'none' } : { text: result.prompt.text, source: result.prompt.source === 'none' ? 'embedded' : result.prompt.source };
 }
 
-function latestVerdict(db: Database.Database, scoreId: number): Verdict | null {
-  const row = prepared(db, 'SELECT reasons_json AS json FROM verdicts WHERE score_id = ? ORDER BY id DESC LIMIT 1').get(scoreId) as { json: string } | undefined;
-  return row === undefined ? null : (JSON.parse(row.json) as Verdict);
-}
-
-function insertVerdict(db: Database.Database, scoreId: number, verdict: Verdict, now: string): void {
-  prepared(db, 'INSERT INTO verdicts (score_id, verdict, reasons_json, created_at) VALUES (?, ?, ?, ?)').run(scoreId, verdict.verdict, JSON.stringify(verdict), now);
-}
-
-function appendEvent(db: Database.Database, type: StoredEvent['type'], generationId: number, now: string, data: Record<string, unknown>): StoredEvent {
-  const id = Number(prepared(db, 'INSERT INTO events (type, generation_id, payload_json, created_at) VALUES (?, ?, ?, ?)').run(type, generationId, JSON.stringify(data), now).lastInsertRowid);
-  return { id, type, createdAt: now, data };
-}
-
-function toView(db: Database.Database, row: GenerationRow): GenerationView {
-  const scores = db
-    .prepare('SELECT id, created_at AS createdAt, pack_name AS packName, pack_version AS packVersion, mos, level, result_json AS resultJson FROM scores WHERE generation_id = ? ORDER BY id')
-    .all(row.id) as { id: number; createdAt: string; packName: string; packVersion: string; mos: number; level: string; resultJson: string }[];
-  return {
-    id: row.id,
-    createdAt: row.created_at,
-    source: row.source,
-    external: { promptId: row.external_prompt_id, node: row.external_node, filename: row.external_filename },
-    prompt: row.prompt,
-    negativePrompt: row.negative_prompt,
-    image: { sha256: row.image_sha256, width: row.width, height: row.height, bytes: row.bytes, file: row.file_ref },
-    parentId: row.parent_id,
-    scores: scores.map((score) => ({
-      id: score.id,
-      createdAt: score.createdAt,
-      pack: { name: score.packName, version: score.packVersion },
-      mos: score.mos,
-      level: score.level,
-      verdict: latestVerdict(db, score.id),
-      result: JSON.parse(score.resultJson) as ScoreResult,
-    })),
-  };
+/** Gives rows stored before migration 4 their prompt key (the prompt the scorer read, else the one given). */
+function backfillPromptKeys(db: Database.Database): void {
+  const rows = db
+    .prepare(
+      `SELECT g.id, COALESCE((SELECT s.resolved_prompt FROM scores s WHERE s.generation_id = g.id ORDER BY s.id DESC LIMIT 1), g.prompt) AS prompt
+         FROM generations g WHERE g.prompt_norm IS NULL`,
+    )
+    .all() as { id: number; prompt: string | null }[];
+  if (rows.length === 0) return;
+  const update = db.prepare('UPDATE generations SET prompt_norm = ? WHERE id = ?');
+  db.transaction(() => {
+    for (const row of rows) update.run(normalisedPromptKey(row.prompt), row.id);
+  }).immediate();
 }

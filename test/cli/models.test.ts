@@ -36,7 +36,7 @@ describe('agiqa models', () => {
 
   it('fails a pull with no reachable hub in one line, then prints the manual download', async () => {
     process.env.AGIQA_HOME = await tempHome();
-    expect(await run(['pull', 'clip-vit-b32', '--hub', await closedPort(), '--timeout', '2'])).toBe(1);
+    expect(await run(['pull', 'clip-vit-b32', '--hub', await closedPort(), '--timeout', '2', '--unpinned'])).toBe(1);
     const [first, ...rest] = out.stderr.trimEnd().split('\n');
     expect(first).toMatch(/^agiqa: Cannot reach http:\/\/127\.0\.0\.1:\d+\/ to pull "clip-vit-b32" .*\[AGQ_ERR_PACK_PULL_OFFLINE\]$/);
     expect(rest.join('\n')).toContain('onnx/text_model_quantized.onnx');

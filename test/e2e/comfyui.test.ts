@@ -49,7 +49,7 @@ describe('ComfyUI bridge with the real scorer (tiny pack, in-process server)', (
     const config = configSchema.parse({ port: 0, logLevel: 'silent', home, comfyui: [{ url: double.url }] });
     const server = await startServer({ config, scorer, logger: pino({ level: 'silent' }), listPacks: async () => [] });
     const logs = new LogRecorder();
-    const bridges = await startComfyBridges({ instances: config.comfyui, scorer, store: server.store, policy: config.policy, logger: logs, publish: (events) => server.hub.publish(events) });
+    const bridges = await startComfyBridges({ instances: config.comfyui, pipeline: server.service, store: server.store, logger: logs });
     try {
       await waitFor(() => double!.connectedClients().length === 1, 'the bridge socket', 30_000);
       const promptId = double.submit(mainGraph('a lighthouse at dusk', 3), 'browser');

@@ -49,7 +49,7 @@ describe('decodeImage: formats', () => {
     expect([image.width, image.height, image.format, image.bytes, image.rgb.length]).toEqual([16, 8, 'png', png.length, 16 * 8 * 3]);
     expect(image.rgb).toEqual(new Uint8Array(gradient(16, 8)));
     expect(image.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(image.metadata).toEqual({ source: null, prompt: null, negativePrompt: null, text: {} });
+    expect(image.metadata).toEqual({ source: null, prompt: null, negativePrompt: null, problem: null, text: {} });
   });
 
   it('decodes JPEG, WebP, TIFF and AVIF to 3-channel RGB', async () => {

@@ -1,47 +1,94 @@
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { readPngText } from '../../src/image/index.js';
+import { MAX_METADATA_TEXT_BYTES, readPngText } from '../../src/image/index.js';
 import { chunk, iTextChunk, textChunk, withChunks, zTextChunk } from '../fixtures/image/png-chunks.js';
+import { manyZtxtChunks, repeatedZtxtChunks, zlibBombChunk, zlibZeros } from '../fixtures/hostile/hostile-inputs.js';
 
 const base = await sharp({ create: { width: 2, height: 2, channels: 3, background: '#000' } }).png().toBuffer();
 
 describe('readPngText', () => {
-  it('reads tEXt, zTXt and iTXt (plain and compressed)', () => {
+  it('reads tEXt, zTXt and iTXt (plain and compressed); compressed chunks only for prompt keywords', () => {
     const png = withChunks(base, [
       textChunk('prompt', '{"a":1}'),
       zTextChunk('workflow', '{"nodes":[]}'),
       iTextChunk('parameters', 'Grüße 🌊'),
-      iTextChunk('Comment', 'zipped ünïcode', true),
+      iTextChunk('sd-metadata', 'zipped ünïcode', true),
+      iTextChunk('Comment', 'not a prompt: never inflated', true),
+      zTextChunk('Software', 'not a prompt: never inflated'),
+      iTextChunk('Title', 'plain text of any keyword is kept'),
     ]);
     expect(readPngText(png)).toEqual({
-      prompt: '{"a":1}',
-      workflow: '{"nodes":[]}',
-      parameters: 'Grüße 🌊',
-      Comment: 'zipped ünïcode',
+      text: {
+        prompt: '{"a":1}',
+        workflow: '{"nodes":[]}',
+        parameters: 'Grüße 🌊',
+        'sd-metadata': 'zipped ünïcode',
+        Title: 'plain text of any keyword is kept',
+      },
+      problem: null,
     });
   });
 
   it('reads Latin-1 tEXt as Latin-1 and UTF-8 written into tEXt as UTF-8', () => {
     const latin = chunk('tEXt', Buffer.concat([Buffer.from('Title\0', 'latin1'), Buffer.from('café', 'latin1')]));
     const utf8 = chunk('tEXt', Buffer.concat([Buffer.from('Author\0', 'latin1'), Buffer.from('彩虹', 'utf8')]));
-    expect(readPngText(withChunks(base, [latin, utf8]))).toEqual({ Title: 'café', Author: '彩虹' });
+    expect(readPngText(withChunks(base, [latin, utf8])).text).toEqual({ Title: 'café', Author: '彩虹' });
   });
 
   it('keeps the first chunk of a repeated keyword', () => {
-    expect(readPngText(withChunks(base, [textChunk('k', 'first'), textChunk('k', 'second')]))).toEqual({ k: 'first' });
+    expect(readPngText(withChunks(base, [textChunk('k', 'first'), textChunk('k', 'second')])).text).toEqual({ k: 'first' });
   });
 
-  it('skips a zTXt zip bomb (inflates past 16 MiB) and damaged chunks without throwing', () => {
+  it('skips a zip bomb under another keyword and damaged chunks without throwing', () => {
     const bomb = chunk('zTXt', Buffer.concat([Buffer.from('bomb\0\0', 'latin1'), deflateSync(Buffer.alloc(17 * 1024 * 1024), { level: 1 })]));
-    const broken = chunk('zTXt', Buffer.from('broken\0\0not deflate', 'latin1'));
+    const broken = chunk('zTXt', Buffer.from('prompt\0\0not deflate', 'latin1'));
     const noKeyword = chunk('tEXt', Buffer.from('\0text', 'latin1'));
-    expect(readPngText(withChunks(base, [bomb, broken, noKeyword, textChunk('ok', 'yes')]))).toEqual({ ok: 'yes' });
+    const longKeyword = textChunk('k'.repeat(80), 'a keyword is at most 79 bytes');
+    expect(readPngText(withChunks(base, [bomb, broken, noKeyword, longKeyword, textChunk('ok', 'yes')]))).toEqual({ text: { ok: 'yes' }, problem: null });
   });
 
-  it('returns {} for non-PNG bytes and stops at a chunk running past the end', () => {
-    expect(readPngText(Buffer.from('GIF89a....'))).toEqual({});
+  it('returns nothing for non-PNG bytes and stops at a chunk running past the end', () => {
+    expect(readPngText(Buffer.from('GIF89a....'))).toEqual({ text: {}, problem: null });
     const png = withChunks(base, [textChunk('a', 'b')]);
-    expect(readPngText(png.subarray(0, 40))).toEqual({});
+    expect(readPngText(png.subarray(0, 40)).text).toEqual({});
+  });
+});
+
+describe('readPngText: one budget for all the text of an image', () => {
+  it('the bomb fixture is what it claims: a valid zlib stream of that many zeros', () => {
+    expect(inflateSync(zlibZeros(8)).equals(Buffer.alloc(8 * 1024 * 1024))).toBe(true);
+  });
+
+  it('a prompt chunk that inflates past the budget is a problem, with memory bounded by the budget', () => {
+    const png = withChunks(base, [textChunk('prompt', '{}'), zlibBombChunk('parameters', 1024)]);
+    const before = process.memoryUsage().arrayBuffers;
+    const r = readPngText(png);
+    expect(r.text).toEqual({ prompt: '{}' });
+    expect(r.problem).toMatch(new RegExp(`larger than the ${MAX_METADATA_TEXT_BYTES} bytes read \\(at chunk "parameters"\\)`));
+    // A 1 GiB output would show here; the inflate stopped at the budget.
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('300 compressed chunks of 16 MiB under other keywords are skipped without inflating', () => {
+    const started = performance.now();
+    const r = readPngText(withChunks(base, [...manyZtxtChunks(300, 16 * 1024 * 1024), textChunk('parameters', 'a fox')]));
+    expect(r).toEqual({ text: { parameters: 'a fox' }, problem: null });
+    // Inflating them would take 300 × 16 MiB of work (and memory); skipping takes a few milliseconds.
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('repeats of a prompt keyword after the first are skipped without inflating', () => {
+    const r = readPngText(withChunks(base, [zTextChunk('parameters', 'first'), ...repeatedZtxtChunks('parameters', 300, 16 * 1024 * 1024)]));
+    expect(r).toEqual({ text: { parameters: 'first' }, problem: null });
+  });
+
+  it('text within the budget is kept; a prompt chunk past what is left is a problem, other chunks are skipped', () => {
+    const r = readPngText(
+      withChunks(base, [textChunk('Comment', 'x'.repeat(60)), textChunk('Title', 'y'.repeat(60)), textChunk('parameters', 'z'.repeat(60))]),
+      100,
+    );
+    expect(r.text).toEqual({ Comment: 'x'.repeat(60) });
+    expect(r.problem).toMatch(/larger than the 100 bytes read \(at chunk "parameters"\)/);
   });
 });

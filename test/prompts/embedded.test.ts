@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { recoverPrompt } from '../../src/prompts/index.js';
+import { deepJson, diamondConcatGraph, diamondSwitchGraph, longParameters } from '../fixtures/hostile/hostile-inputs.js';
 
 const graph = JSON.stringify({
   '1': { class_type: 'CLIPTextEncode', inputs: { text: 'comfy text', clip: ['9', 1] } },
@@ -12,6 +13,7 @@ describe('recoverPrompt', () => {
       source: 'comfyui',
       prompt: 'comfy text',
       negativePrompt: 'comfy text',
+      problem: null,
     });
   });
 
@@ -20,6 +22,7 @@ describe('recoverPrompt', () => {
       source: 'a1111',
       prompt: 'a dog',
       negativePrompt: 'cat',
+      problem: null,
     });
   });
 
@@ -28,16 +31,17 @@ describe('recoverPrompt', () => {
       source: 'invokeai',
       prompt: 'p',
       negativePrompt: null,
+      problem: null,
     });
     expect(recoverPrompt({ 'sd-metadata': '{"image":{"prompt":"old"}}' }).source).toBe('invokeai');
   });
 
   it('a ComfyUI workflow without the API graph names the source but no prompt', () => {
-    expect(recoverPrompt({ workflow: '{"nodes":[]}' })).toEqual({ source: 'comfyui', prompt: null, negativePrompt: null });
+    expect(recoverPrompt({ workflow: '{"nodes":[]}' })).toEqual({ source: 'comfyui', prompt: null, negativePrompt: null, problem: null });
   });
 
   it('unknown or non-graph text yields no source', () => {
-    expect(recoverPrompt({ Software: 'GIMP', prompt: 'not json' })).toEqual({ source: null, prompt: null, negativePrompt: null });
+    expect(recoverPrompt({ Software: 'GIMP', prompt: 'not json' })).toEqual({ source: null, prompt: null, negativePrompt: null, problem: null });
   });
 });
 
@@ -54,6 +58,47 @@ describe('recoverPrompt from a UI workflow only', () => {
       source: 'comfyui',
       prompt: 'from the workflow',
       negativePrompt: null,
+      problem: null,
+    });
+  });
+});
+
+describe('recoverPrompt on hostile metadata', () => {
+  it('InvokeAI 1.x: the sd-metadata `images` array, and the Dream line when it is all there is', () => {
+    const sdMetadata = JSON.stringify({
+      model: 'stable diffusion',
+      app_id: 'lstein/stable-diffusion',
+      app_version: 'v1.15',
+      images: [{ prompt: [{ prompt: 'a tin robot [rust]', weight: 1 }], steps: 50, seed: 42 }],
+    });
+    expect(recoverPrompt({ 'sd-metadata': sdMetadata })).toEqual({ source: 'invokeai', prompt: 'a tin robot', negativePrompt: 'rust', problem: null });
+    expect(recoverPrompt({ Dream: '"a tin robot [rust]" -s 50 -W 512 -H 512 -C 7.5 -A k_lms -S 42' })).toEqual({
+      source: 'invokeai',
+      prompt: 'a tin robot',
+      negativePrompt: 'rust',
+      problem: null,
+    });
+  });
+
+  it('a graph over the walk budget: source comfyui, prompt null, and why', () => {
+    const r = recoverPrompt({ prompt: JSON.stringify(diamondConcatGraph(40)) });
+    expect(r).toEqual({ source: 'comfyui', prompt: null, negativePrompt: null, problem: expect.stringMatching(/longer than \d+ characters/) });
+  });
+
+  it('a diamond graph without text growth and 40 k-character parameters are read, not refused', () => {
+    expect(recoverPrompt({ prompt: JSON.stringify(diamondSwitchGraph(60)) })).toMatchObject({ source: 'comfyui', prompt: null, problem: null });
+    expect(recoverPrompt({ parameters: longParameters(40_000) })).toMatchObject({ prompt: 'a lighthouse at dusk', negativePrompt: 'blurry', problem: null });
+  });
+
+  it('parameters past MAX_PARAMETERS_CHARS: prompt null with the reason', () => {
+    const r = recoverPrompt({ parameters: longParameters(300_000) });
+    expect(r).toEqual({ source: 'a1111', prompt: null, negativePrompt: null, problem: expect.stringMatching(/more than the 262144 read/) });
+  });
+
+  it('JSON nested half a million levels deep in every JSON key is no prompt, not a crash', () => {
+    const deep = deepJson(500_000);
+    expect(recoverPrompt({ prompt: deep, workflow: `{"nodes":${deep}}`, 'sd-metadata': deep, invokeai_metadata: deep })).toMatchObject({
+      prompt: null,
     });
   });
 });

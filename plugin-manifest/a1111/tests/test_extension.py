@@ -1,6 +1,5 @@
 """The extension inside the stand-in web UI, scoring with a real `agiqa serve` process."""
 
-import io
 import json
 import logging
 import os
@@ -232,10 +231,11 @@ class ConnectionCutOff(unittest.TestCase):
         from agiqa_a1111.client import AgiqaClient
 
         proxy = ResetFirstConnectionProxy(server.url)
+        from agiqa_a1111.images import raw_frame
+
         with Image.open(EXAMPLES / SHARP) as image:
-            buffer = io.BytesIO()
-            image.convert("RGB").save(buffer, format="PNG")
-        score = AgiqaClient(proxy.url).score_png(buffer.getvalue(), prompt="a cup of coffee")
+            frame = raw_frame(image.convert("RGB"))
+        score = AgiqaClient(proxy.url).score_frame(frame, prompt="a cup of coffee")
         self.assertGreater(score.mos, 3.0)
         self.assertEqual(proxy.connections, 2)
 

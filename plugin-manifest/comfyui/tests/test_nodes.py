@@ -57,6 +57,17 @@ class ScoreTest(unittest.TestCase):
     def test_without_a_prompt_the_server_reads_it_from_the_graph(self):
         result = AGIQAScore().score(support.batch([support.photo("chelsea.png")]), graph=GRAPH)
         self.assertIn("prompt: a cup of coffee on a saucer", result["result"][4])
+        # Stored with the recovered prompt, so the history finds it by its text.
+        generation = support.get_json(f"/v1/generations/{result['ui']['agiqa'][0]['generation_id']}")
+        self.assertEqual((generation["prompt"], generation["promptSource"]), ("a cup of coffee on a saucer", "embedded"))
+
+    def test_the_tensors_travel_as_raw_frames_not_png(self):
+        image = support.photo("coffee.png")
+        result = AGIQAScore().score(support.batch([image]), prompt="a cup of coffee")
+        generation = support.get_json(f"/v1/generations/{result['ui']['agiqa'][0]['generation_id']}")
+        self.assertEqual(generation["source"], "comfyui-node")
+        self.assertEqual(generation["scores"][0]["result"]["image"]["format"], "raw")
+        self.assertEqual(generation["image"]["bytes"], image.shape[0] * image.shape[1] * 3)
 
 
 class FilterTest(unittest.TestCase):

@@ -2,19 +2,17 @@
 // image once. Run events reach only the submitting socket, so the bridge reads /history on connect,
 // after every reconnect and on every `status` broadcast; the persisted cursor (handled prompt ids) and
 // the per-file output records make bridge and ComfyUI restarts neither rescore nor miss anything.
+// Scoring, judging, storing and publishing are the shared pipeline's (src/pipeline/); what is ComfyUI's
+// — fetching outputs, records, feedback, quarantine, regeneration — is in prompt-outputs.ts.
 import { randomUUID } from 'node:crypto';
-import { isAgiqaError } from '../../errors/index.js';
-import { regenerationBudget, type Policy, type Verdict } from '../../policy/index.js';
-import { extractComfyPrompts } from '../../prompts/index.js';
-import type { ScoreResult, Scorer } from '../../scoring/index.js';
-import type { StoredEvent, Store } from '../../store/index.js';
-import { Feedback, verdictPush } from './feedback.js';
-import { ComfyHttp, isTransient } from './http-client.js';
+import type { ScoringPipeline } from '../../pipeline/index.js';
+import type { Store } from '../../store/index.js';
+import { Feedback } from './feedback.js';
+import { ComfyHttp } from './http-client.js';
+import { Limiter } from './limiter.js';
 import { silentLogger, type BridgeLogger } from './logger.js';
-import { outputImages, type ConsumedFrame, type HistoryEntry, type OutputImage } from './protocol.js';
-import { quarantineFile } from './quarantine.js';
-import { regenerationExtraData, reseedGraph } from './regeneration.js';
-import { judgeBatch } from './rerank.js';
+import type { ConsumedFrame, HistoryEntry } from './protocol.js';
+import { message, PromptOutputs } from './prompt-outputs.js';
 import { ComfySocket, type BackoffOptions } from './ws-client.js';
 
 const MAX_CONCURRENT_CATCH_UPS = 2;
@@ -24,9 +22,10 @@ const MAX_HISTORY_ITEMS = 10_000;
 export interface ComfyBridgeOptions {
   /** ComfyUI's address, e.g. http://127.0.0.1:8188. */
   url: string;
-  scorer: Scorer;
+  /** The scoring pipeline the server's routes use: one admission, one set of metrics, one rank rule. */
+  pipeline: ScoringPipeline;
+  /** The bridge's records (cursor, outputs, lineage) live in the pipeline's store. */
   store: Store;
-  policy: Policy;
   /** Image types to score: `output` (SaveImage) by default; add `temp` for PreviewImage. */
   types?: readonly string[] | undefined;
   /** Re-queue rejected prompts with new seeds, up to `policy.maxRegenerations` per original prompt. */
@@ -38,9 +37,7 @@ export interface ComfyBridgeOptions {
   /** The bridge's ComfyUI client id (default: a new UUID per start). */
   clientId?: string | undefined;
   logger?: BridgeLogger | undefined;
-  /** Called with the events each stored score or verdict appended (the server's live stream). */
-  onEvents?: ((events: StoredEvent[]) => void) | undefined;
-  /** Images fetched and scored at once (default 8): bounds memory and the scorer's queue in a burst. */
+  /** Images fetched from ComfyUI at once (default 8); scoring is bounded by the pipeline's admission. */
   concurrency?: number | undefined;
   /** First /history page size; doubled (×4) while a page holds nothing already handled. */
   historyPageSize?: number | undefined;
@@ -61,31 +58,6 @@ export interface BridgeStats {
   catchUps: number;
 }
 
-/** A counting semaphore: `run` waits for a free slot. */
-class Limiter {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly size: number) {}
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.active >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active += 1;
-    try {
-      return await work();
-    } finally {
-      this.active -= 1;
-      this.waiting.shift()?.();
-    }
-  }
-}
-
-interface Scored {
-  image: OutputImage;
-  bytes: number;
-  result: ScoreResult;
-}
-
-class TransientFailure extends Error {}
-
 export class ComfyBridge {
   readonly instance: string;
   readonly clientId: string;
@@ -93,9 +65,7 @@ export class ComfyBridge {
   private readonly socket: ComfySocket;
   private readonly feedback: Feedback | null;
   private readonly logger: BridgeLogger;
-  private readonly types: ReadonlySet<string>;
-  private readonly limiter: Limiter;
-  private readonly random: () => number;
+  private readonly outputs: PromptOutputs;
   private handled = new Set<string>();
   private readonly inFlight = new Map<string, Promise<void>>();
   /** Prompts whose last attempt failed for a reason that may pass (ComfyUI down, queue full, locked DB). */
@@ -115,10 +85,22 @@ export class ComfyBridge {
     this.instance = this.http.url;
     this.clientId = options.clientId ?? randomUUID();
     this.logger = options.logger ?? silentLogger;
-    this.types = new Set(options.types ?? ['output']);
-    this.limiter = new Limiter(options.concurrency ?? 8);
-    this.random = options.random ?? Math.random;
     this.feedback = options.feedback === false ? null : new Feedback(this.http, this.logger);
+    this.outputs = new PromptOutputs({
+      instance: this.instance,
+      clientId: this.clientId,
+      http: this.http,
+      pipeline: options.pipeline,
+      store: options.store,
+      types: new Set(options.types ?? ['output']),
+      fetches: new Limiter(options.concurrency ?? 8),
+      feedback: this.feedback,
+      logger: this.logger,
+      regenerate: options.regenerate === true,
+      quarantineDir: options.quarantineDir,
+      random: options.random ?? Math.random,
+      stats: this.stats,
+    });
     this.socket = new ComfySocket(ComfySocket.urlFor(this.instance, this.clientId), { ...options.reconnect, random: options.reconnect?.random ?? options.random });
     this.socket.on('open', () => this.socketOnOpen());
     this.socket.on('frame', (frame) => this.socketOnFrame(frame));
@@ -291,8 +273,10 @@ export class ComfyBridge {
   private processPrompt(promptId: string, entry: HistoryEntry): void {
     if (this.handled.has(promptId) || this.inFlight.has(promptId)) return;
     this.retry.delete(promptId);
-    const work = this.handlePrompt(promptId, entry)
+    const work = this.outputs
+      .handle(promptId, entry)
       .then(() => {
+        this.handled.add(promptId);
         if (this.retry.size === 0) this.retryRound = 0;
       })
       .catch((error: unknown) => {
@@ -305,224 +289,4 @@ export class ComfyBridge {
       .finally(() => this.inFlight.delete(promptId));
     this.inFlight.set(promptId, work);
   }
-
-  private async handlePrompt(promptId: string, entry: HistoryEntry): Promise<void> {
-    const records = this.options.store.comfyui;
-    const status = entry.status?.status_str ?? 'success';
-    if (status !== 'success') this.logWorkflowError(promptId, entry);
-    const graph = entry.prompt[2];
-    const prompts = extractComfyPrompts(graph);
-    const lineage = await records.lineage(this.instance, promptId);
-    const images = outputImages(entry, this.types);
-    const byNode = new Map<string, OutputImage[]>();
-    for (const image of images) byNode.set(image.node, [...(byNode.get(image.node) ?? []), image]);
-    let transient = false;
-    let accepted = false;
-    let firstRejected: number | null = null;
-    const results = await Promise.allSettled(
-      [...byNode].map(([node, batch]) =>
-        this.handleBatch(promptId, node, batch, { prompt: prompts.positive, negativePrompt: prompts.negative, parentId: lineage?.parentGenerationId ?? null }),
-      ),
-    );
-    for (const result of results) {
-      if (result.status === 'rejected') {
-        if (!(result.reason instanceof TransientFailure)) throw result.reason;
-        transient = true;
-        continue;
-      }
-      accepted ||= result.value.accepted;
-      firstRejected ??= result.value.firstRejected;
-    }
-    if (transient) throw new Error('some images could not be fetched or scored now');
-    await records.markPromptHandled(this.instance, promptId, status);
-    this.handled.add(promptId);
-    if (this.options.regenerate && status === 'success' && images.length > 0 && !accepted && firstRejected !== null) {
-      await this.regenerate(promptId, entry, lineage?.rootPromptId ?? promptId, firstRejected);
-    }
-  }
-
-  private logWorkflowError(promptId: string, entry: HistoryEntry): void {
-    const messages = (entry.status?.messages ?? []) as [string, Record<string, unknown>][];
-    const error = messages.find((m) => Array.isArray(m) && (m[0] === 'execution_error' || m[0] === 'execution_interrupted'));
-    // An interruption is the user's own doing: worth a line, not a warning.
-    this.logger[error?.[0] === 'execution_interrupted' ? 'info' : 'warn'](
-      {
-        comfyui: this.instance,
-        promptId,
-        status: entry.status?.status_str,
-        event: error?.[0],
-        node: error?.[1]?.node_id,
-        nodeType: error?.[1]?.node_type,
-        exception: error?.[1]?.exception_message,
-      },
-      'a ComfyUI prompt ended without success; scoring the images it saved, if any',
-    );
-  }
-
-  /** Scores one node's images as a batch, stores them with their verdicts and ranks. */
-  private async handleBatch(
-    promptId: string,
-    node: string,
-    images: OutputImage[],
-    context: { prompt: string | null; negativePrompt: string | null; parentId: number | null },
-  ): Promise<{ accepted: boolean; firstRejected: number | null }> {
-    const records = this.options.store.comfyui;
-    const fresh: OutputImage[] = [];
-    let accepted = false;
-    for (const image of images) {
-      const existing = await records.findOutput(this.instance, image);
-      // A cached resubmission repeats the old file names: that file is already scored.
-      if (existing === null) fresh.push(image);
-      else if (existing.scoreId !== null) accepted ||= (await this.latestVerdictAccepts(existing.generationId)) ?? false;
-    }
-    if (fresh.length === 0) return { accepted, firstRejected: null };
-    let transient = false;
-    const scored: Scored[] = [];
-    await Promise.all(
-      fresh.map(async (image) => {
-        try {
-          scored.push(await this.limiter.run(() => this.scoreImage(promptId, image, context)));
-        } catch (error) {
-          if (isTransient(error)) {
-            transient = true;
-            return;
-          }
-          const code = isAgiqaError(error) ? error.code : 'AGQ_ERR_SERVER_INTERNAL';
-          this.stats.failed += 1;
-          this.logger.warn(
-            { comfyui: this.instance, promptId, node, filename: image.filename, subfolder: image.subfolder, type: image.type, code, err: message(error) },
-            'an output image could not be scored; the others go on',
-          );
-          await records.recordOutput({ instance: this.instance, promptId, node, ...pick(image), batchIndex: image.batchIndex, generationId: null, scoreId: null, errorCode: code });
-        }
-      }),
-    );
-    scored.sort((a, b) => a.image.batchIndex - b.image.batchIndex);
-    const judgement = judgeBatch(
-      scored.map((s) => s.result),
-      this.options.policy,
-    );
-    let firstRejected: number | null = null;
-    for (const [index, item] of scored.entries()) {
-      const verdict = judgement.verdicts[index]!;
-      const rank = judgement.ranks[index]!;
-      const saved = await this.options.store.saveScore(
-        {
-          source: 'comfyui',
-          external: { promptId, node, filename: item.image.filename },
-          prompt: context.prompt,
-          negativePrompt: context.negativePrompt,
-          imageSha256: item.result.image.sha256,
-          fileRef: `${this.instance}/view?${new URLSearchParams(pick(item.image)).toString()}`,
-          bytes: item.bytes,
-          parentId: context.parentId,
-        },
-        item.result,
-        verdict,
-      );
-      const events = [...saved.events];
-      // An identical image + prompt already stored (e.g. a deterministic graph run twice) keeps its row;
-      // this batch's verdict is recorded on it when it differs.
-      if (!saved.inserted) {
-        const event = await this.options.store.saveVerdict(saved.generationId, saved.scoreId, verdict);
-        if (event !== null) events.push(event);
-      }
-      const output = await records.recordOutput({ instance: this.instance, promptId, node, ...pick(item.image), batchIndex: item.image.batchIndex, generationId: saved.generationId, scoreId: saved.scoreId, errorCode: null, rank });
-      this.stats.scored += 1;
-      this.logger.debug(
-        { comfyui: this.instance, promptId, node, filename: item.image.filename, generationId: saved.generationId, mos: item.result.mos, verdict: verdict.verdict, rank },
-        'scored a ComfyUI output',
-      );
-      if (events.length > 0) this.options.onEvents?.(events);
-      if (verdict.verdict === 'accept') accepted = true;
-      else firstRejected ??= saved.generationId;
-      this.feedback?.push(verdictPush({ promptId, node, ...pick(item.image), batchIndex: item.image.batchIndex, rank, generationId: saved.generationId }, item.result, verdict));
-      if (verdict.verdict === 'reject') await this.quarantine(output.id, promptId, node, item.image, saved.generationId, verdict, item.result);
-    }
-    if (transient) throw new TransientFailure();
-    return { accepted, firstRejected };
-  }
-
-  private async latestVerdictAccepts(generationId: number | null): Promise<boolean | null> {
-    if (generationId === null) return null;
-    const view = await this.options.store.getGeneration(generationId);
-    const verdict = view?.scores.at(-1)?.verdict;
-    return verdict === undefined || verdict === null ? null : verdict.verdict === 'accept';
-  }
-
-  private async scoreImage(promptId: string, image: OutputImage, context: { prompt: string | null; negativePrompt: string | null }): Promise<Scored> {
-    const bytes = await this.http.view(image, { promptId, node: image.node });
-    const size = bytes.length; // read now: the buffer moves to the scoring worker
-    // No prompt in the graph: the scorer falls back to the prompt embedded in the PNG.
-    const result = await this.options.scorer.score({
-      image: bytes,
-      name: image.subfolder === '' ? image.filename : `${image.subfolder}/${image.filename}`,
-      prompt: context.prompt ?? undefined,
-      negativePrompt: context.negativePrompt ?? undefined,
-      handOver: true,
-    });
-    return { image, bytes: size, result };
-  }
-
-  private async quarantine(outputId: number, promptId: string, node: string, image: OutputImage, generationId: number, verdict: Verdict, result: ScoreResult): Promise<void> {
-    if (this.options.quarantineDir === undefined || image.type !== 'output') return;
-    try {
-      const move = await quarantineFile(this.options.quarantineDir, image, {
-        comfyui: this.instance,
-        promptId,
-        node,
-        generationId,
-        mos: result.mos,
-        reasons: verdict.reasons.map((r) => r.text),
-      });
-      if (move === null) {
-        this.logger.warn({ comfyui: this.instance, promptId, filename: image.filename, outputDir: this.options.quarantineDir }, 'rejected output not found in the output folder; not quarantined');
-        return;
-      }
-      await this.options.store.comfyui.setQuarantined(outputId, move.to);
-      this.logger.info({ comfyui: this.instance, promptId, from: move.from, to: move.to }, 'quarantined a rejected output');
-    } catch (error) {
-      this.logger.error({ comfyui: this.instance, promptId, filename: image.filename, code: isAgiqaError(error) ? error.code : undefined, err: message(error) }, 'could not quarantine a rejected output');
-    }
-  }
-
-  /** Re-queues a rejected prompt with new seeds when the budget of its original prompt allows. */
-  private async regenerate(promptId: string, entry: HistoryEntry, rootPromptId: string, parentGenerationId: number): Promise<void> {
-    const records = this.options.store.comfyui;
-    const max = this.options.policy.maxRegenerations ?? 0;
-    if (await records.lineageHasAccepted(this.instance, rootPromptId)) return;
-    const sofar = await records.regenerationCount(this.instance, rootPromptId);
-    const decision = regenerationBudget({ verdict: 'reject' }, sofar, max);
-    if (decision.action !== 'regenerate') {
-      this.logger.info({ comfyui: this.instance, promptId, rootPromptId, regenerations: sofar }, 'regeneration budget spent; keeping the best attempt');
-      return;
-    }
-    const { graph, changes } = reseedGraph(entry.prompt[2], this.random);
-    if (changes.length === 0) {
-      this.logger.info({ comfyui: this.instance, promptId, code: 'AGQ_ERR_COMFYUI_NO_SEED' }, 'rejected prompt has no seed to change; not regenerated');
-      return;
-    }
-    // The lineage is recorded before queuing, under a prompt_id we choose, so the new prompt's outputs
-    // know their parent even when ComfyUI finishes it before the POST answer arrives.
-    const newPromptId = randomUUID();
-    const attempt = sofar + 1;
-    await records.recordRegeneration(this.instance, { promptId: newPromptId, rootPromptId, parentPromptId: promptId, parentGenerationId, attempt });
-    try {
-      await this.http.queuePromptWithId(graph, this.clientId, newPromptId, regenerationExtraData(entry.prompt[3]));
-    } catch (error) {
-      await records.forgetRegeneration(this.instance, newPromptId);
-      this.logger.warn({ comfyui: this.instance, promptId, rootPromptId, attempt, err: message(error) }, 'ComfyUI refused the regenerated prompt; not retried');
-      return;
-    }
-    this.stats.regenerated += 1;
-    this.logger.info({ comfyui: this.instance, promptId, newPromptId, rootPromptId, attempt, seeds: changes }, 'rejected: queued a regeneration with new seeds');
-  }
-}
-
-function pick(image: OutputImage): { filename: string; subfolder: string; type: string } {
-  return { filename: image.filename, subfolder: image.subfolder, type: image.type };
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -5,7 +5,7 @@ export { ComfySocket, backoffDelay, type BackoffOptions } from './ws-client.js';
 export { parseTextFrame, parseBinaryFrame, outputImages, type ConsumedFrame, type HistoryEntry, type OutputImage } from './protocol.js';
 export { reseedGraph, SEED_INPUTS, type SeedChange } from './regeneration.js';
 export { quarantineFile, QUARANTINE_FOLDER, MOVES_LOG } from './quarantine.js';
-export { judgeBatch, promptRanking, promptRankingSchema, type PromptRanking } from './rerank.js';
+export { promptRanking, promptRankingSchema, type PromptRanking } from './rerank.js';
 export { verdictPush, type VerdictPush } from './feedback.js';
 export { comfyRouter } from './routes.js';
 export { silentLogger, type BridgeLogger } from './logger.js';

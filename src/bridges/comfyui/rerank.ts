@@ -1,27 +1,9 @@
-// Rerank: the images one node produced for one prompt form a batch; they are judged together (the
-// policy's top-k and keep-at-least rules), their order is stored, and the top-k is served through
-// `GET /v1/comfyui/prompts/:promptId/ranking`.
+// Rerank: the images one node produced for one prompt form a batch; the scoring pipeline judges them
+// together (the policy's top-k and keep-at-least rules, the same rank rule as POST /v1/rank), the bridge
+// stores their order, and the top-k is served through `GET /v1/comfyui/prompts/:promptId/ranking`.
 import { z } from 'zod';
-import { judge, rank, verdictSchema, type Policy, type Verdict } from '../../policy/index.js';
-import type { ScoreResult } from '../../scoring/index.js';
+import { verdictSchema, type Policy } from '../../policy/index.js';
 import type { Store } from '../../store/index.js';
-
-export interface BatchJudgement {
-  verdicts: Verdict[];
-  /** 1-based rank per input index; null for a batch of one (nothing to rank against). */
-  ranks: (number | null)[];
-}
-
-/** Verdicts for a node's batch: the thresholds alone for one image, the batch rules for several. */
-export function judgeBatch(results: Pick<ScoreResult, 'mos' | 'aspects'>[], policy: Policy): BatchJudgement {
-  if (results.length === 1) return { verdicts: [judge(results[0]!, policy)], ranks: [null] };
-  const outcome = rank(results, policy);
-  const ranks: (number | null)[] = results.map(() => null);
-  outcome.order.forEach((index, position) => {
-    ranks[index] = position + 1;
-  });
-  return { verdicts: outcome.verdicts, ranks };
-}
 
 const rankedOutputSchema = z
   .object({
@@ -31,7 +13,7 @@ const rankedOutputSchema = z
     filename: z.string(),
     subfolder: z.string(),
     type: z.string(),
-    rank: z.number().int().nullable().describe('1 = best in its batch; null for a batch of one'),
+    rank: z.number().int().nullable().describe('1 = best in its batch (a batch of one is rank 1); null when the image could not be scored'),
     generationId: z.number().int().nullable(),
     mos: z.number().nullable(),
     verdict: verdictSchema.nullable(),

@@ -1,19 +1,17 @@
 // Starts one bridge per configured ComfyUI instance for `agiqa serve`, and stops them together
 // (before the server closes its store).
 import type { ComfyuiConfig } from '../../config/index.js';
-import type { Policy } from '../../policy/index.js';
-import type { Scorer } from '../../scoring/index.js';
-import type { StoredEvent, Store } from '../../store/index.js';
+import type { ScoringPipeline } from '../../pipeline/index.js';
+import type { Store } from '../../store/index.js';
 import { ComfyBridge } from './bridge.js';
 import type { BridgeLogger } from './logger.js';
 
 export interface ComfyBridgesOptions {
   instances: readonly ComfyuiConfig[];
-  scorer: Scorer;
+  /** The server's pipeline: bridge images share its admission, metrics and event stream. */
+  pipeline: ScoringPipeline;
   store: Store;
-  policy: Policy;
   logger: BridgeLogger;
-  publish: (events: StoredEvent[]) => void;
 }
 
 export interface RunningBridges {
@@ -27,15 +25,13 @@ export async function startComfyBridges(options: ComfyBridgesOptions): Promise<R
     (instance) =>
       new ComfyBridge({
         url: instance.url,
-        scorer: options.scorer,
+        pipeline: options.pipeline,
         store: options.store,
-        policy: options.policy,
         types: instance.types,
         regenerate: instance.regenerate,
         feedback: instance.feedback,
         quarantineDir: instance.quarantine ? instance.outputDir : undefined,
         logger: options.logger,
-        onEvents: options.publish,
       }),
   );
   await Promise.all(bridges.map((bridge) => bridge.start()));

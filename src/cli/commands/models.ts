@@ -28,6 +28,8 @@ Model packs live in $AGIQA_HOME/models/<name>/ (AGIQA_HOME defaults to ~/.agiqa)
 Options:
   --json             list: print JSON
   --accept-license   pull: accept a restrictive license (mobileclip-s2)
+  --unpinned         pull: a pack with no pinned revision: take the hub's current files (their
+                     commit and sha256 go into pack.json; nothing checks them against a known good set)
   --timeout SECONDS  pull: give up when the hub does not answer within this time (default ${DEFAULT_CONNECT_TIMEOUT_MS / 1000})
   --hub URL          pull: hub address (default $HF_ENDPOINT or https://huggingface.co/)
   --judge-url URL    add: the server's base URL (Ollama http://127.0.0.1:11434, llama-server http://127.0.0.1:8080)
@@ -44,6 +46,7 @@ const cli = commandLine({
   options: {
     json: { type: 'boolean', default: false },
     'accept-license': { type: 'boolean', default: false },
+    unpinned: { type: 'boolean', default: false },
     timeout: { type: 'string' },
     hub: { type: 'string' },
     'judge-url': { type: 'string' },
@@ -78,7 +81,7 @@ export async function run(argv: string[]): Promise<number> {
     if (action === 'pull') {
       const seconds = values.timeout === undefined ? DEFAULT_CONNECT_TIMEOUT_MS / 1000 : Number(values.timeout);
       if (!(Number.isFinite(seconds) && seconds > 0 && seconds <= 600)) return cli.usageError(`Expected a number of seconds from 0 to 600 for --timeout but received "${values.timeout}"`);
-      return await pull(name, { acceptLicense: values['accept-license'], connectTimeoutMs: seconds * 1000, remoteHost: values.hub });
+      return await pull(name, { acceptLicense: values['accept-license'], connectTimeoutMs: seconds * 1000, remoteHost: values.hub, allowUnpinned: values.unpinned });
     }
     if (action === 'verify') {
       const result = await verifyPack(name);
@@ -125,7 +128,7 @@ async function list(json: boolean): Promise<number> {
   return EXIT.ok;
 }
 
-async function pull(name: string, options: { acceptLicense: boolean; connectTimeoutMs: number; remoteHost: string | undefined }): Promise<number> {
+async function pull(name: string, options: { acceptLicense: boolean; connectTimeoutMs: number; remoteHost: string | undefined; allowUnpinned: boolean }): Promise<number> {
   const interactive = process.stderr.isTTY === true;
   const bar = interactive ? new cliProgress.SingleBar({ format: ' {file} [{bar}] {percentage}% {value}/{total} MB', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
   let current = '';

@@ -9,6 +9,7 @@ import { createScorer, type ScoreResult, type Scorer } from '../../scoring/index
 import { commandLine, OptionChecks } from '../args.js';
 import { EXIT } from '../main.js';
 import { formatScoreTable } from '../score-table.js';
+import { scoreFilesRemotely } from '../score-remote.js';
 
 const HELP = `Usage: agiqa score <file|dir>... [options]
 
@@ -20,6 +21,8 @@ Options:
   --json          print one JSON result per line instead of a table
   --pack NAME|DIR model pack to use: a name, or a folder holding pack.json (see docs/packs.md)
   --workers N     worker threads (default: one per core)
+  --server URL    send the images to a running \`agiqa serve\` (e.g. http://127.0.0.1:8420) instead:
+                  they are stored there and appear live on its dashboard (token: AGIQA_TOKEN)
   -h, --help      show this help
 
 Exit codes: 0 all scored, 2 usage error, 3 some inputs could not be read (the rest were scored).`;
@@ -38,6 +41,7 @@ const cli = commandLine({
     json: { type: 'boolean', default: false },
     pack: { type: 'string' },
     workers: { type: 'string' },
+    server: { type: 'string' },
   },
   positionals: true,
 });
@@ -49,6 +53,7 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length === 0) return cli.usageError('agiqa score needs at least one image file or directory');
   const check = new OptionChecks();
   const workers = check.integer(values.workers, '--workers', { min: 1, max: 64 });
+  if (values.server !== undefined && !/^https?:\/\/[^\s]+$/.test(values.server)) check.problems.push(`--server expects a URL like http://127.0.0.1:8420, received "${values.server}"`);
   if (check.problems.length > 0) return cli.usageError(check.problems.join('; '));
 
   const { files, problems } = await listImageFiles(positionals);
@@ -56,6 +61,15 @@ export async function run(argv: string[]): Promise<number> {
   if (files.length === 0) return EXIT.someInputsUnreadable;
 
   const workerCount = workers ?? Math.min(files.length, 4);
+  const outcomes: Outcome[] = [];
+  if (values.server !== undefined) {
+    await scoreFilesRemotely(files, { server: values.server, prompt: values.prompt, token: process.env.AGIQA_TOKEN, concurrency: workerCount }, (outcome) => {
+      outcomes.push(outcome);
+      if (values.json && outcome.result) process.stdout.write(`${JSON.stringify({ file: outcome.file, ...outcome.result, verdict: outcome.verdict })}\n`);
+      else if (values.json && outcome.error) printProblem(outcome.error);
+    });
+    return report(outcomes, files, problems.length, values.json);
+  }
   // a value with a slash is a pack folder (e.g. one `agiqa train` or `agiqa distill` just wrote), as for eval
   const packIsDir = values.pack !== undefined && /[\\/]/.test(values.pack);
   const scorer = await createScorer({
@@ -64,7 +78,6 @@ export async function run(argv: string[]): Promise<number> {
     workers: workerCount,
     maxQueue: Number.MAX_SAFE_INTEGER,
   });
-  const outcomes: Outcome[] = [];
   try {
     const showProgress = process.stderr.isTTY === true && files.length > 1;
     const bar = showProgress ? new cliProgress.SingleBar({ clearOnComplete: true, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
@@ -82,7 +95,12 @@ export async function run(argv: string[]): Promise<number> {
     await scorer.close();
   }
 
-  if (!values.json) {
+  return report(outcomes, files, problems.length, values.json);
+}
+
+/** The table (unless --json) and the exit code, for local and --server scoring alike. */
+function report(outcomes: Outcome[], files: string[], unreadable: number, json: boolean): number {
+  if (!json) {
     for (const outcome of outcomes) if (outcome.error) printProblem(outcome.error);
     const resultByFile = new Map(outcomes.map((o) => [o.file, o.result]));
     const scored = files.flatMap((file) => {
@@ -91,7 +109,7 @@ export async function run(argv: string[]): Promise<number> {
     });
     if (scored.length > 0) process.stdout.write(`${formatScoreTable(scored, process.stdout.isTTY === true)}\n`);
   }
-  const failed = problems.length + outcomes.filter((o) => o.error).length;
+  const failed = unreadable + outcomes.filter((o) => o.error).length;
   return failed > 0 ? EXIT.someInputsUnreadable : EXIT.ok;
 }
 

@@ -3,9 +3,9 @@
 import pino from 'pino';
 import { startComfyBridges, type RunningBridges } from '../../bridges/comfyui/index.js';
 import { loadConfig } from '../../config/index.js';
-import { createScorer } from '../../scoring/index.js';
 import { assertSafeBind, startServer } from '../../server/index.js';
 import { commandLine } from '../args.js';
+import { createServingScorer } from '../serving-scorer.js';
 import { reportFatal } from '../main.js';
 
 const USAGE = `Usage: agiqa serve [--host H] [--port P] [--pack NAME] [--home DIR] [--config FILE] [--comfyui URL]...
@@ -46,17 +46,13 @@ export async function run(argv: string[]): Promise<number> {
 
   // Refuse an unsafe bind before any worker thread exists (they would keep the process alive).
   assertSafeBind(config);
-  const scorer = createScorer({
-    pack: config.pack,
-    home: config.home,
-    workers: config.queue.workers,
-    maxQueue: config.queue.maxQueue,
-    limits: { maxBytes: config.limits.maxImageBytes, maxPixels: config.limits.maxImagePixels },
-  });
+  // The configured pack, or with `cascade` in the config the fast pack and the judge composed.
+  const serving = createServingScorer(config, logger);
+  const scorer = serving.scorer;
   scorer.catch(() => undefined); // reported below and by /v1/health; never an unhandled rejection
   let server;
   try {
-    server = await startServer({ config, scorer, logger });
+    server = await startServer({ config, scorer, logger, registerMetrics: serving.registerMetrics });
   } catch (error) {
     // A busy port or a broken store: stop the workers the pack started, then report.
     await scorer.then((ready) => ready.close(), () => undefined);
@@ -64,22 +60,32 @@ export async function run(argv: string[]): Promise<number> {
   }
   process.stdout.write(`agiqa serve: listening on ${server.url} (pack ${config.pack}, home ${config.home})\n`);
 
-  // The bridges start once the pack has loaded: they score from their first catch-up on.
-  let bridges: Promise<RunningBridges | null> = Promise.resolve(null);
-  if (config.comfyui.length > 0) {
-    bridges = scorer.then(
-      (ready) =>
+  // The bridges start once the pack has loaded: they score from their first catch-up on, through the
+  // server's pipeline, which reads the live policy. A change of the ComfyUI targets from the dashboard
+  // restarts them (their cursor is in the store, so nothing is scored twice or missed).
+  const startBridges = (): Promise<RunningBridges | null> => {
+    const { comfyui } = server.settings.current;
+    if (comfyui.length === 0) return Promise.resolve(null);
+    return scorer.then(
+      () =>
         startComfyBridges({
-          instances: config.comfyui,
-          scorer: ready,
+          instances: comfyui,
+          pipeline: server.service,
           store: server.store,
-          policy: config.policy,
           logger: logger.child({ bridge: 'comfyui' }),
-          publish: (events) => server.hub.publish(events),
         }),
       () => null,
     );
-  }
+  };
+  let bridges: Promise<RunningBridges | null> = startBridges();
+  server.settings.onChange((next, previous) => {
+    if (JSON.stringify(next.comfyui) === JSON.stringify(previous.comfyui)) return;
+    bridges = bridges
+      .then((running) => running?.stop())
+      .catch((error: unknown) => logger.warn({ err: error }, 'a bridge did not stop cleanly'))
+      .then(() => startBridges());
+    logger.info('ComfyUI targets changed: bridges restarted with them');
+  });
 
   return new Promise<number>((resolve) => {
     let exitCode = 0;

@@ -1,5 +1,6 @@
 // The user's installed CLIP-family packs under $AGIQA_HOME/models/: writing a pack.json with the
 // sha256 of every file (after a pull, or for a folder copied in by hand), verifying, removing.
+import { createHash } from 'node:crypto';
 import { access, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { agiqaError } from '../../errors/index.js';
@@ -35,28 +36,41 @@ export async function missingFiles(dir: string, known: KnownPack): Promise<strin
   return missing;
 }
 
+/** A short digest of a pack's files: its version changes whenever one of them does. */
+export function filesDigest(files: readonly { path: string; sha256: string }[]): string {
+  const hash = createHash('sha256');
+  for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) hash.update(`${f.path}\0${f.sha256}\n`);
+  return hash.digest('hex').slice(0, 12);
+}
+
 /**
- * Hashes every file of a known pack in `dir` and writes its pack.json, rounds included. Throws
- * AGQ_ERR_PACK_INCOMPLETE listing every missing file.
+ * Hashes every file of a known pack in `dir` and writes its pack.json, rounds included; the version
+ * carries the digest of the files. A pinned pack's files must match their pinned sha256. Throws
+ * AGQ_ERR_PACK_INCOMPLETE listing every missing file, AGQ_ERR_PACK_FILE_CORRUPT for a file off its pin.
  */
-export async function writeClipPackManifest(dir: string, known: KnownPack): Promise<PackManifest> {
+export async function writeClipPackManifest(dir: string, known: KnownPack, options: { revision?: string | undefined } = {}): Promise<PackManifest> {
   const missing = await missingFiles(dir, known);
   if (missing.length > 0) throw agiqaError('AGQ_ERR_PACK_INCOMPLETE', { pack: known.name, dir, missing });
+  const revision = known.pin?.revision ?? options.revision ?? 'main';
   const files = [];
   for (const path of packFilesOf(known)) {
     const full = join(dir, path);
+    const sha256 = await sha256OfFile(full);
+    if (known.pin !== undefined && known.pin.sha256[path] !== sha256) {
+      throw agiqaError('AGQ_ERR_PACK_FILE_CORRUPT', { pack: known.name, file: path, expected: known.pin.sha256[path] ?? '(not in the pin)', actual: sha256 });
+    }
     files.push({
       path,
-      sha256: await sha256OfFile(full),
+      sha256,
       bytes: (await stat(full)).size,
       license: known.license,
-      source: `https://huggingface.co/${known.repo}/blob/main/${path}`,
+      source: `https://huggingface.co/${known.repo}/blob/${revision}/${path}`,
     });
   }
   const manifest = packManifestSchema.parse({
     schemaVersion: 1,
     name: known.name,
-    version: '1.0.0',
+    version: `1.0.0+${filesDigest(files)}`,
     description: `${known.description}. Zero-shot rounds (no trained predictor).`,
     license: known.license,
     aspects: [...ASPECTS],
@@ -64,7 +78,7 @@ export async function writeClipPackManifest(dir: string, known: KnownPack): Prom
     input: { kind: 'clip', ...known.input, promptCacheSize: PROMPT_CACHE_SIZE, rounds: known.rounds },
     models: { vision: { file: known.visionFile }, text: { file: known.textFile } },
     predictor: null,
-    training: { method: 'zero-shot anchor texts (CLIP-IQA / Q-Align idea); nothing trained', repository: known.repo, licenseUrl: known.licenseUrl },
+    training: { method: 'zero-shot anchor texts (CLIP-IQA / Q-Align idea); nothing trained', repository: known.repo, revision, pinned: known.pin !== undefined, licenseUrl: known.licenseUrl },
     metrics: {},
   });
   await writeFile(join(dir, 'pack.json'), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -1,4 +1,4 @@
-// `agiqa models pull`: fetches a known pack's files from the Hugging Face hub with transformers.js's
+// `agiqa models pull`: fetches a known pack's files at its pinned commit (models/pack-pins.json) from the Hugging Face hub with transformers.js's
 // hub client into its file cache ($AGIQA_HOME/cache/hub, kept across attempts so an interrupted
 // pull resumes with the files still missing), then moves them into $AGIQA_HOME/models/<name>/ and
 // writes pack.json with their sha256. Offline, it fails within the connect timeout.
@@ -9,7 +9,7 @@ import { agiqaError, isAgiqaError } from '../../errors/index.js';
 import type { PackManifest } from '../pack-manifest.js';
 import { agiqaHome, loadPack } from '../packs.js';
 import { installedPackDir, writeClipPackManifest } from './clip-pack-store.js';
-import { KNOWN_PACKS, packFilesOf, type KnownPack } from './known-packs.js';
+import { KNOWN_PACKS, PACK_PINS_FILE, packFilesOf, type KnownPack } from './known-packs.js';
 import { towerFileOf } from './clip-encoder.js';
 import { withTransformersEnv } from './transformers-env.js';
 
@@ -31,6 +31,8 @@ export interface PullOptions {
   acceptLicense?: boolean | undefined;
   onProgress?: ((progress: PullProgress) => void) | undefined;
   catalogue?: readonly KnownPack[] | undefined;
+  /** Pull a pack that has no pin from the hub's main branch (its commit is recorded in pack.json). */
+  allowUnpinned?: boolean | undefined;
 }
 
 export interface PullResult {
@@ -40,9 +42,14 @@ export interface PullResult {
   manifest: PackManifest;
 }
 
-/** The hub URL a user can fetch `file` of `pack` from by hand. */
+/** The revision a pull fetches: the pinned commit, else the main branch (only with allowUnpinned). */
+export function revisionOf(pack: KnownPack): string {
+  return pack.pin?.revision ?? 'main';
+}
+
+/** The hub URL a user can fetch `file` of `pack` from by hand (at the pinned commit when there is one). */
 export function fileUrl(pack: KnownPack, file: string, remoteHost: string = hubHost()): string {
-  return `${remoteHost}${pack.repo}/resolve/main/${file}`;
+  return `${remoteHost}${pack.repo}/resolve/${revisionOf(pack)}/${file}`;
 }
 
 export function hubHost(remoteHost?: string): string {
@@ -88,8 +95,9 @@ function networkDetail(error: unknown): string {
 }
 
 /**
- * Pulls a known pack into $AGIQA_HOME/models/<name>/. Throws AGQ_ERR_PACK_UNKNOWN,
- * _LICENSE_NOT_ACCEPTED, _PULL_OFFLINE (hub unreachable within the timeout), _PULL_FAILED (the hub
+ * Pulls a known pack into $AGIQA_HOME/models/<name>/ at its pinned revision, checking every file's
+ * sha256 against the pin. Throws AGQ_ERR_PACK_UNKNOWN, _NOT_PINNED (no pin and no allowUnpinned),
+ * _LICENSE_NOT_ACCEPTED, _FILE_CORRUPT (a file differs from its pin), _PULL_OFFLINE (hub unreachable within the timeout), _PULL_FAILED (the hub
  * answered with an error), and the hash errors of the final verification.
  */
 export async function pullPack(name: string, options: PullOptions = {}): Promise<PullResult> {
@@ -99,6 +107,8 @@ export async function pullPack(name: string, options: PullOptions = {}): Promise
   if (pack.restrictedLicense && options.acceptLicense !== true) {
     throw agiqaError('AGQ_ERR_PACK_LICENSE_NOT_ACCEPTED', { pack: name, license: pack.license, url: pack.licenseUrl });
   }
+  if (pack.pin === undefined && options.allowUnpinned !== true) throw agiqaError('AGQ_ERR_PACK_NOT_PINNED', { pack: name, pinsFile: PACK_PINS_FILE });
+  const revision = revisionOf(pack);
   const dir = installedPackDir(name, options.home);
   try {
     const installed = await loadPack(name, { packDir: dir });
@@ -118,6 +128,9 @@ export async function pullPack(name: string, options: PullOptions = {}): Promise
     throw agiqaError('AGQ_ERR_PACK_PULL_OFFLINE', { pack: name, host, detail: networkDetail(error) }, { cause: error });
   }
   if (!probe.ok) throw agiqaError('AGQ_ERR_PACK_PULL_FAILED', { pack: name, file: 'config.json', detail: `HTTP ${probe.status} from ${probeUrl}` });
+  // The hub names the commit a branch resolved to; an unpinned pull records it in pack.json.
+  const commit = probe.headers.get('x-repo-commit');
+  const resolvedRevision = pack.pin?.revision ?? (commit !== null && /^[0-9a-f]{40}$/.test(commit) ? commit : 'main');
 
   const cacheDir = join(agiqaHome(options.home), 'cache', 'hub');
   await withTransformersEnv(async () => {
@@ -132,7 +145,7 @@ export async function pullPack(name: string, options: PullOptions = {}): Promise
       if (event.file !== undefined) current = event.file;
       if (event.status === 'progress' && event.file !== undefined) options.onProgress?.({ file: event.file, loaded: event.loaded ?? 0, total: event.total ?? 0 });
     };
-    const fetchOptions = { progress_callback, cache_dir: cacheDir };
+    const fetchOptions = { progress_callback, cache_dir: cacheDir, revision };
     try {
       await AutoTokenizer.from_pretrained(pack.repo, fetchOptions);
       await AutoProcessor.from_pretrained(pack.repo, fetchOptions);
@@ -157,7 +170,8 @@ export async function pullPack(name: string, options: PullOptions = {}): Promise
 
   await mkdir(dir, { recursive: true });
   for (const file of packFilesOf(pack)) {
-    const from = join(cacheDir, pack.repo, file);
+    // transformers.js keys its file cache by revision unless it is main.
+    const from = revision === 'main' ? join(cacheDir, pack.repo, file) : join(cacheDir, pack.repo, revision, file);
     const to = join(dir, file);
     await mkdir(dirname(to), { recursive: true });
     try {
@@ -168,7 +182,14 @@ export async function pullPack(name: string, options: PullOptions = {}): Promise
     }
   }
   await rm(join(cacheDir, pack.repo), { recursive: true, force: true });
-  const manifest = await writeClipPackManifest(dir, pack);
+  let manifest: PackManifest;
+  try {
+    // With a pin, a file whose sha256 differs fails here (AGQ_ERR_PACK_FILE_CORRUPT) and nothing stays installed.
+    manifest = await writeClipPackManifest(dir, pack, { revision: resolvedRevision });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   await loadPack(name, { packDir: dir });
   return { name, dir, status: 'pulled', manifest };
 }

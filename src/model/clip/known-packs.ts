@@ -1,8 +1,33 @@
 // The CLIP-family packs `agiqa models pull` knows: where each comes from, its license, the files
 // it needs and how its encoders are read. A pack not listed here can still be copied in by hand
 // with its own pack.json.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { EMBEDDED_PACKS_DIR } from '../packs.js';
 import type { ClipInput, ClipRounds } from './clip-input.js';
 import { CLIP_ROUNDS, SIGLIP_ROUNDS } from './default-rounds.js';
+
+/** A hub revision (a 40-hex commit, never a branch name) and the sha256 of each file at it. */
+export interface PackPin {
+  revision: string;
+  sha256: Record<string, string>;
+}
+
+const packPinSchema = z
+  .object({
+    revision: z.string().regex(/^[0-9a-f]{40}$/, 'expected a 40-hex commit hash'),
+    sha256: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256')),
+  })
+  .strict();
+
+/** Where the pins live: data written by tools/pin-packs.ts, shipped with the embedded packs. */
+export const PACK_PINS_FILE = join(EMBEDDED_PACKS_DIR, 'pack-pins.json');
+
+export function readPackPins(file: string = PACK_PINS_FILE): Record<string, PackPin> {
+  const json = JSON.parse(readFileSync(file, 'utf8')) as { packs?: unknown };
+  return z.record(z.string(), packPinSchema).parse(json.packs ?? {});
+}
 
 export interface KnownPack {
   name: string;
@@ -22,11 +47,13 @@ export interface KnownPack {
   textFile: string;
   input: Omit<ClipInput, 'kind' | 'rounds' | 'promptCacheSize'>;
   rounds: ClipRounds;
+  /** The revision and file hashes a pull must get; absent until a maintainer pins the pack. */
+  pin?: PackPin | undefined;
 }
 
 const CONFIG_FILES = ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json'];
 
-export const KNOWN_PACKS: readonly KnownPack[] = [
+const CATALOGUE: readonly KnownPack[] = [
   {
     name: 'clip-vit-b32',
     repo: 'Xenova/clip-vit-base-patch32',
@@ -73,6 +100,9 @@ export const KNOWN_PACKS: readonly KnownPack[] = [
     rounds: CLIP_ROUNDS,
   },
 ];
+
+const PINS = readPackPins();
+export const KNOWN_PACKS: readonly KnownPack[] = CATALOGUE.map((pack) => ({ ...pack, pin: PINS[pack.name] }));
 
 export function knownPack(name: string): KnownPack | undefined {
   return KNOWN_PACKS.find((p) => p.name === name);

@@ -6,7 +6,7 @@ import { decodeImage, type ImageLimits } from '../../image/index.js';
 import type { JudgeInput } from '../../model/judge/judge-input.js';
 import type { LoadedPack } from '../../model/packs.js';
 import { overallMos, round } from '../levels.js';
-import { ASPECTS, levelOfMos, type AspectResult, type Finding, type JudgeDetail, type ScoreResult } from '../score-result.js';
+import { ASPECTS, levelOfMos, promptProblemFindings, type AspectResult, type Finding, type JudgeDetail, type ScoreResult } from '../score-result.js';
 import type { ScoreRequest, Scorer } from '../scorer.js';
 import { judgeImage, type JudgeOptions, type JudgeVerdict } from './judge-rounds.js';
 
@@ -61,7 +61,8 @@ export class JudgeScorer implements Scorer {
       const promptSource = request.prompt !== undefined ? 'argument' : image.metadata.prompt !== null ? 'embedded' : 'none';
       const verdict = await judgeImage(this.input, image, promptText ?? null, this.options);
       const judged = performance.now();
-      const { aspects, findings, judge } = resultParts(verdict, this.pack.name, this.input.server.model);
+      const { aspects, findings: judgeFindings, judge } = resultParts(verdict, this.pack.name, this.input.server.model);
+      const findings = [...judgeFindings, ...promptProblemFindings(request.prompt, image.metadata.problem)];
       const scored = Object.values(aspects).filter((a) => a.mos !== null);
       if (scored.length === 0) {
         const reasons = ASPECTS.map((a) => `${a}: ${(aspects[a] as { reason: string }).reason}`).join('; ');

@@ -61,7 +61,7 @@ describe('ComfyBridge', () => {
     await waitFor(() => h.double.connectedClients().includes(bridge.clientId), 'the bridge socket');
     const promptId = h.double.submit(mainGraph(), BROWSER);
     await waitFor(() => h.double.verdicts.length === 1, 'a verdict push');
-    expect(h.double.verdicts[0]).toMatchObject({ prompt_id: promptId, node: '9', filename: 'bridge_test_00001_.png', subfolder: '', type: 'output', verdict: 'reject', mos: 1.5, rank: null });
+    expect(h.double.verdicts[0]).toMatchObject({ prompt_id: promptId, node: '9', filename: 'bridge_test_00001_.png', subfolder: '', type: 'output', verdict: 'reject', mos: 1.5, rank: 1 });
   });
 
   it('reads /history when the queue shrinks, not when a prompt is queued or taken to run', async () => {

@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ComfyBridge, type ComfyBridgeOptions } from '../../../src/bridges/comfyui/index.js';
+import { ScoringPipeline } from '../../../src/pipeline/index.js';
+import type { Policy } from '../../../src/policy/index.js';
 import type { BridgeLogger, LogFields } from '../../../src/bridges/comfyui/logger.js';
 import type { StoredEvent } from '../../../src/store/index.js';
 import { Store } from '../../../src/store/index.js';
@@ -77,9 +79,17 @@ export interface Harness {
   logs: LogRecorder;
   events: StoredEvent[];
   home: string;
-  /** Makes (and starts) a bridge on the double with test defaults. */
-  bridge(options?: Partial<ComfyBridgeOptions>): Promise<ComfyBridge>;
+  /** Makes (and starts) a bridge on the double with test defaults, scoring through a pipeline of its own. */
+  bridge(options?: Partial<ComfyBridgeOptions> & BridgePipelineOptions): Promise<ComfyBridge>;
+  /** A pipeline on the harness's scorer and store (what `agiqa serve` shares between routes and bridges). */
+  pipeline(options?: BridgePipelineOptions): ScoringPipeline;
   close(): Promise<void>;
+}
+
+export interface BridgePipelineOptions {
+  policy?: Policy;
+  /** Images admitted at once (default 64). */
+  capacity?: number;
 }
 
 export interface HarnessOptions {
@@ -112,6 +122,16 @@ export async function harness(options: HarnessOptions = {}): Promise<Harness> {
   const logs = new LogRecorder();
   const events: StoredEvent[] = [];
   const bridges: ComfyBridge[] = [];
+  const pipeline = ({ policy, capacity }: BridgePipelineOptions = {}) =>
+    new ScoringPipeline({
+      scorer,
+      store,
+      policy: policy ?? { thresholds: { overall: 2.5 }, maxRegenerations: 3 },
+      capacity: capacity ?? 64,
+      timeoutMs: 30_000,
+      limits: { maxBytes: 50 * 1024 * 1024, maxPixels: 40_000_000 },
+      publish: (stored) => events.push(...stored),
+    });
   return {
     double,
     store,
@@ -119,14 +139,16 @@ export async function harness(options: HarnessOptions = {}): Promise<Harness> {
     logs,
     events,
     home,
-    async bridge(extra = {}) {
+    pipeline,
+    async bridge({ policy, capacity, ...extra } = {}) {
+      const scoring = pipeline({ policy, capacity });
+      // The scorer is ready at once; the pipeline learns it on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
       const bridge = new ComfyBridge({
         url: double.url,
-        scorer,
+        pipeline: scoring,
         store,
-        policy: { thresholds: { overall: 2.5 }, maxRegenerations: 3 },
         logger: logs,
-        onEvents: (stored) => events.push(...stored),
         reconnect: { initialMs: 10, maxMs: 40 },
         ...extra,
       });

@@ -27,11 +27,9 @@ describe('startComfyBridges', () => {
     server = await startServer({ config, scorer: h.scorer, store: h.store, logger: pino({ level: 'silent' }), listPacks: async () => [] });
     bridges = await startComfyBridges({
       instances: config.comfyui,
-      scorer: h.scorer,
+      pipeline: server.service,
       store: server.store,
-      policy: config.policy,
       logger: h.logs,
-      publish: (events) => server!.hub.publish(events),
     });
     expect(comfyuiConfigSchema.parse({ url: h.double.url })).toEqual(config.comfyui[0]);
     const events: { type: string; data?: { external?: { promptId?: string } } }[] = [];
@@ -51,5 +49,10 @@ describe('startComfyBridges', () => {
       batches: { topK: { filename: string; mos: number }[] }[];
     };
     expect(ranking.batches[0]!.topK.map((o) => [o.filename, o.mos])).toEqual([['bridge_test_00001_.png', 4.2]]);
+    // Bridge images go through the server's pipeline: counted like uploads, nothing left admitted.
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    expect(metrics).toMatch(/agiqa_scores_total\{verdict="accept"\} 1\n/);
+    expect(metrics).toMatch(/agiqa_scores_total\{verdict="reject"\} 1\n/);
+    expect(metrics).toMatch(/agiqa_scoring_in_flight 0\n/);
   });
 });

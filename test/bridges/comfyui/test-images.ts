@@ -47,7 +47,7 @@ export class TextChunkScorer implements Scorer {
     try {
       if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
       if (!isPng(request.image)) throw agiqaError('AGQ_ERR_IMAGE_CORRUPT', { file: request.name, detail: 'not a PNG' });
-      const text = readPngText(request.image);
+      const { text } = readPngText(request.image);
       const mos = text.mos === undefined ? 3.5 : Number(text.mos);
       return fakeResult({ mos, sha256: createHash('sha256').update(request.image).digest('hex'), prompt: request.prompt ?? null });
     } finally {

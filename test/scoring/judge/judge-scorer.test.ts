@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { JudgeScorer } from '../../../src/scoring/judge/judge-scorer.js';
 import { createScorer } from '../../../src/scoring/index.js';
 import { scoreResultSchema } from '../../../src/scoring/score-result.js';
-import { startJudgeDouble, DEFAULT_DESCRIPTION, type RunningDouble } from '../../fixtures/judge/judge-double.js';
+import { startJudgeDouble, DEFAULT_DESCRIPTION, type RateAnswer, type RunningDouble } from '../../fixtures/judge/judge-double.js';
 import { makeJudgePack } from '../../fixtures/judge/judge-pack.js';
 import { encodePng } from '../../fixtures/server/png.js';
 
@@ -87,7 +87,7 @@ describe('JudgeScorer', () => {
   it('makes an aspect null with the reason when the answer is no level word, never a guess', async () => {
     double = await startJudgeDouble({
       flavor: 'llama.cpp',
-      rate: (messages) => (String(messages.at(-1)!.content).includes('authenticity') ? { first: { Decent: 0.7, good: 0.3 } } : { first: { good: 1 } }),
+      rate: (messages): RateAnswer => (String(messages.at(-1)!.content).includes('authenticity') ? { first: { Decent: 0.7, good: 0.3 } } : { first: { good: 1 } }),
     });
     const { pack } = await makeJudgePack(double.url);
     const result = await JudgeScorer.create(pack).score({ image, name: 'fox.png', prompt: PROMPT });

@@ -1,0 +1,344 @@
+// The one scoring pipeline every entrance calls (HTTP routes, the ComfyUI bridge, the plugins' routes,
+// `agiqa score --server`): admission against one capacity, dedupe by image hash + prompt + pack version,
+// scoring, the verdict and the batch rank, persistence before the answer, then the live events and the
+// metrics. Transport-free: a route parses its body, a bridge fetches its files, both hand over images.
+import type { Logger } from 'pino';
+import { agiqaError, isAgiqaError, type AgiqaError } from '../errors/index.js';
+import { checkImageSize } from '../image/index.js';
+import { judge, rank, type Policy, type Verdict } from '../policy/index.js';
+import type { ScoreRequest, Scorer, ScoreResult } from '../scoring/index.js';
+import type { SavedScore, Store, StoredEvent, StoredScore } from '../store/index.js';
+import { Admission, type Release } from './admission.js';
+import { imageSha256 } from './hash.js';
+import type { BatchItem, GenerationMetadata, PipelineImage, PipelineMetrics, RankedImage, RankOutcome, ScoredImage } from './types.js';
+
+export interface ScoringPipelineOptions {
+  scorer: Scorer | Promise<Scorer>;
+  store: Store;
+  /** The policy, or a getter read at every verdict: the live settings the dashboard changes without a restart. */
+  policy: Policy | (() => Policy);
+  /** Sees each new image just before the scorer takes its buffer (the dashboard's thumbnails); must copy what it keeps. */
+  onImage?: ((sha256: string, image: PipelineImage) => void) | undefined;
+  /** Images admitted at once (running + waiting); one more is refused (AGQ_ERR_QUEUE_FULL) or waits. */
+  capacity: number;
+  /** How long a request waits for its answer (the work goes on and is stored regardless). */
+  timeoutMs: number;
+  limits: { maxBytes: number; maxPixels: number };
+  metrics?: PipelineMetrics | undefined;
+  publish?: ((events: StoredEvent[]) => void) | undefined;
+  logger?: Pick<Logger, 'debug' | 'error'> | undefined;
+}
+
+export type ScorerState = { state: 'loading' } | { state: 'ready'; scorer: Scorer } | { state: 'failed'; error: AgiqaError };
+
+export interface BatchOptions {
+  topK?: number | undefined;
+  keepAtLeast?: number | undefined;
+  /** Wait at most the pipeline's timeout for the answer (requests); a bridge waits for the work itself. */
+  deadline?: boolean | undefined;
+}
+
+const NO_METRICS: PipelineMetrics = { scores: { inc: () => undefined }, cacheHits: { inc: () => undefined }, rejectedBusy: { inc: () => undefined } };
+
+function toAgiqaError(error: unknown): AgiqaError {
+  if (isAgiqaError(error)) return error;
+  return agiqaError('AGQ_ERR_SERVER_INTERNAL', { detail: error instanceof Error ? error.message : String(error) }, { cause: error });
+}
+
+export class ScoringPipeline {
+  private scorerState: ScorerState = { state: 'loading' };
+  private readonly admission: Admission;
+  private readonly metrics: PipelineMetrics;
+  /** Work still running, including scores that outlived their request's timeout (awaited at shutdown). */
+  private readonly pending = new Set<Promise<unknown>>();
+  /** Identical concurrent requests share one scoring instead of each occupying a worker. */
+  private readonly sameImage = new Map<string, Promise<SavedScore>>();
+
+  constructor(private readonly options: ScoringPipelineOptions) {
+    this.metrics = options.metrics ?? NO_METRICS;
+    this.admission = new Admission({ capacity: options.capacity, onRejected: () => this.metrics.rejectedBusy.inc() });
+    Promise.resolve(options.scorer).then(
+      (scorer) => {
+        this.scorerState = { state: 'ready', scorer };
+      },
+      (error: unknown) => {
+        this.scorerState = { state: 'failed', error: toAgiqaError(error) };
+        options.logger?.error({ err: error }, 'the scoring pack could not be loaded');
+      },
+    );
+  }
+
+  get scorer(): ScorerState {
+    return this.scorerState;
+  }
+
+  /** The policy verdicts are judged with (a bridge reads its regeneration budget from it). */
+  get policy(): Policy {
+    const policy = this.options.policy;
+    return typeof policy === 'function' ? policy() : policy;
+  }
+
+  get load(): { inFlight: number; capacity: number; waiting: number; queued: number; running: number } {
+    const scorerLoad = this.scorerState.state === 'ready' ? this.scorerState.scorer.load() : { queued: 0, running: 0 };
+    return { inFlight: this.admission.inFlight, capacity: this.admission.capacity, waiting: this.admission.waiters, ...scorerLoad };
+  }
+
+  get isClosing(): boolean {
+    return this.admission.isClosing;
+  }
+
+  private assertReady(): void {
+    if (this.scorerState.state === 'loading') throw agiqaError('AGQ_ERR_SERVER_NOT_READY', { detail: 'the model pack is still loading' });
+    if (this.scorerState.state === 'failed') throw agiqaError('AGQ_ERR_SERVER_NOT_READY', { detail: this.scorerState.error.message });
+  }
+
+  /**
+   * Reserves room for `count` images now or throws AGQ_ERR_QUEUE_FULL / _SHUTTING_DOWN / _SERVER_NOT_READY.
+   * Returns the release function (idempotent).
+   */
+  admit(count: number): Release {
+    if (this.admission.isClosing) throw agiqaError('AGQ_ERR_SHUTTING_DOWN', {});
+    this.assertReady();
+    return this.admission.admit(count);
+  }
+
+  /** Reserves room for `count` images (at most the capacity), waiting in line: for entrances with nobody to answer 503 to. */
+  async admitWhenFree(count: number): Promise<Release> {
+    this.assertReady();
+    return this.admission.admitWhenFree(count);
+  }
+
+  private readyScorer(): Scorer {
+    if (this.scorerState.state !== 'ready') throw agiqaError('AGQ_ERR_SERVER_NOT_READY', { detail: 'the model pack is not loaded' });
+    return this.scorerState.scorer;
+  }
+
+  /** Keeps `work` running to completion in the background; with a deadline the caller waits at most timeoutMs. */
+  private async track<T>(work: Promise<T>, deadline: boolean): Promise<T> {
+    this.pending.add(work);
+    const forget = () => this.pending.delete(work);
+    work.then(forget, (error: unknown) => {
+      forget();
+      this.options.logger?.debug({ err: error }, 'scoring finished with an error');
+    });
+    if (!deadline) return work;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(agiqaError('AGQ_ERR_SERVER_TIMEOUT', { timeoutMs: this.options.timeoutMs })), this.options.timeoutMs);
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private policyWith(overrides: { topK?: number | undefined; keepAtLeast?: number | undefined } = {}): Policy {
+    const { thresholds, topK, keepAtLeast, maxRegenerations } = this.policy;
+    return { thresholds, topK: overrides.topK ?? topK, keepAtLeast: overrides.keepAtLeast ?? keepAtLeast, maxRegenerations };
+  }
+
+  /** A stored score answered again: the verdict is re-judged (the policy may have changed) and recorded if new. */
+  private async answerCached(stored: StoredScore, verdict: Verdict): Promise<Verdict> {
+    const event = await this.options.store.saveVerdict(stored.generationId, stored.scoreId, verdict);
+    if (event !== null) this.options.publish?.([event]);
+    this.metrics.cacheHits.inc();
+    return verdict;
+  }
+
+  private recordNew(saved: SavedScore): void {
+    if (!saved.inserted) return;
+    this.options.publish?.(saved.events);
+    this.metrics.scores.inc({ verdict: saved.verdict?.verdict ?? 'none' });
+  }
+
+  private checkSize(image: PipelineImage): void {
+    checkImageSize(image.name, image.image.length, this.options.limits);
+  }
+
+  private request(image: PipelineImage, metadata: GenerationMetadata, sha256: string): ScoreRequest {
+    this.options.onImage?.(sha256, image);
+    // The entrance's buffer is not read again: it moves to the worker instead of being copied.
+    return { image: image.image, pixels: image.pixels, text: image.text, name: image.name, prompt: metadata.prompt, negativePrompt: metadata.negativePrompt, sha256, handOver: true };
+  }
+
+  private save(image: PipelineImage, metadata: GenerationMetadata, sha256: string, bytes: number, result: ScoreResult, verdict: Verdict): Promise<SavedScore> {
+    return this.options.store.saveScore(
+      {
+        source: metadata.source ?? 'api',
+        external: image.external ?? metadata.external,
+        prompt: metadata.prompt ?? null,
+        negativePrompt: metadata.negativePrompt ?? null,
+        imageSha256: sha256,
+        fileRef: image.fileRef,
+        bytes,
+        parentId: metadata.parentId ?? null,
+      },
+      result,
+      verdict,
+    );
+  }
+
+  /** Scores one image (or returns its stored score) and stores it before answering. `release` frees its admission. */
+  async scoreOne(image: PipelineImage, metadata: GenerationMetadata, release: Release): Promise<ScoredImage> {
+    let work: Promise<ScoredImage> | undefined;
+    try {
+      this.checkSize(image);
+      const scorer = this.readyScorer();
+      const sha256 = await imageSha256(image);
+      const prompt = metadata.prompt ?? null;
+      const stored = await this.options.store.findScore(sha256, prompt, scorer.pack);
+      if (stored !== null) {
+        const verdict = await this.answerCached(stored, judge(stored.result, this.policyWith()));
+        return { generationId: stored.generationId, cached: true, result: stored.result, verdict };
+      }
+      const bytes = image.image.length; // read now: the scorer transfers (detaches) the buffer
+      const key = `${sha256}\n${prompt ?? ''}`;
+      let shared = this.sameImage.get(key);
+      if (shared === undefined) {
+        shared = (async () => {
+          const result = await scorer.score(this.request(image, metadata, sha256));
+          const saved = await this.save(image, metadata, sha256, bytes, result, judge(result, this.policyWith()));
+          this.recordNew(saved);
+          return saved;
+        })();
+        const forget = () => this.sameImage.delete(key);
+        shared.then(forget, forget);
+        this.sameImage.set(key, shared);
+      }
+      work = shared.then((saved) => ({ generationId: saved.generationId, cached: false, result: saved.result, verdict: saved.verdict! }));
+      work.then(release, release);
+      return await this.track(work, true);
+    } finally {
+      if (work === undefined) release();
+    }
+  }
+
+  /**
+   * Scores images that share a prompt as one batch, ranks them (a batch of one is rank 1) and stores each
+   * with its batch verdict. Throws the first image's error: a request is answered whole or not at all.
+   */
+  async rankBatch(images: PipelineImage[], metadata: GenerationMetadata, options: BatchOptions, release: Release): Promise<RankOutcome> {
+    const { items, outcome } = await this.batch(images, metadata, { ...options, partial: false }, release);
+    const ranked: RankedImage[] = [];
+    for (const item of items) {
+      if (!item.ok) throw item.error;
+      const { ok: _ok, ...rest } = item;
+      ranked.push(rest);
+    }
+    return { ...outcome, items: ranked };
+  }
+
+  /**
+   * The bridge's form of `rankBatch`: an image that cannot be scored is reported in its item and the
+   * others are ranked among themselves. Never throws for one image's fault.
+   */
+  async scoreBatch(images: PipelineImage[], metadata: GenerationMetadata, options: BatchOptions, release: Release): Promise<BatchItem[]> {
+    return (await this.batch(images, metadata, { ...options, partial: true }, release)).items;
+  }
+
+  private async batch(
+    images: PipelineImage[],
+    metadata: GenerationMetadata,
+    options: BatchOptions & { partial: boolean },
+    release: Release,
+  ): Promise<{ items: BatchItem[]; outcome: Omit<RankOutcome, 'items'> }> {
+    let work: Promise<{ items: BatchItem[]; outcome: Omit<RankOutcome, 'items'> }> | undefined;
+    try {
+      const failed = new Map<number, AgiqaError>();
+      for (const [index, image] of images.entries()) {
+        try {
+          this.checkSize(image);
+        } catch (error) {
+          if (!options.partial) throw error;
+          failed.set(index, toAgiqaError(error));
+        }
+      }
+      const scorer = this.readyScorer();
+      const prompt = metadata.prompt ?? null;
+      const hashes = await Promise.all(images.map((image) => imageSha256(image)));
+      const sizes = images.map((image) => image.image.length);
+      const stored: (StoredScore | null)[] = [];
+      for (const hash of hashes) stored.push(await this.options.store.findScore(hash, prompt, scorer.pack));
+      // An image repeated inside the batch is scored once.
+      const firstIndexOfHash = new Map<string, number>();
+      const toScore: number[] = [];
+      hashes.forEach((hash, index) => {
+        if (failed.has(index) || stored[index] !== null || firstIndexOfHash.has(hash)) return;
+        firstIndexOfHash.set(hash, index);
+        toScore.push(index);
+      });
+      work = (async () => {
+        const requests = toScore.map((index) => this.request(images[index]!, metadata, hashes[index]!));
+        const fresh = options.partial ? await this.scoreSettled(scorer, requests) : (await this.scoreInSlices(scorer, requests)).map((value) => ({ status: 'fulfilled' as const, value }));
+        const freshByHash = new Map<string, ScoreResult>();
+        toScore.forEach((index, position) => {
+          const settled = fresh[position]!;
+          if (settled.status === 'fulfilled') freshByHash.set(hashes[index]!, settled.value);
+          else failed.set(index, toAgiqaError(settled.reason));
+        });
+        for (const [index, hash] of hashes.entries()) {
+          if (!failed.has(index) && stored[index] === null && !freshByHash.has(hash)) failed.set(index, failed.get(firstIndexOfHash.get(hash)!)!);
+        }
+        const scoredIndices = hashes.map((_, index) => index).filter((index) => !failed.has(index));
+        const results = scoredIndices.map((index) => stored[index]?.result ?? freshByHash.get(hashes[index]!)!);
+        const ranked = rank(results, this.policyWith({ topK: options.topK, keepAtLeast: options.keepAtLeast }));
+        const items: BatchItem[] = images.map((_, index) => ({ ok: false, index, error: failed.get(index)! }));
+        const savedByHash = new Map<string, SavedScore>();
+        for (const [position, index] of scoredIndices.entries()) {
+          const verdict = ranked.verdicts[position]!;
+          const rankPosition = ranked.order.indexOf(position) + 1;
+          const previous = stored[index];
+          if (previous !== null && previous !== undefined) {
+            await this.answerCached(previous, verdict);
+            items[index] = { ok: true, index, rank: rankPosition, generationId: previous.generationId, scoreId: previous.scoreId, cached: true, result: previous.result, verdict };
+            continue;
+          }
+          const hash = hashes[index]!;
+          let saved = savedByHash.get(hash);
+          if (saved === undefined) {
+            saved = await this.save(images[index]!, metadata, hash, sizes[index]!, results[position]!, verdict);
+            savedByHash.set(hash, saved);
+            this.recordNew(saved);
+            if (!saved.inserted) await this.answerCached(saved, verdict);
+          }
+          const cached = !saved.inserted || firstIndexOfHash.get(hash) !== index;
+          items[index] = { ok: true, index, rank: rankPosition, generationId: saved.generationId, scoreId: saved.scoreId, cached, result: saved.result, verdict };
+        }
+        const toInput = (positions: number[]) => positions.map((position) => scoredIndices[position]!);
+        return { items, outcome: { order: toInput(ranked.order), topK: toInput(ranked.topK), passing: toInput(ranked.passing) } };
+      })();
+      work.then(release, release);
+      return await this.track(work, options.deadline ?? true);
+    } finally {
+      if (work === undefined) release();
+    }
+  }
+
+  /** Scores a batch in slices no larger than the admission capacity, so the worker queue never overflows. */
+  private async scoreInSlices(scorer: Scorer, requests: ScoreRequest[]): Promise<ScoreResult[]> {
+    const results: ScoreResult[] = [];
+    for (let start = 0; start < requests.length; start += this.admission.capacity) {
+      results.push(...(await scorer.scoreBatch(requests.slice(start, start + this.admission.capacity))));
+    }
+    return results;
+  }
+
+  /** Scores each image on its own (one failure stays its own), in slices no larger than the capacity. */
+  private async scoreSettled(scorer: Scorer, requests: ScoreRequest[]): Promise<PromiseSettledResult<ScoreResult>[]> {
+    const results: PromiseSettledResult<ScoreResult>[] = [];
+    for (let start = 0; start < requests.length; start += this.admission.capacity) {
+      results.push(...(await Promise.allSettled(requests.slice(start, start + this.admission.capacity).map((request) => scorer.score(request)))));
+    }
+    return results;
+  }
+
+  /** Stops admitting and waits (at most `graceMs`) for admitted work, including timed-out scores, to be stored. */
+  async drain(graceMs: number): Promise<void> {
+    this.admission.close();
+    const deadline = Date.now() + graceMs;
+    while (this.pending.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.pending]), new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref())]);
+    }
+  }
+}

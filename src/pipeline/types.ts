@@ -1,0 +1,72 @@
+// What every entrance hands the pipeline (an image with its ids, what the client said about it) and
+// what it gets back, independent of the transport that carried it.
+import type { AgiqaError } from '../errors/index.js';
+import type { Verdict } from '../policy/index.js';
+import type { ScoreResult } from '../scoring/index.js';
+import type { ExternalIds } from '../store/index.js';
+
+/** Uncompressed 8-bit pixels, interleaved, row-major: what a UI holds in memory before any PNG. */
+export interface RawPixelsLayout {
+  width: number;
+  height: number;
+  /** 1 (grey), 3 (RGB) or 4 (RGBA). */
+  channels: 1 | 3 | 4;
+}
+
+export interface PipelineImage {
+  /** The bytes as received: an encoded image, or raw pixels when `pixels` is set (never copied). */
+  image: Uint8Array;
+  /** Set when `image` holds raw pixels in this layout instead of an encoded file. */
+  pixels?: RawPixelsLayout | undefined;
+  /** Text metadata that travelled beside raw pixels (ComfyUI's `prompt` graph, A1111's `parameters`). */
+  text?: Record<string, string> | undefined;
+  /** For messages: upload name, file path or ComfyUI filename. */
+  name: string;
+  /** For the history: the upload's file name, the real path read or the ComfyUI /view address. */
+  fileRef: string | null;
+  /** Hex sha256 of `image` when it was hashed while it arrived, so nobody hashes it again. */
+  sha256?: string | undefined;
+  external?: ExternalIds | undefined;
+}
+
+/** What a client may say about an image besides its bytes. */
+export interface GenerationMetadata {
+  prompt?: string | undefined;
+  negativePrompt?: string | undefined;
+  /** Who sends it: `api`, `comfyui`, `comfyui-node`, `a1111`, `cli`. */
+  source?: string | undefined;
+  parentId?: number | null | undefined;
+  external?: ExternalIds | undefined;
+}
+
+export interface ScoredImage {
+  generationId: number;
+  /** True when this image + prompt was already scored by this pack version. */
+  cached: boolean;
+  result: ScoreResult;
+  verdict: Verdict;
+}
+
+export interface RankedImage extends ScoredImage {
+  index: number;
+  /** 1 = best of its batch; a batch of one is rank 1. */
+  rank: number;
+  scoreId: number;
+}
+
+/** One image of a batch scored with partial failures allowed (the bridge): a ranked image or its error. */
+export type BatchItem = ({ ok: true } & RankedImage) | { ok: false; index: number; error: AgiqaError };
+
+export interface RankOutcome {
+  order: number[];
+  topK: number[];
+  passing: number[];
+  items: RankedImage[];
+}
+
+/** The counters the pipeline feeds (prom-client counters fit; tests may pass none). */
+export interface PipelineMetrics {
+  scores: { inc(labels: { verdict: string }): void };
+  cacheHits: { inc(): void };
+  rejectedBusy: { inc(): void };
+}

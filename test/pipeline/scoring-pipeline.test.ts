@@ -1,0 +1,108 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ScoringPipeline, type PipelineImage, type PipelineMetrics } from '../../src/pipeline/index.js';
+import type { StoredEvent } from '../../src/store/index.js';
+import { Store } from '../../src/store/index.js';
+import { FakeScorer } from '../fixtures/server/fake-scorer.js';
+
+let store: Store | null = null;
+afterEach(() => {
+  store?.close();
+  store = null;
+});
+
+function image(last: number, name = `image-${last}`): PipelineImage {
+  return { image: Uint8Array.from([1, 2, 3, last]), name, fileRef: name };
+}
+
+async function pipelineWith(scorer = new FakeScorer(), capacity = 8) {
+  store = await Store.open(join(mkdtempSync(join(tmpdir(), 'agiqa-pipeline-')), 'agiqa.db'));
+  const counts = { scores: 0, cacheHits: 0, rejected: 0 };
+  const metrics: PipelineMetrics = { scores: { inc: () => (counts.scores += 1) }, cacheHits: { inc: () => (counts.cacheHits += 1) }, rejectedBusy: { inc: () => (counts.rejected += 1) } };
+  const events: StoredEvent[] = [];
+  const pipeline = new ScoringPipeline({
+    scorer,
+    store,
+    policy: { thresholds: { overall: 2.5 } },
+    capacity,
+    timeoutMs: 10_000,
+    limits: { maxBytes: 1_000, maxPixels: 1_000_000 },
+    metrics,
+    publish: (stored) => events.push(...stored),
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  return { pipeline, counts, events, store };
+}
+
+describe('ScoringPipeline', () => {
+  it('a batch of one is rank 1, the same in both batch forms', async () => {
+    const { pipeline } = await pipelineWith();
+    const ranked = await pipeline.rankBatch([image(40)], {}, {}, pipeline.admit(1));
+    expect(ranked.items[0]!.rank).toBe(1);
+    const items = await pipeline.scoreBatch([image(41)], {}, {}, pipeline.admit(1));
+    expect(items[0]).toMatchObject({ ok: true, rank: 1 });
+  });
+
+  it('scoreBatch ranks the images that scored and reports the one that failed in its item', async () => {
+    const { pipeline, counts, events } = await pipelineWith();
+    const tooLarge: PipelineImage = { image: new Uint8Array(2_000), name: 'huge', fileRef: null };
+    const items = await pipeline.scoreBatch([image(30), tooLarge, image(45)], { source: 'comfyui' }, { deadline: false }, await pipeline.admitWhenFree(3));
+    expect(items.map((item) => item.ok)).toEqual([true, false, true]);
+    expect(items[1]).toMatchObject({ ok: false, index: 1, error: { code: 'AGQ_ERR_IMAGE_TOO_LARGE' } });
+    expect(items.filter((item) => item.ok).map((item) => (item.ok ? item.rank : 0))).toEqual([2, 1]);
+    expect(counts.scores).toBe(2);
+    expect(events.filter((event) => event.type === 'generation.scored')).toHaveLength(2);
+    expect(pipeline.load.inFlight).toBe(0);
+  });
+
+  it('rankBatch answers a request whole or not at all', async () => {
+    const { pipeline } = await pipelineWith();
+    const tooLarge: PipelineImage = { image: new Uint8Array(2_000), name: 'huge', fileRef: null };
+    await expect(pipeline.rankBatch([image(30), tooLarge], {}, {}, pipeline.admit(2))).rejects.toMatchObject({ code: 'AGQ_ERR_IMAGE_TOO_LARGE' });
+    expect(pipeline.load.inFlight).toBe(0);
+  });
+
+  it('stores the prompt recovered from the image, with its source, and still finds the repeat', async () => {
+    const scorer = new FakeScorer();
+    const recovering = Object.assign(Object.create(scorer) as FakeScorer, {
+      score: async (request: Parameters<FakeScorer['score']>[0]) => {
+        const result = await scorer.score(request);
+        return request.prompt === undefined ? { ...result, prompt: { text: 'a fox in the snow', source: 'embedded' as const } } : result;
+      },
+    });
+    const { pipeline, counts } = await pipelineWith(recovering);
+    const first = await pipeline.scoreOne(image(33), {}, pipeline.admit(1));
+    const view = await store!.getGeneration(first.generationId);
+    expect(view).toMatchObject({ prompt: 'a fox in the snow', promptSource: 'embedded' });
+    expect((await store!.listGenerations({ prompt: 'fox in the' })).map((g) => g.id)).toEqual([first.generationId]);
+    const again = await pipeline.scoreOne(image(33), {}, pipeline.admit(1));
+    expect(again).toMatchObject({ cached: true, generationId: first.generationId });
+    expect(counts.cacheHits).toBe(1);
+  });
+
+  it('stores a given prompt as given', async () => {
+    const { pipeline } = await pipelineWith();
+    const scored = await pipeline.scoreOne(image(20), { prompt: 'a red car' }, pipeline.admit(1));
+    expect(await store!.getGeneration(scored.generationId)).toMatchObject({ prompt: 'a red car', promptSource: 'argument' });
+  });
+
+  it('a burst waits in line through admitWhenFree: every image scored, none refused', async () => {
+    const { pipeline, counts } = await pipelineWith(new FakeScorer({ delayMs: 5, capacity: 4 }), 4);
+    let peak = 0;
+    const batches = Array.from({ length: 10 }, (_, batch) =>
+      (async () => {
+        const release = await pipeline.admitWhenFree(3);
+        peak = Math.max(peak, pipeline.load.inFlight);
+        const images = [0, 1, 2].map((offset) => image(batch * 3 + offset + 1));
+        return pipeline.scoreBatch(images, {}, { deadline: false }, release);
+      })(),
+    );
+    const items = (await Promise.all(batches)).flat();
+    expect(items.every((item) => item.ok)).toBe(true);
+    expect(counts.scores).toBe(30);
+    expect(counts.rejected).toBe(0);
+    expect(peak).toBeLessThanOrEqual(4);
+  });
+});
