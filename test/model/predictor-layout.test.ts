@@ -14,7 +14,7 @@ describe('clip/1 round evidence', () => {
     expect(clipRoundEvidence({ aspect: 'correspondence', logits: [0, 0, 0, 0, 0], evidence: [0.25] }, PACK).evidence).toEqual([0.25, 0.25, 0.25, 0]);
     // authenticity: [...real, ...artifact] split by the pack's real-anchor count
     const authenticity = clipRoundEvidence({ aspect: 'authenticity', logits: [0, 0, 0, 0, 0], evidence: [0.2, 0.4, 0.1, 0.3, 0.5] }, PACK);
-    expect(authenticity.evidence.map((v) => Number(v.toFixed(12)))).toEqual([0.3, 0.4, 0.3, 0.5]);
+    expect(Array.from(authenticity.evidence, (v) => Number(v.toFixed(12)))).toEqual([0.3, 0.4, 0.3, 0.5]);
     for (const aspect of ['quality', 'correspondence', 'authenticity'] as const) expect(CLIP_COLUMNS[aspect].length).toBeLessThanOrEqual(CLIP_EVIDENCE_WIDTH);
   });
 
