@@ -14,7 +14,7 @@ import { JudgeScorer } from './judge/judge-scorer.js';
 export * from './score-result.js';
 export type { ScoreRequest, Scorer } from './scorer.js';
 export { judgeImage, expectedMosOf, type JudgeVerdict, type JudgedAspect, type JudgeOptions } from './judge/judge-rounds.js';
-export { JudgeScorer } from './judge/judge-scorer.js';
+export { JudgeScorer, judgeWithPack } from './judge/judge-scorer.js';
 export { CascadeScorer, cascadeReason, levelEntropy, type CascadeEvent, type CascadeOutcome, type CascadeSettings } from './cascade-scorer.js';
 
 export interface ScorerOptions {
