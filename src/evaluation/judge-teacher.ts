@@ -5,7 +5,7 @@ import { agiqaError } from '../errors/index.js';
 import { decodeImage, type ImageLimits } from '../image/index.js';
 import { ASPECTS, LEVELS, type Aspect } from '../model/aspects.js';
 import type { LoadedPack } from '../model/packs.js';
-import { judgeImage } from '../scoring/judge/judge-rounds.js';
+import { judgeWithPack } from '../scoring/judge/judge-scorer.js';
 import type { Teacher, TeacherAnswer } from './teacher-labels.js';
 
 /** Throws AGQ_ERR_PACK_INVALID unless the pack is a judge pack. */
@@ -25,7 +25,7 @@ export function judgeTeacher(pack: LoadedPack, options: { limits?: ImageLimits |
     aspects: pack.manifest.aspects.filter((a) => ASPECTS.includes(a)),
     async judge({ image, name, prompt, aspects }) {
       const decoded = await decodeImage(image, name, options.limits);
-      const verdict = await judgeImage(input, decoded, prompt ?? decoded.metadata.prompt ?? null, { aspects });
+      const verdict = await judgeWithPack(pack, decoded, prompt ?? decoded.metadata.prompt ?? null, { aspects, limits: options.limits });
       const out: Partial<Record<Aspect, TeacherAnswer>> = {};
       for (const aspect of aspects) {
         const judged = verdict[aspect];
