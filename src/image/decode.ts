@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { agiqaError } from '../errors/index.js';
 import { recoverPrompt, type RecoveredPrompt } from '../prompts/index.js';
 import { readExifText } from './exif-text.js';
-import { MAX_METADATA_TEXT_BYTES, readPngText } from './png-text.js';
+import { MAX_METADATA_TEXT_BYTES, readPngText, withoutTextChunks } from './png-text.js';
 
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './limits.js';
 
@@ -141,11 +141,13 @@ export async function decodeImage(
   options: DecodeOptions = {},
 ): Promise<DecodedImage> {
   checkImageSize(name, bytes.length, limits);
+  // libvips never sees the text chunks: they are read below, within a budget (see withoutTextChunks).
+  const pixels = withoutTextChunks(bytes);
   // The header is read on its own, without sharp's pixel limit, so that an oversized image is refused
   // by our check with its dimensions in the message; reading a header decodes no pixels.
   let meta: sharp.Metadata;
   try {
-    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    meta = await sharp(pixels, { limitInputPixels: false }).metadata();
   } catch (error) {
     const detail = messageOf(error);
     if (/unsupported image format/i.test(detail)) {
@@ -186,11 +188,11 @@ export async function decodeImage(
   let pipeline: sharp.Sharp;
   if (reduced === 'crop') {
     // Cut in the stored frame, then orient: rotate() after extract() turns only the window.
-    pipeline = sharp(bytes, { ...input, sequentialRead: true }).extract(workingWindow(headerWidth, headerHeight, orientation, budget)).rotate();
+    pipeline = sharp(pixels, { ...input, sequentialRead: true }).extract(workingWindow(headerWidth, headerHeight, orientation, budget)).rotate();
   } else if (reduced === 'shrink') {
-    pipeline = sharp(bytes, { ...input, sequentialRead: true, autoOrient: true }).resize({ ...shrunkSize(source.width, source.height, budget), fit: 'fill' });
+    pipeline = sharp(pixels, { ...input, sequentialRead: true, autoOrient: true }).resize({ ...shrunkSize(source.width, source.height, budget), fit: 'fill' });
   } else {
-    pipeline = sharp(bytes, { ...input, autoOrient: true });
+    pipeline = sharp(pixels, { ...input, autoOrient: true });
   }
   const decoding = pipeline
     .flatten({ background: { r: ALPHA_BACKGROUND[0], g: ALPHA_BACKGROUND[1], b: ALPHA_BACKGROUND[2] } })
@@ -267,4 +269,19 @@ export function readEmbeddedMetadata(
   }
   if (problem !== null) return { source: null, prompt: null, negativePrompt: null, problem, text };
   return { ...recoverPrompt(text), text };
+}
+
+/**
+ * The prompt recovered from text entries that travelled beside an image rather than inside it (raw
+ * pixel uploads), within the same MAX_METADATA_TEXT_BYTES budget: over it, no prompt and a `problem`.
+ * Never throws.
+ */
+export function metadataFromText(text: Readonly<Record<string, string>>): EmbeddedMetadata {
+  let bytes = 0;
+  for (const value of Object.values(text)) bytes += Buffer.byteLength(value);
+  if (bytes > MAX_METADATA_TEXT_BYTES) {
+    const problem = `the image's metadata text is ${bytes} bytes, more than the ${MAX_METADATA_TEXT_BYTES} bytes read`;
+    return { source: null, prompt: null, negativePrompt: null, problem, text: {} };
+  }
+  return { ...recoverPrompt(text), text: { ...text } };
 }

@@ -88,6 +88,14 @@ export class ClipScorer {
    * A request whose image cannot be decoded fails the whole batch (the pool scores one at a time).
    */
   async scoreBatch(requests: readonly ScoreRequest[]): Promise<ScoreResult[]> {
+    return (await this.scoreWithRounds(requests)).results;
+  }
+
+  /**
+   * scoreBatch plus what the rounds saw: each image's embedding and every round's output (the
+   * zero-shot ones, before any predictor). `agiqa train` learns the predictor from these.
+   */
+  async scoreWithRounds(requests: readonly ScoreRequest[]): Promise<{ results: ScoreResult[]; rounds: { image: Float32Array; outputs: RoundOutput[] }[] }> {
     const start = performance.now();
     const images: DecodedImage[] = [];
     // CLIP sees the image at 224 px: an oversized one is shrunk as it is decoded (JPEG/WebP on load).
@@ -95,6 +103,7 @@ export class ClipScorer {
     const decoded = performance.now();
     const imageVectors = await this.encoder.encodeImages(images);
     const results: ScoreResult[] = [];
+    const seen: { image: Float32Array; outputs: RoundOutput[] }[] = [];
     for (let i = 0; i < requests.length; i++) {
       const request = requests[i]!;
       const image = images[i]!;
@@ -102,6 +111,7 @@ export class ClipScorer {
       const promptText = request.prompt ?? image.metadata.prompt;
       const promptSource: PromptSource = request.prompt !== undefined ? 'argument' : image.metadata.prompt !== null ? 'embedded' : 'none';
       const rounds = await this.rounds(imageVectors[i]!, promptText, promptSource);
+      seen.push({ image: imageVectors[i]!, outputs: rounds.outputs });
       const aspects = await this.aspects(imageVectors[i]!, rounds);
       const judged = Object.values(aspects).filter((a): a is AspectScore => a.mos !== null);
       const mos = overallMos(judged);
@@ -124,7 +134,7 @@ export class ClipScorer {
         },
       });
     }
-    return results;
+    return { results, rounds: seen };
   }
 
   private async rounds(image: Float32Array, prompt: string | null, source: PromptSource): Promise<{ outputs: RoundOutput[]; correspondenceReason: string | null }> {
