@@ -235,9 +235,10 @@ export function createApp(context: AppContext): express.Express {
     }
     const retryAfter = RETRY_AFTER[failure.code];
     if (retryAfter !== undefined) response.set('Retry-After', String(retryAfter));
-    // A body refused before (or while) it was read is not read further: closing the connection
-    // discards it, where keep-alive would make the server drain it first.
-    if (CLOSE_AFTER.has(failure.status) || !request.complete) response.set('Connection', 'close');
+    // Overload and size refusals are not read further: closing the connection discards the rest of
+    // the body, where keep-alive would make the server drain it first. Other refusals (401, 415, …)
+    // keep the connection, so a client still sending its body can read the answer.
+    if (CLOSE_AFTER.has(failure.status)) response.set('Connection', 'close');
     response.status(failure.status).json({ error: { code: failure.code, message: failure.message, details: failure.details ?? null } });
   });
 
