@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableParallelism } from 'node:os';
 import { scoreResultSchema } from '../../src/scoring/score-result.js';
+import { makeTinyPack } from '../fixtures/datasets/tiny-pack.js';
 import { pngClaiming } from '../fixtures/server/png.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -150,5 +152,22 @@ describe('agiqa score', () => {
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/quality\.onnx is corrupt.*git checkout models\/lite.*\[AGQ_ERR_PACK_FILE_CORRUPT\]/);
+  });
+
+  it('says in its help that it uses one worker per core', async () => {
+    const { code, stdout } = await agiqa(['score', '--help'], dir);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`one per core, ${availableParallelism()} here`);
+  });
+
+  it('takes a pack folder for --pack, and hints the pull command for a known pack not pulled yet', async () => {
+    const packDir = await makeTinyPack(join(dir, 'packs', 'tiny-lite'));
+    const fromDir = await agiqa(['score', '--json', '--pack', packDir, join(EXAMPLES, 'coffee.png')], dir);
+    expect(fromDir.stderr).toBe('');
+    expect(jsonLines(fromDir.stdout)[0]!.pack).toMatchObject({ name: 'tiny-lite' });
+    const notPulled = await agiqa(['score', '--pack', 'clip-vit-b32', join(EXAMPLES, 'coffee.png')], dir);
+    expect(notPulled.code).toBe(1);
+    expect(notPulled.stderr.trim().split('\n')).toHaveLength(1);
+    expect(notPulled.stderr).toMatch(/run `agiqa models pull clip-vit-b32`.*\[AGQ_ERR_PACK_NOT_PULLED\]/);
   });
 });

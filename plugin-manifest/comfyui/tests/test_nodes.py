@@ -208,6 +208,11 @@ class SaveTest(unittest.TestCase):
                 self.assertEqual(set(stored["aspects"]), {"quality", "correspondence", "authenticity"})
                 self.assertEqual(png.size, (600, 400))
         self.assertGreater(scores[0]["mos"], scores[1]["mos"])
+        # Each file is linked to its generation, so the server's history says where it went.
+        for entry, score in zip(saved, scores):
+            generation = support.get_json(f"/v1/generations/{score['generation_id']}")
+            self.assertEqual(generation["external"]["filename"], entry["filename"])
+            self.assertEqual(generation["image"]["file"], f"agiqa/{entry['filename']}")
 
     def test_a_plain_prefix_counts_up_like_save_image_and_respects_disable_metadata(self):
         images = support.batch([support.photo("chelsea.png"), support.photo("chelsea-noisy.png")])

@@ -1,6 +1,8 @@
 // `agiqa score <file|dir>... [--prompt TEXT] [--json] [--pack NAME] [--server URL] [--boxes DIR]`: scores images.
 // A table on a terminal, JSON lines with --json; unreadable inputs are reported one line each and
 // the rest are still scored (exit 3).
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { isAgiqaError, type AgiqaError } from '../../errors/index.js';
 import { listImageFiles, readImageBytes } from '../../image/index.js';
@@ -19,8 +21,8 @@ Directories are searched recursively for png, jpg, jpeg, webp, gif, tif, tiff, a
 Options:
   --prompt TEXT   the prompt that made the images (default: the prompt embedded in each file)
   --json          print one JSON result per line instead of a table
-  --pack NAME     model pack to use (see docs/packs.md)
-  --workers N     worker threads (default: one per core)
+  --pack NAME|DIR model pack: a name, or a folder holding pack.json (default: lite; see docs/packs.md)
+  --workers N     worker threads (default: one per core, ${availableParallelism()} here; never more than files)
   --server URL    send the images to a running \`agiqa serve\` (e.g. http://127.0.0.1:8420) instead:
                   they are stored there and appear live on its dashboard (token: AGIQA_TOKEN)
   --boxes DIR     write the object detector's boxes per image to DIR (<image>.boxes.json and .png;
@@ -57,13 +59,15 @@ export async function run(argv: string[]): Promise<number> {
   const check = new OptionChecks();
   const workers = check.integer(values.workers, '--workers', { min: 1, max: 64 });
   if (values.server !== undefined && !/^https?:\/\/[^\s]+$/.test(values.server)) check.problems.push(`--server expects a URL like http://127.0.0.1:8420, received "${values.server}"`);
+  if (values.server !== undefined && values.pack !== undefined) check.problems.push('--pack and --server exclude each other: the server scores with its own pack');
   if (check.problems.length > 0) return cli.usageError(check.problems.join('; '));
 
   const { files, problems } = await listImageFiles(positionals);
   for (const problem of problems) printProblem(problem);
   if (files.length === 0) return EXIT.someInputsUnreadable;
 
-  const workerCount = workers ?? Math.min(files.length, 4);
+  // One worker per core: each scores one image at a time on one thread, so fewer leave cores idle.
+  const workerCount = workers ?? Math.min(files.length, availableParallelism());
   const outcomes: Outcome[] = [];
   if (values.server !== undefined) {
     await scoreFilesRemotely(files, { server: values.server, prompt: values.prompt, token: process.env.AGIQA_TOKEN, concurrency: workerCount }, (outcome) => {
@@ -74,7 +78,14 @@ export async function run(argv: string[]): Promise<number> {
     return report(outcomes, files, problems.length, values.json);
   }
   let boxesUnwritten = 0;
-  const scorer = await createScorer({ pack: values.pack, workers: workerCount, maxQueue: Number.MAX_SAFE_INTEGER });
+  // a value with a slash is a pack folder (e.g. one `agiqa train` or `agiqa distill` just wrote), as for eval
+  const packIsDir = values.pack !== undefined && /[\\/]/.test(values.pack);
+  const scorer = await createScorer({
+    pack: packIsDir ? undefined : values.pack,
+    packDir: packIsDir ? resolve(values.pack!) : undefined,
+    workers: workerCount,
+    maxQueue: Number.MAX_SAFE_INTEGER,
+  });
   try {
     const showProgress = process.stderr.isTTY === true && files.length > 1;
     const bar = showProgress ? new cliProgress.SingleBar({ clearOnComplete: true, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
