@@ -86,6 +86,11 @@ export const errorCatalog = {
     (p) => `Model pack "${p.pack}" was not found (looked in ${p.searched.join(', ')})`,
     'Run `agiqa models list` to see installed packs; the embedded default pack is `lite`.',
   ),
+  AGQ_ERR_PACK_NOT_PULLED: entry<{ pack: string; searched: string[] }>(
+    404,
+    (p) => `Model pack "${p.pack}" is a known pack but is not installed here (looked in ${p.searched.join(', ')}); run \`agiqa models pull ${p.pack}\``,
+    'Run `agiqa models pull NAME` once to download it (see docs/packs.md), then score again.',
+  ),
   AGQ_ERR_PACK_INVALID: entry<{ pack: string; issues: string[] }>(
     500,
     (p) => `Model pack "${p.pack}" has an invalid pack.json: ${p.issues.join('; ')}`,

@@ -13,6 +13,7 @@ import { openApiDocument } from './openapi.js';
 import { generationsQuerySchema, type HealthResponse } from './schemas.js';
 import { dashboardRouter } from './routes/dashboard.js';
 import { isPagePath, pageRouter } from './routes/page.js';
+import { generationFilesRouter } from './routes/generation-files.js';
 import { settingsRouter } from './routes/settings.js';
 import type { SettingsHolder } from '../config/index.js';
 import type { ThumbnailCache } from './thumbnails.js';
@@ -183,6 +184,7 @@ export function createApp(context: AppContext): express.Express {
 
   // The ComfyUI bridge's stored batch rankings (empty until a bridge has scored something).
   app.use(comfyRouter(store, { topK: context.rankingTopK }));
+  app.use(generationFilesRouter(store));
   if (context.dashboard !== undefined) {
     app.use(settingsRouter(context.dashboard.settings));
     app.use(dashboardRouter(store, context.dashboard.thumbnails));

@@ -1,4 +1,5 @@
 // GET /v1/openapi.json, generated from the same zod schemas that validate requests and responses.
+import { generationFileSchema } from './routes/generation-files.js';
 import { z } from 'zod';
 import { promptRankingSchema } from '../bridges/comfyui/index.js';
 import {
@@ -163,6 +164,14 @@ function build(): JsonSchema {
           summary: 'One generation with its scores and verdicts',
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
           responses: { '200': { description: 'The generation', content: json('Generation') }, ...errors(400, 401, 404, 503) },
+        },
+      },
+      '/v1/generations/{id}/file': {
+        put: {
+          summary: 'Link the file a client saved a scored image as (e.g. ComfyUI\'s Save image with score) to its generation',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+          requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(generationFileSchema, 'input') } } },
+          responses: { '200': { description: 'The generation with external.filename set', content: json('Generation') }, ...errors(400, 401, 404, 415, 503) },
         },
       },
       '/v1/comfyui/prompts/{promptId}/ranking': {

@@ -93,6 +93,13 @@ class AgiqaClient:
         answer = self._post_json("/v1/comfyui/verdicts", {"files": list(files)}, timeout=10.0)
         return list(answer.get("verdicts", []))
 
+    def link_file(self, generation_id: int, filename: str, file: Optional[str] = None) -> Dict[str, Any]:
+        """Links the file a scored image was saved as to its generation (PUT /v1/generations/{id}/file)."""
+        body: Dict[str, Any] = {"filename": filename}
+        if file:
+            body["file"] = file
+        return self._request("PUT", f"/v1/generations/{int(generation_id)}/file", json.dumps(body).encode("utf-8"), 10.0)
+
     def health(self) -> Dict[str, Any]:
         return self._request("GET", "/v1/health", None, 10.0)
 
