@@ -245,16 +245,10 @@ export const errorCatalog = {
     (p) => `Invalid configuration in ${p.source}: ${p.issues.join('; ')}`,
     'Fix every listed key (unknown keys are refused so that typos do not pass silently); see docs/server.md for the keys and their types.',
   ),
-  AGQ_ERR_CLI_SERVER_UNREACHABLE: entry<{ url: string; detail: string }>(
-    503,
-    (p) => `Cannot reach the agiqa server at ${p.url} (${p.detail})`,
-    'Start it in another terminal with `npx agiqa serve` (it listens on http://127.0.0.1:8420), or fix the URL given to --server.',
-  ),
-  AGQ_ERR_SETTINGS_WRITE: entry<{ file: string; detail: string }>(
-    500,
-    (p) => `The settings could not be saved to ${p.file}: ${p.detail}`,
-    'Make AGIQA_HOME writable for the user running the server (the settings were not changed).',
-  ),
+  AGQ_ERR_CLI_SERVER_UNREACHABLE: entry<{ url: string; detail: string }>(503, (p) => `Cannot reach the agiqa server at ${p.url} (${p.detail})`,
+    'Start it in another terminal with `npx agiqa serve` (it listens on http://127.0.0.1:8420), or fix the URL given to --server.'),
+  AGQ_ERR_SETTINGS_WRITE: entry<{ file: string; detail: string }>(500, (p) => `The settings could not be saved to ${p.file}: ${p.detail}`,
+    'Make AGIQA_HOME writable for the user running the server (the settings were not changed).'),
   AGQ_ERR_SERVER_TOKEN_REQUIRED: entry<{ host: string }>(
     500,
     (p) => `Refusing to listen on ${p.host} without a token: any address other than loopback is reachable from the network`,

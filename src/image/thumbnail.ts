@@ -3,6 +3,7 @@
 import sharp from 'sharp';
 import { agiqaError } from '../errors/index.js';
 import { readEmbeddedMetadata, type ImageFormat } from './decode.js';
+import { withoutTextChunks } from './png-text.js';
 
 export interface ImagePreview {
   /** WebP, at most `size` pixels on its longer side, never larger than the source. */
@@ -32,9 +33,11 @@ export async function makePreview(
       .toBuffer();
     return { thumbnail, text: {} };
   }
+  // As in decodeImage: libvips never sees the text chunks, which are read within a budget below.
+  const pixels = withoutTextChunks(bytes);
   let meta: sharp.Metadata;
   try {
-    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    meta = await sharp(pixels, { limitInputPixels: false }).metadata();
   } catch (error) {
     throw agiqaError('AGQ_ERR_IMAGE_CORRUPT', { file: name, detail: error instanceof Error ? error.message : String(error) }, { cause: error });
   }
@@ -45,7 +48,7 @@ export async function makePreview(
   if (width * height > options.maxPixels) throw agiqaError('AGQ_ERR_IMAGE_TOO_MANY_PIXELS', { file: name, width, height, maxPixels: options.maxPixels });
   let thumbnail: Buffer;
   try {
-    thumbnail = await sharp(bytes, { failOn: 'error', limitInputPixels: options.maxPixels, autoOrient: true, pages: 1 })
+    thumbnail = await sharp(pixels, { failOn: 'error', limitInputPixels: options.maxPixels, autoOrient: true, pages: 1 })
       .resize(options.size, options.size, { fit: 'inside', withoutEnlargement: true })
       .webp({ quality: 70, effort: 2 })
       .toBuffer();

@@ -87,16 +87,36 @@ interface FeedRow {
   params_json: string | null;
 }
 
-// The latest score of each generation, its latest verdict, and its image's parameters.
-const FEED_SELECT = `
+// The columns of a feed row: the generation, its latest score (s), that score's latest verdict and its
+// image's parameters. FROM clauses differ by sort (below); each joins `s` and `g` and filters on LATEST.
+const FEED_COLUMNS = `
   SELECT g.id, g.created_at, g.source, g.external_prompt_id, g.external_node, g.external_filename, g.prompt,
          g.negative_prompt, g.prompt_norm, g.image_sha256, g.file_ref, g.width, g.height, g.parent_id,
          s.id AS score_id, s.pack_name, s.pack_version, s.mos, s.level, s.result_json,
          (SELECT v.reasons_json FROM verdicts v WHERE v.score_id = s.id ORDER BY v.id DESC LIMIT 1) AS verdict_json,
-         p.params_json
-    FROM generations g
-    JOIN scores s ON s.id = (SELECT MAX(s2.id) FROM scores s2 WHERE s2.generation_id = g.id)
-    LEFT JOIN image_params p ON p.sha256 = g.image_sha256`;
+         p.params_json`;
+const LATEST = 's.id = (SELECT MAX(s2.id) FROM scores s2 WHERE s2.generation_id = g.id)';
+const PARAMS = 'LEFT JOIN image_params p ON p.sha256 = g.image_sha256';
+const FEED_SELECT = `${FEED_COLUMNS} FROM generations g JOIN scores s ON ${LATEST} ${PARAMS}`;
+
+/**
+ * FROM and ORDER BY of each sort. Score sorts start from the score's index (CROSS JOIN keeps SQLite
+ * from reordering), so a page is read in order and the scan stops after it instead of sorting every
+ * generation. An aspect a pack did not judge (NULL) sorts below every score.
+ */
+function sortPlan(sort: FeedSort, descending: boolean): { from: string; where: string; order: string; params: string[] } {
+  const direction = descending ? 'DESC' : 'ASC';
+  if (sort === 'newest' || sort === 'oldest') {
+    return { from: `FROM generations g JOIN scores s ON ${LATEST} ${PARAMS}`, where: '', order: `g.id ${sort === 'newest' ? 'DESC' : 'ASC'}`, params: [] };
+  }
+  if (sort === 'mos') return { from: `FROM scores s CROSS JOIN generations g ${PARAMS}`, where: `g.id = s.generation_id AND ${LATEST}`, order: `s.mos ${direction}, s.id ${direction}`, params: [] };
+  return {
+    from: `FROM aspect_scores a CROSS JOIN scores s CROSS JOIN generations g ${PARAMS}`,
+    where: `a.aspect = ? AND s.id = a.score_id AND g.id = s.generation_id AND ${LATEST}`,
+    order: `a.mos ${direction}, a.rowid ${direction}`,
+    params: [sort],
+  };
+}
 
 function toItem(row: FeedRow, childIds: number[]): FeedItem {
   const result = JSON.parse(row.result_json) as ScoreResult;
@@ -145,7 +165,6 @@ export class DashboardQueries {
     return this.read((db) => {
       const where: string[] = [];
       const params: (string | number)[] = [];
-      let join = '';
       if (filter.verdict !== undefined) {
         where.push('s.verdict = ?');
         params.push(filter.verdict);
@@ -174,20 +193,12 @@ export class DashboardQueries {
         where.push('EXISTS (SELECT 1 FROM aspect_scores f WHERE f.score_id = s.id AND f.aspect = ? AND f.level = ?)');
         params.push(filter.aspect, filter.level);
       }
-      const sort = filter.sort ?? 'newest';
-      const direction = filter.descending === false ? 'ASC' : 'DESC';
-      let order = 'g.id DESC';
-      if (sort === 'oldest') order = 'g.id ASC';
-      else if (sort === 'mos') order = `s.mos ${direction}, g.id DESC`;
-      else if (sort !== 'newest') {
-        // Not-judged aspects (NULL) sort last either way.
-        join = 'LEFT JOIN aspect_scores a ON a.score_id = s.id AND a.aspect = ?';
-        params.unshift(sort);
-        order = `a.mos IS NULL, a.mos ${direction}, g.id DESC`;
-      }
+      const plan = sortPlan(filter.sort ?? 'newest', filter.descending !== false);
+      if (plan.where !== '') where.unshift(plan.where);
       const limit = filter.limit ?? 50;
-      const sql = `${FEED_SELECT} ${join} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ? OFFSET ?`;
-      const rows = db.prepare(sql).all(...params, limit + 1, filter.offset ?? 0) as FeedRow[];
+      const sql = `${FEED_COLUMNS} ${plan.from} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${plan.order} LIMIT ? OFFSET ?`;
+      // The SQL text varies only with which filters are present: a bounded set, so caching it is safe.
+      const rows = prepared(db, sql).all(...plan.params, ...params, limit + 1, filter.offset ?? 0) as FeedRow[];
       const page = rows.slice(0, limit);
       const children = childrenOf(db, page.map((row) => row.id));
       return { items: page.map((row) => toItem(row, children.get(row.id) ?? [])), hasMore: rows.length > limit };

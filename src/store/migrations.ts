@@ -143,6 +143,9 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE scores ADD COLUMN verdict TEXT;
       UPDATE scores SET verdict = (SELECT v.verdict FROM verdicts v WHERE v.score_id = scores.id ORDER BY v.id DESC LIMIT 1);
       CREATE INDEX scores_verdict ON scores(verdict, generation_id);
+      -- Sorting the feed by a score reads these in order and stops after a page.
+      CREATE INDEX scores_mos ON scores(mos);
+      CREATE INDEX aspect_scores_sort ON aspect_scores(aspect, mos);
 
       -- Sampling settings read from an image's embedded metadata (seed, sampler, steps, cfg), by image hash:
       -- read when the bytes arrive, before the generation row exists.

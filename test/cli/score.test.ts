@@ -62,11 +62,23 @@ describe('agiqa score', () => {
   });
 
   it('prints a table with one row per image and the reason for aspects not judged', async () => {
-    const { code, stdout } = await agiqa(['score', join(EXAMPLES, 'coffee.png'), '--prompt', 'a cup of coffee'], dir);
+    const { code, stdout } = await agiqa(['score', join(EXAMPLES, 'coffee.png'), '--prompt', 'a dragon in a castle'], dir);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^image\s+MOS\s+level\s+quality/m);
     expect(stdout).toMatch(/coffee\.png\s+\d\.\d\d\s+(bad|poor|fair|good|excellent)/);
-    expect(stdout).toMatch(/correspondence: not judged/);
+    expect(stdout).toMatch(/correspondence: not judged: the prompt names nothing the detector knows/);
+  });
+
+  it('judges correspondence from object checks and names what is missing', async () => {
+    const { code, stdout } = await agiqa(['score', join(EXAMPLES, 'coffee.png'), '--prompt', 'two dogs left of a red car'], dir);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/coffee\.png\s+\d\.\d\d\s+\w+\s+\d\.\d\d \w+\s+0\.50 bad/);
+    expect(stdout).toMatch(/asked for 2 dogs, no dog found/);
+    expect(stdout).toMatch(/no car found/);
+    const { file: _file, ...line } = jsonLines((await agiqa(['score', '--json', '--prompt', 'a cup', join(EXAMPLES, 'coffee.png')], dir)).stdout)[0]!;
+    const cup = scoreResultSchema.parse(line);
+    expect(cup.aspects.correspondence).toMatchObject({ mos: 4.5, level: 'excellent' });
+    expect(cup.detections?.[0]).toMatchObject({ label: 'cup' });
   });
 
   it('uses the prompt given on the command line, else none', async () => {

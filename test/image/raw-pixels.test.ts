@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkRawLayout, rawPixelsSha256, rawPixelsToImage } from '../../src/image/index.js';
+import { checkRawLayout, MAX_METADATA_TEXT_BYTES, rawPixelsSha256, rawPixelsToImage } from '../../src/image/index.js';
 
 const limits = { maxBytes: 1_000, maxPixels: 100 };
 
@@ -36,7 +36,19 @@ describe('rawPixelsToImage', () => {
 
   it('recovers the prompt from the text sent beside the pixels', () => {
     const image = rawPixelsToImage({ data: new Uint8Array(3), width: 1, height: 1, channels: 3 }, 'f', 'h', { parameters: 'a lighthouse at dusk\nNegative prompt: blurry\nSteps: 20' });
-    expect(image.metadata).toMatchObject({ source: 'a1111', prompt: 'a lighthouse at dusk', negativePrompt: 'blurry' });
+    expect(image.metadata).toMatchObject({ source: 'a1111', prompt: 'a lighthouse at dusk', negativePrompt: 'blurry', problem: null });
+  });
+
+  it('text beside the pixels past the metadata budget: no prompt, the reason, nothing kept', () => {
+    const text = { parameters: 'a lighthouse\nSteps: 20', workflow: 'x'.repeat(MAX_METADATA_TEXT_BYTES) };
+    const image = rawPixelsToImage({ data: new Uint8Array(3), width: 1, height: 1, channels: 3 }, 'f', 'h', text);
+    expect(image.metadata).toEqual({
+      source: null,
+      prompt: null,
+      negativePrompt: null,
+      problem: `the image's metadata text is ${MAX_METADATA_TEXT_BYTES + 22} bytes, more than the ${MAX_METADATA_TEXT_BYTES} bytes read`,
+      text: {},
+    });
   });
 });
 

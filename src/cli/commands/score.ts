@@ -1,4 +1,4 @@
-// `agiqa score <file|dir>... [--prompt TEXT] [--json] [--pack NAME]`: scores images on this machine.
+// `agiqa score <file|dir>... [--prompt TEXT] [--json] [--pack NAME] [--server URL] [--boxes DIR]`: scores images.
 // A table on a terminal, JSON lines with --json; unreadable inputs are reported one line each and
 // the rest are still scored (exit 3).
 import { availableParallelism } from 'node:os';
@@ -8,6 +8,7 @@ import { isAgiqaError, type AgiqaError } from '../../errors/index.js';
 import { listImageFiles, readImageBytes } from '../../image/index.js';
 import { createScorer, type ScoreResult, type Scorer } from '../../scoring/index.js';
 import { commandLine, OptionChecks } from '../args.js';
+import { writeBoxes } from '../boxes-output.js';
 import { EXIT } from '../main.js';
 import { formatScoreTable } from '../score-table.js';
 import { scoreFilesRemotely } from '../score-remote.js';
@@ -24,6 +25,8 @@ Options:
   --workers N     worker threads (default: one per core, ${availableParallelism()} here; never more than files)
   --server URL    send the images to a running \`agiqa serve\` (e.g. http://127.0.0.1:8420) instead:
                   they are stored there and appear live on its dashboard (token: AGIQA_TOKEN)
+  --boxes DIR     write the object detector's boxes per image to DIR (<image>.boxes.json and .png;
+                  local scoring only)
   -h, --help      show this help
 
 Exit codes: 0 all scored, 2 usage error, 3 some inputs could not be read (the rest were scored).`;
@@ -43,6 +46,7 @@ const cli = commandLine({
     pack: { type: 'string' },
     workers: { type: 'string' },
     server: { type: 'string' },
+    boxes: { type: 'string' },
   },
   positionals: true,
 });
@@ -73,6 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     });
     return report(outcomes, files, problems.length, values.json);
   }
+  let boxesUnwritten = 0;
   const packIsDir = values.pack !== undefined && /[\\/]/.test(values.pack);
   const scorer = await createScorer({
     pack: packIsDir ? undefined : values.pack,
@@ -84,7 +89,13 @@ export async function run(argv: string[]): Promise<number> {
     const showProgress = process.stderr.isTTY === true && files.length > 1;
     const bar = showProgress ? new cliProgress.SingleBar({ clearOnComplete: true, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
     bar?.start(files.length, 0);
-    await scoreAll(scorer, files, values.prompt, workerCount, (outcome) => {
+    await scoreAll(scorer, files, { prompt: values.prompt, detections: values.boxes !== undefined }, workerCount, async (outcome) => {
+      if (values.boxes !== undefined && outcome.result) {
+        await writeBoxes(values.boxes, outcome.file, outcome.result).catch((error: Error) => {
+          boxesUnwritten++;
+          process.stderr.write(`agiqa: cannot write the boxes of ${outcome.file}: ${error.message}\n`);
+        });
+      }
       outcomes.push(outcome);
       bar?.increment();
       if (values.json) {
@@ -97,7 +108,7 @@ export async function run(argv: string[]): Promise<number> {
     await scorer.close();
   }
 
-  return report(outcomes, files, problems.length, values.json);
+  return report(outcomes, files, problems.length + boxesUnwritten, values.json);
 }
 
 /** The table (unless --json) and the exit code, for local and --server scoring alike. */
@@ -124,7 +135,13 @@ function printProblem(error: AgiqaError): void {
 const READ_AHEAD_PER_WORKER = 2;
 
 /** Scores files with a bounded number in flight, so a huge directory never loads all images at once. */
-async function scoreAll(scorer: Scorer, files: string[], prompt: string | undefined, workers: number, onOutcome: (o: Outcome) => void): Promise<void> {
+async function scoreAll(
+  scorer: Scorer,
+  files: string[],
+  ask: { prompt: string | undefined; detections: boolean },
+  workers: number,
+  onOutcome: (o: Outcome) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const inFlight = workers * READ_AHEAD_PER_WORKER;
   const lane = async (): Promise<void> => {
@@ -132,11 +149,11 @@ async function scoreAll(scorer: Scorer, files: string[], prompt: string | undefi
       const file = files[next++]!;
       try {
         const image = await readImageBytes(file);
-        const result = await scorer.score({ image, name: file, prompt, handOver: true });
-        onOutcome({ file, result });
+        const result = await scorer.score({ image, name: file, ...ask, handOver: true });
+        await onOutcome({ file, result });
       } catch (error) {
         if (!isAgiqaError(error)) throw error;
-        onOutcome({ file, error });
+        await onOutcome({ file, error });
       }
     }
   };

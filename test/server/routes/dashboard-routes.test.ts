@@ -109,6 +109,28 @@ describe('GET/PUT /v1/settings', () => {
   });
 });
 
+describe('access rules, route by route', () => {
+  it('every route in the OpenAPI document but health needs the token, and refuses foreign origins', async () => {
+    const { server } = await start({ token: TOKEN });
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const document = (await call(server, 'GET', '/v1/openapi.json', undefined, auth)).body as { paths: Record<string, Record<string, unknown>> };
+    const checked: string[] = [];
+    for (const [template, methods] of Object.entries(document.paths)) {
+      const path = template.replace('{id}', '1').replace('{sha256}', '0'.repeat(64)).replace('{promptId}', 'p');
+      for (const method of Object.keys(methods).map((m) => m.toUpperCase())) {
+        const body = method === 'GET' ? undefined : {};
+        const anonymous = await call(server, method, path, body);
+        if (template === '/v1/health') expect(anonymous.status).toBe(200);
+        else expect([method, path, anonymous.status]).toEqual([method, path, 401]);
+        const foreign = await call(server, method, path, body, { ...auth, origin: 'http://evil.example' });
+        expect([method, path, foreign.status]).toEqual([method, path, 403]);
+        checked.push(`${method} ${template}`);
+      }
+    }
+    expect(checked).toEqual(expect.arrayContaining(['GET /v1/settings', 'PUT /v1/settings', 'GET /v1/feed', 'GET /v1/prompts/{id}', 'GET /v1/thumbnails/{sha256}', 'POST /v1/comfyui/verdicts', 'POST /v1/score']));
+  });
+});
+
 describe('GET /v1/feed, /v1/prompts/:id, /v1/thumbnails/:sha256', () => {
   it('pages and filters the feed and sorts by any score', async () => {
     const { server } = await start();

@@ -23,7 +23,16 @@ function toLocalInput(iso: string | null): string {
   return new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 }
 
-export function feedView(params: URLSearchParams): FeedView {
+/** What a card shows that can change: a card whose key is unchanged is kept (no flicker, no refetch). */
+function cardKey(item: FeedItem): string {
+  return `${item.id}|${item.verdict?.verdict ?? ''}|${item.mos}|${item.childIds.join(',')}`;
+}
+
+/**
+ * The feed. `ready` resolves once the event stream is attached, so that nothing stored between the
+ * first query and the subscription is missed (it is waited for at most briefly).
+ */
+export function feedView(params: URLSearchParams, ready: Promise<void>): FeedView {
   const form = h(
     'form',
     { class: 'filters' },
@@ -59,7 +68,15 @@ export function feedView(params: URLSearchParams): FeedView {
   const load = async () => {
     try {
       const page = await api<{ items: FeedItem[]; nextOffset: number | null }>(`v1/feed?${query(0, Math.min(shown, 200))}`);
-      grid.replaceChildren(...page.items.map(feedCard));
+      const previous = new Map([...grid.children].map((card) => [(card as HTMLElement).dataset.key ?? '', card as HTMLElement]));
+      grid.replaceChildren(
+        ...page.items.map((item) => {
+          const key = cardKey(item);
+          const card = previous.get(key) ?? feedCard(item);
+          card.dataset.key = key;
+          return card;
+        }),
+      );
       nextOffset = page.nextOffset;
       more.hidden = nextOffset === null;
       note.textContent = page.items.length === 0 ? 'Nothing scored matches yet. Score a folder: agiqa score --server <this address> folder/' : '';
@@ -81,14 +98,20 @@ export function feedView(params: URLSearchParams): FeedView {
   more.addEventListener('click', async () => {
     if (nextOffset === null) return;
     const page = await api<{ items: FeedItem[]; nextOffset: number | null }>(`v1/feed?${query(nextOffset, PAGE)}`);
-    grid.append(...page.items.map(feedCard));
+    grid.append(
+      ...page.items.map((item) => {
+        const card = feedCard(item);
+        card.dataset.key = cardKey(item);
+        return card;
+      }),
+    );
     shown += page.items.length;
     nextOffset = page.nextOffset;
     more.hidden = nextOffset === null;
   });
 
   let timer: number | undefined;
-  void load();
+  void Promise.race([ready, new Promise((resolve) => setTimeout(resolve, 500))]).then(load);
   return {
     element: h('section', { class: 'feed' }, form, note, grid, more),
     refresh() {

@@ -40,7 +40,7 @@ async function show(): Promise<void> {
     } else if (path === '/settings') {
       main.replaceChildren(await settingsView());
     } else {
-      feed = feedView(new URLSearchParams(query));
+      feed = feedView(new URLSearchParams(query), streamReady);
       main.replaceChildren(feed.element);
     }
   } catch (error) {
@@ -50,8 +50,18 @@ async function show(): Promise<void> {
 }
 
 let promptTimer: number | undefined;
+let markReady!: () => void;
+/** Resolves when the stream is first attached: the feed's first query follows it, so nothing falls between. */
+const streamReady = new Promise<void>((resolve) => (markReady = resolve));
+let attached = false;
 const stream = new EventStream(
   (event) => {
+    if (event.type === 'stream.ready' && !attached) {
+      attached = true;
+      markReady();
+      return;
+    }
+    // A reconnect (stream.ready again, after what was missed was replayed) or a new score or verdict.
     if (event.type === 'stream.ready' || event.type.startsWith('generation.')) {
       feed?.refresh();
       // A new attempt may belong to the prompt on screen: re-read it (cheap, debounced).
@@ -70,5 +80,5 @@ const stream = new EventStream(
 (window as unknown as { agiqaStream: EventStream }).agiqaStream = stream;
 
 window.addEventListener('hashchange', () => void show());
-void show();
 stream.start();
+void show();

@@ -32,6 +32,7 @@ function chart(attempts: FeedItem[]): HTMLElement {
         height: 240,
         scales: { x: { time: false }, y: { range: [0, 5] } },
         axes: [{ label: 'attempt', values: (_u, ticks) => ticks.map((tick) => (Number.isInteger(tick) ? String(tick) : '')) }, { label: 'MOS (0–5)' }],
+        legend: { live: false },
         series: [{ label: 'attempt' }, ...kept.map(({ series }) => ({ label: series.label, stroke: series.colour, width: series.key === 'mos' ? 2.5 : 1.5, points: { size: 7 }, spanGaps: true }))],
       },
       [data[0]!, ...kept.map(({ row }) => row)] as uPlot.AlignedData,
