@@ -49,7 +49,8 @@ describe('createScorer (lite)', () => {
 
   it('scores raw RGB pixels exactly like the PNG they were decoded from, recovering the prompt from the text sent beside them', async () => {
     const decoded = await decodeImage(photo, 'coffee.png');
-    const fromPng = await scorer.score({ image: ownCopy(), name: 'coffee.png' });
+    // The same prompt given as an argument: the two differ only in how the pixels arrived.
+    const fromPng = await scorer.score({ image: ownCopy(), name: 'coffee.png', prompt: 'a cup of coffee on a table' });
     const graph = { '6': { class_type: 'CLIPTextEncode', inputs: { text: 'a cup of coffee on a table', clip: ['4', 1] } }, '3': { class_type: 'KSampler', inputs: { positive: ['6', 0], negative: ['6', 0], seed: 1 } } };
     const fromRaw = await scorer.score({
       image: new Uint8Array(decoded.rgb),
