@@ -78,6 +78,7 @@ export async function run(argv: string[]): Promise<number> {
     return report(outcomes, files, problems.length, values.json);
   }
   let boxesUnwritten = 0;
+  // a value with a slash is a pack folder (e.g. one `agiqa train` or `agiqa distill` just wrote), as for eval
   const packIsDir = values.pack !== undefined && /[\\/]/.test(values.pack);
   const scorer = await createScorer({
     pack: packIsDir ? undefined : values.pack,

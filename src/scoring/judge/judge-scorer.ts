@@ -2,7 +2,7 @@
 // pack's model server. No worker threads: the work is the server's, this process only waits on I/O.
 import { performance } from 'node:perf_hooks';
 import { agiqaError } from '../../errors/index.js';
-import { decodeImage, type ImageLimits } from '../../image/index.js';
+import { decodeImage, type DecodedImage, type ImageLimits } from '../../image/index.js';
 import type { JudgeInput } from '../../model/judge/judge-input.js';
 import type { LoadedPack } from '../../model/packs.js';
 import { overallMos, round } from '../levels.js';
@@ -30,6 +30,19 @@ export function resultParts(verdict: JudgeVerdict, pack: string, model: string):
     detail[aspect] = { description: judged.description, answer: judged.answer, flags: judged.flags, levelMass: judged.levelMass, ms: judged.ms };
   }
   return { aspects, findings, judge: { pack, model, aspects: detail } };
+}
+
+/**
+ * The M3 rounds of a judge pack on one image (encoded bytes, decoded here with the default limits, or
+ * an image decoded already) and its prompt: per aspect the level probabilities, MOS, description,
+ * finding and flags, or null with the reason. For callers that want the rounds without a ScoreResult
+ * (training, distillation). Throws AGQ_ERR_PACK_INVALID for a pack that is not a judge pack, the
+ * image errors, and the judge client's AGQ_ERR_JUDGE_* errors.
+ */
+export async function judgeWithPack(pack: LoadedPack, image: Uint8Array | DecodedImage, prompt: string | null, options: JudgeOptions & { limits?: ImageLimits | undefined } = {}): Promise<JudgeVerdict> {
+  if (pack.manifest.input.kind !== 'judge') throw agiqaError('AGQ_ERR_PACK_INVALID', { pack: pack.manifest.name, issues: [`input.kind is ${pack.manifest.input.kind}, expected judge`] });
+  const decoded = image instanceof Uint8Array ? await decodeImage(image, 'image', options.limits) : image;
+  return judgeImage(pack.manifest.input, decoded, prompt, options);
 }
 
 export class JudgeScorer implements Scorer {

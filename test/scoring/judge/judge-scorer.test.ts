@@ -2,7 +2,7 @@
 // image sent once per conversation at the pack's size, the expectation arithmetic, the no-logprobs and
 // nonsense answers, the concurrency limit, and the server failures as coded errors.
 import { afterEach, describe, expect, it } from 'vitest';
-import { JudgeScorer } from '../../../src/scoring/judge/judge-scorer.js';
+import { JudgeScorer, judgeWithPack } from '../../../src/scoring/judge/judge-scorer.js';
 import { createScorer } from '../../../src/scoring/index.js';
 import { scoreResultSchema } from '../../../src/scoring/score-result.js';
 import { startJudgeDouble, DEFAULT_DESCRIPTION, type RateAnswer, type RunningDouble } from '../../fixtures/judge/judge-double.js';
@@ -136,6 +136,14 @@ describe('JudgeScorer', () => {
       await double.close();
       double = undefined;
     }
+  });
+
+  it('gives the rounds without a ScoreResult to callers that train on them (judgeWithPack)', async () => {
+    double = await startJudgeDouble({ flavor: 'llama.cpp' });
+    const { pack } = await makeJudgePack(double.url);
+    const verdict = await judgeWithPack(pack, image, PROMPT);
+    expect(verdict.quality).toMatchObject({ level: 'good', description: DEFAULT_DESCRIPTION, flags: [], levelMass: 0.98 });
+    expect(verdict.correspondence.mos).toBeCloseTo(3.592, 3);
   });
 
   it('is what createScorer returns for a judge pack, with no worker threads', async () => {
