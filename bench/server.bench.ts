@@ -9,7 +9,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
-import { startServeProcess, waitUntilReady, type ServeProcess } from '../test/e2e/serve-process.js';
+import { servingPid, startServeProcess, waitUntilReady, type ServeProcess } from '../test/e2e/serve-process.js';
 import { percentile, round2, writeResults } from './lib.js';
 
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 8) * 1000;
@@ -205,15 +205,15 @@ for (const clients of LEVELS) {
   const bareRun = await ownCpuMs(() => drive(clients, async (image: Uint8Array<ArrayBuffer>) => (await scorer.score({ image, name: 'bench.png', handOver: true }), true), (n) => variant(png, n)));
   bare.push(bareRun.result);
   process.stderr.write(`bare scorer ${clients} clients: ${JSON.stringify(bare.at(-1))}\n`);
-  resetPeakRss(server.child.pid!);
-  const serverCpuBefore = processCpuMs(server.child.pid!);
+  resetPeakRss(servingPid(server.child));
+  const serverCpuBefore = processCpuMs(servingPid(server.child));
   const servedRun = await ownCpuMs(() => serveLevel(server.url, clients));
   served.push(servedRun.result);
-  peakRss.push(peakRssMb(server.child.pid!));
+  peakRss.push(peakRssMb(servingPid(server.child)));
   // The "client" is this process while it drives the server: making each variant and uploading it.
   cpuPerImage.push({
     bare: round2(bareRun.cpuMs / bareRun.result.completed),
-    server: round2((processCpuMs(server.child.pid!) - serverCpuBefore) / servedRun.result.completed),
+    server: round2((processCpuMs(servingPid(server.child)) - serverCpuBefore) / servedRun.result.completed),
     client: round2(servedRun.cpuMs / servedRun.result.completed),
   });
   process.stderr.write(`server ${clients} clients: ${JSON.stringify(served.at(-1))}, peak RSS ${peakRss.at(-1)} MB, CPU ms per image ${JSON.stringify(cpuPerImage.at(-1))}\n`);

@@ -15,6 +15,7 @@ const commands: Record<string, CommandEntry> = {
   config: { summary: 'print the effective configuration (`agiqa config print`)', load: () => import('./commands/config.js') },
   eval: { summary: 'measure a pack on a rated dataset (SRCC, PLCC, KRCC, RMSE)', load: () => import('./commands/eval.js') },
   train: { summary: 'train a pack\'s M3 predictor on a rated dataset', load: () => import('./commands/train.js') },
+  distill: { summary: 'label images with a judge and train a fast pack on the labels', load: () => import('./commands/distill.js') },
   models: { summary: 'list, pull, verify or remove model packs (`agiqa models list`)', load: () => import('./commands/models.js') },
   plugins: { summary: 'install the ComfyUI nodes or the A1111/Forge extension (`agiqa plugins install`)', load: () => import('./commands/plugins.js') },
 };

@@ -67,7 +67,12 @@ export const errorCatalog = {
   AGQ_ERR_IMAGE_UNREADABLE: entry<{ file: string; detail: string }>(
     422,
     (p) => `${p.file}: the file cannot be read (${p.detail})`,
-    'Check that the path is a regular file and that agiqa has permission to read it.',
+    'Check that agiqa has permission to read the file.',
+  ),
+  AGQ_ERR_IMAGE_NOT_A_FILE: entry<{ file: string; kind: string }>(
+    422,
+    (p) => `${p.file}: not a regular file (it is a ${p.kind}); only regular image files are read`,
+    'Point agiqa at the image file itself; FIFOs, sockets, devices and directories are refused without being opened.',
   ),
   AGQ_ERR_NO_IMAGES: entry<{ dir: string }>(
     404,
@@ -80,6 +85,11 @@ export const errorCatalog = {
     404,
     (p) => `Model pack "${p.pack}" was not found (looked in ${p.searched.join(', ')})`,
     'Run `agiqa models list` to see installed packs; the embedded default pack is `lite`.',
+  ),
+  AGQ_ERR_PACK_NOT_PULLED: entry<{ pack: string; searched: string[] }>(
+    404,
+    (p) => `Model pack "${p.pack}" is a known pack but is not installed here (looked in ${p.searched.join(', ')}); run \`agiqa models pull ${p.pack}\``,
+    'Run `agiqa models pull NAME` once to download it (see docs/packs.md), then score again.',
   ),
   AGQ_ERR_PACK_INVALID: entry<{ pack: string; issues: string[] }>(
     500,
@@ -235,6 +245,10 @@ export const errorCatalog = {
     (p) => `Invalid configuration in ${p.source}: ${p.issues.join('; ')}`,
     'Fix every listed key (unknown keys are refused so that typos do not pass silently); see docs/server.md for the keys and their types.',
   ),
+  AGQ_ERR_CLI_SERVER_UNREACHABLE: entry<{ url: string; detail: string }>(503, (p) => `Cannot reach the agiqa server at ${p.url} (${p.detail})`,
+    'Start it in another terminal with `npx agiqa serve` (it listens on http://127.0.0.1:8420), or fix the URL given to --server.'),
+  AGQ_ERR_SETTINGS_WRITE: entry<{ file: string; detail: string }>(500, (p) => `The settings could not be saved to ${p.file}: ${p.detail}`,
+    'Make AGIQA_HOME writable for the user running the server (the settings were not changed).'),
   AGQ_ERR_SERVER_TOKEN_REQUIRED: entry<{ host: string }>(
     500,
     (p) => `Refusing to listen on ${p.host} without a token: any address other than loopback is reachable from the network`,

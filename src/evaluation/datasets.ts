@@ -49,6 +49,8 @@ export interface ReadDatasetOptions {
   seed?: number | undefined;
   /** Part of the training portion kept aside for model selection (default 0.1). */
   validationFraction?: number | undefined;
+  /** A generic CSV may list images without ratings (agiqa distill labels them); default true. */
+  requireMos?: boolean | undefined;
 }
 
 export const DEFAULT_SPLIT_SEED = 42;
@@ -178,14 +180,14 @@ async function readAigiqa20k(files: string[]): Promise<{ items: RawItem[]; aspec
  * image,prompt,mos — or mos_quality / mos_correspondence / mos_authenticity — and an optional split
  * column. `path` is accepted for `image` (the synthetic-distortion set of training/lite writes it).
  */
-async function readGenericCsv(file: string): Promise<{ items: RawItem[]; aspects: Aspect[] }> {
+async function readGenericCsv(file: string, requireMos = true): Promise<{ items: RawItem[]; aspects: Aspect[] }> {
   const { columns, rows } = await readCsv(file);
   const imageColumn = columns.includes('image') ? 'image' : columns.includes('path') ? 'path' : 'image';
   requireColumns(file, columns, [imageColumn]);
   const mosColumns = columns.filter((c) => c === 'mos' || c.startsWith('mos_'));
   const unknown = mosColumns.filter((c) => c !== 'mos' && !ASPECTS.includes(c.slice(4) as Aspect));
   const issues: string[] = [];
-  if (mosColumns.length === 0) issues.push(`no MOS column: expected mos or one of ${ASPECTS.map((a) => `mos_${a}`).join(', ')}`);
+  if (mosColumns.length === 0 && requireMos) issues.push(`no MOS column: expected mos or one of ${ASPECTS.map((a) => `mos_${a}`).join(', ')}`);
   if (unknown.length > 0) issues.push(`unknown MOS column(s) ${unknown.join(', ')}: the aspects are ${ASPECTS.join(', ')}`);
   if (mosColumns.includes('mos') && mosColumns.includes('mos_quality')) issues.push('both mos and mos_quality given; mos means quality, keep one');
   if (issues.length > 0) throw agiqaError('AGQ_ERR_DATASET_INVALID', { file, issues });
@@ -318,7 +320,7 @@ export async function readDataset(location: string, options: ReadDatasetOptions 
         ? await readAigciqa2023(labelFiles[0]!)
         : format === 'aigiqa-20k'
           ? await readAigiqa20k(labelFiles)
-          : await readGenericCsv(labelFiles[0]!);
+          : await readGenericCsv(labelFiles[0]!, options.requireMos);
 
   const seed = options.seed ?? DEFAULT_SPLIT_SEED;
   const validationFraction = options.validationFraction ?? 0.1;

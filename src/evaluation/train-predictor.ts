@@ -4,20 +4,19 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { agiqaError, isAgiqaError } from '../errors/index.js';
+import { agiqaError } from '../errors/index.js';
 import { ASPECTS, type Aspect } from '../model/aspects.js';
 import type { PackManifest } from '../model/pack-manifest.js';
-import { agiqaHome, sha256OfFile, type LoadedPack } from '../model/packs.js';
+import { sha256OfFile, type LoadedPack } from '../model/packs.js';
 import { PredictorModel } from '../model/predictor.js';
-import { DEFAULT_TOKEN_GRID } from '../model/predictor-encoder.js';
 import { roundRows } from '../model/predictor-features.js';
 import type { PredictorManifest } from '../model/predictor-manifest.js';
-import type { FeatureJob, FeatureWorkerData, ImageFeatures } from '../model/predictor-feature-worker.js';
-import { WorkerPool } from '../model/worker-pool.js';
 import type { Dataset, DatasetItem, SplitName } from './datasets.js';
 import { aspectMetrics, type AspectMetrics } from './metrics.js';
+import { clipFeatureSource } from './training-features-clip.js';
+import { liteFeatureSource, type FeatureSource, type TrainingFeatures } from './training-features.js';
 
 export const TRAINER_SCRIPT = fileURLToPath(new URL('../../training/predictor/train.py', import.meta.url));
 export const DEFAULT_PYTHON = '/usr/bin/python3';
@@ -35,6 +34,12 @@ export interface TrainOptions {
   python?: string | undefined;
   home?: string | undefined;
   workers?: number | undefined;
+  /** Ship this candidate whatever the ablation says (default: the best on the selection split). */
+  ship?: Candidate | undefined;
+  /** Where features come from; default: the base pack's own encoder (lite/1 or clip/1). */
+  source?: FeatureSource | undefined;
+  /** Recorded in pack.json `training` (e.g. distill's teacher). */
+  provenance?: Record<string, unknown> | undefined;
   /** Extra trainer flags (tests shrink the network). */
   trainerArgs?: readonly string[] | undefined;
   onExtract?: ((done: number, total: number) => void) | undefined;
@@ -67,41 +72,9 @@ function compact(m: AspectMetrics): CompactMetrics {
   return { n: m.n, srcc: r(m.srcc)!, plcc: r(m.plcc)!, plccLogistic: r(m.plccLogistic), krcc: r(m.krcc)!, rmse: r(m.rmse)!, rmseLogistic: r(m.rmseLogistic) };
 }
 
-const featureWorker = new URL(`../model/predictor-feature-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-
-async function extractFeatures(
-  pack: LoadedPack,
-  items: DatasetItem[],
-  options: { cacheDir: string; workers: number; onProgress?: ((done: number, total: number) => void) | undefined },
-): Promise<{ features: Map<string, ImageFeatures>; skipped: { name: string; reason: string }[] }> {
-  const cores = availableParallelism();
-  const workerData: FeatureWorkerData = { pack, threads: Math.max(1, Math.floor(cores / options.workers)), tokenGrid: DEFAULT_TOKEN_GRID, cacheDir: options.cacheDir };
-  const pool = await WorkerPool.start<FeatureJob, ImageFeatures>({ script: featureWorker, workerData, size: options.workers, maxQueue: Number.MAX_SAFE_INTEGER });
-  const features = new Map<string, ImageFeatures>();
-  const skipped: { name: string; reason: string }[] = [];
-  let done = 0;
-  options.onProgress?.(0, items.length);
-  try {
-    await Promise.all(
-      items.map(async (item) => {
-        try {
-          features.set(item.name, await pool.run({ path: item.path! }));
-        } catch (error) {
-          if (!isAgiqaError(error)) throw error;
-          skipped.push({ name: item.name, reason: `${error.message} [${error.code}]` });
-        }
-        options.onProgress?.(++done, items.length);
-      }),
-    );
-  } finally {
-    await pool.close();
-  }
-  return { features, skipped };
-}
-
 interface Row {
   item: DatasetItem;
-  features: ImageFeatures;
+  features: TrainingFeatures;
   rounds: Float32Array;
   mask: Float32Array;
   targets: Float32Array;
@@ -179,9 +152,6 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
   if (!PACK_NAME.test(name)) {
     throw agiqaError('AGQ_ERR_USAGE', { problem: `The pack folder's name "${name}" must be lowercase letters, digits, ".", "_" or "-" (it becomes the pack name)` });
   }
-  if (base.manifest.input.kind !== 'lite-crops') {
-    throw agiqaError('AGQ_ERR_TRAINING_FAILED', { step: 'choosing the encoder', detail: `pack "${base.manifest.name}" takes ${base.manifest.input.kind} input; agiqa train supports lite-crops packs so far` });
-  }
   const aspects = dataset.aspects.filter((a) => base.manifest.aspects.includes(a));
   if (aspects.length === 0) {
     throw agiqaError('AGQ_ERR_TRAINING_FAILED', {
@@ -195,19 +165,21 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
 
   const present = dataset.items.filter((item) => item.path !== null && aspects.some((a) => item.mos[a] !== undefined));
   const skipped = dataset.items.filter((item) => item.path === null).map((item) => ({ name: item.name, reason: 'image not found' }));
-  const qualityFile = base.manifest.models.quality!.file;
-  const encoderHash = base.manifest.files.find((f) => f.path === qualityFile)!.sha256.slice(0, 16);
-  const input = base.manifest.input;
-  const cacheDir = join(agiqaHome(options.home), 'cache', 'predictor-features', `${base.manifest.name}-${encoderHash}-${input.signalsVersion}-g${DEFAULT_TOKEN_GRID}`);
   const workers = options.workers ?? Math.min(2, availableParallelism());
-  const extracted = await extractFeatures(base, present, { cacheDir, workers, onProgress: options.onExtract });
+  if (options.source === undefined && base.manifest.input.kind === 'judge') {
+    throw agiqaError('AGQ_ERR_USAGE', { problem: `pack "${base.manifest.name}" is a judge pack: give the fast pack whose image tokens go with its rounds (--image-pack lite, or a CLIP-family pack)` });
+  }
+  const source =
+    options.source ??
+    (base.manifest.input.kind === 'clip' ? clipFeatureSource(base, { threads: Math.max(1, availableParallelism()) }) : liteFeatureSource(base, { home: options.home, workers }));
+  const extracted = await source.extract(present, options.onExtract);
   skipped.push(...extracted.skipped);
 
-  const evidenceWidth = input.signalCount;
+  const evidenceWidth = source.evidenceWidth;
   const rows: Row[] = present.flatMap((item) => {
     const features = extracted.features.get(item.name);
     if (features === undefined) return [];
-    const { rounds, mask } = roundRows({ quality: { logits: features.logits, evidence: features.signals } }, evidenceWidth);
+    const { rounds, mask } = roundRows(features.rounds, evidenceWidth);
     const targets = new Float32Array(ASPECTS.length + 1).fill(Number.NaN);
     const rated = aspects.filter((a) => item.mos[a] !== undefined);
     for (const a of rated) targets[ASPECTS.indexOf(a)] = item.mos[a]!;
@@ -220,7 +192,7 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
     const why = skipped.length > 0 ? `; ${skipped.length} skipped, e.g. ${skipped[0]!.name}: ${skipped[0]!.reason}` : '';
     throw agiqaError('AGQ_ERR_TRAINING_FAILED', { step: 'splitting', detail: `too few readable images: ${counts.train} train, ${counts.val} val, ${counts.test} test${why}` });
   }
-  const tokens = DEFAULT_TOKEN_GRID * DEFAULT_TOKEN_GRID;
+  const tokens = source.tokenGrid * source.tokenGrid;
   const tokenDim = rows[0]!.features.tokens.length / tokens;
 
   const work = await mkdtemp(join(tmpdir(), 'agiqa-train-'));
@@ -238,11 +210,13 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
     const manifestFor = (kind: 'xlstm' | 'mlp'): PredictorManifest => ({
       file: 'predictor.onnx',
       kind,
-      tokenGrid: DEFAULT_TOKEN_GRID,
+      tokenGrid: source.tokenGrid,
       tokenDim,
-      evidence: { quality: 'signals' },
+      evidence: source.evidence,
       evidenceWidth,
       outputs: [...ASPECTS, 'overall'],
+      features: source.layout,
+      aspects,
       config: (log.kinds[kind]?.config ?? {}) as Record<string, unknown>,
     });
     const ablation: TrainResult['ablation'] = { val: {}, test: {} };
@@ -264,16 +238,20 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
       }
     }
     for (const split of ['val', 'test'] as const) {
-      ablation[split].head = measure(bySplit(split), aspects, (row, aspect) => (aspect === 'quality' ? row.features.headMos : undefined));
+      ablation[split].head = measure(bySplit(split), aspects, (row, aspect) => row.features.head[aspect]);
     }
     const selectOn = counts.val >= 5 ? 'val' : 'test';
     const candidates: Candidate[] = [...kinds, 'head'];
-    const winner = candidates.reduce((best, c) => (meanSrcc(ablation[selectOn][c]) > meanSrcc(ablation[selectOn][best]) ? c : best));
+    if (options.ship !== undefined && !candidates.includes(options.ship)) {
+      throw agiqaError('AGQ_ERR_USAGE', { problem: `cannot ship ${options.ship}: the candidates trained are ${candidates.join(', ')}` });
+    }
+    const winner = options.ship ?? candidates.reduce((best, c) => (meanSrcc(ablation[selectOn][c]) > meanSrcc(ablation[selectOn][best]) ? c : best));
 
     await mkdir(packDir, { recursive: true });
     const files = [];
     for (const file of base.manifest.files) {
       const target = join(packDir, file.path);
+      await mkdir(dirname(target), { recursive: true });
       if (resolve(base.files.get(file.path)!) !== resolve(target)) await copyFile(base.files.get(file.path)!, target);
       files.push(file);
     }
@@ -287,7 +265,8 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
     const manifest: PackManifest = {
       ...base.manifest,
       name,
-      version: '1.0.0',
+      // a judge pack's version carries the digest of its input (server, rounds, decoding) after a "+"
+      version: base.manifest.input.kind === 'judge' ? `1.0.0+${base.manifest.version.split('+')[1] ?? ''}` : '1.0.0',
       description: `${base.manifest.name} ${base.manifest.version} + M3 predictor (${winner}) trained on ${dataset.format} by agiqa train`,
       files,
       predictor,
@@ -298,10 +277,11 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
         seed: options.seed,
         trainer: { script: 'training/predictor/train.py', torch: log.torch, hyper: log.hyper, runs: Object.fromEntries(Object.entries(log.kinds).map(([k, v]) => [k, { bestEpoch: v.bestEpoch, epochsRun: v.epochsRun, bestValMse: v.bestValMse, parameters: v.parameters, selection: v.selection }])) },
         createdAt: new Date().toISOString(),
+        ...options.provenance,
       },
       metrics: {
         heldOut: { split: 'test', candidate: winner, aspects: ablation.test[winner] },
-        ablation: { selectedOn: selectOn, winner, ...ablation },
+        ablation: { selectedOn: options.ship === undefined ? selectOn : `none (--ship ${options.ship})`, winner, ...ablation },
       },
     };
     await writeFile(join(packDir, 'pack.json'), `${JSON.stringify(manifest, null, 2)}\n`);

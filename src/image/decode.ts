@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { agiqaError } from '../errors/index.js';
 import { recoverPrompt, type RecoveredPrompt } from '../prompts/index.js';
 import { readExifText } from './exif-text.js';
-import { MAX_METADATA_TEXT_BYTES, readPngText } from './png-text.js';
+import { MAX_METADATA_TEXT_BYTES, readPngText, withoutTextChunks } from './png-text.js';
 
 export interface ImageLimits {
   /** Largest encoded file accepted, in bytes. */
@@ -102,11 +102,13 @@ export async function decodeImage(
   options: DecodeOptions = {},
 ): Promise<DecodedImage> {
   checkImageSize(name, bytes.length, limits);
+  // libvips never sees the text chunks: they are read below, within a budget (see withoutTextChunks).
+  const pixels = withoutTextChunks(bytes);
   // The header is read on its own, without sharp's pixel limit, so that an oversized image is refused
   // by our check with its dimensions in the message; reading a header decodes no pixels.
   let meta: sharp.Metadata;
   try {
-    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    meta = await sharp(pixels, { limitInputPixels: false }).metadata();
   } catch (error) {
     const detail = messageOf(error);
     if (/unsupported image format/i.test(detail)) {
@@ -136,7 +138,7 @@ export async function decodeImage(
 
   // The one decode. failOn 'error' (which includes 'truncated') makes a cut-off file an error instead of
   // grey rows; limitInputPixels is a second guard should the header read above and the decoder disagree.
-  const decoding = sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels, autoOrient: true, pages: 1 })
+  const decoding = sharp(pixels, { failOn: 'error', limitInputPixels: limits.maxPixels, autoOrient: true, pages: 1 })
     .flatten({ background: { r: ALPHA_BACKGROUND[0], g: ALPHA_BACKGROUND[1], b: ALPHA_BACKGROUND[2] } })
     .toColourspace('srgb')
     .raw({ depth: 'uchar' })
@@ -209,4 +211,19 @@ export function readEmbeddedMetadata(
   }
   if (problem !== null) return { source: null, prompt: null, negativePrompt: null, problem, text };
   return { ...recoverPrompt(text), text };
+}
+
+/**
+ * The prompt recovered from text entries that travelled beside an image rather than inside it (raw
+ * pixel uploads), within the same MAX_METADATA_TEXT_BYTES budget: over it, no prompt and a `problem`.
+ * Never throws.
+ */
+export function metadataFromText(text: Readonly<Record<string, string>>): EmbeddedMetadata {
+  let bytes = 0;
+  for (const value of Object.values(text)) bytes += Buffer.byteLength(value);
+  if (bytes > MAX_METADATA_TEXT_BYTES) {
+    const problem = `the image's metadata text is ${bytes} bytes, more than the ${MAX_METADATA_TEXT_BYTES} bytes read`;
+    return { source: null, prompt: null, negativePrompt: null, problem, text: {} };
+  }
+  return { ...recoverPrompt(text), text: { ...text } };
 }

@@ -12,9 +12,11 @@ export {
   type ImageFormat,
   type ImageLimits,
 } from './decode.js';
-export { checkRawLayout, rawPixelsToImage, RAW_CHANNELS, type RawPixels } from './raw-pixels.js';
-export { IMAGE_EXTENSIONS, listImageFiles, readImageBytes, readImageFile } from './files.js';
-export { isPng, MAX_METADATA_TEXT_BYTES, readPngText, type PngText } from './png-text.js';
+export { checkRawLayout, rawPixelsSha256, rawPixelsToImage, RAW_CHANNELS, type RawPixels } from './raw-pixels.js';
+export { fileKind, IMAGE_EXTENSIONS, listImageFiles, readImageBytes, readImageFile, readRegularFile, type ReadFileOptions } from './files.js';
+export { isPng, MAX_METADATA_TEXT_BYTES, readPngText, withoutTextChunks, type PngText } from './png-text.js';
 export { readExifText, decodeUserComment } from './exif-text.js';
 export { svgToPng } from './svg.js';
+export { boxesSvg, drawBoxes, type OverlayBox } from './box-overlay.js';
 export { dataUrlOf, encodeForModel, type EncodedForModel } from './encode-for-model.js';
+export { makePreview, type ImagePreview } from './thumbnail.js';

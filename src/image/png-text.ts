@@ -120,3 +120,33 @@ function readTextChunk(
   const decode = (raw: Uint8Array) => utf8.decode(raw);
   return compressed ? inflated(body, decode) : plain(body, decode);
 }
+
+/**
+ * The PNG without its tEXt/zTXt/iTXt chunks, for the pixel decoder: libvips inflates and copies every
+ * text chunk it meets (40 chunks of 1 MiB cost it ~200 MB) and refuses a file past its own chunk limit,
+ * while the text is read here, within budget. Returns `bytes` itself when there is nothing to drop; data
+ * past a damaged chunk is kept as is, for the decoder to judge. Never throws.
+ */
+export function withoutTextChunks(bytes: Uint8Array): Uint8Array {
+  if (!isPng(bytes)) return bytes;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const kept: Uint8Array[] = [];
+  let keptFrom = 0;
+  let dropped = false;
+  let offset = 8;
+  while (offset + 12 <= bytes.length) {
+    const end = offset + 12 + view.getUint32(offset);
+    if (end > bytes.length) break;
+    const type = String.fromCharCode(bytes[offset + 4]!, bytes[offset + 5]!, bytes[offset + 6]!, bytes[offset + 7]!);
+    if (type === 'tEXt' || type === 'zTXt' || type === 'iTXt') {
+      kept.push(bytes.subarray(keptFrom, offset));
+      keptFrom = end;
+      dropped = true;
+    }
+    if (type === 'IEND') break;
+    offset = end;
+  }
+  if (!dropped) return bytes;
+  kept.push(bytes.subarray(keptFrom));
+  return Buffer.concat(kept);
+}

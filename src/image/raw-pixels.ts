@@ -1,9 +1,9 @@
 // Raw 8-bit pixels as a UI holds them in memory (a ComfyUI tensor ×255, a PIL image's bytes): checked
 // against their declared layout and the pixel cap, then turned into the same RGB a decoded file gives
 // (alpha flattened onto white, grey replicated) without any PNG encode or decode on either side.
+import { createHash } from 'node:crypto';
 import { agiqaError } from '../errors/index.js';
-import { recoverPrompt } from '../prompts/index.js';
-import { ALPHA_BACKGROUND, checkImageSize, DEFAULT_IMAGE_LIMITS, type DecodedImage, type ImageLimits } from './decode.js';
+import { ALPHA_BACKGROUND, checkImageSize, DEFAULT_IMAGE_LIMITS, metadataFromText, type DecodedImage, type ImageLimits } from './decode.js';
 
 export interface RawPixels {
   /** width × height × channels bytes, row-major, channels interleaved. */
@@ -14,6 +14,14 @@ export interface RawPixels {
 }
 
 export const RAW_CHANNELS: readonly number[] = [1, 3, 4];
+
+/**
+ * The dedupe hash of raw pixels: their layout and the sha256 of their bytes (which an upload computes as
+ * it streams in), so the same bytes under two layouts never share a stored score.
+ */
+export function rawPixelsSha256(layout: { width: number; height: number; channels: number }, bytesSha256: string): string {
+  return createHash('sha256').update(`raw:${layout.width}x${layout.height}x${layout.channels}:${bytesSha256}`).digest('hex');
+}
 
 /**
  * Checks a raw layout before any byte is read: whole positive dimensions, 1/3/4 channels, the pixel cap,
@@ -37,12 +45,12 @@ export function checkRawLayout(name: string, layout: { width: number; height: nu
 /**
  * Raw pixels as a decoded image. RGB input is used as it is (a view, no copy). `text` is the metadata
  * that travelled beside the pixels (e.g. ComfyUI's `prompt` graph); the prompt is recovered from it as
- * from a PNG's text chunks. Throws AGQ_ERR_IMAGE_RAW_LAYOUT, _TOO_MANY_PIXELS, _TOO_LARGE, _EMPTY.
+ * from a PNG's text chunks, within the same budget. Throws AGQ_ERR_IMAGE_RAW_LAYOUT, _TOO_MANY_PIXELS, _TOO_LARGE, _EMPTY.
  */
 export function rawPixelsToImage(raw: RawPixels, name: string, sha256: string, text: Record<string, string> = {}, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): DecodedImage {
   const { data, width, height, channels } = raw;
   checkRawLayout(name, { width, height, channels }, data.length, limits);
-  return { name, rgb: toRgb(data, width * height, channels), width, height, format: 'raw', sha256, bytes: data.length, metadata: { ...recoverPrompt(text), text: { ...text } } };
+  return { name, rgb: toRgb(data, width * height, channels), width, height, format: 'raw', sha256, bytes: data.length, metadata: metadataFromText(text) };
 }
 
 function toRgb(data: Uint8Array, pixels: number, channels: number): Uint8Array {

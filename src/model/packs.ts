@@ -56,7 +56,13 @@ export async function loadPack(name: string, options: { home?: string | undefine
       break;
     }
   }
-  if (dir === undefined) throw agiqaError('AGQ_ERR_PACK_NOT_FOUND', { pack: name, searched });
+  if (dir === undefined) {
+    // A pack `agiqa models pull` knows but nobody pulled yet: say how to get it. (Imported here, not at
+    // the top: the catalogue reads its pins from the embedded packs folder this module defines.)
+    const { knownPack } = await import('./clip/known-packs.js');
+    if (options.packDir === undefined && knownPack(name) !== undefined) throw agiqaError('AGQ_ERR_PACK_NOT_PULLED', { pack: name, searched });
+    throw agiqaError('AGQ_ERR_PACK_NOT_FOUND', { pack: name, searched });
+  }
 
   const manifest = await readManifest(name, dir);
   const files = new Map<string, string>();

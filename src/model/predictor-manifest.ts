@@ -3,8 +3,35 @@
 import { z } from 'zod';
 import { ASPECTS } from './aspects.js';
 
-/** Where a round's evidence features come from; the lite pack's quality round uses the classical signals. */
-export const EVIDENCE_SOURCES = ['signals', 'none'] as const;
+/**
+ * Where a round's evidence features come from: the classical signals (lite quality round), the CLIP
+ * rounds' similarities, or a judge's answer (level distribution, entropy, description embedding).
+ */
+export const EVIDENCE_SOURCES = ['signals', 'none', 'clip-similarities', 'judge'] as const;
+
+/** What the image tokens are: the lite model's spatial map pooled to a grid, or one CLIP image embedding. */
+export const IMAGE_TOKEN_SOURCES = ['lite-spatial', 'clip-image-embedding'] as const;
+
+/**
+ * The feature/token layout, versioned (src/model/predictor-layout.ts documents each version): a pack
+ * trained on one layout must be fed that layout. Packs without it predate versioning: `lite/1`.
+ */
+export const featureLayoutSchema = z
+  .object({
+    version: z.enum(['lite/1', 'clip/1', 'judge/1']),
+    imageTokens: z
+      .object({
+        source: z.enum(IMAGE_TOKEN_SOURCES),
+        /** The pack whose encoder makes them, when it is not this pack (a judge pack's fast pack). */
+        pack: z.object({ name: z.string().min(1), version: z.string().min(1) }).strict().optional(),
+      })
+      .strict(),
+    /** Per round: the names of its columns after the 5 level values, in order (padding not listed). */
+    rounds: z.partialRecord(z.enum(ASPECTS), z.array(z.string().min(1)).max(4096)),
+  })
+  .strict();
+
+export type FeatureLayout = z.infer<typeof featureLayoutSchema>;
 
 export const predictorManifestSchema = z
   .object({
@@ -18,6 +45,9 @@ export const predictorManifestSchema = z
     evidenceWidth: z.number().int().nonnegative(),
     /** The graph's output columns: one per aspect in ASPECTS order, then overall. */
     outputs: z.array(z.string()).min(2),
+    features: featureLayoutSchema.optional(),
+    /** The aspects whose MOS the predictor learned (rated in its data); others keep the pack's own. */
+    aspects: z.array(z.enum(ASPECTS)).min(1).optional(),
     config: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();

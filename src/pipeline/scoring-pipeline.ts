@@ -15,7 +15,10 @@ import type { BatchItem, GenerationMetadata, PipelineImage, PipelineMetrics, Ran
 export interface ScoringPipelineOptions {
   scorer: Scorer | Promise<Scorer>;
   store: Store;
-  policy: Policy;
+  /** The policy, or a getter read at every verdict: the live settings the dashboard changes without a restart. */
+  policy: Policy | (() => Policy);
+  /** Sees each new image just before the scorer takes its buffer (the dashboard's thumbnails); must copy what it keeps. */
+  onImage?: ((sha256: string, image: PipelineImage) => void) | undefined;
   /** Images admitted at once (running + waiting); one more is refused (AGQ_ERR_QUEUE_FULL) or waits. */
   capacity: number;
   /** How long a request waits for its answer (the work goes on and is stored regardless). */
@@ -71,7 +74,8 @@ export class ScoringPipeline {
 
   /** The policy verdicts are judged with (a bridge reads its regeneration budget from it). */
   get policy(): Policy {
-    return this.options.policy;
+    const policy = this.options.policy;
+    return typeof policy === 'function' ? policy() : policy;
   }
 
   get load(): { inFlight: number; capacity: number; waiting: number; queued: number; running: number } {
@@ -130,7 +134,7 @@ export class ScoringPipeline {
   }
 
   private policyWith(overrides: { topK?: number | undefined; keepAtLeast?: number | undefined } = {}): Policy {
-    const { thresholds, topK, keepAtLeast, maxRegenerations } = this.options.policy;
+    const { thresholds, topK, keepAtLeast, maxRegenerations } = this.policy;
     return { thresholds, topK: overrides.topK ?? topK, keepAtLeast: overrides.keepAtLeast ?? keepAtLeast, maxRegenerations };
   }
 
@@ -153,6 +157,7 @@ export class ScoringPipeline {
   }
 
   private request(image: PipelineImage, metadata: GenerationMetadata, sha256: string): ScoreRequest {
+    this.options.onImage?.(sha256, image);
     // The entrance's buffer is not read again: it moves to the worker instead of being copied.
     return { image: image.image, pixels: image.pixels, text: image.text, name: image.name, prompt: metadata.prompt, negativePrompt: metadata.negativePrompt, sha256, handOver: true };
   }

@@ -1,6 +1,7 @@
 // Decides which generation UI wrote an image's text metadata and recovers its prompt; the image module
 // gathers the key/value texts (PNG chunks, EXIF), this module interprets them.
 import { parseA1111Parameters } from './a1111.js';
+import { parseBoundedJson } from './bounded-json.js';
 import { extractComfyPrompts, isComfyGraph } from './comfy-graph.js';
 import { comfyWorkflowToGraph } from './comfy-workflow.js';
 import { parseInvokeAIDream, parseInvokeAILegacyMetadata, parseInvokeAIMetadata } from './invokeai.js';
@@ -25,13 +26,6 @@ export const PROMPT_TEXT_KEYS: ReadonlySet<string> = new Set([
   'Dream',
 ]);
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Recovers the prompt from embedded text entries (PNG chunk keyword or EXIF field → text). ComfyUI's
@@ -40,9 +34,12 @@ function parseJson(text: string): unknown {
  * Never throws.
  */
 export function recoverPrompt(text: Readonly<Record<string, string>>): RecoveredPrompt {
+  let problem: string | null = null;
   const graphText = text.prompt;
   if (graphText !== undefined) {
-    const graph = parseJson(graphText);
+    const parsed = parseBoundedJson(graphText, 'ComfyUI prompt');
+    problem ??= parsed.ok ? null : parsed.problem;
+    const graph = parsed.ok ? parsed.value : undefined;
     if (isComfyGraph(graph)) {
       const found = extractComfyPrompts(graph);
       return { source: 'comfyui', prompt: found.positive, negativePrompt: found.negative, problem: found.problem };
@@ -64,11 +61,13 @@ export function recoverPrompt(text: Readonly<Record<string, string>>): Recovered
   if (invoke) return { source: 'invokeai', prompt: invoke.prompt, negativePrompt: invoke.negativePrompt, problem: null };
   // A ComfyUI image saved with only the UI `workflow`: recovered from its widgets, less exactly.
   if (text.workflow !== undefined) {
-    const workflow = parseJson(text.workflow);
+    const parsed = parseBoundedJson(text.workflow, 'ComfyUI workflow');
+    problem ??= parsed.ok ? null : parsed.problem;
+    const workflow = parsed.ok ? parsed.value : undefined;
     if (workflow !== null && typeof workflow === 'object' && Array.isArray((workflow as { nodes?: unknown }).nodes)) {
       const found = extractComfyPrompts(comfyWorkflowToGraph(workflow));
       return { source: 'comfyui', prompt: found.positive, negativePrompt: found.negative, problem: found.problem };
     }
   }
-  return { source: null, prompt: null, negativePrompt: null, problem: null };
+  return { source: null, prompt: null, negativePrompt: null, problem };
 }

@@ -17,3 +17,6 @@ export { parseInvokeAIDream, parseInvokeAIMetadata, parseInvokeAILegacyMetadata,
 export { PROMPT_TEXT_KEYS, recoverPrompt, type PromptSource, type RecoveredPrompt } from './embedded.js';
 export { MAX_GRAPH_NODE_VISITS, MAX_GRAPH_TEXT_CHARS, MAX_PARAMETERS_CHARS } from './limits.js';
 export { plainPromptText } from './plain-text.js';
+export { parseObjectPrompt, type ObjectPrompt, type ObjectRequest, type Relation } from './object-checks.js';
+export { BASIC_COLOURS, COCO_CLASSES, type BasicColour, type CocoClass } from './coco-vocabulary.js';
+export { generationParams, promptKey, type GenerationParams } from './generation-params.js';

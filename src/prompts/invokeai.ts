@@ -1,6 +1,7 @@
 // Reads InvokeAI's embedded metadata: `invokeai_metadata` (3.x+, flat JSON with positive_prompt /
 // negative_prompt), the older `sd-metadata` (2.x: `image.prompt`; 1.x, lstein/stable-diffusion:
 // `images[0].prompt`; either a string or [{prompt, weight}]) and 1.x's `Dream` command line.
+import { parseBoundedJson } from './bounded-json.js';
 import { MAX_PARAMETERS_CHARS } from './limits.js';
 
 export interface PromptPair {
@@ -11,14 +12,9 @@ export interface PromptPair {
 function parseObject(text: string): Record<string, unknown> | null {
   // JSON.parse is linear, but a text past the budget is not worth the memory of its parse.
   if (text.length > MAX_PARAMETERS_CHARS) return null;
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : null;
-  } catch {
-    return null;
-  }
+  const parsed = parseBoundedJson(text, 'InvokeAI');
+  const value = parsed.ok ? parsed.value : null;
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 }
 
 function nonEmpty(value: unknown): string | null {

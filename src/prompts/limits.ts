@@ -19,3 +19,6 @@ export class PromptBudgetExceeded extends Error {
     super(reason);
   }
 }
+
+/** Nesting of objects/arrays a metadata JSON may have; ComfyUI graphs and workflows nest under ten. */
+export const MAX_JSON_DEPTH = 64;

@@ -24,17 +24,21 @@ const EXTRA_NETWORK = /(?<!\\)<\w+:[^<>\n]*>/g;
 // ComfyUI textual-inversion references; the name runs to whitespace, punctuation or a weight's colon.
 const EMBEDDING = /(?<![\p{L}\p{N}_])embedding:[^\s,()[\]{}<>|:\\]+/gu;
 // Dynamic Prompts / Impact Pack wildcard files (`__colors__`, `__people/job__`): unresolvable here.
-const WILDCARD = /(?<![\p{L}\p{N}_])__[\p{L}\p{N}*][\p{L}\p{N}_./*-]*?__(?![\p{L}\p{N}_])/gu;
+// The name stops at the first `__`, so a failed start is never rescanned from later starts (linear).
+const WILDCARD = /(?<![\p{L}\p{N}_])__[\p{L}\p{N}*](?:[\p{L}\p{N}./*-]|_(?!_))*__(?![\p{L}\p{N}_])/gu;
 // A1111 composable diffusion: sub-prompts joined by AND, each with an optional trailing `:weight`.
+// Patterns here never start with `\s*` or put two quantifiers over the same characters side by side:
+// on a long run of spaces or digits such patterns backtrack quadratically (seconds at 40 k characters).
 const AND = /\bAND\b/;
-const TRAILING_WEIGHT = /\s*:\s*([+-]?(?:\d+\.?|\d*\.\d+))\s*$/;
-// A1111 BREAK starts a new 75-token chunk: a separator between parts of the prompt.
-const BREAK = /[^\S\n]*\bBREAK\b[^\S\n]*/g;
-// Lark's SIGNED_NUMBER, which A1111 accepts for weights and `when`.
-const NUMBER = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
-// Dynamic Prompts variant options: `{2$$a|b}`, `{1-3$$ and $$a|b}` (count and separator), `{0.5::a|b}`.
-const VARIANT_BOUND = /^\s*(\d*)(?:\s*-\s*(\d*))?\s*\$\$(?:([^$]*)\$\$)?/;
-const VARIANT_WEIGHT = /^\s*\d*\.?\d+\s*::/;
+const WEIGHT = /^[+-]?(?:\d+\.?|\d*\.\d+)$/;
+// A1111 BREAK starts a new 75-token chunk: a separator between parts of the prompt (spaces around it
+// are tidied away later).
+const BREAK = /\bBREAK\b/g;
+// Lark's SIGNED_NUMBER, which A1111 accepts for weights and `when`; matched on trimmed text.
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+// Dynamic Prompts variant options: `{2$$a|b}`, `{1-3$$ and $$a|b}` (count and separator), `{0.5::a|b}`;
+// matched on text with its leading spaces trimmed.
+const VARIANT_BOUND = /^(\d*)(?:\s*-\s*(\d*))?\s*\$\$(?:([^$]*)\$\$)?/;
 
 interface Group {
   /** The body split at the group's separators, nested groups already resolved. */
@@ -45,7 +49,29 @@ interface Group {
 }
 
 function isNumber(text: string): boolean {
-  return NUMBER.test(text);
+  return NUMBER.test(text.trim());
+}
+
+/** Drops a Dynamic Prompts option weight (`0.5::a` → `a`); the number is scanned by hand. */
+function withoutVariantWeight(option: string): string {
+  const text = option.trimStart();
+  let end = 0;
+  let dots = 0;
+  while (end < text.length && ((text[end]! >= '0' && text[end]! <= '9') || text[end] === '.')) {
+    if (text[end] === '.') dots++;
+    end++;
+  }
+  if (end === 0 || dots > 1 || text[end - 1] === '.') return option;
+  const rest = text.slice(end).trimStart();
+  return rest.startsWith('::') ? rest.slice(2) : option;
+}
+
+/** Splits `text:weight` at its last colon when what follows is a number; null when there is no weight. */
+function trailingWeight(text: string): { text: string; weight: number } | null {
+  const colon = text.lastIndexOf(':');
+  if (colon === -1) return null;
+  const weight = text.slice(colon + 1).trim();
+  return WEIGHT.test(weight) ? { text: text.slice(0, colon).trimEnd(), weight: Number(weight) } : null;
 }
 
 function rejoin(group: Group): string {
@@ -81,16 +107,17 @@ function resolveVariants(group: Group): string {
   const options = [...group.parts];
   let count = 1;
   let joiner = ', ';
-  const bound = VARIANT_BOUND.exec(options[0]!);
+  const first = options[0]!.trimStart();
+  const bound = VARIANT_BOUND.exec(first);
   if (bound !== null) {
-    options[0] = options[0]!.slice(bound[0].length);
+    options[0] = first.slice(bound[0].length);
     const low = bound[1] === '' ? 1 : Number(bound[1]);
     count = Math.min(options.length, Math.max(1, low));
     if (bound[3] !== undefined) joiner = bound[3];
   }
   return options
     .slice(0, count)
-    .map((option) => option.replace(VARIANT_WEIGHT, ''))
+    .map(withoutVariantWeight)
     .join(joiner);
 }
 
@@ -153,10 +180,7 @@ function plainSubPrompt(text: string): string {
 function subPrompts(text: string): string[] {
   const parts = text.split(AND);
   if (parts.length === 1) return parts;
-  const weighted = parts.map((part) => {
-    const weight = TRAILING_WEIGHT.exec(part);
-    return weight === null ? { text: part, weight: 1 } : { text: part.slice(0, weight.index), weight: Number(weight[1]) };
-  });
+  const weighted = parts.map((part) => trailingWeight(part) ?? { text: part, weight: 1 });
   const shown = weighted.filter((p) => p.weight > 0);
   return (shown.length > 0 ? shown : weighted).map((p) => p.text);
 }

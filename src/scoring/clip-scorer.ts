@@ -88,12 +88,21 @@ export class ClipScorer {
    * A request whose image cannot be decoded fails the whole batch (the pool scores one at a time).
    */
   async scoreBatch(requests: readonly ScoreRequest[]): Promise<ScoreResult[]> {
+    return (await this.scoreWithRounds(requests)).results;
+  }
+
+  /**
+   * scoreBatch plus what the rounds saw: each image's embedding and every round's output (the
+   * zero-shot ones, before any predictor). `agiqa train` learns the predictor from these.
+   */
+  async scoreWithRounds(requests: readonly ScoreRequest[]): Promise<{ results: ScoreResult[]; rounds: { image: Float32Array; outputs: RoundOutput[] }[] }> {
     const start = performance.now();
     const images: DecodedImage[] = [];
     for (const request of requests) images.push(await decodeRequest(request, this.limits));
     const decoded = performance.now();
     const imageVectors = await this.encoder.encodeImages(images);
     const results: ScoreResult[] = [];
+    const seen: { image: Float32Array; outputs: RoundOutput[] }[] = [];
     for (let i = 0; i < requests.length; i++) {
       const request = requests[i]!;
       const image = images[i]!;
@@ -101,6 +110,7 @@ export class ClipScorer {
       const promptText = request.prompt ?? image.metadata.prompt;
       const promptSource: PromptSource = request.prompt !== undefined ? 'argument' : image.metadata.prompt !== null ? 'embedded' : 'none';
       const rounds = await this.rounds(imageVectors[i]!, promptText, promptSource);
+      seen.push({ image: imageVectors[i]!, outputs: rounds.outputs });
       const aspects = await this.aspects(imageVectors[i]!, rounds);
       const judged = Object.values(aspects).filter((a): a is AspectScore => a.mos !== null);
       const mos = overallMos(judged);
@@ -123,7 +133,7 @@ export class ClipScorer {
         },
       });
     }
-    return results;
+    return { results, rounds: seen };
   }
 
   private async rounds(image: Float32Array, prompt: string | null, source: PromptSource): Promise<{ outputs: RoundOutput[]; correspondenceReason: string | null }> {

@@ -1,14 +1,12 @@
 // The one place a scorer turns a request into pixels: an encoded file is decoded, raw pixels are taken
 // as they are (with the prompt recovered from the text that travelled beside them).
 import { createHash } from 'node:crypto';
-import { decodeImage, rawPixelsToImage, type DecodedImage, type ImageLimits } from '../image/index.js';
+import { decodeImage, rawPixelsSha256, rawPixelsToImage, type DecodedImage, type ImageLimits } from '../image/index.js';
 import type { ScoreRequest } from './scorer.js';
 
 /** Throws the image module's AGQ_ERR_IMAGE_* errors. */
 export async function decodeRequest(request: ScoreRequest, limits: ImageLimits | undefined): Promise<DecodedImage> {
   if (request.pixels === undefined) return decodeImage(request.image, request.name, limits, { sha256: request.sha256 });
-  const { width, height, channels } = request.pixels;
-  // Hashed with its layout, as the pipeline does, so two layouts of the same bytes never collide.
-  const sha256 = request.sha256 ?? createHash('sha256').update(`raw:${width}x${height}x${channels}\n`).update(request.image).digest('hex');
+  const sha256 = request.sha256 ?? rawPixelsSha256(request.pixels, createHash('sha256').update(request.image).digest('hex'));
   return rawPixelsToImage({ data: request.image, ...request.pixels }, request.name, sha256, request.text, limits);
 }

@@ -50,7 +50,12 @@ export async function createScorer(options: ScorerOptions = {}): Promise<Scorer>
   const name = options.pack ?? DEFAULT_PACK;
   const pack = await loadPack(name, { home: options.home, packDir: options.packDir });
   // A judge pack's work happens in its model server: no worker threads, nothing that blocks.
-  if (pack.manifest.input.kind === 'judge') return JudgeScorer.create(pack, { limits: options.limits });
+  if (pack.manifest.input.kind === 'judge') {
+    if (pack.manifest.predictor === null) return JudgeScorer.create(pack, { limits: options.limits });
+    // trained by `agiqa train --pack <judge>`: the predictor runs here too, over the fast pack's tokens
+    const { JudgePredictedScorer } = await import('./judge-predicted-scorer.js');
+    return JudgePredictedScorer.create(pack, { limits: options.limits, threads: options.threadsPerWorker ?? 1, home: options.home });
+  }
   const cores = availableParallelism();
   const workers = options.workers ?? Math.min(4, cores);
   const threads = options.threadsPerWorker ?? Math.max(1, Math.floor(cores / workers));

@@ -1,21 +1,26 @@
 // Scores one image with a `lite-crops` pack: decode once, classical signals, the quality model,
-// then the result with findings. The lite pack cannot read the prompt, so correspondence and
-// authenticity are reported as not judged, with what the user can do about it.
+// then the result with findings. Correspondence comes from object checks when the pack carries a
+// detector and the prompt names objects it knows; authenticity is reported as not judged, with what
+// the user can do about it.
 import { performance } from 'node:perf_hooks';
 import { agiqaError } from '../errors/index.js';
 import type { ImageLimits } from '../image/index.js';
 import { decodeRequest } from './decode-request.js';
 import { LiteQualityModel } from '../model/lite-quality-model.js';
+import { ObjectDetector } from '../model/object-detector.js';
 import { PredictedQualityModel } from '../model/predictor-encoder.js';
 import type { LoadedPack } from '../model/packs.js';
-import { computeSignals, signalFindings, SIGNALS_VERSION } from '../signals/index.js';
+import { COCO_CLASSES, parseObjectPrompt } from '../prompts/index.js';
+import { boxColour, computeSignals, signalFindings, SIGNALS_VERSION } from '../signals/index.js';
 import { aspectScoreFromLogits, overallMos, round } from './levels.js';
-import { levelOfMos, promptProblemFindings, type Finding, type ScoreResult } from './score-result.js';
+import { nothingToCheck, objectChecksRound, type LabelledBox } from './rounds/object-checks-round.js';
+import { levelOfMos, promptProblemFindings, type AspectResult, type DetectionResult, type Finding, type ScoreResult } from './score-result.js';
 import type { ScoreRequest } from './scorer.js';
 
 const NOT_JUDGED = {
   correspondence:
-    'not judged: the lite pack does not read the prompt; for correspondence use a prompt-aware pack (`agiqa models pull clip-vit-b32`, then `--pack clip-vit-b32`)',
+    'not judged: this pack does not read the prompt; for correspondence use a prompt-aware pack (`agiqa models pull clip-vit-b32`, then `--pack clip-vit-b32`)',
+  noPrompt: 'not judged: no prompt (pass --prompt, or score an image that carries its generation prompt)',
   authenticity:
     'not judged: the lite pack has no authenticity round; for authenticity use a CLIP-family pack (`agiqa models pull clip-vit-b32`)',
 } as const;
@@ -24,6 +29,7 @@ export class LiteScorer {
   private constructor(
     private readonly pack: LoadedPack,
     private readonly model: LiteQualityModel | PredictedQualityModel,
+    private readonly detector: ObjectDetector | null,
     private readonly limits: ImageLimits | undefined,
   ) {}
 
@@ -38,7 +44,8 @@ export class LiteScorer {
         issues: [`input.signalsVersion is ${model.signalsVersion} but this agiqa computes signals version ${SIGNALS_VERSION}; update agiqa or the pack`],
       });
     }
-    return new LiteScorer(pack, model, options.limits);
+    const detector = await ObjectDetector.load(pack, options.threads);
+    return new LiteScorer(pack, model, detector, options.limits);
   }
 
   async score(request: ScoreRequest): Promise<ScoreResult> {
@@ -55,25 +62,51 @@ export class LiteScorer {
       ...signalFindings(signals.measures).map((f): Finding => ({ aspect: 'quality', ...f })),
       ...promptProblemFindings(request.prompt, image.metadata.problem),
     ];
-    const mos = overallMos([quality]);
     const promptText = request.prompt ?? image.metadata.prompt;
     const promptSource = request.prompt !== undefined ? 'argument' : image.metadata.prompt !== null ? 'embedded' : 'none';
+
+    let correspondence: AspectResult = { mos: null, reason: this.detector === null ? NOT_JUDGED.correspondence : NOT_JUDGED.noPrompt };
+    let detections: DetectionResult[] | undefined;
+    const checkStart = performance.now();
+    if (this.detector !== null) {
+      const parsed = promptText === null || promptText === undefined ? null : parseObjectPrompt(promptText);
+      // The detector costs more than the rest of the lite pack: run it only when its answer is used.
+      if ((parsed !== null && parsed.requests.length > 0) || request.detections === true) {
+        const boxes: LabelledBox[] = (await this.detector.detect(image)).map((d) => ({ ...d, label: COCO_CLASSES[d.classIndex]! }));
+        detections = boxes.map((b) => ({
+          label: b.label,
+          score: round(b.score, 3),
+          box: { x: round(b.x1, 1), y: round(b.y1, 1), width: round(b.x2 - b.x1, 1), height: round(b.y2 - b.y1, 1) },
+        }));
+        if (parsed !== null) {
+          const outcome = objectChecksRound(parsed, boxes, (b) => boxColour(image, b));
+          correspondence = outcome.round === null ? { mos: null, reason: outcome.reason! } : aspectScoreFromLogits(outcome.round.logits, outcome.round.mos);
+          findings.push(...(outcome.round?.findings ?? []));
+        }
+      } else if (parsed !== null) {
+        correspondence = { mos: null, reason: nothingToCheck(parsed) };
+      }
+    }
+    const checked = performance.now();
+    const mos = overallMos([quality, correspondence]);
     return {
       mos,
       level: levelOfMos(mos),
       aspects: {
         quality,
-        correspondence: { mos: null, reason: NOT_JUDGED.correspondence },
+        correspondence,
         authenticity: { mos: null, reason: NOT_JUDGED.authenticity },
       },
       findings,
       prompt: { text: promptText ?? null, source: promptSource },
       image: { width: image.width, height: image.height, format: image.format, sha256: image.sha256 },
       pack: { name: this.pack.manifest.name, version: this.pack.manifest.version },
+      ...(detections !== undefined ? { detections } : {}),
       timings: {
         decodeMs: round(decoded - start, 2),
         signalsMs: round(signalled - decoded, 2),
         modelMs: round(predicted - signalled, 2),
+        ...(detections !== undefined ? { detectorMs: round(checked - checkStart, 2) } : {}),
         totalMs: round(performance.now() - start, 2),
       },
     };
@@ -81,5 +114,6 @@ export class LiteScorer {
 
   async close(): Promise<void> {
     await this.model.close();
+    await this.detector?.close();
   }
 }

@@ -23,8 +23,11 @@ export async function createPackScorer(pack: LoadedPack, options: { threads: num
   switch (pack.manifest.input.kind) {
     case 'lite-crops':
       return (await import('./lite-scorer.js')).LiteScorer.create(pack, options);
-    case 'clip':
-      return (await import('./clip-scorer.js')).ClipScorer.create(pack, options);
+    case 'clip': {
+      // a pack trained by `agiqa train` carries an M3 predictor over the rounds
+      const predictor = pack.manifest.predictor === null ? undefined : await (await import('./clip-rounds-predictor.js')).ClipRoundsPredictor.load(pack, options.threads);
+      return (await import('./clip-scorer.js')).ClipScorer.create(pack, { ...options, predictor });
+    }
     case 'judge':
       // createScorer runs judge packs in the calling thread; a worker never receives one.
       throw agiqaError('AGQ_ERR_PACK_INVALID', { pack: pack.manifest.name, issues: ['a judge pack is scored by createScorer in the calling thread, not in a worker'] });

@@ -47,6 +47,16 @@ export const findingSchema = z
   .strict();
 export type Finding = z.infer<typeof findingSchema>;
 
+/** One object the pack's detector saw: its COCO class, confidence and box in the image's pixels. */
+export const detectionSchema = z
+  .object({
+    label: z.string(),
+    score: z.number().min(0).max(1),
+    box: z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }).strict(),
+  })
+  .strict();
+export type DetectionResult = z.infer<typeof detectionSchema>;
+
 const judgedAspectDetailSchema = z
   .object({
     /** Round 1's answer in full (its first sentence is the aspect's finding). */
@@ -107,8 +117,12 @@ export const scoreResultSchema = z
       .object({ width: z.number().int(), height: z.number().int(), format: z.string(), sha256: z.string() })
       .strict(),
     pack: z.object({ name: z.string(), version: z.string() }).strict(),
+    /** The detector's boxes (best first), when the pack has a detector and it ran for this image. */
+    detections: z.array(detectionSchema).optional(),
     /** Milliseconds spent in each stage of this score. */
-    timings: z.object({ decodeMs: z.number(), signalsMs: z.number(), modelMs: z.number(), totalMs: z.number() }).strict(),
+    timings: z
+      .object({ decodeMs: z.number(), signalsMs: z.number(), modelMs: z.number(), detectorMs: z.number().optional(), totalMs: z.number() })
+      .strict(),
     judge: judgeDetailSchema.optional(),
   })
   .strict();

@@ -13,6 +13,8 @@ export interface ScoreRequest {
   /** The prompt that made the image; when absent, the prompt embedded in the file is used. */
   prompt?: string | undefined;
   negativePrompt?: string | undefined;
+  /** Run the pack's object detector and return its boxes even when the prompt asks for no object. */
+  detections?: boolean | undefined;
   /** The hex sha256 of `image` when the caller has it already, so that it is not hashed twice. */
   sha256?: string | undefined;
   /**

@@ -11,7 +11,12 @@ import { readRankRequest, readScoreRequest, type InputLimits } from './image-inp
 import type { ServerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { generationsQuerySchema, type HealthResponse } from './schemas.js';
-
+import { dashboardRouter } from './routes/dashboard.js';
+import { isPagePath, pageRouter } from './routes/page.js';
+import { generationFilesRouter } from './routes/generation-files.js';
+import { settingsRouter } from './routes/settings.js';
+import type { SettingsHolder } from '../config/index.js';
+import type { ThumbnailCache } from './thumbnails.js';
 
 export interface PackInfo {
   name: string;
@@ -34,6 +39,8 @@ export interface AppContext {
   listPacks: () => Promise<PackInfo[]>;
   /** The default top-k of GET /v1/comfyui/prompts/:promptId/ranking (the policy's). */
   rankingTopK?: number | undefined;
+  /** The dashboard: live settings, thumbnails, and where its built page is (default dist/dashboard). */
+  dashboard?: { settings: SettingsHolder; thumbnails: ThumbnailCache; pageDir?: string | undefined } | undefined;
 }
 
 /** Seconds a client should wait before retrying each kind of 503. */
@@ -78,7 +85,7 @@ export function createApp(context: AppContext): express.Express {
     response.set(corsHeaders(access, request.headers.origin));
     if (request.method === 'OPTIONS') return response.status(204).end();
     // Health answers everyone (briefly) so that supervisors can probe it without the secret.
-    if (request.path !== '/v1/health' && !isAuthorized(access, request)) {
+    if (request.path !== '/v1/health' && !isPagePath(request.path) && !isAuthorized(access, request)) {
       response.set('WWW-Authenticate', 'Bearer');
       return next(agiqaError('AGQ_ERR_SERVER_UNAUTHORIZED', {}));
     }
@@ -177,6 +184,12 @@ export function createApp(context: AppContext): express.Express {
 
   // The ComfyUI bridge's stored batch rankings (empty until a bridge has scored something).
   app.use(comfyRouter(store, { topK: context.rankingTopK }));
+  app.use(generationFilesRouter(store));
+  if (context.dashboard !== undefined) {
+    app.use(settingsRouter(context.dashboard.settings));
+    app.use(dashboardRouter(store, context.dashboard.thumbnails));
+    app.use(pageRouter(context.dashboard.pageDir));
+  }
 
   app.use((request: Request, _response: Response, next: NextFunction) => {
     next(agiqaError('AGQ_ERR_SERVER_NOT_FOUND', { method: request.method, path: request.path }));

@@ -53,8 +53,23 @@ export function refuseRequest(policy: AccessPolicy, request: IncomingMessage): A
   }
   const origin = request.headers.origin;
   // A browser page on another origin could otherwise POST to a local server without a preflight.
-  if (typeof origin === 'string' && !policy.corsOrigins.includes(origin)) return agiqaError('AGQ_ERR_SERVER_ORIGIN_FORBIDDEN', { origin });
+  // The dashboard this server serves is its own origin: the Host it was reached by (checked above).
+  if (typeof origin === 'string' && !policy.corsOrigins.includes(origin) && !isSameOrigin(origin, request.headers.host)) {
+    return agiqaError('AGQ_ERR_SERVER_ORIGIN_FORBIDDEN', { origin });
+  }
   return null;
+}
+
+/** True when `origin` names the host the request was sent to (a page this server served). */
+export function isSameOrigin(origin: string, host: string | undefined): boolean {
+  if (host === undefined || host === '') return false;
+  let parsed: URL;
+  try {
+    parsed = new URL(origin);
+  } catch {
+    return false;
+  }
+  return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.origin === origin && parsed.host === host.toLowerCase();
 }
 
 /** Response headers that let an allowed origin read responses; none for anyone else. */
@@ -62,7 +77,7 @@ export function corsHeaders(policy: AccessPolicy, origin: string | undefined): R
   if (origin === undefined || !policy.corsOrigins.includes(origin)) return {};
   return {
     'Access-Control-Allow-Origin': origin,
-    'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+    'Access-Control-Allow-Methods': 'GET, POST, PUT, OPTIONS',
     'Access-Control-Allow-Headers': 'Authorization, Content-Type',
     'Access-Control-Max-Age': '600',
     Vary: 'Origin',

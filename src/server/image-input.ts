@@ -1,10 +1,13 @@
-// Reads the images of a score or rank request in any of the accepted forms — multipart upload, raw
-// image/* bytes, JSON with base64 or a rooted file path — under the body and image size caps, and
-// validates the accompanying fields (unknown ones are refused, every problem reported at once).
+// Reads the images of a score or rank request in any of the accepted forms — multipart upload (encoded
+// files, or raw pixel frames with their layout), raw image/* bytes, JSON with base64 or a rooted file
+// path — under the body, image and pixel caps, and validates the accompanying fields (unknown ones are
+// refused, every problem reported at once).
 import busboy from 'busboy';
 import { createHash, type Hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { agiqaError, zodIssues } from '../errors/index.js';
+import { checkRawLayout, DEFAULT_IMAGE_LIMITS, rawPixelsSha256 } from '../image/index.js';
+import { readRawLayout, type RawFields } from './raw-fields.js';
 import type { PipelineImage } from '../pipeline/index.js';
 import type { ExternalIds } from '../store/index.js';
 import { readRootedFile, resolveInsideRoots } from './roots.js';
@@ -13,6 +16,8 @@ import { MAX_RANK_IMAGES, rankJsonRequestSchema, scoreJsonRequestSchema, scoreMe
 export interface InputLimits {
   maxBodyBytes: number;
   maxImageBytes: number;
+  /** Largest width × height of a raw pixel frame (encoded images are checked on their header later). */
+  maxImagePixels?: number | undefined;
 }
 
 export interface InputContext {
@@ -126,7 +131,7 @@ function readMultipart(request: IncomingMessage, limits: InputLimits, maxFiles: 
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: request.headers, limits: { fileSize: limits.maxImageBytes, files: maxFiles, fields: 32, fieldSize: 100_000 } });
+      parser = busboy({ headers: request.headers, limits: { fileSize: limits.maxImageBytes, files: maxFiles, fields: 32, fieldSize: MAX_FIELD_BYTES } });
     } catch (cause) {
       reject(invalid('multipart body', [cause instanceof Error ? cause.message : String(cause)]));
       return;
@@ -179,7 +184,32 @@ function readMultipart(request: IncomingMessage, limits: InputLimits, maxFiles: 
   });
 }
 
+/** A multipart field's largest size: the `text` field of raw frames may carry a whole ComfyUI graph. */
+const MAX_FIELD_BYTES = 2 * 1024 * 1024;
+
 const TEXT_FIELDS = ['prompt', 'negativePrompt', 'source'] as const;
+
+/** Multipart files: encoded images in `image`, raw pixel frames (with width, height, channels) in `pixels`. */
+function filesToInputs(files: MultipartPart[], raw: RawFields | null, limits: InputLimits, issues: string[]): ImageInput[] {
+  const inputs: ImageInput[] = [];
+  for (const [index, file] of files.entries()) {
+    const name = file.filename || (files.length === 1 ? 'upload' : `upload #${index}`);
+    if (file.field === 'image') {
+      if (raw !== null) issues.push('image: width, height and channels describe raw frames; send those in the field "pixels"');
+      inputs.push({ image: file.bytes, name, fileRef: file.filename || null, sha256: file.sha256 });
+    } else if (file.field === 'pixels') {
+      if (raw === null) {
+        issues.push('pixels: raw frames need the fields width, height and channels');
+        continue;
+      }
+      checkRawLayout(name, raw.layout, file.bytes.length, { maxBytes: limits.maxImageBytes, maxPixels: limits.maxImagePixels ?? DEFAULT_IMAGE_LIMITS.maxPixels });
+      inputs.push({ image: file.bytes, pixels: raw.layout, text: raw.text, name, fileRef: file.filename || null, sha256: rawPixelsSha256(raw.layout, file.sha256) });
+    } else {
+      issues.push(`${file.field}: unknown file field (send encoded images as "image", raw frames as "pixels")`);
+    }
+  }
+  return inputs;
+}
 const INT_FIELDS = ['parentId', 'topK', 'keepAtLeast'] as const;
 const EXTERNAL_FIELDS = ['promptId', 'node', 'filename'] as const;
 
@@ -227,12 +257,14 @@ export async function readScoreRequest(request: IncomingMessage, query: URLSearc
   }
   if (type === 'multipart/form-data') {
     const { files, fields } = await readMultipart(request, context.limits, 1);
+    const raw = readRawLayout(fields);
     const allowed = new Set<string>([...TEXT_FIELDS, 'parentId', ...EXTERNAL_FIELDS]);
     const metadata = parseMetadata(fieldsToObject(fields, allowed, 'multipart body'), 'multipart body');
-    const file = files[0];
-    if (file === undefined || file.field !== 'image') throw invalid('multipart body', ['image: expected one file in the field "image"']);
-    const name = file.filename || 'upload';
-    return { input: { image: file.bytes, name, fileRef: file.filename || null, external: metadata.external, sha256: file.sha256 }, metadata };
+    const issues: string[] = [];
+    const [input] = filesToInputs(files, raw, context.limits, issues);
+    if (files.length === 0) issues.push('image: expected one file in the field "image" (or a raw frame in "pixels")');
+    if (issues.length > 0 || input === undefined) throw invalid('multipart body', issues);
+    return { input: { ...input, external: metadata.external }, metadata };
   }
   if (isRawImage(type)) {
     const fields = new Map(query.entries());
@@ -260,16 +292,15 @@ export async function readRankRequest(request: IncomingMessage, context: InputCo
   }
   if (type === 'multipart/form-data') {
     const { files, fields } = await readMultipart(request, context.limits, MAX_RANK_IMAGES);
+    const raw = readRawLayout(fields);
     const allowed = new Set<string>([...TEXT_FIELDS, ...INT_FIELDS]);
     const { topK, keepAtLeast, ...rest } = fieldsToObject(fields, allowed, 'multipart body');
     const metadata = parseMetadata(rest, 'multipart body');
     const issues: string[] = [];
     if (topK === 0) issues.push('topK: expected a positive whole number');
-    const wrong = files.filter((file) => file.field !== 'image').map((file) => `${file.field}: unknown file field (send images as "image")`);
-    issues.push(...wrong);
-    if (files.length === 0) issues.push('image: expected at least one file in the field "image"');
+    const inputs = filesToInputs(files, raw, context.limits, issues);
+    if (files.length === 0) issues.push('image: expected at least one file in the field "image" (or raw frames in "pixels")');
     if (issues.length > 0) throw invalid('multipart body', issues);
-    const inputs = files.map((file, index) => ({ image: file.bytes, name: file.filename || `upload #${index}`, fileRef: file.filename || null, sha256: file.sha256 }));
     return { inputs, metadata, topK: topK as number | undefined, keepAtLeast: keepAtLeast as number | undefined };
   }
   throw unsupported(request);

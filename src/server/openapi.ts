@@ -1,4 +1,5 @@
 // GET /v1/openapi.json, generated from the same zod schemas that validate requests and responses.
+import { generationFileSchema } from './routes/generation-files.js';
 import { z } from 'zod';
 import { promptRankingSchema } from '../bridges/comfyui/index.js';
 import {
@@ -15,6 +16,7 @@ import {
   scoreMetadataSchema,
   scoreResponseSchema,
 } from './schemas.js';
+import { comfyVerdictsRequestSchema, comfyVerdictsResponseSchema, feedQuerySchema, feedResponseSchema, promptViewSchema, settingsSchema } from './dashboard-schemas.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -56,10 +58,45 @@ export function openApiDocument(version: string): JsonSchema {
 
 function build(): JsonSchema {
   const imageErrors = errors(400, 401, 403, 413, 415, 422, 503, 504);
+  // Raw frames: uncompressed 8-bit pixels as a UI holds them (no PNG encode in the client, no decode here).
+  const rawFrameFields = {
+    width: { type: 'integer', minimum: 1, description: 'raw frames: pixels per row (every frame of the request has this size)' },
+    height: { type: 'integer', minimum: 1, description: 'raw frames: rows' },
+    channels: { type: 'integer', enum: [1, 3, 4], description: 'raw frames: 1 grey, 3 RGB, 4 RGBA (alpha is flattened onto white)' },
+    text: {
+      type: 'string',
+      contentMediaType: 'application/json',
+      description: 'raw frames: the text metadata a PNG would carry, as a JSON object (e.g. {"prompt": "<ComfyUI API graph>"} or {"parameters": "<A1111 infotext>"}); the prompt is recovered from it when none is given',
+    },
+  };
+  const pixelsFile = {
+    type: 'string',
+    contentMediaType: 'application/octet-stream',
+    description: 'a raw frame: width × height × channels bytes, row-major, channels interleaved; checked against limits.maxImageBytes and limits.maxImagePixels',
+  };
   const multipartScore = {
     type: 'object',
-    properties: { image: { type: 'string', contentMediaType: 'application/octet-stream' }, ...((jsonSchema(scoreMetadataSchema, 'input').properties as JsonSchema) ?? {}) },
-    required: ['image'],
+    description: 'one file: an encoded image in `image`, or a raw frame in `pixels` with width, height, channels',
+    properties: {
+      image: { type: 'string', contentMediaType: 'application/octet-stream' },
+      pixels: pixelsFile,
+      ...rawFrameFields,
+      ...((jsonSchema(scoreMetadataSchema, 'input').properties as JsonSchema) ?? {}),
+    },
+  };
+  const multipartRank = {
+    type: 'object',
+    description: 'encoded images in `image`, or raw frames of one size in `pixels` with width, height, channels',
+    properties: {
+      image: { type: 'array', items: { type: 'string', contentMediaType: 'application/octet-stream' } },
+      pixels: { type: 'array', items: pixelsFile },
+      ...rawFrameFields,
+      prompt: { type: 'string' },
+      negativePrompt: { type: 'string' },
+      source: { type: 'string' },
+      topK: { type: 'integer' },
+      keepAtLeast: { type: 'integer' },
+    },
   };
   return {
     openapi: '3.1.0',
@@ -78,13 +115,19 @@ function build(): JsonSchema {
         EventMessage: jsonSchema(eventMessageSchema, 'output'),
         Error: jsonSchema(errorResponseSchema, 'output'),
         ComfyPromptRanking: jsonSchema(promptRankingSchema, 'output'),
+        Settings: jsonSchema(settingsSchema, 'output'),
+        SettingsInput: jsonSchema(settingsSchema, 'input'),
+        FeedResponse: jsonSchema(feedResponseSchema, 'output'),
+        PromptView: jsonSchema(promptViewSchema, 'output'),
+        ComfyVerdictsRequest: jsonSchema(comfyVerdictsRequestSchema, 'input'),
+        ComfyVerdictsResponse: jsonSchema(comfyVerdictsResponseSchema, 'output'),
       },
     },
     security: [{ bearer: [] }, {}],
     paths: {
       '/v1/score': {
         post: {
-          summary: 'Score one image (multipart `image`, raw image/* bytes with metadata in the query, or JSON with base64 `image` or a rooted `path`)',
+          summary: 'Score one image (multipart `image` or a raw frame in `pixels`, raw image/* bytes with metadata in the query, or JSON with base64 `image` or a rooted `path`)',
           requestBody: {
             required: true,
             content: {
@@ -103,7 +146,7 @@ function build(): JsonSchema {
             required: true,
             content: {
               'application/json': { schema: ref('RankJsonRequest') },
-              'multipart/form-data': { schema: { type: 'object', properties: { image: { type: 'array', items: { type: 'string', contentMediaType: 'application/octet-stream' } }, prompt: { type: 'string' }, topK: { type: 'integer' }, keepAtLeast: { type: 'integer' } } } },
+              'multipart/form-data': { schema: multipartRank },
             },
           },
           responses: { '200': { description: 'Scores and verdicts', content: json('RankResponse') }, ...imageErrors },
@@ -123,6 +166,14 @@ function build(): JsonSchema {
           responses: { '200': { description: 'The generation', content: json('Generation') }, ...errors(400, 401, 404, 503) },
         },
       },
+      '/v1/generations/{id}/file': {
+        put: {
+          summary: 'Link the file a client saved a scored image as (e.g. ComfyUI\'s Save image with score) to its generation',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+          requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(generationFileSchema, 'input') } } },
+          responses: { '200': { description: 'The generation with external.filename set', content: json('Generation') }, ...errors(400, 401, 404, 415, 503) },
+        },
+      },
       '/v1/comfyui/prompts/{promptId}/ranking': {
         get: {
           summary: "A ComfyUI prompt's scored outputs per node, best first, and the top-k (from the ComfyUI bridge)",
@@ -131,6 +182,42 @@ function build(): JsonSchema {
             { name: 'k', in: 'query', required: false, schema: { type: 'integer', minimum: 1 }, description: 'top-k size (default: policy.topK, else every accepted output)' },
           ],
           responses: { '200': { description: 'The ranking', content: json('ComfyPromptRanking') }, ...errors(400, 401, 404, 503) },
+        },
+      },
+      '/v1/settings': {
+        get: { summary: 'The live settings: policy (thresholds per aspect, regeneration budget, top-k) and ComfyUI targets (quarantine, regeneration)', responses: { '200': { description: 'Settings', content: json('Settings') }, ...errors(401, 403) } },
+        put: {
+          summary: 'Replace the settings: validated like the config file, saved under AGIQA_HOME, applied at once (bridges restart with them)',
+          requestBody: { required: true, content: json('SettingsInput') },
+          responses: { '200': { description: 'The settings now in force', content: json('Settings') }, ...errors(400, 401, 403, 413, 415), '500': { description: 'AGQ_ERR_SETTINGS_WRITE: could not be saved (nothing changed)', content: json('Error') } },
+        },
+      },
+      '/v1/feed': {
+        get: {
+          summary: 'Scored generations for the dashboard: latest score, verdict, aspects, findings, lineage; filtered, sorted and paged',
+          parameters: queryParameters(feedQuerySchema as unknown as z.ZodObject),
+          responses: { '200': { description: 'One page', content: json('FeedResponse') }, ...errors(400, 401, 503) },
+        },
+      },
+      '/v1/prompts/{id}': {
+        get: {
+          summary: "Every attempt at generation {id}'s prompt (same normalised text, and its regeneration lineage): best, recurring findings, changes between attempts",
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+          responses: { '200': { description: 'The prompt view', content: json('PromptView') }, ...errors(400, 401, 404, 503) },
+        },
+      },
+      '/v1/thumbnails/{sha256}': {
+        get: {
+          summary: 'A small WebP of a scored image (made by the server when the image arrived; 404 when none was kept)',
+          parameters: [{ name: 'sha256', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } }],
+          responses: { '200': { description: 'WebP', content: { 'image/webp': { schema: { type: 'string', contentMediaType: 'image/webp' } } } }, ...errors(400, 401, 404) },
+        },
+      },
+      '/v1/comfyui/verdicts': {
+        post: {
+          summary: 'The stored verdicts of ComfyUI files (filename, subfolder, type) in one request, in order; null for a file never scored',
+          requestBody: { required: true, content: json('ComfyVerdictsRequest') },
+          responses: { '200': { description: 'Verdicts', content: json('ComfyVerdictsResponse') }, ...errors(400, 401, 403, 413, 415, 503) },
         },
       },
       '/v1/packs': { get: { summary: 'The active pack and the installed ones', responses: { '200': { description: 'Packs', content: json('PacksResponse') }, ...errors(401) } } },

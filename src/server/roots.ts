@@ -2,9 +2,10 @@
 // one of the configured roots. The resolved path is what gets read, so a later symlink swap of the
 // original name cannot redirect the read.
 import { realpathSync } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { agiqaError } from '../errors/index.js';
+import { readRegularFile } from '../image/index.js';
 
 /** Resolves each configured root once; roots that do not exist are dropped (nothing can be inside them). */
 export function resolveRoots(roots: string[]): string[] {
@@ -46,16 +47,12 @@ export async function resolveInsideRoots(requested: string, roots: string[]): Pr
   return real;
 }
 
-/** Reads a file resolved by resolveInsideRoots, refusing non-files and files above `maxBytes` before reading. */
+/**
+ * Reads a file resolved by resolveInsideRoots: stat before open, so a FIFO, socket or device in a root
+ * is refused (AGQ_ERR_IMAGE_NOT_A_FILE, as the CLI does) without a blocking open tying up a libuv
+ * thread; opened non-blocking and without following a link swapped in since; files above `maxBytes`
+ * refused before reading. Throws what readRegularFile throws.
+ */
 export async function readRootedFile(real: string, name: string, maxBytes: number): Promise<Uint8Array> {
-  const handle = await open(real, 'r');
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) throw agiqaError('AGQ_ERR_IMAGE_UNSUPPORTED', { file: name, detail: 'not a regular file' });
-    if (info.size === 0) throw agiqaError('AGQ_ERR_IMAGE_EMPTY', { file: name });
-    if (info.size > maxBytes) throw agiqaError('AGQ_ERR_IMAGE_TOO_LARGE', { file: name, bytes: info.size, maxBytes });
-    return await handle.readFile();
-  } finally {
-    await handle.close();
-  }
+  return readRegularFile(real, name, maxBytes, { noFollow: true });
 }

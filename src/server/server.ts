@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
-import { isLoopbackHost, type AgiqaConfig } from '../config/index.js';
+import { isLoopbackHost, SettingsHolder, type AgiqaConfig } from '../config/index.js';
 import { agiqaError, type AgiqaError } from '../errors/index.js';
 import { listPacks } from '../model/packs.js';
 import { ScoringPipeline } from '../pipeline/index.js';
@@ -19,6 +19,7 @@ import { isAuthorized, refuseRequest, type AccessPolicy } from './auth.js';
 import { EventsHub } from './events-hub.js';
 import { createMetrics } from './metrics.js';
 import { resolveRoots } from './roots.js';
+import { ThumbnailCache } from './thumbnails.js';
 
 export const DATABASE_FILE = 'agiqa.db';
 
@@ -32,6 +33,8 @@ export interface StartServerOptions {
   listPacks?: () => Promise<PackInfo[]>;
   /** Registers more metrics in this server's /metrics registry (the cascade's counters). */
   registerMetrics?: (registry: Registry) => void;
+  /** The live settings (policy, ComfyUI targets); default: from the config and $home/settings.json. */
+  settings?: SettingsHolder;
 }
 
 export interface RunningServer {
@@ -42,6 +45,8 @@ export interface RunningServer {
   service: ScoringPipeline;
   store: Store;
   hub: EventsHub;
+  settings: SettingsHolder;
+  thumbnails: ThumbnailCache;
   /** Graceful shutdown; resolves when everything admitted was answered or stored and the DB is closed. */
   close(): Promise<void>;
 }
@@ -84,6 +89,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const roots = resolveRoots(config.roots);
   if (roots.length < config.roots.length) logger.warn({ configured: config.roots, usable: roots }, 'some roots do not exist and allow nothing');
   const hub = new EventsHub(store, logger);
+  const settings = options.settings ?? SettingsHolder.fromConfig(config);
+  const thumbnails = new ThumbnailCache({ dir: join(config.home, 'thumbnails'), store, logger, maxPixels: config.limits.maxImagePixels });
   let service: ScoringPipeline | undefined;
   const metrics = createMetrics(() => {
     const load = service?.load ?? { inFlight: 0, queued: 0, running: 0 };
@@ -93,7 +100,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   service = new ScoringPipeline({
     scorer: options.scorer,
     store,
-    policy: config.policy,
+    policy: () => settings.policy,
+    onImage: (sha256, bytes) => thumbnails.offer(sha256, bytes),
     capacity: config.queue.maxQueue + config.queue.workers,
     timeoutMs: config.queue.timeoutMs,
     limits: { maxBytes: config.limits.maxImageBytes, maxPixels: config.limits.maxImagePixels },
@@ -107,11 +115,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     metrics,
     access,
     roots,
-    limits: { maxBodyBytes: config.limits.maxBodyBytes, maxImageBytes: config.limits.maxImageBytes },
+    limits: { maxBodyBytes: config.limits.maxBodyBytes, maxImageBytes: config.limits.maxImageBytes, maxImagePixels: config.limits.maxImagePixels },
     logger,
     version: packageVersion(),
     listPacks: options.listPacks ?? (() => listPacks(config.home)),
     rankingTopK: config.policy.topK,
+    dashboard: { settings, thumbnails },
   });
 
   const httpServer: Server = createServer(app);
@@ -162,6 +171,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
       clearInterval(idleSweep);
       httpServer.closeAllConnections();
+      await thumbnails.settled();
       hub.close();
       wss.close();
       const state = service.scorer;
@@ -173,5 +183,5 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     return closing;
   };
 
-  return { url, port, service, store, hub, close };
+  return { url, port, service, store, hub, settings, thumbnails, close };
 }

@@ -5,3 +5,4 @@ export type { SignalMeasures, SignalReport } from './compute.js';
 export { FINDING_THRESHOLDS, signalFindings } from './findings.js';
 export type { SignalFinding } from './findings.js';
 export type { SignalImage } from './types.js';
+export { boxColour, nameColour, srgbToLab, COLOUR_NAMES, type BoxColour, type ColourName } from './box-colour.js';

@@ -31,6 +31,8 @@ export function latestVerdict(db: Database.Database, scoreId: number): Verdict |
 
 export function insertVerdict(db: Database.Database, scoreId: number, verdict: Verdict, now: string): void {
   prepared(db, 'INSERT INTO verdicts (score_id, verdict, reasons_json, created_at) VALUES (?, ?, ?, ?)').run(scoreId, verdict.verdict, JSON.stringify(verdict), now);
+  // The latest verdict beside its score: the dashboard's feed filters on it (migration 4).
+  prepared(db, 'UPDATE scores SET verdict = ? WHERE id = ?').run(verdict.verdict, scoreId);
 }
 
 export function appendEvent(db: Database.Database, type: StoredEvent['type'], generationId: number, now: string, data: Record<string, unknown>): StoredEvent {

@@ -128,6 +128,34 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE generations SET prompt_source = 'none' WHERE prompt IS NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'dashboard: prompt key, latest verdict per score, image parameters',
+    sql: `
+      -- The normalised prompt (promptKey: plain text, lower case) that groups attempts at one prompt;
+      -- filled for older rows by the store after this migration (it needs the prompt parser).
+      ALTER TABLE generations ADD COLUMN prompt_norm TEXT;
+      CREATE INDEX generations_prompt_norm ON generations(prompt_norm, id);
+      CREATE INDEX generations_source ON generations(source, id);
+
+      -- The latest verdict of each score, kept beside it so the feed filters on an indexed column
+      -- instead of a correlated MAX over the verdicts table.
+      ALTER TABLE scores ADD COLUMN verdict TEXT;
+      UPDATE scores SET verdict = (SELECT v.verdict FROM verdicts v WHERE v.score_id = scores.id ORDER BY v.id DESC LIMIT 1);
+      CREATE INDEX scores_verdict ON scores(verdict, generation_id);
+      -- Sorting the feed by a score reads these in order and stops after a page.
+      CREATE INDEX scores_mos ON scores(mos);
+      CREATE INDEX aspect_scores_sort ON aspect_scores(aspect, mos);
+
+      -- Sampling settings read from an image's embedded metadata (seed, sampler, steps, cfg), by image hash:
+      -- read when the bytes arrive, before the generation row exists.
+      CREATE TABLE image_params (
+        sha256      TEXT PRIMARY KEY,
+        params_json TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -7,8 +7,10 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgiqaError, agiqaError, isAgiqaError } from '../errors/index.js';
 import type { Verdict } from '../policy/index.js';
+import { promptKey as normalisedPromptKey } from '../prompts/index.js';
 import { ASPECTS, type ScoreResult } from '../scoring/score-result.js';
 import { ComfyRecords } from './comfyui-records.js';
+import { DashboardQueries } from './dashboard-queries.js';
 import { appendEvent, insertVerdict, latestVerdict, toView, type GenerationRow } from './generation-rows.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
 import { prepared } from './statements.js';
@@ -119,6 +121,7 @@ export class Store {
         record.run(migration.version, migration.name, new Date().toISOString());
       }).immediate();
     }
+    backfillPromptKeys(db);
   }
 
   /** A write that is rolled back: the only reliable way to learn that the file is read-only or locked. */
@@ -222,8 +225,8 @@ export class Store {
       prepared(
         db,
         `INSERT INTO generations (created_at, source, external_prompt_id, external_node, external_filename, prompt, prompt_source, prompt_key,
-                                  negative_prompt, image_sha256, file_ref, width, height, bytes, parent_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  negative_prompt, image_sha256, file_ref, width, height, bytes, parent_id, prompt_norm)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (image_sha256, prompt_key) DO NOTHING`,
       ).run(
         now,
@@ -241,6 +244,7 @@ export class Store {
         result.image.height,
         generation.bytes,
         generation.parentId ?? null,
+        normalisedPromptKey(effective.text),
       );
       const generationId = (prepared(db, 'SELECT id FROM generations WHERE image_sha256 = ? AND prompt_key = ?').get(generation.imageSha256, promptKey) as { id: number }).id;
       const existing = prepared(db, 'SELECT id, result_json AS resultJson FROM scores WHERE generation_id = ? AND pack_name = ? AND pack_version = ?')
@@ -354,6 +358,11 @@ export class Store {
     return new ComfyRecords((work) => this.read(work), (work) => this.write(work));
   }
 
+  /** The dashboard's reads (feed, prompt attempts, ComfyUI verdicts) and image parameters. */
+  get dashboard(): DashboardQueries {
+    return new DashboardQueries((work) => this.read(work), (work) => this.write(work));
+  }
+
   /** Closes the file; a WAL checkpoint folds the log back so the file is complete on its own. */
   close(): void {
     this.closed = true;
@@ -372,4 +381,19 @@ export class Store {
 function effectivePrompt(given: string | null, result: ScoreResult): { text: string | null; source: PromptSource } {
   if (given !== null) return { text: given, source: 'argument' };
   return result.prompt.text === null ? { text: null, source: 'none' } : { text: result.prompt.text, source: result.prompt.source === 'none' ? 'embedded' : result.prompt.source };
+}
+
+/** Gives rows stored before migration 4 their prompt key (the prompt the scorer read, else the one given). */
+function backfillPromptKeys(db: Database.Database): void {
+  const rows = db
+    .prepare(
+      `SELECT g.id, COALESCE((SELECT s.resolved_prompt FROM scores s WHERE s.generation_id = g.id ORDER BY s.id DESC LIMIT 1), g.prompt) AS prompt
+         FROM generations g WHERE g.prompt_norm IS NULL`,
+    )
+    .all() as { id: number; prompt: string | null }[];
+  if (rows.length === 0) return;
+  const update = db.prepare('UPDATE generations SET prompt_norm = ? WHERE id = ?');
+  db.transaction(() => {
+    for (const row of rows) update.run(normalisedPromptKey(row.prompt), row.id);
+  }).immediate();
 }

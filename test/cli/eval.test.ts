@@ -50,6 +50,27 @@ describe('agiqa eval', () => {
     expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
   });
 
+  it('measures only the test list of --split-file, in the reference repo JSON or as CSV', async () => {
+    const dir = join(work, 'agiqa-3k-split');
+    await mkdir(dir);
+    const rows = MOS.map((mos, i) => ({ name: `sd1.5_normal_${String(i).padStart(3, '0')}.jpg`, mos }));
+    const header = 'name,prompt,adj1,adj2,style,mos_quality,std_quality,mos_align,std_align';
+    await writeFile(join(dir, 'data.csv'), `${[header, ...rows.map((r) => `${r.name},a prompt,,,,${r.mos},0.5,2.5,0.5`)].join('\n')}\n`);
+    await writeImages(join(dir, 'images'), rows);
+    const test = rows.filter((_, i) => i % 3 === 0);
+    const entries = test.map((r, i) => ({ id: String(i), image: `/home/someone/agiqa-3k/images/${r.name}`, conversations: [] }));
+    await writeFile(join(dir, 'directly_test_cls_minicpm_quality_multiround.jsonl'), JSON.stringify(entries, null, 4));
+    await writeFile(join(dir, 'agiqa3k_quality_test.csv'), `name,gt_level_word,pred_level_word,description_generated\n${test.map((r) => `${r.name},fair,fair,"made up, text"`).join('\n')}\n`);
+    for (const list of ['directly_test_cls_minicpm_quality_multiround.jsonl', 'agiqa3k_quality_test.csv']) {
+      const reportPath = join(work, `split-${list}.json`);
+      const { code, stdout, stderr } = await runCaptured(() => run(['--dataset', join(dir, 'data.csv'), '--split-file', join(dir, list), '--split', 'test', '--pack', tinyPack, '--workers', '1', '--report', reportPath]));
+      expect(code, stderr).toBe(0);
+      expect(stdout).toContain(`split    test (split files test=${list}`);
+      const report = JSON.parse(await readFile(reportPath, 'utf8')) as EvaluationReport;
+      expect(report.predictions.map((p) => p.name)).toEqual(test.map((r) => r.name));
+    }
+  });
+
   it('reports every bad option at once', async () => {
     const { code, stderr } = await runCaptured(() => run(['--format', 'koniq', '--split', 'dev', '--aspect', 'beauty']));
     expect(code).toBe(2);

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableParallelism } from 'node:os';
 import { scoreResultSchema } from '../../src/scoring/score-result.js';
+import { makeTinyPack } from '../fixtures/datasets/tiny-pack.js';
 import { pngClaiming } from '../fixtures/server/png.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -60,11 +62,23 @@ describe('agiqa score', () => {
   });
 
   it('prints a table with one row per image and the reason for aspects not judged', async () => {
-    const { code, stdout } = await agiqa(['score', join(EXAMPLES, 'coffee.png'), '--prompt', 'a cup of coffee'], dir);
+    const { code, stdout } = await agiqa(['score', join(EXAMPLES, 'coffee.png'), '--prompt', 'a dragon in a castle'], dir);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^image\s+MOS\s+level\s+quality/m);
     expect(stdout).toMatch(/coffee\.png\s+\d\.\d\d\s+(bad|poor|fair|good|excellent)/);
-    expect(stdout).toMatch(/correspondence: not judged/);
+    expect(stdout).toMatch(/correspondence: not judged: the prompt names nothing the detector knows/);
+  });
+
+  it('judges correspondence from object checks and names what is missing', async () => {
+    const { code, stdout } = await agiqa(['score', join(EXAMPLES, 'coffee.png'), '--prompt', 'two dogs left of a red car'], dir);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/coffee\.png\s+\d\.\d\d\s+\w+\s+\d\.\d\d \w+\s+0\.50 bad/);
+    expect(stdout).toMatch(/asked for 2 dogs, no dog found/);
+    expect(stdout).toMatch(/no car found/);
+    const { file: _file, ...line } = jsonLines((await agiqa(['score', '--json', '--prompt', 'a cup', join(EXAMPLES, 'coffee.png')], dir)).stdout)[0]!;
+    const cup = scoreResultSchema.parse(line);
+    expect(cup.aspects.correspondence).toMatchObject({ mos: 4.5, level: 'excellent' });
+    expect(cup.detections?.[0]).toMatchObject({ label: 'cup' });
   });
 
   it('uses the prompt given on the command line, else none', async () => {
@@ -138,5 +152,22 @@ describe('agiqa score', () => {
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/quality\.onnx is corrupt.*git checkout models\/lite.*\[AGQ_ERR_PACK_FILE_CORRUPT\]/);
+  });
+
+  it('says in its help that it uses one worker per core', async () => {
+    const { code, stdout } = await agiqa(['score', '--help'], dir);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`one per core, ${availableParallelism()} here`);
+  });
+
+  it('takes a pack folder for --pack, and hints the pull command for a known pack not pulled yet', async () => {
+    const packDir = await makeTinyPack(join(dir, 'packs', 'tiny-lite'));
+    const fromDir = await agiqa(['score', '--json', '--pack', packDir, join(EXAMPLES, 'coffee.png')], dir);
+    expect(fromDir.stderr).toBe('');
+    expect(jsonLines(fromDir.stdout)[0]!.pack).toMatchObject({ name: 'tiny-lite' });
+    const notPulled = await agiqa(['score', '--pack', 'clip-vit-b32', join(EXAMPLES, 'coffee.png')], dir);
+    expect(notPulled.code).toBe(1);
+    expect(notPulled.stderr.trim().split('\n')).toHaveLength(1);
+    expect(notPulled.stderr).toMatch(/run `agiqa models pull clip-vit-b32`.*\[AGQ_ERR_PACK_NOT_PULLED\]/);
   });
 });

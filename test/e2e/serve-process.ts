@@ -1,6 +1,7 @@
 // `agiqa serve` as a child process for end-to-end tests: the built bin (run `npm run build` first),
 // an ephemeral loopback port, a throwaway AGIQA_HOME and none of the caller's AGIQA_* settings.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -69,6 +70,20 @@ export async function startServeProcess(home: string, args: string[] = [], extra
     if (exitCode !== undefined) throw new Error(`agiqa serve exited with ${exitCode}:\n${err}`);
   };
   return { child, url, stderr: () => err, exited, alive };
+}
+
+/**
+ * The pid of the process that serves: on Linux/glibc `agiqa serve` re-executes itself once under a
+ * thin supervisor (the malloc setting), so the server is the started process's only child.
+ */
+export function servingPid(child: ChildProcess): number {
+  try {
+    const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter((pid) => pid !== '');
+    if (children.length === 1) return Number(children[0]);
+  } catch {
+    // not Linux, or already gone: the started process is the server
+  }
+  return child.pid!;
 }
 
 /** Polls /v1/health until the pack is loaded; throws with the server's stderr if it dies or turns unhealthy. */

@@ -1,10 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgiqaError } from '../../src/errors/index.js';
-import { DEFAULT_IMAGE_LIMITS, listImageFiles, readImageFile } from '../../src/image/index.js';
+import { DEFAULT_IMAGE_LIMITS, listImageFiles, readImageBytes, readImageFile } from '../../src/image/index.js';
 
 let root: string;
 let png: Buffer;
@@ -107,10 +109,54 @@ describe('readImageFile', () => {
     expect(error.message).toContain(file);
   });
 
-  it('a directory → AGQ_ERR_IMAGE_UNREADABLE', async () => {
+  it('a directory → AGQ_ERR_IMAGE_NOT_A_FILE', async () => {
     const dir = join(root, 'set');
     const error = await rejection(readImageFile(dir));
-    expect(error.code).toBe('AGQ_ERR_IMAGE_UNREADABLE');
-    expect(error.message).toContain(dir);
+    expect(error.code).toBe('AGQ_ERR_IMAGE_NOT_A_FILE');
+    expect(error.message).toBe(`${dir}: not a regular file (it is a directory); only regular image files are read`);
+  });
+});
+
+// A FIFO never gets a writer here: opening it for reading the ordinary way would block a libuv thread
+// for good, so each case must answer from the stat, fast.
+describe('special files: refused from their stat, never opened', () => {
+  let special: string;
+  let socketServer: Server;
+  beforeAll(async () => {
+    special = await mkdtemp(join(tmpdir(), 'agiqa-special-'));
+    await mkdir(join(special, 'walk', 'sub'), { recursive: true });
+    execFileSync('mkfifo', [join(special, 'pipe.png')]);
+    execFileSync('mkfifo', [join(special, 'walk', 'sub', 'pipe.png')]);
+    execFileSync('mkfifo', [join(special, 'walk', 'pipe-without-extension')]);
+    await symlink(join(special, 'pipe.png'), join(special, 'walk', 'link-to-pipe.jpg'));
+    await writeFile(join(special, 'walk', 'real.png'), png);
+    socketServer = createServer();
+    await new Promise<void>((resolve) => socketServer.listen(join(special, 'walk', 'socket.webp'), resolve));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => socketServer.close(resolve));
+    await rm(special, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['a FIFO', () => join(special, 'pipe.png'), 'FIFO (named pipe)'],
+    ['a socket', () => join(special, 'walk', 'socket.webp'), 'socket'],
+    ['a character device', () => '/dev/zero', 'character device'],
+  ])('%s → AGQ_ERR_IMAGE_NOT_A_FILE, at once', async (_name, path, kind) => {
+    const started = performance.now();
+    const error = await rejection(readImageBytes(path()));
+    expect(error.code).toBe('AGQ_ERR_IMAGE_NOT_A_FILE');
+    expect(error.message).toBe(`${path()}: not a regular file (it is a ${kind}); only regular image files are read`);
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('a directory walk lists real images, skips special files and reports those named like images', async () => {
+    const { files, problems } = await listImageFiles([join(special, 'walk')]);
+    expect(files).toEqual([join(special, 'walk', 'real.png')]);
+    expect(problems.map((p) => [p.code, p.message.split(':')[0]])).toEqual([
+      ['AGQ_ERR_IMAGE_NOT_A_FILE', join(special, 'walk', 'link-to-pipe.jpg')],
+      ['AGQ_ERR_IMAGE_NOT_A_FILE', join(special, 'walk', 'socket.webp')],
+      ['AGQ_ERR_IMAGE_NOT_A_FILE', join(special, 'walk', 'sub', 'pipe.png')],
+    ]);
   });
 });

@@ -1,8 +1,8 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { MAX_METADATA_TEXT_BYTES, readPngText } from '../../src/image/index.js';
-import { chunk, iTextChunk, textChunk, withChunks, zTextChunk } from '../fixtures/image/png-chunks.js';
+import { MAX_METADATA_TEXT_BYTES, readPngText, withoutTextChunks } from '../../src/image/index.js';
+import { chunk, iTextChunk, splitChunks, textChunk, withChunks, zTextChunk } from '../fixtures/image/png-chunks.js';
 import { manyZtxtChunks, repeatedZtxtChunks, zlibBombChunk, zlibZeros } from '../fixtures/hostile/hostile-inputs.js';
 
 const base = await sharp({ create: { width: 2, height: 2, channels: 3, background: '#000' } }).png().toBuffer();
@@ -90,5 +90,20 @@ describe('readPngText: one budget for all the text of an image', () => {
     );
     expect(r.text).toEqual({ Comment: 'x'.repeat(60) });
     expect(r.problem).toMatch(/larger than the 100 bytes read \(at chunk "parameters"\)/);
+  });
+});
+
+describe('withoutTextChunks', () => {
+  it('drops every text chunk and keeps the rest byte for byte, so the pixels decode the same', async () => {
+    const png = withChunks(base, [textChunk('prompt', '{}'), zTextChunk('a', 'b'), iTextChunk('c', 'd', true), chunk('tIME', Buffer.alloc(7))]);
+    const stripped = withoutTextChunks(png);
+    expect(splitChunks(stripped).map((c) => c.type)).toEqual(splitChunks(base).flatMap((c, i) => (i === 0 ? [c.type, 'tIME'] : [c.type])));
+    expect(await sharp(stripped).raw().toBuffer()).toEqual(await sharp(base).raw().toBuffer());
+  });
+
+  it('returns the same bytes when there is nothing to drop, and non-PNG bytes untouched', () => {
+    expect(withoutTextChunks(base)).toBe(base);
+    const gif = Buffer.from('GIF89a');
+    expect(withoutTextChunks(gif)).toBe(gif);
   });
 });

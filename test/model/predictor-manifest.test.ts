@@ -44,4 +44,13 @@ describe('pack.json predictor entry', () => {
     expect(predictorManifestSchema.safeParse({ ...predictor, tokenGrid: 9 }).success).toBe(false);
     expect(predictorManifestSchema.safeParse({ ...predictor, extra: 1 }).success).toBe(false);
   });
+
+  it('keeps the feature layout versioned: a known version, its image-token source and column names', () => {
+    const features = { version: 'judge/1', imageTokens: { source: 'lite-spatial', pack: { name: 'lite', version: '1.2.0' } }, rounds: { quality: ['entropy', 'expected_mos', 'logprobs_given'] } };
+    expect(predictorManifestSchema.safeParse({ ...predictor, evidence: { quality: 'judge' }, features, aspects: ['quality'] }).success).toBe(true);
+    expect(predictorManifestSchema.safeParse({ ...predictor, features: { ...features, version: 'judge/2' } }).success).toBe(false);
+    expect(predictorManifestSchema.safeParse({ ...predictor, features: { ...features, imageTokens: { source: 'siglip-patches' } } }).success).toBe(false);
+    expect(predictorManifestSchema.safeParse({ ...predictor, features: { ...features, extra: true } }).success).toBe(false);
+    expect(predictorManifestSchema.safeParse({ ...predictor, aspects: [] }).success).toBe(false);
+  });
 });

@@ -45,7 +45,12 @@ describe('ComfyUI node pack', () => {
   describe('score badges (web/js/agiqa-badges.js)', async () => {
     // Imported by URL: plain JS served to the browser as is, outside the TypeScript project.
     const badges = (await import(pathToFileURL(join(PACK, 'web/js/agiqa-badges.js')).href)) as {
+      nodeKey(graphId: string | undefined, nodeId: number): string;
+      badgeBox(nodeWidth: number, textWidth: number, titleHeight: number): { x: number; y: number; width: number; height: number };
       BadgeStore: new () => {
+        clearNodes(): void;
+        filesToLookUp(imageLists: unknown[][]): { filename: string; subfolder: string; type: string }[];
+        addLookup(files: unknown[], verdicts: unknown[]): number;
         addVerdict(payload: unknown): boolean;
         addNodeOutput(nodeId: number | string, output: unknown): boolean;
         label(nodeId: number | string, images: unknown[], shownIndex?: number | null): { text: string; colour: string } | null;
@@ -83,6 +88,39 @@ describe('ComfyUI node pack', () => {
       store.addNodeOutput(13, { agiqa: [{ ...summary, mos: 3.9 }], images: [image('ComfyUI_3.90_00001_.png')] });
       expect(store.label(99, [image('ComfyUI_3.90_00001_.png')])?.text).toBe('3.90 fair ✗');
       expect(store.addNodeOutput(14, { images: [] })).toBe(false);
+    });
+
+    it('keeps a node\'s own scores to its workflow (and subgraph), and forgets them on a new graph or run', () => {
+      const store = new badges.BadgeStore();
+      const summary = { index: 0, mos: 4.25, level: 'excellent', aspects: {}, verdict: 'accept' };
+      store.addNodeOutput(badges.nodeKey('workflow-a', 8), { agiqa: [summary] });
+      expect(store.label(badges.nodeKey('workflow-a', 8), [])?.text).toBe('4.25 excellent ✓');
+      // Node 8 of another workflow, or of a subgraph, is another node.
+      expect(store.label(badges.nodeKey('workflow-b', 8), [])).toBeNull();
+      expect(store.label(badges.nodeKey('subgraph-1', 8), [])).toBeNull();
+      store.clearNodes();
+      expect(store.label(badges.nodeKey('workflow-a', 8), [])).toBeNull();
+    });
+
+    it('draws the badge inside the title bar, right-aligned, at every title height', () => {
+      for (const titleHeight of [20, 26, 30, 40]) {
+        const box = badges.badgeBox(240, 90, titleHeight);
+        expect(box.y).toBeGreaterThanOrEqual(-titleHeight);
+        expect(box.y + box.height).toBeLessThanOrEqual(0); // y ≥ 0 is the first slot row
+        expect(box.x + box.width).toBe(234);
+      }
+      expect(badges.badgeBox(60, 200, 30).x).toBe(4); // a narrow node: from the left edge
+    });
+
+    it('asks once for the files shown and badges the ones the server knows', () => {
+      const store = new badges.BadgeStore();
+      const shown = [[image('a.png'), image('b.png')], [image('a.png')], [], [{ filename: 'c.png' }]];
+      const files = store.filesToLookUp(shown);
+      expect(files).toEqual([image('a.png'), image('b.png'), image('c.png')]);
+      const stored = { generation_id: 3, rank: 2, mos: 2.1, level: 'fair', verdict: 'reject' };
+      expect(store.addLookup(files, [null, { ...image('b.png'), ...stored }, null])).toBe(1);
+      expect(store.label(badges.nodeKey('w', 9), [image('b.png')])?.text).toBe('2.10 fair ✗ #2');
+      expect(store.label(badges.nodeKey('w', 9), [image('a.png')])).toBeNull();
     });
   });
 });

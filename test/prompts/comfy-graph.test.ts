@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { extractComfyPrompts, type ComfyGraph } from '../../src/prompts/index.js';
+import { extractComfyPrompts, MAX_GRAPH_NODE_VISITS, type ComfyGraph } from '../../src/prompts/index.js';
+import { diamondConcatGraph, diamondConditioningGraph, diamondSwitchGraph, randomDag } from '../fixtures/hostile/hostile-inputs.js';
 
 const fixture = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`../fixtures/prompts/${name}.json`, import.meta.url), 'utf8'));
@@ -165,6 +166,58 @@ describe('extractComfyPrompts on hand-built graphs', () => {
   it('malformed input yields nulls instead of throwing', () => {
     for (const bad of [null, 42, 'x', [], {}, { '1': { class_type: 'KSampler', inputs: { positive: ['9', 0] } } }]) {
       expect(extractComfyPrompts(bad)).toEqual({ positive: null, negative: null, parts: [], problem: null, nodesVisited: 0 });
+    }
+  });
+});
+
+describe('extractComfyPrompts: work linear in the graph, with a hard budget', () => {
+  // Work is counted in nodes entered, not timed: a walk that revisits shared inputs shows at once.
+  it('a diamond chain of text nodes 200 deep is entered once per node (2^200 walks before)', () => {
+    const r = extractComfyPrompts(diamondSwitchGraph(200));
+    expect(r).toMatchObject({ positive: null, negative: null, problem: null });
+    expect(r.nodesVisited).toBeLessThanOrEqual(2 * 203);
+  });
+
+  it('a diamond chain of conditioning nodes 60 deep is entered once per node and role', () => {
+    const r = extractComfyPrompts(diamondConditioningGraph(60));
+    expect(r).toMatchObject({ positive: 'a lighthouse', negative: 'a lighthouse', problem: null });
+    expect(r.nodesVisited).toBeLessThanOrEqual(2 * 63);
+  });
+
+  it('a concat chain doubling its text is read while it fits, and refused with a reason past the character budget', () => {
+    const fits = extractComfyPrompts(diamondConcatGraph(12));
+    expect(fits.positive).toBe('a'.repeat(4096));
+    expect(fits.nodesVisited).toBeLessThanOrEqual(2 * 15);
+    const over = extractComfyPrompts(diamondConcatGraph(40));
+    expect(over).toMatchObject({ positive: null, negative: null, parts: [], problem: expect.stringMatching(/longer than 1048576 characters/) });
+    expect(over.nodesVisited).toBeLessThanOrEqual(2 * 43);
+  });
+
+  it('stops at the node-visit budget with a reason', () => {
+    const r = extractComfyPrompts(diamondSwitchGraph(200), { maxNodeVisits: 50, maxTextChars: 1e6 });
+    expect(r).toMatchObject({ positive: null, problem: 'the ComfyUI graph needs more than 50 node visits to read', nodesVisited: 51 });
+    expect(MAX_GRAPH_NODE_VISITS).toBe(20_000);
+  });
+
+  it('a cycle of text links yields no text instead of looping', () => {
+    const r = extractComfyPrompts({
+      '1': { class_type: 'StringConcatenate', inputs: { string_a: ['2', 0], string_b: 'x' } },
+      '2': { class_type: 'StringConcatenate', inputs: { string_a: ['1', 0], string_b: 'y' } },
+      '3': { class_type: 'CLIPTextEncode', inputs: { text: ['1', 0], clip } },
+      '4': { class_type: 'KSampler', inputs: { positive: ['3', 0], negative: ['3', 0] } },
+    });
+    expect(r.positive).toBe('yx');
+    expect(r.problem).toBeNull();
+  });
+
+  // Property: on random DAGs of every size, the nodes entered stay within a small multiple of the
+  // graph's size (nodes + links), whatever its shape. Seeds are fixed so a failure can be replayed.
+  it.each([10, 50, 200, 1000, 4000])('random DAGs of %i nodes: nodes entered ≤ 3 × (nodes + links)', (size) => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const { graph, links } = randomDag(seed * 7919 + size, size);
+      const r = extractComfyPrompts(graph);
+      expect(r.problem === null || /characters/.test(r.problem), `seed ${seed}: ${r.problem}`).toBe(true);
+      expect(r.nodesVisited, `seed ${seed}`).toBeLessThanOrEqual(3 * (size + links));
     }
   });
 });

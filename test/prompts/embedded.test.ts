@@ -95,10 +95,13 @@ describe('recoverPrompt on hostile metadata', () => {
     expect(r).toEqual({ source: 'a1111', prompt: null, negativePrompt: null, problem: expect.stringMatching(/more than the 262144 read/) });
   });
 
-  it('JSON nested half a million levels deep in every JSON key is no prompt, not a crash', () => {
+  it('JSON nested half a million levels deep in every JSON key is refused unparsed, with the reason', () => {
     const deep = deepJson(500_000);
-    expect(recoverPrompt({ prompt: deep, workflow: `{"nodes":${deep}}`, 'sd-metadata': deep, invokeai_metadata: deep })).toMatchObject({
+    expect(recoverPrompt({ prompt: deep, workflow: `{"nodes":${deep}}`, 'sd-metadata': deep, invokeai_metadata: deep })).toEqual({
+      source: null,
       prompt: null,
+      negativePrompt: null,
+      problem: 'the ComfyUI prompt JSON nests deeper than 64 levels',
     });
   });
 });

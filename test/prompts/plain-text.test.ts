@@ -166,6 +166,30 @@ describe('plainPromptText', () => {
     });
   });
 
+  // Each of these took seconds with the patterns they used to meet (\s*…$, \d*\.?\d+, a lazy name that
+  // rescanned to the end from every `__`): quadratic in the run. A generous bound proves it is not.
+  it.each([
+    ['spaces before an AND weight', `a AND b${' '.repeat(100_000)}x`, 'a and b x'],
+    ['spaces without BREAK', `a${' '.repeat(100_000)}x`, 'a x'],
+    ['spaces before a variant bound', `{${' '.repeat(100_000)}x|y}`, 'x'],
+    ['digits before a variant weight', `{${'1'.repeat(100_000)}x|y}`, `${'1'.repeat(100_000)}x`],
+    ['spaces in an emphasis weight', `(a:${' '.repeat(100_000)}x)`, 'a: x'],
+    ['wildcard-like names that never close', '__a-'.repeat(25_000), null],
+  ])('reads %s (100 k characters) in linear time', (_name, prompt, expected) => {
+    const started = performance.now();
+    const plain = plainPromptText(prompt);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    if (expected !== null) expect(plain).toBe(expected);
+  });
+
+  it('keeps what the rewritten patterns meant: weights, bounds and wildcards', () => {
+    expect(plainPromptText('a cat :1.5 AND a dog: -0.5')).toBe('a cat');
+    expect(plainPromptText('{ 2 $$ red|green|blue} car')).toBe('red, green car');
+    expect(plainPromptText('{0.5 :: red| 2::green}')).toBe('red');
+    expect(plainPromptText('{1.2.3::red|green}')).toBe('1.2.3::red');
+    expect(plainPromptText('a __b_c__ d, x__y__ z')).toBe('a d, x__y__ z');
+  });
+
   it('is idempotent on its own output', () => {
     for (const prompt of ['((a [b:c:0.5])), <lora:x:1> d BREAK e', '{2$$red|green} car AND a dog', ' x , , y ,\n\n z ']) {
       const once = plainPromptText(prompt);

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeImage } from '../../src/image/index.js';
 import { createScorer, type Scorer } from '../../src/scoring/index.js';
 
 const photo = readFileSync(new URL('../../examples/coffee.png', import.meta.url));
@@ -44,5 +45,26 @@ describe('createScorer (lite)', () => {
     const known = 'ab'.repeat(32);
     const result = await scorer.score({ image: ownCopy(), name: 'hashed.png', sha256: known });
     expect(result.image.sha256).toBe(known);
+  });
+
+  it('scores raw RGB pixels exactly like the PNG they were decoded from, recovering the prompt from the text sent beside them', async () => {
+    const decoded = await decodeImage(photo, 'coffee.png');
+    const fromPng = await scorer.score({ image: ownCopy(), name: 'coffee.png' });
+    const graph = { '6': { class_type: 'CLIPTextEncode', inputs: { text: 'a cup of coffee on a table', clip: ['4', 1] } }, '3': { class_type: 'KSampler', inputs: { positive: ['6', 0], negative: ['6', 0], seed: 1 } } };
+    const fromRaw = await scorer.score({
+      image: new Uint8Array(decoded.rgb),
+      pixels: { width: decoded.width, height: decoded.height, channels: 3 },
+      text: { prompt: JSON.stringify(graph) },
+      name: 'frame',
+      handOver: true,
+    });
+    expect(fromRaw.mos).toBe(fromPng.mos);
+    expect(fromRaw.aspects.quality).toEqual(fromPng.aspects.quality);
+    expect(fromRaw.image).toMatchObject({ width: decoded.width, height: decoded.height, format: 'raw' });
+    expect(fromRaw.prompt).toEqual({ text: 'a cup of coffee on a table', source: 'embedded' });
+  });
+
+  it('refuses raw pixels that do not match their layout', async () => {
+    await expect(scorer.score({ image: new Uint8Array(10), pixels: { width: 2, height: 2, channels: 3 }, name: 'frame' })).rejects.toMatchObject({ code: 'AGQ_ERR_IMAGE_RAW_LAYOUT' });
   });
 });

@@ -482,7 +482,7 @@ describe('history, packs, metrics, OpenAPI', () => {
     const { server } = await start();
     const document = (await get(server, '/v1/openapi.json')).body;
     expect(document.openapi).toBe('3.1.0');
-    expect(Object.keys(document.paths).sort()).toEqual(['/metrics', '/v1/comfyui/prompts/{promptId}/ranking', '/v1/events', '/v1/generations', '/v1/generations/{id}', '/v1/health', '/v1/openapi.json', '/v1/packs', '/v1/rank', '/v1/score']);
+    expect(Object.keys(document.paths).sort()).toEqual(['/metrics', '/v1/comfyui/prompts/{promptId}/ranking', '/v1/comfyui/verdicts', '/v1/events', '/v1/feed', '/v1/generations', '/v1/generations/{id}', '/v1/health', '/v1/openapi.json', '/v1/packs', '/v1/prompts/{id}', '/v1/rank', '/v1/score', '/v1/settings', '/v1/thumbnails/{sha256}']);
     const { $schema: _drop, ...expected } = z.toJSONSchema(scoreResponseSchema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
     expect(document.components.schemas.ScoreResponse).toEqual(expected);
   });

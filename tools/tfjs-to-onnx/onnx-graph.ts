@@ -17,8 +17,9 @@ interface GraphNode {
 
 interface Initializer {
   dims: number[];
-  kind: 'float' | 'int64';
-  values: Float32Array | BigInt64Array;
+  kind: 'float' | 'int64' | 'float16';
+  /** float16 values are stored as their IEEE half bits. */
+  values: Float32Array | BigInt64Array | Uint16Array;
 }
 
 export interface ValueShape {
@@ -55,6 +56,20 @@ export class OnnxGraph {
     this.initializers.set(n, { dims, kind: 'int64', values: BigInt64Array.from(values.map(BigInt)) });
     this.shared.set(key, n);
     return n;
+  }
+
+  /** A half-precision initializer (values as IEEE half bits): halves the file for weights that were float16 already. */
+  addFloat16(name: string, dims: number[], bits: Uint16Array): string {
+    const n = this.freshName(name);
+    this.initializers.set(n, { dims, kind: 'float16', values: bits });
+    return n;
+  }
+
+  /** A node with several outputs (TopK); never shared with another node. */
+  nodeOutputs(op: string, inputs: string[], attrs: Record<string, AttrValue>, nameHint: string, count: number): string[] {
+    const outs = Array.from({ length: count }, (_, i) => this.freshName(`${nameHint}_${i}`));
+    this.nodes.push({ op, inputs, outputs: outs, attrs, name: outs[0]! });
+    return outs;
   }
 
   /** A float scalar initializer, shared between all users of the same value. */
@@ -140,7 +155,7 @@ export class OnnxGraph {
         initializer: inits.map(([name, init]) => ({
           name,
           dims: init.dims,
-          dataType: init.kind === 'float' ? onnx.TensorProto.DataType.FLOAT : onnx.TensorProto.DataType.INT64,
+          dataType: DATA_TYPE[init.kind],
           // raw little-endian bytes: far smaller and faster to parse than repeated float_data
           rawData: new Uint8Array(init.values.buffer, init.values.byteOffset, init.values.byteLength),
         })),
@@ -150,10 +165,16 @@ export class OnnxGraph {
       bytes: onnx.ModelProto.encode(model).finish(),
       nodeCount: kept.length,
       initializerCount: inits.length,
-      parameterCount: inits.reduce((a, [, i]) => a + (i.kind === 'float' ? i.values.length : 0), 0),
+      parameterCount: inits.reduce((a, [, i]) => a + (i.kind === 'int64' ? 0 : i.values.length), 0),
     };
   }
 }
+
+const DATA_TYPE = {
+  float: onnx.TensorProto.DataType.FLOAT,
+  float16: onnx.TensorProto.DataType.FLOAT16,
+  int64: onnx.TensorProto.DataType.INT64,
+} as const;
 
 function encodeAttr(name: string, v: AttrValue) {
   const T = onnx.AttributeProto.AttributeType;

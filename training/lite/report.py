@@ -16,9 +16,19 @@ from distortions import DISTORTIONS  # noqa: E402
 
 VARIANTS = ["frozen_signals_ens", "finetune_signals", "finetune_only", "frozen_signals", "signals_only"]
 SHIPPED = "frozen_signals_ens"
-# Bump whenever quality.onnx changes: the server answers a repeated image + prompt from its database for
-# the same pack name and version, so a new model under an old version would keep serving old scores.
-PACK_VERSION = "0.2.0"
+# Bump whenever quality.onnx or detector.onnx changes: the server answers a repeated image + prompt from its
+# database for the same pack name and version, so a new model under an old version would keep serving old scores.
+PACK_VERSION = "0.3.0"
+# The object detector behind the correspondence checks is converted, not trained here (see src/scoring/rounds/
+# object-checks-round.ts); report.py only carries its entry so a retrain keeps it in the pack.
+DETECTOR = {
+    "path": "detector.onnx",
+    "license": "MIT (as distributed in @vladmandic/human 3.3.6, whose wiki credits the model to "
+               "github.com/610265158/mobilenetv3_centernet; that repository states no licence of its own)",
+    "source": "models/centernet.json+.bin of @vladmandic/human@3.3.6 (MobileNetV3-large CenterNet trained on COCO 2017, "
+              "float16 weights), converted op for op to ONNX by `npx tsx tools/tfjs-to-onnx/cli.ts --model centernet "
+              "--out models/lite/detector.onnx` (weights stay float16)",
+}
 NOTES = [
     "Shipped: frozen_signals_ens = the backbone exactly as converted (no fine-tuning) + classical signals + the "
     "per-channel mean/std of the block-12 output, three heads (seeds 0-2) averaged in one graph. Heads were trained "
@@ -93,6 +103,7 @@ def main():
 
     onnx_path = os.path.join(pack, "quality.onnx")
     blob = open(onnx_path, "rb").read()
+    detector = open(os.path.join(pack, DETECTOR["path"]), "rb").read()
     pack_json = {
         "schemaVersion": 1,
         "name": "lite",
@@ -100,16 +111,20 @@ def main():
         "description": ("Embedded default pack: judges the quality aspect (MOS 0-5, bad..excellent) from one "
                         "native-resolution 224 px crop through a frozen MobileNetV2 (int8 convolutions; its pooled features and block-12 "
                         "statistics) combined with classical image signals, three heads averaged. Trained on synthetic "
-                        "distortions only: it measures technical degradation, not aesthetics or prompt alignment."),
+                        "distortions only: it measures technical degradation, not aesthetics. Correspondence comes from object "
+                        "checks: the prompt's COCO objects, counts, colours and relative positions, checked against a "
+                        "MobileNetV3 CenterNet detector (COCO 80 classes)."),
         "license": "MIT",
-        "aspects": ["quality"],
+        "aspects": ["quality", "correspondence"],
         "files": [{"path": "quality.onnx", "sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob),
                    "license": "MIT",
                    "source": "the MobileNetV2 of nsfwjs@4.3.0 (MIT, weights as converted) + heads trained by "
-                             "training/lite/run.sh; convolutions quantized to int8 by training/lite/quantize.py"}],
+                             "training/lite/run.sh; convolutions quantized to int8 by training/lite/quantize.py"},
+                  {"path": DETECTOR["path"], "sha256": hashlib.sha256(detector).hexdigest(), "bytes": len(detector),
+                   "license": DETECTOR["license"], "source": DETECTOR["source"]}],
         "input": {"kind": "lite-crops", "cropSize": 224, "crops": args.crops,
                   "signalsVersion": sig["version"], "signalCount": len(sig["names"])},
-        "models": {"quality": {"file": "quality.onnx"}},
+        "models": {"quality": {"file": "quality.onnx"}, "detector": {"file": DETECTOR["path"]}},
         "predictor": None,
         "training": {
             "data": data_text,

@@ -1,5 +1,6 @@
 """HTTP client of the local `agiqa serve` scoring server (stdlib only, so the extension adds no
-dependency to the web UI). It knows `POST /v1/score`; everything else about scoring lives in the server.
+dependency to the web UI). It knows `POST /v1/score` with raw 8-bit frames; everything else about scoring
+lives in the server.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class Score:
 
 
 class AgiqaClient:
-    """Posts PNG bytes with their prompt to `POST /v1/score` and returns a `Score`.
+    """Posts an image's raw pixels with their prompt to `POST /v1/score` and returns a `Score`.
 
     Raises ServerUnavailable when nothing answers, ServerRefused when the server answers with an error.
     """
@@ -83,13 +84,25 @@ class AgiqaClient:
         self.token = token if token is not None else os.environ.get("AGIQA_TOKEN") or None
         self.timeout = timeout
 
-    def score_png(self, png: bytes, prompt: str = "", negative_prompt: str = "", name: str = "a1111.png") -> Score:
+    def score_frame(self, frame, prompt: str = "", negative_prompt: str = "", name: str = "a1111.raw") -> Score:
+        """Scores one RawFrame (images.raw_frame): the pixels as they are, no PNG on either side."""
+        fields = {"source": "a1111", "width": str(frame.width), "height": str(frame.height), "channels": str(frame.channels)}
+        if prompt:
+            fields["prompt"] = prompt[:MAX_PROMPT_CHARS]
+        if negative_prompt:
+            fields["negativePrompt"] = negative_prompt[:MAX_PROMPT_CHARS]
+        body, content_type = _multipart(fields, "pixels", name, frame.data, "application/octet-stream")
+        answer = self._post("/v1/score", body, content_type)
+        return Score.from_result(answer["result"])
+
+    def score_file(self, data: bytes, prompt: str = "", negative_prompt: str = "", name: str = "a1111.png") -> Score:
+        """Scores an encoded image file (PNG, JPEG, …) as it is."""
         fields = {"source": "a1111"}
         if prompt:
             fields["prompt"] = prompt[:MAX_PROMPT_CHARS]
         if negative_prompt:
             fields["negativePrompt"] = negative_prompt[:MAX_PROMPT_CHARS]
-        body, content_type = _multipart(fields, "image", name, png, "image/png")
+        body, content_type = _multipart(fields, "image", name, data, "application/octet-stream")
         answer = self._post("/v1/score", body, content_type)
         return Score.from_result(answer["result"])
 

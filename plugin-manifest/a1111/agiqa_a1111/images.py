@@ -1,14 +1,15 @@
-"""The web UI's image forms, turned into the PNG bytes the server scores.
+"""The web UI's image forms, turned into the raw 8-bit frames the server scores.
 
 `postprocess_batch_list` sees decoded samples (A1111: torch tensors, channels first, floats 0–1;
-some forks: PIL images or numpy arrays); `postprocess_image` sees a PIL image. Both become 8-bit RGB
-PNG exactly the way the web UI itself turns a sample into an image, so the same picture gives the
-same bytes (and the server's cache answers the second time).
+some forks: PIL images or numpy arrays); `postprocess_image` sees a PIL image. Both become 8-bit
+pixels exactly the way the web UI itself turns a sample into an image, so the same picture gives the
+same bytes (and the server's cache answers the second time). The pixels go as they are: no PNG
+encode here and no decode in the server.
 """
 
 from __future__ import annotations
 
-import io
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -31,12 +32,20 @@ def to_pil(sample) -> Image.Image:
     return Image.fromarray(array)
 
 
-def png_bytes(image: Image.Image) -> bytes:
-    """Lossless PNG of the image's pixels only (no text chunks: the prompt travels as a field)."""
-    if image.mode not in ("RGB", "RGBA", "L"):
+class RawFrame(NamedTuple):
+    """A PIL image's pixels as the server's raw-frame upload takes them."""
+
+    data: bytes
+    width: int
+    height: int
+    channels: int
+
+
+_CHANNELS = {"L": 1, "RGB": 3, "RGBA": 4}
+
+
+def raw_frame(image: Image.Image) -> RawFrame:
+    """The image's 8-bit pixels, row-major, channels interleaved (grey, RGB or RGBA; other modes as RGB)."""
+    if image.mode not in _CHANNELS:
         image = image.convert("RGB")
-    buffer = io.BytesIO()
-    # Level 1: lossless either way; on a 1024² photo 68 ms against 316 ms for PIL's default level 6
-    # (Pillow, 2026-11-26), for a file 12 % larger.
-    image.save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
+    return RawFrame(image.tobytes(), image.width, image.height, _CHANNELS[image.mode])

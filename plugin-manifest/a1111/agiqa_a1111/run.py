@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .client import AgiqaClient, Score, ScoringError, ServerRefused, ServerUnavailable
-from .images import png_bytes, to_pil
+from .images import raw_frame, to_pil
 from .infotext import FIELDS, PerImageField, ScoreBook, fields_for, image_key
 from .policy import MODE_SCORE, Settings, judge, plan_batch
 
@@ -144,7 +144,7 @@ class ScoringRun:
             if picture in self._by_picture:
                 return self._by_picture[picture]
         try:
-            score = self.client.score_png(png_bytes(image), prompt, negative)
+            score = self.client.score_frame(raw_frame(image), prompt, negative)
         except ServerUnavailable as error:
             with self._lock:
                 if self.unavailable is None:  # requests in flight together fail together: say it once

@@ -43,7 +43,7 @@ def settings_args(enabled=True, url="", overall=2.5, quality=0.0, correspondence
 class Generation:
     """One txt2img run through the stand-in web UI with the extension enabled."""
 
-    def __init__(self, pictures_by_seed: Dict[int, str], args: list, prompt="a cup of coffee on a table", negative_prompt="blurry", batch_size=2, n_iter=1, seed=100, extra_generation_params=None, restore_faces=False) -> None:
+    def __init__(self, pictures_by_seed: Dict[int, str], args: list, prompt="an espresso, studio light", negative_prompt="blurry", batch_size=2, n_iter=1, seed=100, extra_generation_params=None, restore_faces=False) -> None:
         self.pictures_by_seed = pictures_by_seed
         self.sources = {name: picture(name) for name in set(pictures_by_seed.values())}
         self.outdir = tempfile.mkdtemp(prefix="agiqa-a1111-test-")

@@ -1,6 +1,5 @@
 """The extension inside the stand-in web UI, scoring with a real `agiqa serve` process."""
 
-import io
 import json
 import logging
 import os
@@ -77,7 +76,7 @@ class ScoresEveryImage(unittest.TestCase):
         self.assertEqual(len(saved), 2)
         for text, seed in zip(saved, (100, 101)):
             lines = text.splitlines()
-            self.assertEqual(lines[0], "a cup of coffee on a table")
+            self.assertEqual(lines[0], "an espresso, studio light")
             self.assertEqual(lines[1], "Negative prompt: blurry")
             self.assertTrue(lines[2].startswith(f"Steps: 20, Sampler: Euler a, CFG scale: 7.0, Seed: {seed}, Size: 64x64"), lines[2])
             self.assertEqual(field(text, "Hires upscale"), "2")
@@ -87,7 +86,7 @@ class ScoresEveryImage(unittest.TestCase):
         self.assertGreater(sharp_mos, 3.0)
         self.assertLess(blurred_mos, 2.5)  # below the pass threshold the verdict below checks
         self.assertEqual(field(saved[0], "AGIQA quality"), f"{sharp_mos:.2f}")
-        self.assertIsNone(field(saved[0], "AGIQA correspondence"))  # the lite pack does not judge it
+        self.assertIsNone(field(saved[0], "AGIQA correspondence"))  # the prompt names no object the lite pack can check
         self.assertEqual(field(saved[0], "AGIQA verdict"), "pass")
         self.assertEqual(field(saved[1], "AGIQA verdict"), f"below threshold (overall {blurred_mos:.2f} < 2.50)")
         # The gallery shows `infotexts` (and the PNG in memory carries the same text); the grid names no score.
@@ -152,14 +151,15 @@ class ReordersAndDrops(unittest.TestCase):
         self.assertIn("best first", run.processed.comments)
 
     def test_drop_removes_images_below_threshold_across_batches(self):
-        prompts = ["sharp coffee", "blurred coffee", "a cat", "a noisy cat"]
+        # The prompts name no object the lite pack can check, so the ranking is by quality alone.
+        prompts = ["sharp coffee", "blurred coffee", "a feline", "a noisy feline"]
         pictures = {100: SHARP, 101: BLURRED, 102: CAT, 103: NOISY_CAT}
         run = self.generation(pictures, settings_args(url=server.url, mode="drop below threshold", keep_at_least=0), prompts, batch_size=2, n_iter=2)
         self.assert_aligned(run, [100, 102])
         self.assertIn("2 below threshold dropped", run.processed.comments)
 
     def test_keep_at_least_n_keeps_the_best_of_a_batch_that_all_fails(self):
-        prompts = ["sharp coffee", "blurred coffee", "a cat", "a noisy cat"]
+        prompts = ["sharp coffee", "blurred coffee", "a feline", "a noisy feline"]
         pictures = {100: SHARP, 101: BLURRED, 102: CAT, 103: NOISY_CAT}
         run = self.generation(pictures, settings_args(url=server.url, overall=4.5, mode="drop below threshold", keep_at_least=2), prompts, batch_size=4)
         self.assert_aligned(run, [100, 102])  # the two best, in the order generated
@@ -167,7 +167,7 @@ class ReordersAndDrops(unittest.TestCase):
             self.assertTrue(field(text, "AGIQA verdict").startswith("below threshold (overall "))
 
     def test_a_run_never_ends_with_no_image_even_with_keep_at_least_zero(self):
-        prompts = ["blurred coffee", "a noisy cat"]
+        prompts = ["blurred coffee", "a noisy feline"]
         run = self.generation({100: BLURRED, 101: NOISY_CAT}, settings_args(url=server.url, overall=4.5, mode="drop below threshold", keep_at_least=0), prompts)
         self.assert_aligned(run, [101])
         self.assertEqual(len(run.processed.images), 1)  # no grid for a single image
@@ -232,10 +232,11 @@ class ConnectionCutOff(unittest.TestCase):
         from agiqa_a1111.client import AgiqaClient
 
         proxy = ResetFirstConnectionProxy(server.url)
+        from agiqa_a1111.images import raw_frame
+
         with Image.open(EXAMPLES / SHARP) as image:
-            buffer = io.BytesIO()
-            image.convert("RGB").save(buffer, format="PNG")
-        score = AgiqaClient(proxy.url).score_png(buffer.getvalue(), prompt="a cup of coffee")
+            frame = raw_frame(image.convert("RGB"))
+        score = AgiqaClient(proxy.url).score_frame(frame, prompt="a cup of coffee")
         self.assertGreater(score.mos, 3.0)
         self.assertEqual(proxy.connections, 2)
 

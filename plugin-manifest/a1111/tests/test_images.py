@@ -1,13 +1,12 @@
-"""Samples in the forms the web UIs hand them on become the same PNG the image hook sees."""
+"""Samples in the forms the web UIs hand them on become the same pixels the image hook sees."""
 
-import io
 import unittest
 
 import numpy as np
 from PIL import Image
 
 import a1111_test_support  # noqa: F401  (paths)
-from agiqa_a1111.images import png_bytes, to_pil
+from agiqa_a1111.images import raw_frame, to_pil
 
 
 def webui_image(chw):
@@ -21,7 +20,7 @@ class ToPil(unittest.TestCase):
         self.chw = rng.random((3, 24, 40), dtype=np.float32)
 
     def test_numpy_channels_first_matches_the_webui_conversion(self):
-        self.assertEqual(png_bytes(to_pil(self.chw)), png_bytes(webui_image(self.chw)))
+        self.assertEqual(raw_frame(to_pil(self.chw)), raw_frame(webui_image(self.chw)))
         self.assertEqual(to_pil(self.chw).size, (40, 24))
 
     def test_torch_tensor_matches_the_webui_conversion(self):
@@ -29,7 +28,7 @@ class ToPil(unittest.TestCase):
             import torch
         except ImportError:
             self.skipTest("torch is not installed")
-        self.assertEqual(png_bytes(to_pil(torch.from_numpy(self.chw))), png_bytes(webui_image(self.chw)))
+        self.assertEqual(raw_frame(to_pil(torch.from_numpy(self.chw))), raw_frame(webui_image(self.chw)))
 
     def test_uint8_channels_last_and_pil_pass_through(self):
         hwc = (self.chw.transpose(1, 2, 0) * 255).astype(np.uint8)
@@ -37,12 +36,14 @@ class ToPil(unittest.TestCase):
         image = Image.fromarray(hwc)
         self.assertIs(to_pil(image), image)
 
-    def test_png_is_lossless_and_carries_no_text(self):
+    def test_a_raw_frame_is_the_pixels_with_their_layout(self):
         image = webui_image(self.chw)
-        image.info["parameters"] = "a prompt"
-        decoded = Image.open(io.BytesIO(png_bytes(image)))
-        self.assertEqual(np.asarray(decoded).tolist(), np.asarray(image).tolist())
-        self.assertNotIn("parameters", decoded.info)
+        frame = raw_frame(image)
+        self.assertEqual((frame.width, frame.height, frame.channels), (40, 24, 3))
+        self.assertEqual(frame.data, np.asarray(image).tobytes())
+        self.assertEqual(raw_frame(image.convert("L")).channels, 1)
+        self.assertEqual(raw_frame(image.convert("RGBA")).channels, 4)
+        self.assertEqual(raw_frame(image.convert("P")).channels, 3)  # other modes go as RGB
 
 
 if __name__ == "__main__":

@@ -6,11 +6,11 @@ Every failure becomes an AgiqaError whose message is one line a ComfyUI user can
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import socket
 import time
+import uuid
 import urllib.error
 import urllib.request
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -54,35 +54,32 @@ class AgiqaClient:
         # How many times a busy or loading server was waited out (for tests and the report).
         self.retries = 0
 
-    def rank(
+    def rank_frames(
         self,
-        pngs: Sequence[bytes],
+        frames: Any,
         prompt: Optional[str] = None,
+        text: Optional[Dict[str, str]] = None,
         node: Optional[str] = None,
         limit: Optional[int] = None,
     ) -> List[Dict[str, Any]]:
-        """Scores images that share a prompt as batches of /v1/rank; one item per image, in input order.
-
-        Each item is the server's rank item: {index, rank, generationId, cached, result, verdict}, with
-        `index` into `pngs` (batches over `limit`, by default `batch_limit()`, are sent in slices and
-        re-indexed).
-        """
+        """Scores raw 8-bit frames ([B,H,W,C] uint8, C-contiguous numpy) as batches of /v1/rank; one item
+        per frame, in input order. `text` is the metadata a saved PNG would carry ({"prompt": graph JSON}),
+        from which the server recovers the prompt when none is given."""
+        count, height, width, channels = (int(size) for size in frames.shape)
+        fields: Dict[str, str] = {"source": "comfyui-node", "width": str(width), "height": str(height), "channels": str(channels)}
+        if prompt:
+            fields["prompt"] = prompt
+        if text:
+            fields["text"] = json.dumps(text)
         items: List[Dict[str, Any]] = []
         limit = limit or self.batch_limit()
-        for start in range(0, len(pngs), limit):
-            chunk = pngs[start : start + limit]
-            body: Dict[str, Any] = {
-                "source": "comfyui-node",
-                "images": [
-                    _image_entry(png, f"comfyui-node{'-' + node if node else ''}-{start + offset}.png", node)
-                    for offset, png in enumerate(chunk)
-                ],
-            }
-            if prompt:
-                body["prompt"] = prompt
-            answer = self._post_json("/v1/rank", body, RANK_TIMEOUT_SECONDS)
+        for start in range(0, count, limit):
+            end = min(count, start + limit)
+            files = [(f"comfyui-node{'-' + node if node else ''}-{index}.raw", memoryview(frames[index]).cast("B")) for index in range(start, end)]
+            body, content_type = _multipart(fields, "pixels", files)
+            answer = self._request("POST", "/v1/rank", body, RANK_TIMEOUT_SECONDS, content_type)
             answered = answer.get("items") if isinstance(answer, dict) else None
-            if not isinstance(answered, list) or len(answered) != len(chunk):
+            if not isinstance(answered, list) or len(answered) != end - start:
                 raise AgiqaError(f"agiqa: unexpected answer from {self.url}/v1/rank (not one item per image)")
             for item in answered:
                 item = dict(item)
@@ -90,6 +87,18 @@ class AgiqaClient:
                 items.append(item)
         items.sort(key=lambda item: item["index"])
         return items
+
+    def verdicts(self, files: Sequence[Dict[str, str]]) -> List[Optional[Dict[str, Any]]]:
+        """The stored verdicts of ComfyUI files ({filename, subfolder, type}), in order; None where unknown."""
+        answer = self._post_json("/v1/comfyui/verdicts", {"files": list(files)}, timeout=10.0)
+        return list(answer.get("verdicts", []))
+
+    def link_file(self, generation_id: int, filename: str, file: Optional[str] = None) -> Dict[str, Any]:
+        """Links the file a scored image was saved as to its generation (PUT /v1/generations/{id}/file)."""
+        body: Dict[str, Any] = {"filename": filename}
+        if file:
+            body["file"] = file
+        return self._request("PUT", f"/v1/generations/{int(generation_id)}/file", json.dumps(body).encode("utf-8"), 10.0)
 
     def health(self) -> Dict[str, Any]:
         return self._request("GET", "/v1/health", None, 10.0)
@@ -114,10 +123,10 @@ class AgiqaClient:
     def _post_json(self, path: str, body: Dict[str, Any], timeout: float) -> Dict[str, Any]:
         return self._request("POST", path, json.dumps(body).encode("utf-8"), timeout)
 
-    def _request(self, method: str, path: str, data: Optional[bytes], timeout: float) -> Dict[str, Any]:
+    def _request(self, method: str, path: str, data: Optional[bytes], timeout: float, content_type: str = "application/json") -> Dict[str, Any]:
         request = urllib.request.Request(self.url + path, data=data, method=method)
         if data is not None:
-            request.add_header("Content-Type", "application/json")
+            request.add_header("Content-Type", content_type)
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
         deadline = time.monotonic() + self.retry_budget
@@ -158,11 +167,24 @@ class AgiqaClient:
         return AgiqaServerUnavailable(unavailable_message(self.url))
 
 
-def _image_entry(png: bytes, name: str, node: Optional[str]) -> Dict[str, Any]:
-    entry: Dict[str, Any] = {"image": base64.b64encode(png).decode("ascii"), "name": name}
-    if node:
-        entry["external"] = {"node": node}
-    return entry
+def _multipart(fields: Dict[str, str], file_field: str, files: Sequence[Tuple[str, Any]]) -> Tuple[bytes, str]:
+    """A multipart/form-data body: the fields first (the server reads the layout before the frames),
+    then one part per file. Frames are joined straight from their memory (one copy, into the body)."""
+    boundary = f"agiqa-{uuid.uuid4().hex}"
+    parts: List[Any] = []
+    for key, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'.encode("utf-8"))
+        parts.append(value.encode("utf-8"))
+        parts.append(b"\r\n")
+    for filename, data in files:
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n".encode("utf-8")
+        )
+        parts.append(data)
+        parts.append(b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode("utf-8"))
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 # A connection the server reset or closed mid-request: it is running, so this is worth a retry.

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import host
+from .client import AgiqaClient, AgiqaError
 from .scoring import (
     ASPECTS,
     NOT_JUDGED,
@@ -18,6 +20,8 @@ from .scoring import (
     score_images,
 )
 from .tensors import batch_size, graph_text_chunks, image_to_pil, png_info, take, take_latent, take_mask
+
+log = logging.getLogger("agiqa")
 
 CATEGORY = "AGIQA"
 
@@ -310,9 +314,24 @@ class AGIQASaveWithScore:
             pil.save(os.path.join(folder, name), pnginfo=chunks, compress_level=self.COMPRESS_LEVEL)
             saved.append({"filename": name, "subfolder": subfolder, "type": "output"})
             counter += 1
+        _link_files(scores, saved)
         mos = _mean([score.mos for score in scores])
         text = report(scores, f"saved {len(saved)} image(s)" + (f": {saved[0]['filename']} …" if saved else ""))
         return {"ui": _ui(scores, text, {"images": saved}), "result": (mos, text)}
+
+
+def _link_files(scores: Sequence[ImageScore], saved: Sequence[Dict[str, str]]) -> None:
+    """Tells the server which file each scored image was saved as (its history then shows it). Best
+    effort: the files are written, a server that cannot be told is worth a log line, not a failed node."""
+    client = AgiqaClient()
+    for score, file in zip(scores, saved):
+        if score.generation_id is None:
+            continue
+        try:
+            client.link_file(score.generation_id, file["filename"], "/".join(part for part in (file["subfolder"], file["filename"]) if part))
+        except AgiqaError as error:
+            log.warning("agiqa: the saved file %s could not be linked to its generation: %s", file["filename"], error)
+            return
 
 
 def score_chunks(score: ImageScore) -> Dict[str, str]:

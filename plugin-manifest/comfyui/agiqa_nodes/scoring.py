@@ -1,5 +1,6 @@
-"""Scores for a ComfyUI IMAGE batch: one /v1/rank call per batch, the answers as plain objects, and
-the node-side rules (thresholds, keep-at-least, top-k) that decide what passes."""
+"""Scores for a ComfyUI IMAGE batch: one /v1/rank call per batch of raw 8-bit frames (no PNG), the
+answers as plain objects, and the node-side rules (thresholds, keep-at-least, top-k) that decide what
+passes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
 from .client import AgiqaClient
-from .tensors import batch_size, graph_text_chunks, png_bytes, split_batch
+from .tensors import batch_size, graph_text_chunks, raw_frames
 
 ASPECTS = ("quality", "correspondence", "authenticity")
 # The FLOAT an aspect gets when the pack did not judge it (the lite pack judges quality only).
@@ -79,17 +80,18 @@ def score_images(
 ) -> List[ImageScore]:
     """Scores every image of an IMAGE batch as one batch; results in batch order.
 
-    Without a prompt text, the API graph (hidden PROMPT input) is embedded as the PNG's `prompt` chunk,
-    so the server recovers the prompt from the sampler's text encoder the way it does for saved files.
+    The tensors go as raw 8-bit frames (SaveImage's quantization, no PNG encode here, no decode in the
+    server). Without a prompt text, the API graph (hidden PROMPT input) travels beside them as the
+    `prompt` text a saved PNG would carry, so the server recovers the prompt from the sampler's text
+    encoder the way it does for saved files.
     """
     if batch_size(images) == 0:
         return []
     text = (prompt or "").strip() or None
     chunks = graph_text_chunks(graph, None) if text is None and graph is not None else None
     client = client or AgiqaClient()
-    limit = client.batch_limit()  # a server that is not running fails here, before any image is encoded
-    pngs = [png_bytes(image, chunks) for image in split_batch(images)]
-    items = client.rank(pngs, prompt=text, node=node, limit=limit)
+    limit = client.batch_limit()  # a server that is not running fails here, before any image is converted
+    items = client.rank_frames(raw_frames(images), prompt=text, text=chunks or None, node=node, limit=limit)
     return [ImageScore.from_rank_item(item) for item in items]
 
 

@@ -4,7 +4,6 @@ alike, and returns the kind it was given, so the nodes never import torch themse
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
@@ -31,9 +30,25 @@ def batch_size(images: Any) -> int:
     return int(shape[0])
 
 
+def to_uint8(images: Any) -> np.ndarray:
+    """An IMAGE (or one image) as SaveImage quantizes it: ×255, clipped, truncated to 8 bits; C-contiguous."""
+    return np.ascontiguousarray(np.clip(255.0 * to_numpy(images).astype(np.float32), 0, 255).astype(np.uint8))
+
+
+def raw_frames(images: Any) -> np.ndarray:
+    """An IMAGE batch [B,H,W,C] as the 8-bit frames the server scores without any PNG: [B,H,W,C] uint8,
+    C in (1, 3, 4)."""
+    frames = to_uint8(images)
+    if frames.ndim != 4:
+        raise ValueError(f"expected an IMAGE batch of shape [B,H,W,C], got shape {list(frames.shape)}")
+    if frames.shape[3] not in (1, 3, 4):
+        raise ValueError(f"an IMAGE needs 1, 3 or 4 channels, got {frames.shape[3]}")
+    return frames
+
+
 def image_to_pil(image: Any) -> Image.Image:
     """One [H,W,C] image as SaveImage writes it: ×255, clipped, truncated to 8 bits."""
-    pixels = np.clip(255.0 * to_numpy(image).astype(np.float32), 0, 255).astype(np.uint8)
+    pixels = to_uint8(image)
     if pixels.ndim == 3 and pixels.shape[2] == 1:
         pixels = pixels[:, :, 0]
     if pixels.ndim == 2:
@@ -46,20 +61,13 @@ def image_to_pil(image: Any) -> Image.Image:
 
 
 def png_info(text: Optional[Mapping[str, str]]) -> Optional[PngInfo]:
-    """`text` as the tEXt chunks of a PNG PIL writes; None when there are none."""
+    """`text` as the tEXt chunks of a PNG PIL writes (the Save node's files); None when there are none."""
     if not text:
         return None
     info = PngInfo()
     for key, value in text.items():
         info.add_text(key, value)
     return info
-
-
-def png_bytes(image: Any, text: Optional[Mapping[str, str]] = None, compress_level: int = 1) -> bytes:
-    """One [H,W,C] image as PNG bytes, with optional tEXt chunks."""
-    buffer = io.BytesIO()
-    image_to_pil(image).save(buffer, format="PNG", pnginfo=png_info(text), compress_level=compress_level)
-    return buffer.getvalue()
 
 
 def take(array: Any, indices: Sequence[int]) -> Any:

@@ -4,9 +4,11 @@ and IMAGE batches made from the repository's example photos."""
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import sys
 import threading
+import urllib.request
 from pathlib import Path
 from typing import List, Optional
 
@@ -73,3 +75,9 @@ def latent_for(images: np.ndarray) -> dict:
 def mask_for(images: np.ndarray) -> np.ndarray:
     count, height, width = images.shape[:3]
     return np.stack([np.full((height, width), index / 10.0, dtype=np.float32) for index in range(count)])
+
+
+def get_json(path: str) -> dict:
+    """GET a path of the shared server (tests read back what the nodes stored)."""
+    with urllib.request.urlopen(shared_server().url + path, timeout=10) as response:
+        return json.loads(response.read().decode("utf-8"))

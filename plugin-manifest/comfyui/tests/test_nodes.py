@@ -37,13 +37,16 @@ class ScoreTest(unittest.TestCase):
         sharp = node.score(support.batch([support.photo("coffee.png")]), prompt="a cup of coffee")
         blurry = node.score(support.batch([support.photo("coffee-blurred.png")]), prompt="a cup of coffee")
         sharp_mos, quality, correspondence, authenticity, text = sharp["result"]
-        self.assertGreater(sharp_mos, blurry["result"][0] + 0.5)
+        self.assertGreater(quality, blurry["result"][1] + 0.5)
+        self.assertGreater(sharp_mos, blurry["result"][0])
         self.assertTrue(1.0 <= sharp_mos <= 5.0)
-        self.assertAlmostEqual(quality, sharp_mos, places=3)  # the lite pack judges quality only
-        self.assertEqual((correspondence, authenticity), (NOT_JUDGED, NOT_JUDGED))
-        self.assertIn(f"correspondence = {NOT_JUDGED:g}", text)
+        # The lite pack judges quality, and correspondence from object checks: the prompt's cup is found.
+        self.assertGreater(correspondence, 4.0)
+        self.assertAlmostEqual(sharp_mos, (quality + correspondence) / 2, places=2)
+        self.assertEqual(authenticity, NOT_JUDGED)
+        self.assertIn(f"authenticity = {NOT_JUDGED:g}", text)
         self.assertIn("blur", blurry["result"][4])  # the finding is in the report
-        self.assertEqual(sharp["ui"]["agiqa"][0]["aspects"]["correspondence"], None)
+        self.assertEqual(sharp["ui"]["agiqa"][0]["aspects"]["authenticity"], None)
         self.assertEqual(sharp["ui"]["text"], [text])
 
     def test_a_batch_is_scored_in_order_and_the_floats_are_its_mean(self):
@@ -57,6 +60,17 @@ class ScoreTest(unittest.TestCase):
     def test_without_a_prompt_the_server_reads_it_from_the_graph(self):
         result = AGIQAScore().score(support.batch([support.photo("chelsea.png")]), graph=GRAPH)
         self.assertIn("prompt: a cup of coffee on a saucer", result["result"][4])
+        # Stored with the recovered prompt, so the history finds it by its text.
+        generation = support.get_json(f"/v1/generations/{result['ui']['agiqa'][0]['generation_id']}")
+        self.assertEqual((generation["prompt"], generation["promptSource"]), ("a cup of coffee on a saucer", "embedded"))
+
+    def test_the_tensors_travel_as_raw_frames_not_png(self):
+        image = support.photo("coffee.png")
+        result = AGIQAScore().score(support.batch([image]), prompt="a cup of coffee")
+        generation = support.get_json(f"/v1/generations/{result['ui']['agiqa'][0]['generation_id']}")
+        self.assertEqual(generation["source"], "comfyui-node")
+        self.assertEqual(generation["scores"][0]["result"]["image"]["format"], "raw")
+        self.assertEqual(generation["image"]["bytes"], image.shape[0] * image.shape[1] * 3)
 
 
 class FilterTest(unittest.TestCase):
@@ -194,6 +208,11 @@ class SaveTest(unittest.TestCase):
                 self.assertEqual(set(stored["aspects"]), {"quality", "correspondence", "authenticity"})
                 self.assertEqual(png.size, (600, 400))
         self.assertGreater(scores[0]["mos"], scores[1]["mos"])
+        # Each file is linked to its generation, so the server's history says where it went.
+        for entry, score in zip(saved, scores):
+            generation = support.get_json(f"/v1/generations/{score['generation_id']}")
+            self.assertEqual(generation["external"]["filename"], entry["filename"])
+            self.assertEqual(generation["image"]["file"], f"agiqa/{entry['filename']}")
 
     def test_a_plain_prefix_counts_up_like_save_image_and_respects_disable_metadata(self):
         images = support.batch([support.photo("chelsea.png"), support.photo("chelsea-noisy.png")])

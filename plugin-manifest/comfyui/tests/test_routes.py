@@ -5,7 +5,8 @@ import unittest
 
 from tests import support
 from agiqa_nodes import register_routes
-from agiqa_nodes.routes import EVENT, ROUTE, validate_verdict
+from agiqa_nodes.client import AgiqaClient, AgiqaError
+from agiqa_nodes.routes import EVENT, LOOKUP_ROUTE, ROUTE, handle_lookup_body, validate_verdict
 
 import server  # the stand-in PromptServer
 
@@ -76,6 +77,51 @@ class VerdictRouteTest(unittest.TestCase):
                 self.assertEqual(answer["error"]["code"], "AGIQA_VERDICT_INVALID")
                 self.assertIn(expected, answer["error"]["message"])
         self.assertEqual(self.prompt_server.sent, [])
+
+
+class LookupRouteTest(unittest.TestCase):
+    """POST /agiqa/verdicts: the browser's one request for the verdicts of the files it shows."""
+
+    FILES = [{"filename": "ComfyUI_00042_.png", "subfolder": "", "type": "output"}, {"filename": "never.png"}]
+
+    def test_stored_verdicts_come_back_in_the_badge_shape_and_unknown_files_as_null(self):
+        asked = []
+
+        def lookup(files):
+            asked.append(files)
+            return [{"generationId": 17, "rank": 1, "mos": 3.41, "level": "good", "verdict": {"verdict": "accept", "reasons": []}}, None]
+
+        status, answer = handle_lookup_body(json.dumps({"files": self.FILES}).encode(), lookup)
+        self.assertEqual(status, 200)
+        self.assertEqual(asked, [[self.FILES[0], {"filename": "never.png", "subfolder": "", "type": "output"}]])
+        self.assertEqual(answer["verdicts"][0], {**self.FILES[0], "generation_id": 17, "rank": 1, "mos": 3.41, "level": "good", "verdict": "accept"})
+        self.assertIsNone(answer["verdicts"][1])
+
+    def test_a_bad_body_is_400_and_the_server_is_not_asked(self):
+        def lookup(files):
+            raise AssertionError("must not be asked")
+
+        for body, expected in {b"[]": "files must be a list", json.dumps({"files": [{"filename": ""}, {"filename": "a", "type": 3}]}).encode(): "files[0].filename"}.items():
+            status, answer = handle_lookup_body(body, lookup)
+            self.assertEqual(status, 400)
+            self.assertIn(expected, answer["error"]["message"])
+
+    def test_no_server_is_503_with_the_command_to_start_it(self):
+        def lookup(files):
+            return AgiqaClient(url="http://127.0.0.1:9", retry_budget=0).verdicts(files)
+
+        status, answer = handle_lookup_body(json.dumps({"files": self.FILES}).encode(), lookup)
+        self.assertEqual(status, 503)
+        self.assertIn("agiqa serve", answer["error"]["message"])
+
+    def test_the_real_server_answers_null_for_a_file_it_never_scored(self):
+        support.shared_server()
+        self.assertEqual(AgiqaClient().verdicts([{"filename": "nobody.png", "subfolder": "", "type": "output"}]), [None])
+
+    def test_the_route_is_registered(self):
+        prompt_server = server.PromptServer()
+        self.assertTrue(register_routes())
+        self.assertIn(("POST", LOOKUP_ROUTE), prompt_server.routes.handlers)
 
 
 class ContractTest(unittest.TestCase):

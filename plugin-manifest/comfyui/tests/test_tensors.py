@@ -1,11 +1,8 @@
-import io
 import unittest
 
 import numpy as np
-from PIL import Image
-
 from tests import support  # noqa: F401  (paths)
-from agiqa_nodes.tensors import png_bytes, take, take_latent, take_mask, to_numpy
+from agiqa_nodes.tensors import image_to_pil, raw_frames, take, take_latent, take_mask, to_numpy
 
 try:
     import torch
@@ -13,22 +10,26 @@ except ImportError:  # the pack never needs torch itself
     torch = None
 
 
-class PngTest(unittest.TestCase):
-    def test_an_image_becomes_the_png_save_image_writes(self):
-        image = np.zeros((5, 7, 3), dtype=np.float32)
-        image[..., 0] = 1.0
-        image[0, 0] = [0.5, 0.25, 2.0]  # out of range is clipped, like SaveImage
-        decoded = Image.open(io.BytesIO(png_bytes(image, {"prompt": "{}"})))
-        self.assertEqual(decoded.size, (7, 5))
-        self.assertEqual(decoded.getpixel((0, 0)), (127, 63, 255))
-        self.assertEqual(decoded.getpixel((1, 1)), (255, 0, 0))
-        self.assertEqual(decoded.text["prompt"], "{}")
+class RawFramesTest(unittest.TestCase):
+    def test_a_batch_becomes_the_8_bit_pixels_save_image_writes(self):
+        images = np.zeros((2, 5, 7, 3), dtype=np.float32)
+        images[..., 0] = 1.0
+        images[1, 0, 0] = [0.5, 0.25, 2.0]  # out of range is clipped, like SaveImage
+        frames = raw_frames(images)
+        self.assertEqual((frames.dtype, frames.shape), (np.uint8, (2, 5, 7, 3)))
+        self.assertTrue(frames.flags["C_CONTIGUOUS"])
+        self.assertEqual(frames[1, 0, 0].tolist(), [127, 63, 255])
+        self.assertEqual(frames[0, 1, 1].tolist(), [255, 0, 0])
+        # The same pixels SaveImage's PIL image holds, so a frame scores like the saved file.
+        np.testing.assert_array_equal(np.asarray(image_to_pil(images[1])), frames[1])
 
-    def test_grey_and_alpha_images(self):
-        self.assertEqual(Image.open(io.BytesIO(png_bytes(np.ones((2, 2, 1), np.float32)))).mode, "L")
-        self.assertEqual(Image.open(io.BytesIO(png_bytes(np.ones((2, 2, 4), np.float32)))).mode, "RGBA")
-        with self.assertRaises(ValueError):
-            png_bytes(np.ones((2, 2, 2), np.float32))
+    def test_grey_and_alpha_frames_and_a_bad_channel_count(self):
+        self.assertEqual(raw_frames(np.ones((1, 2, 2, 1), np.float32)).shape[3], 1)
+        self.assertEqual(raw_frames(np.ones((1, 2, 2, 4), np.float32)).shape[3], 4)
+        with self.assertRaisesRegex(ValueError, "1, 3 or 4 channels, got 2"):
+            raw_frames(np.ones((1, 2, 2, 2), np.float32))
+        with self.assertRaisesRegex(ValueError, "IMAGE batch"):
+            raw_frames(np.ones((2, 2, 3), np.float32))
 
 
 class SelectionTest(unittest.TestCase):
@@ -64,7 +65,7 @@ class SelectionTest(unittest.TestCase):
         self.assertEqual(tuple(take(tensor, []).shape), (0, 2))
         image = torch.zeros((1, 3, 3, 3))
         self.assertEqual(to_numpy(image).shape, (1, 3, 3, 3))
-        self.assertTrue(png_bytes(image[0]).startswith(b"\x89PNG"))
+        self.assertEqual(raw_frames(image).dtype, np.uint8)
 
 
 if __name__ == "__main__":

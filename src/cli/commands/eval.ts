@@ -4,9 +4,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
-import { DATASET_FORMATS, readDataset } from '../../evaluation/datasets.js';
+import { DATASET_FORMATS, DEFAULT_SPLIT_SEED, readDataset } from '../../evaluation/datasets.js';
 import { evaluateDataset, formatMetricsTable, type EvaluationReport } from '../../evaluation/evaluate.js';
 import { scatterSvg } from '../../evaluation/scatter-plot.js';
+import { withSplitFiles } from '../../evaluation/split-file.js';
 import { svgToPng } from '../../image/index.js';
 import { ASPECTS, createScorer, type Aspect } from '../../scoring/index.js';
 import { commandLine, OptionChecks } from '../args.js';
@@ -24,6 +25,9 @@ Options:
   --aspect A       quality | correspondence | authenticity, comma-separated (default: all the dataset rates)
   --split S        all | train | val | test (default: all; use test for a pack trained with agiqa train)
   --seed N         seed of the random split (default 42, the one agiqa train uses)
+  --split-file [SPLIT=]FILE
+                   the split a paper published (repeatable), as for agiqa train: M3-AGIQA's
+                   data_processed lists (JSON) or CSV with a name column; use with --split test
   --pack NAME|DIR  model pack: a name, or a folder holding pack.json (default: lite)
   --workers N      worker threads (default: one per core, at most 4)
   --report FILE    write the full report (metrics, fits, every prediction) as JSON
@@ -45,6 +49,7 @@ const cli = commandLine({
     aspect: { type: 'string' },
     split: { type: 'string', default: 'all' },
     seed: { type: 'string' },
+    'split-file': { type: 'string', multiple: true },
     pack: { type: 'string' },
     workers: { type: 'string' },
     report: { type: 'string' },
@@ -66,7 +71,8 @@ export async function run(argv: string[]): Promise<number> {
   const workers = check.integer(values.workers, '--workers', { min: 1, max: 64 });
   if (check.problems.length > 0) return cli.usageError(check.problems.join('; '));
 
-  const dataset = await readDataset(values.dataset!, { format, images: values.images, seed });
+  let dataset = await readDataset(values.dataset!, { format, images: values.images, seed });
+  if (values['split-file'] !== undefined) dataset = (await withSplitFiles(dataset, values['split-file'], seed ?? DEFAULT_SPLIT_SEED)).dataset;
   const packIsDir = values.pack !== undefined && /[\\/]/.test(values.pack);
   const scorer = await createScorer({
     pack: packIsDir ? undefined : values.pack,

@@ -5,6 +5,7 @@ import { startComfyBridges, type RunningBridges } from '../../bridges/comfyui/in
 import { loadConfig } from '../../config/index.js';
 import { assertSafeBind, startServer } from '../../server/index.js';
 import { commandLine } from '../args.js';
+import { isAgiqaBin, mallocTuningPlan, runsOnGlibc, superviseChild, watchSupervisor } from '../malloc-supervisor.js';
 import { createServingScorer } from '../serving-scorer.js';
 import { reportFatal } from '../main.js';
 
@@ -17,7 +18,10 @@ Runs the scoring server (HTTP API on /v1, WebSocket events on /v1/events).
   --home DIR      data directory (default $AGIQA_HOME or ~/.agiqa)
   --config FILE   config file (default $AGIQA_CONFIG or ./agiqa.config.json)
   --comfyui URL   watch the ComfyUI at URL (e.g. http://127.0.0.1:8188) and score every output;
-                  repeatable; options per instance in the config key "comfyui" (docs/comfyui-bridge.md)`;
+                  repeatable; options per instance in the config key "comfyui" (docs/comfyui-bridge.md)
+  --no-malloc-tuning
+                  on Linux/glibc, do not restart with the malloc setting that keeps image buffers
+                  mapped (also AGIQA_MALLOC_TUNING=off; see docs/server.md)`;
 
 const cli = commandLine({
   name: 'serve',
@@ -29,6 +33,7 @@ const cli = commandLine({
     home: { type: 'string' },
     config: { type: 'string' },
     comfyui: { type: 'string', multiple: true },
+    'no-malloc-tuning': { type: 'boolean', default: false },
   },
 });
 
@@ -37,6 +42,11 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
   if (values.port !== undefined && !/^\d+$/.test(values.port)) return cli.usageError(`--port expects a whole number, received "${values.port}"`);
+  // glibc reads its malloc settings at start only: run once more with them, and supervise that process.
+  if (isAgiqaBin()) {
+    const plan = mallocTuningPlan(process.env, { platform: process.platform, glibc: process.platform === 'linux' && runsOnGlibc() }, values['no-malloc-tuning'] === true);
+    if (plan.reexec) return superviseChild(plan.env);
+  }
   const { config, file } = loadConfig({
     flags: { host: values.host, port: values.port === undefined ? undefined : Number(values.port), pack: values.pack, home: values.home, config: values.config, comfyui: values.comfyui },
   });
@@ -60,20 +70,32 @@ export async function run(argv: string[]): Promise<number> {
   }
   process.stdout.write(`agiqa serve: listening on ${server.url} (pack ${config.pack}, home ${config.home})\n`);
 
-  // The bridges start once the pack has loaded: they score from their first catch-up on.
-  let bridges: Promise<RunningBridges | null> = Promise.resolve(null);
-  if (config.comfyui.length > 0) {
-    bridges = scorer.then(
+  // The bridges start once the pack has loaded: they score from their first catch-up on, through the
+  // server's pipeline, which reads the live policy. A change of the ComfyUI targets from the dashboard
+  // restarts them (their cursor is in the store, so nothing is scored twice or missed).
+  const startBridges = (): Promise<RunningBridges | null> => {
+    const { comfyui } = server.settings.current;
+    if (comfyui.length === 0) return Promise.resolve(null);
+    return scorer.then(
       () =>
         startComfyBridges({
-          instances: config.comfyui,
+          instances: comfyui,
           pipeline: server.service,
           store: server.store,
           logger: logger.child({ bridge: 'comfyui' }),
         }),
       () => null,
     );
-  }
+  };
+  let bridges: Promise<RunningBridges | null> = startBridges();
+  server.settings.onChange((next, previous) => {
+    if (JSON.stringify(next.comfyui) === JSON.stringify(previous.comfyui)) return;
+    bridges = bridges
+      .then((running) => running?.stop())
+      .catch((error: unknown) => logger.warn({ err: error }, 'a bridge did not stop cleanly'))
+      .then(() => startBridges());
+    logger.info('ComfyUI targets changed: bridges restarted with them');
+  });
 
   return new Promise<number>((resolve) => {
     let exitCode = 0;
@@ -97,6 +119,8 @@ export async function run(argv: string[]): Promise<number> {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // Under the malloc supervisor: its disappearance (SIGKILL) is a shutdown request too.
+    watchSupervisor(() => onSignal('SIGTERM'));
     scorer.catch((error: unknown) => {
       exitCode = reportFatal(error);
       shutdown('pack');

@@ -4,16 +4,21 @@
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { DATASET_FORMATS, DEFAULT_SPLIT_SEED, readDataset } from '../../evaluation/datasets.js';
-import { formatMetricsTable } from '../../evaluation/evaluate.js';
-import { trainPredictor, type Candidate } from '../../evaluation/train-predictor.js';
+import { withSplitFiles } from '../../evaluation/split-file.js';
+import type { FeatureSource } from '../../evaluation/training-features.js';
+import { judgeFeatureSource } from '../../evaluation/training-features-judge.js';
+import { trainPredictor } from '../../evaluation/train-predictor.js';
 import { DEFAULT_PACK, loadPack } from '../../model/packs.js';
 import { commandLine, OptionChecks } from '../args.js';
 import { EXIT } from '../main.js';
+import { labelProgressReporter, writeTrainReport } from '../training-report.js';
 
 const HELP = `Usage: agiqa train --dataset <dir|file.csv> --out models/<new-pack> [options]
 
 Trains the M3 predictor (xLSTM over [image tokens; one token per aspect round]) on a rated dataset,
-using the base pack's encoder (features cached under $AGIQA_HOME/cache), and writes a new pack.
+using the base pack's encoder, and writes a new pack. Base packs: lite (quality round, features cached
+under $AGIQA_HOME/cache), a CLIP-family pack (three zero-shot rounds, the prompt from the dataset) or
+a judge pack (its rounds through the model server, image tokens from --image-pack).
 The held-out test split is measured with the exported ONNX; the MLP baseline and the pack's own head
 are measured on the same split (the ablation), and the best on the validation split is shipped.
 Needs Python with torch, onnx and numpy (pip install torch onnx numpy; or apt-get install
@@ -23,11 +28,23 @@ Options:
   --dataset PATH   dataset folder or CSV (formats as for agiqa eval)
   --format F       agiqa-3k | aigciqa2023 | aigiqa-20k | csv (default: detected)
   --images DIR     folder holding the images, if not next to the label file
-  --pack NAME|DIR  base pack whose encoder makes the features (default: lite)
+  --pack NAME|DIR  base pack whose encoder makes the features (default: lite): lite, a
+                   CLIP-family pack, or a judge pack (its answers cached under $AGIQA_HOME/cache)
+  --image-pack NAME|DIR
+                   with a judge pack: the fast pack whose image tokens join the judge's rounds
+                   (default: lite; a CLIP-family pack also embeds the judge's descriptions);
+                   scoring the new pack loads it by name, so install it under $AGIQA_HOME/models
   --out DIR        the new pack's folder; its name becomes the pack name
+  --split-file [SPLIT=]FILE
+                   the split a paper published (repeatable): M3-AGIQA's data_processed lists
+                   (JSON) or the same as CSV with a name column; the split comes from the file
+                   name (train/val/test) or the SPLIT= prefix; without a val list 10 % of train
+                   is held out for validation; images in no list are left out
   --seed N         split and training seed (default ${DEFAULT_SPLIT_SEED})
   --epochs N       at most N epochs (early stopping on the validation split; default 60)
   --kinds LIST     xlstm,mlp (default both: the MLP is the ablation baseline)
+  --ship C         xlstm | mlp | head: ship this candidate whatever the ablation says
+                   (default: the best mean SRCC on the validation split)
   --workers N      feature-extraction threads (default 2)
   -h, --help       show this help`;
 
@@ -39,10 +56,13 @@ const cli = commandLine({
     format: { type: 'string' },
     images: { type: 'string' },
     pack: { type: 'string' },
+    'image-pack': { type: 'string' },
     out: { type: 'string' },
     seed: { type: 'string' },
+    'split-file': { type: 'string', multiple: true },
     epochs: { type: 'string' },
     kinds: { type: 'string' },
+    ship: { type: 'string' },
     workers: { type: 'string' },
     'trainer-arg': { type: 'string', multiple: true },
   },
@@ -62,11 +82,26 @@ export async function run(argv: string[]): Promise<number> {
   const epochs = check.integer(values.epochs, '--epochs', { min: 1, max: 1000 });
   const workers = check.integer(values.workers, '--workers', { min: 1, max: 64 });
   const kinds = check.listOf(values.kinds ?? KINDS.join(','), '--kinds', KINDS, 'xlstm and/or mlp');
+  const ship = check.oneOf(values.ship, '--ship', ['xlstm', 'mlp', 'head'] as const);
   if (check.problems.length > 0) return cli.usageError(check.problems.join('; '));
 
-  const dataset = await readDataset(values.dataset!, { format, images: values.images, seed });
+  let dataset = await readDataset(values.dataset!, { format, images: values.images, seed });
+  if (values['split-file'] !== undefined) {
+    const applied = await withSplitFiles(dataset, values['split-file'], seed);
+    dataset = applied.dataset;
+    for (const file of applied.report.files) process.stderr.write(`split    ${file.split}: ${file.matched} of ${file.listed} listed images in the dataset (${file.path})\n`);
+    if (applied.report.unlisted > 0) process.stderr.write(`split    ${applied.report.unlisted} dataset image(s) in no split file, left out\n`);
+  }
   const packIsDir = values.pack !== undefined && /[\\/]/.test(values.pack);
   const base = packIsDir ? await loadPack(values.pack!, { packDir: resolve(values.pack!) }) : await loadPack(values.pack ?? DEFAULT_PACK);
+  let source: FeatureSource | undefined;
+  if (base.manifest.input.kind === 'judge') {
+    const image = values['image-pack'] ?? DEFAULT_PACK;
+    const imagePack = /[\\/]/.test(image) ? await loadPack(image, { packDir: resolve(image) }) : await loadPack(image);
+    source = judgeFeatureSource(base, imagePack, { onLabel: labelProgressReporter(process.stderr.isTTY === true) });
+  } else if (values['image-pack'] !== undefined) {
+    return cli.usageError(`--image-pack goes with a judge pack; ${base.manifest.name} makes its own image tokens`);
+  }
   const tty = process.stderr.isTTY === true;
   const bar = tty ? new cliProgress.SingleBar({ clearOnComplete: true, hideCursor: true, format: 'features [{bar}] {value}/{total}' }, cliProgress.Presets.shades_classic) : undefined;
   const result = await trainPredictor({
@@ -76,6 +111,8 @@ export async function run(argv: string[]): Promise<number> {
     seed,
     epochs,
     kinds,
+    ship,
+    source,
     workers,
     trainerArgs: values['trainer-arg'],
     onExtract: (done, total) => {
@@ -90,19 +127,6 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
 
-  const out = process.stdout;
-  const { split } = result.manifest.training as { split: { scheme: string; counts: { train: number; val: number; test: number } } };
-  out.write(`pack     ${result.manifest.name} → ${result.packDir}\n`);
-  out.write(`split    ${split.scheme}; seed ${seed} · train ${split.counts.train} · val ${split.counts.val} · test ${split.counts.test}\n`);
-  out.write(`features ${result.cachedFeatures} of ${split.counts.train + split.counts.val + split.counts.test} from the cache\n\n`);
-  const labels: Record<Candidate, string> = { xlstm: 'xLSTM predictor', mlp: 'MLP on mean-pooled tokens', head: `${base.manifest.name}'s own head` };
-  for (const candidate of Object.keys(result.ablation.test) as Candidate[]) {
-    const marker = candidate === result.winner ? ' (shipped)' : '';
-    out.write(`test split — ${labels[candidate]}${marker}\n${formatMetricsTable(result.ablation.test[candidate] ?? {})}\n\n`);
-  }
-  out.write(`selected on the ${(result.manifest.metrics.ablation as { selectedOn: string }).selectedOn} split: ${labels[result.winner]}\n`);
-  if (result.skipped.length > 0) {
-    process.stderr.write(`agiqa: ${result.skipped.length} image(s) skipped: ${result.skipped.slice(0, 5).map((s) => `${s.name} (${s.reason})`).join('; ')}${result.skipped.length > 5 ? '; …' : ''}\n`);
-  }
+  writeTrainReport(result, base.manifest.name, seed);
   return EXIT.ok;
 }

@@ -4,6 +4,27 @@
 // own `ui.agiqa` lists (one summary per image of the batch they ran on).
 
 const MAX_REMEMBERED = 2000;
+/** Files asked about in one lookup at most (the server's limit is 500). */
+export const MAX_LOOKUP_FILES = 500;
+const BADGE_HEIGHT = 18;
+
+/**
+ * A node's identity across workflows: its graph (the workflow's or subgraph's id) and its id in that
+ * graph. Node ids restart at 1 in every workflow, so an id alone names a different node in each.
+ */
+export function nodeKey(graphId, nodeId) {
+  return `${graphId ?? "root"}:${nodeId}`;
+}
+
+/**
+ * Where the badge goes, in the node's coordinates: right-aligned in the title bar (y < 0 in LiteGraph),
+ * vertically centred on it, so no slot row or widget below the title is covered.
+ */
+export function badgeBox(nodeWidth, textWidth, titleHeight) {
+  const width = textWidth + 12;
+  const height = Math.min(BADGE_HEIGHT, Math.max(10, titleHeight - 4));
+  return { x: Math.max(4, nodeWidth - width - 6), y: -titleHeight + (titleHeight - height) / 2, width, height };
+}
 
 /** ComfyUI's name for a file: unique per instance because SaveImage/PreviewImage count up. */
 export function fileKey(image) {
@@ -26,8 +47,34 @@ export class BadgeStore {
   constructor() {
     /** fileKey → score (bridge verdicts and saved images). */
     this.byFile = new Map();
-    /** node id → scores of the last batch the node itself scored (AGIQA nodes' ui). */
+    /** nodeKey(graph, node) → scores of the last batch the node itself scored (AGIQA nodes' ui). */
     this.byNode = new Map();
+  }
+
+  /** Forgets what nodes scored themselves: another workflow was loaded, or a run starts. */
+  clearNodes() {
+    this.byNode.clear();
+  }
+
+  /** The distinct files shown by these preview lists, as the lookup route takes them (at most MAX_LOOKUP_FILES). */
+  filesToLookUp(imageLists) {
+    const files = new Map();
+    for (const images of imageLists) {
+      for (const image of images ?? []) {
+        if (!image?.filename || files.size >= MAX_LOOKUP_FILES) continue;
+        files.set(fileKey(image), { filename: image.filename, subfolder: image.subfolder ?? "", type: image.type ?? "output" });
+      }
+    }
+    return [...files.values()];
+  }
+
+  /** The lookup's answer: `verdicts[i]` is the stored verdict of `files[i]`, or null. Returns how many were new. */
+  addLookup(files, verdicts) {
+    let added = 0;
+    (verdicts ?? []).forEach((verdict, index) => {
+      if (verdict && files[index] && this.addVerdict({ ...files[index], ...verdict })) added += 1;
+    });
+    return added;
   }
 
   /** A bridge verdict (the `agiqa.score` event). Returns false for a payload that names no file. */
@@ -37,11 +84,11 @@ export class BadgeStore {
     return true;
   }
 
-  /** An AGIQA node's executed output: `agiqa` summaries, and for Save its `images` in the same order. */
-  addNodeOutput(nodeId, output) {
+  /** An AGIQA node's executed output (`key` from nodeKey): `agiqa` summaries, and for Save its `images` in the same order. */
+  addNodeOutput(key, output) {
     const scores = Array.isArray(output?.agiqa) ? output.agiqa : [];
     if (scores.length === 0) return false;
-    this.byNode.set(String(nodeId), scores);
+    this.byNode.set(String(key), scores);
     const images = Array.isArray(output.images) ? output.images : [];
     images.forEach((image, position) => {
       if (image?.filename && scores[position]) this.#remember(fileKey(image), scores[position]);
@@ -51,17 +98,17 @@ export class BadgeStore {
 
   /**
    * The scores to draw on a node: one per displayed image that has a score (by file), else the
-   * scores the node computed itself. `images` is the node's current preview list.
+   * scores the node computed itself. `images` is the node's current preview list; `key` from nodeKey.
    */
-  scoresFor(nodeId, images) {
+  scoresFor(key, images) {
     const byImage = (images ?? []).map((image) => (image?.filename ? this.byFile.get(fileKey(image)) : undefined));
     if (byImage.some(Boolean)) return byImage;
-    return this.byNode.get(String(nodeId)) ?? [];
+    return this.byNode.get(String(key)) ?? [];
   }
 
   /** The one badge line for a node: the shown image's score, or for a grid the best and a count. */
-  label(nodeId, images, shownIndex) {
-    const scores = this.scoresFor(nodeId, images);
+  label(key, images, shownIndex) {
+    const scores = this.scoresFor(key, images);
     const known = scores.filter(Boolean);
     if (known.length === 0) return null;
     if (typeof shownIndex === "number" && scores[shownIndex]) return { text: badgeText(scores[shownIndex]), colour: badgeColour(scores[shownIndex]) };

@@ -1,0 +1,110 @@
+// The lite pack's correspondence: the CenterNet detector per image at 512² (wall and CPU ms, 1 and 2
+// threads), the object checks alone, and the lite scorer end to end with a checkable prompt against
+// the same scorer without one (the baseline, measured in the same run).
+import { readFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { configureDecoderForWorkers, decodeImage } from '../src/image/index.js';
+import { detectorInput, ObjectDetector } from '../src/model/object-detector.js';
+import { loadPack } from '../src/model/packs.js';
+import { COCO_CLASSES, parseObjectPrompt } from '../src/prompts/index.js';
+import { LiteScorer } from '../src/scoring/lite-scorer.js';
+import { objectChecksRound } from '../src/scoring/rounds/object-checks-round.js';
+import { boxColour } from '../src/signals/index.js';
+import { median, peakRssMb, round2, writeResults } from './lib.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 30);
+const SOURCE = fileURLToPath(new URL('../examples/coffee.png', import.meta.url));
+const PROMPT = 'two cups left of a red dining table';
+
+const cpuMs = (since: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1000;
+};
+
+async function timed(fn: () => Promise<unknown> | unknown, runs = RUNS): Promise<{ median: number; min: number; cpu: number }> {
+  for (let i = 0; i < 3; i++) await fn();
+  const wall: number[] = [];
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    wall.push(performance.now() - t0);
+  }
+  return { median: round2(median(wall)), min: round2(Math.min(...wall)), cpu: round2(cpuMs(cpu0) / runs) };
+}
+
+const pack = await loadPack('lite');
+const png1024 = await sharp(await readFile(SOURCE)).resize(1024, 1024, { fit: 'cover' }).png({ compressionLevel: 4, adaptiveFiltering: true }).toBuffer();
+const image512 = await decodeImage(await sharp(await readFile(SOURCE)).resize(512, 512, { fit: 'cover' }).png().toBuffer(), '512.png');
+const image1024 = await decodeImage(png1024, '1024.png');
+const rows: (string | number)[][] = [];
+const raw: Record<string, unknown> = {};
+
+for (const threads of [1, 2]) {
+  const detector = (await ObjectDetector.load(pack, threads))!;
+  const t = await timed(() => detector.detect(image512));
+  rows.push([`detector, 512² image (input prep + ONNX + decode), ${threads} thread${threads > 1 ? 's' : ''}`, t.median, t.min, t.cpu]);
+  raw[`detector${threads}`] = t;
+  await detector.close();
+}
+const prep = await timed(() => detectorInput(image1024));
+rows.push(['  input prep alone, 1024² → 512² (area average)', prep.median, prep.min, prep.cpu]);
+raw.prep1024 = prep;
+
+// The checks on this image's real detections: parse + colour histograms + rules.
+const detector = (await ObjectDetector.load(pack, 2))!;
+const boxes = (await detector.detect(image1024)).map((d) => ({ ...d, label: COCO_CLASSES[d.classIndex]! }));
+await detector.close();
+const checks = await timed(() => objectChecksRound(parseObjectPrompt(PROMPT), boxes, (b) => boxColour(image1024, b)), RUNS * 20);
+rows.push([`object checks alone ("${PROMPT}", ${boxes.length} boxes: parse, colours, rules)`, checks.median, checks.min, checks.cpu]);
+raw.checks = { ...checks, boxes: boxes.length };
+
+configureDecoderForWorkers(2);
+const scorer = await LiteScorer.create(pack, { threads: 2 });
+const without = { image: png1024, name: 'coffee-1024.png' };
+const withPrompt = { ...without, prompt: PROMPT };
+const off: number[] = [];
+const on: number[] = [];
+const offCpu: number[] = [];
+const onCpu: number[] = [];
+for (let i = 0; i < 3; i++) {
+  await scorer.score(without);
+  await scorer.score(withPrompt);
+}
+for (let i = 0; i < RUNS; i++) {
+  // Alternate the order so that neither side always follows the other.
+  const pair = i % 2 === 0 ? [without, withPrompt] : [withPrompt, without];
+  for (const request of pair) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    await scorer.score(request);
+    (request === without ? offCpu : onCpu).push(cpuMs(c0));
+    (request === without ? off : on).push(performance.now() - t0);
+  }
+}
+await scorer.close();
+const offMs = round2(median(off));
+const onMs = round2(median(on));
+const offCpuMs = round2(median(offCpu));
+const onCpuMs = round2(median(onCpu));
+rows.push(['lite score, 1024² PNG, no prompt (baseline: correspondence off)', offMs, round2(Math.min(...off)), offCpuMs]);
+rows.push([`lite score, 1024² PNG, prompt "${PROMPT}" (correspondence on)`, onMs, round2(Math.min(...on)), onCpuMs]);
+rows.push(['  on ÷ off', round2(onMs / offMs), round2(Math.min(...on) / Math.min(...off)), round2(onCpuMs / offCpuMs)]);
+raw.endToEnd = { offMs, onMs, ratio: round2(onMs / offMs), offCpuMs, onCpuMs, cpuRatio: round2(onCpuMs / offCpuMs) };
+
+const path = await writeResults({
+  name: 'detector',
+  title: 'Correspondence in the lite pack: CenterNet detector (COCO-80, ONNX) and object checks',
+  notes: [
+    `median of ${RUNS} runs after 3 warm-up runs (object checks: ${RUNS * 20} runs); CPU ms = process CPU time ÷ runs (all threads)`,
+    'detector: models/lite/detector.onnx (MobileNetV3 CenterNet from @vladmandic/human, converted by tools/tfjs-to-onnx), input 512² NHWC',
+    'end to end: LiteScorer in-process, 2 onnxruntime threads, the two requests alternated in one loop; the quality model runs in both; CPU ms there is the median per score',
+    `machine: ${cpus().length} cores shared with other work; load average at the end: ${loadavg().map((v) => v.toFixed(1)).join(' ')}`,
+    `peak RSS of the benchmark process: ${peakRssMb()} MB`,
+  ],
+  table: { columns: ['what', 'median ms', 'min ms', 'CPU ms'], rows },
+  raw: { runs: RUNS, ...raw, peakRssMb: peakRssMb() },
+});
+process.stdout.write(`wrote ${path}\n`);

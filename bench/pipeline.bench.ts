@@ -1,0 +1,235 @@
+// The one-pipeline issue's figures, side by side in one run on the embedded lite pack (`agiqa serve`
+// with 2 workers, its malloc supervisor on):
+//  1. the ComfyUI Score node (its Python code against the server) on a 512² batch of 4: wall time per
+//     image, sending raw frames (now) and PNG + base64 (before), against the bare scorer's time for the
+//     same 4 images in this process (the server's own scoring cost), alternating;
+//  2. POST /v1/score with 1024² images at 4 clients: raw-pixel uploads against PNG uploads (images/s);
+//  3. a burst of 100 ComfyUI outputs through the bridge: admitted through the server's queue (capacity
+//     smaller than the burst), counted in /metrics, none lost.
+import { spawnSync } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import sharp from 'sharp';
+import { startComfyBridges } from '../src/bridges/comfyui/index.js';
+import { configSchema } from '../src/config/index.js';
+import { createScorer } from '../src/scoring/index.js';
+import { startServer } from '../src/server/index.js';
+import { ComfyDouble } from '../test/bridges/comfyui/comfyui-double.js';
+import { mainGraph } from '../test/bridges/comfyui/harness.js';
+import { ROOT, startServeProcess, waitUntilReady } from '../test/e2e/serve-process.js';
+import { median, percentile, round2, writeResults } from './lib.js';
+
+const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 8) * 1000;
+const NODE_ROUNDS = Number(process.env.BENCH_NODE_ROUNDS ?? 12);
+
+// ── 1. the Score node ──────────────────────────────────────────────────────────────────────────
+async function nodeBench(url: string) {
+  const run = spawnSync('/usr/bin/python3', [join(ROOT, 'bench/pipeline/node_client.py'), join(ROOT, 'plugin-manifest/comfyui'), String(NODE_ROUNDS)], {
+    env: { ...process.env, AGIQA_URL: url },
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  if (run.status !== 0) throw new Error(`node_client.py failed: ${run.stderr}`);
+  const rounds = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { round: number; variant: 'raw' | 'png'; wallMs: number; ids: number[] });
+  // The bare scorer on the same kind of batch, in this process, alternating with nothing else running.
+  const scorer = await createScorer({ pack: 'lite', workers: 2 });
+  const bare: number[] = [];
+  for (let i = 0; i < NODE_ROUNDS; i += 1) {
+    const frames = await Promise.all(
+      [0, 1, 2, 3].map(async (k) => {
+        const { data } = await sharp({ create: { width: 512, height: 512, channels: 3, background: { r: (i * 7 + k * 13) & 255, g: 90, b: 160 } } })
+          .blur(0.3)
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+        return new Uint8Array(data);
+      }),
+    );
+    const started = performance.now();
+    await scorer.scoreBatch(frames.map((image, k) => ({ image, pixels: { width: 512, height: 512, channels: 3 }, name: `bare-${i}-${k}`, prompt: 'a gradient', handOver: true })));
+    bare.push(performance.now() - started);
+  }
+  await scorer.close();
+  const skip = 2; // warm-up rounds
+  const perImage = (variant: 'raw' | 'png') => rounds.filter((r) => r.variant === variant && r.round >= skip).map((r) => r.wallMs / 4);
+  const barePerImage = bare.slice(skip).map((ms) => ms / 4);
+  return { raw: perImage('raw'), png: perImage('png'), bare: barePerImage };
+}
+
+// ── 2. raw vs PNG uploads ──────────────────────────────────────────────────────────────────────
+const SIDE = 1024;
+
+async function basePixels(): Promise<Buffer> {
+  const pixels = Buffer.alloc(SIDE * SIDE * 3);
+  let seed = 7;
+  for (let i = 0; i < pixels.length; i += 3) {
+    const p = i / 3;
+    const x = p % SIDE;
+    const y = Math.floor(p / SIDE);
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    const noise = (seed >>> 24) & 31;
+    pixels[i] = (x / 4 + noise) & 255;
+    pixels[i + 1] = (y / 4 + noise) & 255;
+    pixels[i + 2] = ((x + y) / 8) & 255;
+  }
+  return pixels;
+}
+
+function multipart(fields: Record<string, string>, field: string, filename: string, parts: Buffer[]): { pieces: Buffer[]; type: string; length: number } {
+  const boundary = `bench${Math.random().toString(16).slice(2)}`;
+  const head = Buffer.from(
+    Object.entries(fields)
+      .map(([key, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${key}"\r\n\r\n${value}\r\n`)
+      .join('') + `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const pieces = [head, ...parts, tail];
+  return { pieces, type: `multipart/form-data; boundary=${boundary}`, length: pieces.reduce((sum, piece) => sum + piece.length, 0) };
+}
+
+function post(url: string, agent: Agent, body: { pieces: Buffer[]; type: string; length: number }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${url}/v1/score`, { method: 'POST', agent, headers: { 'content-type': body.type, 'content-length': body.length } }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.on('error', reject);
+    for (const piece of body.pieces) request.write(piece);
+    request.end();
+  });
+}
+
+async function uploads(url: string, variant: 'png' | 'raw', pixels: Buffer, png: Buffer, counter: { n: number }): Promise<{ imagesPerSecond: number; latencies: number[]; errors: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const latencies: number[] = [];
+  let errors = 0;
+  let completed = 0;
+  const end = Date.now() + DURATION_MS;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (Date.now() < end) {
+        const n = (counter.n += 1);
+        let body;
+        if (variant === 'raw') {
+          // A distinct frame: the first pixel carries the request number (one 3-byte piece, no copy of the rest).
+          const first = Buffer.from([n & 255, (n >> 8) & 255, (n >> 16) & 255]);
+          body = multipart({ width: String(SIDE), height: String(SIDE), channels: '3', prompt: 'bench' }, 'pixels', `r${n}.raw`, [first, pixels.subarray(3)]);
+        } else {
+          const text = Buffer.from(`bench\0${n}`, 'latin1');
+          const chunk = Buffer.alloc(12 + text.length);
+          chunk.writeUInt32BE(text.length, 0);
+          chunk.write('tEXt', 4, 'ascii');
+          text.copy(chunk, 8);
+          const { crc32 } = await import('node:zlib');
+          chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + text.length)) >>> 0, 8 + text.length);
+          body = multipart({ prompt: 'bench' }, 'image', `p${n}.png`, [png.subarray(0, png.length - 12), chunk, png.subarray(png.length - 12)]);
+        }
+        const t0 = performance.now();
+        const status = await post(url, agent, body);
+        if (status === 200) {
+          completed += 1;
+          latencies.push(performance.now() - t0);
+        } else errors += 1;
+      }
+    }),
+  );
+  agent.destroy();
+  return { imagesPerSecond: completed / ((performance.now() - started) / 1000), latencies, errors };
+}
+
+// ── 3. a burst of bridge images ───────────────────────────────────────────────────────────────
+async function bridgeBurst() {
+  const home = mkdtempSync(join(tmpdir(), 'agiqa-bench-burst-'));
+  let colour = 1;
+  const double = new ComfyDouble({
+    makeImage: async () => sharp({ create: { width: 256, height: 256, channels: 3, background: { r: colour & 255, g: (colour >> 8) & 255, b: (colour += 97) & 255 } } }).blur(0.5).png().toBuffer(),
+  });
+  await double.start();
+  const config = configSchema.parse({ port: 0, logLevel: 'silent', home, queue: { workers: 2, maxQueue: 6 }, comfyui: [{ url: double.url, feedback: false }] });
+  const scorer = await createScorer({ pack: 'lite', workers: 2, maxQueue: 6 });
+  const server = await startServer({ config, scorer, logger: pino({ level: 'silent' }), listPacks: async () => [] });
+  const bridges = await startComfyBridges({ instances: config.comfyui, pipeline: server.service, store: server.store, logger: { debug() {}, info() {}, warn() {}, error() {} } });
+  while (double.connectedClients().length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  let peakInFlight = 0;
+  let peakWaiting = 0;
+  const sampler = setInterval(() => {
+    const load = server.service.load;
+    peakInFlight = Math.max(peakInFlight, load.inFlight);
+    peakWaiting = Math.max(peakWaiting, load.waiting);
+  }, 2);
+  const started = performance.now();
+  const prompts = Array.from({ length: 25 }, (_, i) => double.submit(mainGraph(`burst ${i}`, 4), 'browser'));
+  for (;;) {
+    const handled = await server.store.comfyui.handledPrompts(double.url);
+    if (prompts.every((id) => handled.has(id))) break;
+    if (performance.now() - started > 300_000) throw new Error('the burst did not finish in 5 minutes');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  const scored = [...metrics.matchAll(/^agiqa_scores_total\{verdict="[a-z]+"\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  const rejections = Number(/^agiqa_queue_rejections_total (\d+)$/m.exec(metrics)?.[1] ?? NaN);
+  const outputs = (await Promise.all(prompts.map((id) => server.store.comfyui.ranking(id)))).flat();
+  await bridges.stop();
+  await server.close();
+  await double.stop();
+  return { images: 100, scored, stored: outputs.filter((o) => o.generationId !== null).length, lost: 100 - outputs.filter((o) => o.generationId !== null).length, rejections, capacity: server.service.load.capacity, peakInFlight, peakWaiting, seconds };
+}
+
+// ── run ───────────────────────────────────────────────────────────────────────────────────────
+const home = mkdtempSync(join(tmpdir(), 'agiqa-bench-pipeline-'));
+const served = await startServeProcess(home, [], { AGIQA_WORKERS: '2', AGIQA_MAX_QUEUE: '64', AGIQA_LOG_LEVEL: 'warn' });
+await waitUntilReady(served);
+const node = await nodeBench(served.url);
+const pixels = await basePixels();
+const png = await sharp(pixels, { raw: { width: SIDE, height: SIDE, channels: 3 } }).png().toBuffer();
+const counter = { n: 0 };
+await uploads(served.url, 'raw', pixels, png, counter).catch(() => undefined); // warm-up
+const upload = { png: [] as number[], raw: [] as number[], pngP50: [] as number[], rawP50: [] as number[], errors: 0 };
+for (let round = 0; round < 2; round += 1) {
+  for (const variant of ['png', 'raw'] as const) {
+    const result = await uploads(served.url, variant, pixels, png, counter);
+    upload[variant].push(result.imagesPerSecond);
+    upload[variant === 'png' ? 'pngP50' : 'rawP50'].push(percentile(result.latencies, 50));
+    upload.errors += result.errors;
+  }
+}
+served.child.kill('SIGTERM');
+await served.exited;
+const burst = await bridgeBurst();
+
+const nodeRaw = median(node.raw);
+const nodePng = median(node.png);
+const bare = median(node.bare);
+const uploadPng = median(upload.png);
+const uploadRaw = median(upload.raw);
+const path = await writeResults({
+  name: 'pipeline',
+  title: 'One pipeline: the ComfyUI Score node, raw-pixel uploads, a bridge burst (lite, 2 workers)',
+  notes: [
+    `Score node: ${NODE_ROUNDS - 2} rounds after 2 warm-ups, each a 512² IMAGE batch of 4 through the node pack's own Python (score_images → one POST /v1/rank) against \`agiqa serve\`; "before" re-creates the old sender (PNG level 1 per image + base64 JSON) in the same run, alternating. The bare scorer scores batches of 4 raw 512² frames in this process (2 workers): the server's own scoring cost. Per image = batch wall ÷ 4.`,
+    `Uploads: 4 clients for ${DURATION_MS / 1000} s per variant, two rounds alternating, 1024² (multipart \`image\` PNG ${round2(png.length / 1e6)} MB vs multipart \`pixels\` ${round2(pixels.length / 1e6)} MB raw RGB); every request distinct (no dedupe).`,
+    `Burst: 25 ComfyUI prompts × 4 outputs (256² PNG) queued at once on a ComfyUI double; the server's admission capacity is ${burst.capacity} (queue.maxQueue 6 + 2 workers), so bridge batches wait in line; counted from /metrics.`,
+    'A noisy 2-core machine shared with other work: compare the ratios, not the absolute figures.',
+  ],
+  table: {
+    columns: ['measure', 'value', 'baseline', 'ratio', 'target'],
+    rows: [
+      ['Score node, raw frames: ms per image (p50)', round2(nodeRaw), `bare scorer ${round2(bare)}`, round2(nodeRaw / bare), '≤ 1.3×'],
+      ['Score node, PNG + base64 (before): ms per image (p50)', round2(nodePng), `bare scorer ${round2(bare)}`, round2(nodePng / bare), 'was ~2–3×'],
+      ['Score node added latency per image, raw (p50 ms)', round2(nodeRaw - bare), '', '', 'reported'],
+      ['POST /v1/score 1024², 4 clients: raw-pixel uploads (images/s)', round2(uploadRaw), `PNG uploads ${round2(uploadPng)}`, round2(uploadRaw / uploadPng), '≥ 1.3×'],
+      ['  p50 latency raw / PNG (ms)', round2(median(upload.rawP50)), round2(median(upload.pngP50)), '', ''],
+      ['Bridge burst: images scored (/metrics agiqa_scores_total)', burst.scored, `of ${burst.images}`, '', 'all'],
+      ['Bridge burst: lost / queue rejections', `${burst.lost} / ${burst.rejections}`, '', '', '0 / 0'],
+      ['Bridge burst: peak admitted (capacity) / peak batches waiting', `${burst.peakInFlight} (${burst.capacity}) / ${burst.peakWaiting}`, '', '', '≤ capacity'],
+      ['Bridge burst: seconds for 100 images', round2(burst.seconds), '', '', ''],
+    ],
+  },
+  raw: { node, upload, burst },
+});
+process.stdout.write(`wrote ${path}\n`);

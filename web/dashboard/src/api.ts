@@ -1,0 +1,163 @@
+// The page's side of the HTTP API: relative URLs only (the page may live under a reverse proxy's
+// sub-path), the bearer token when the server wants one, and the event stream with resume.
+export type Aspect = 'quality' | 'correspondence' | 'authenticity';
+export const ASPECTS: Aspect[] = ['quality', 'correspondence', 'authenticity'];
+export const LEVELS = ['bad', 'poor', 'fair', 'good', 'excellent'];
+
+export interface Verdict {
+  verdict: 'accept' | 'reject';
+  reasons: { aspect?: string; message?: string; [key: string]: unknown }[];
+}
+
+export interface FeedItem {
+  id: number;
+  createdAt: string;
+  source: string;
+  external: { promptId: string | null; node: string | null; filename: string | null };
+  prompt: string | null;
+  negativePrompt: string | null;
+  promptKey: string;
+  image: { sha256: string; width: number | null; height: number | null; file: string | null };
+  parentId: number | null;
+  childIds: number[];
+  pack: { name: string; version: string };
+  mos: number;
+  level: string;
+  verdict: Verdict | null;
+  aspects: Record<Aspect, { mos: number; level: string } | null>;
+  findings: string[];
+  params: { seed?: number; sampler?: string; scheduler?: string; steps?: number; cfg?: number } | null;
+}
+
+export interface DiffPart {
+  op: 'same' | 'added' | 'removed';
+  text: string;
+}
+
+export interface PromptView {
+  promptKey: string;
+  attempts: FeedItem[];
+  bestId: number | null;
+  recurringFindings: { text: string; count: number; of: number }[];
+  changes: { from: number; to: number; prompt: DiffPart[]; negativePrompt: DiffPart[]; params: Record<string, { from: string | number | null; to: string | number | null }>; mosDelta: number }[];
+}
+
+export interface ComfyTarget {
+  url: string;
+  types: ('output' | 'temp')[];
+  regenerate: boolean;
+  feedback: boolean;
+  quarantine: boolean;
+  outputDir?: string;
+}
+
+export interface Settings {
+  policy: { thresholds: Partial<Record<'overall' | Aspect, number>>; topK?: number; keepAtLeast: number; maxRegenerations: number };
+  comfyui: ComfyTarget[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const TOKEN_KEY = 'agiqa.token';
+
+export function token(): string | null {
+  return localStorage.getItem(TOKEN_KEY);
+}
+
+export function setToken(value: string | null): void {
+  if (value) localStorage.setItem(TOKEN_KEY, value);
+  else localStorage.removeItem(TOKEN_KEY);
+}
+
+function headers(extra: Record<string, string> = {}): Record<string, string> {
+  const bearer = token();
+  return bearer ? { ...extra, Authorization: `Bearer ${bearer}` } : extra;
+}
+
+/** Calls a route relative to the page; throws ApiError with the server's code and message. */
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const response = await fetch(path, {
+    method: init.method ?? 'GET',
+    headers: headers(init.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const body = (await response.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+  if (!response.ok) throw new ApiError(response.status, body?.error?.code ?? 'HTTP', body?.error?.message ?? `HTTP ${response.status}`);
+  return body as T;
+}
+
+const blobUrls = new Map<string, Promise<string>>();
+
+/** The thumbnail's URL; with a token the image is fetched with it (an <img> cannot send headers). */
+export function thumbnailUrl(sha256: string): Promise<string> {
+  const path = `v1/thumbnails/${sha256}`;
+  if (!token()) return Promise.resolve(path);
+  let url = blobUrls.get(sha256);
+  if (url === undefined) {
+    url = fetch(path, { headers: headers() }).then(async (response) => (response.ok ? URL.createObjectURL(await response.blob()) : ''));
+    blobUrls.set(sha256, url);
+  }
+  return url;
+}
+
+export interface StreamEvent {
+  id?: number;
+  type: string;
+  lastId?: number;
+  data?: Record<string, unknown>;
+}
+
+/**
+ * The live event stream: reconnects after a drop with ?since=<last id seen>, so nothing stored in
+ * between is missed. `onEvent` sees every message, including `stream.ready`.
+ */
+export class EventStream {
+  private lastId: number | null = null;
+  private socket: WebSocket | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly onEvent: (event: StreamEvent) => void,
+    private readonly onState: (state: 'live' | 'reconnecting') => void,
+  ) {}
+
+  start(): void {
+    const url = new URL('v1/events', location.href);
+    url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.hash = '';
+    if (this.lastId !== null) url.searchParams.set('since', String(this.lastId));
+    const bearer = token();
+    if (bearer) url.searchParams.set('token', bearer);
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    socket.onmessage = (message) => {
+      const event = JSON.parse(String(message.data)) as StreamEvent;
+      if (typeof event.id === 'number') this.lastId = Math.max(this.lastId ?? 0, event.id);
+      if (event.type === 'stream.ready') {
+        // Without ?since the server does not know a cursor (lastId 0); the page reloads its view on
+        // every (re)connect, so nothing is lost before the first event gives one.
+        if (this.lastId === null && typeof event.lastId === 'number' && event.lastId > 0) this.lastId = event.lastId;
+        this.onState('live');
+      }
+      this.onEvent(event);
+    };
+    socket.onclose = () => {
+      if (this.stopped) return;
+      this.onState('reconnecting');
+      setTimeout(() => this.start(), 1_000);
+    };
+  }
+
+  /** Drops the connection as a network failure would (the page's "reconnect" tests use it). */
+  drop(): void {
+    this.socket?.close();
+  }
+}
