@@ -239,7 +239,20 @@ export function createApp(context: AppContext): express.Express {
     // the body, where keep-alive would make the server drain it first. Other refusals (401, 415, …)
     // keep the connection, so a client still sending its body can read the answer.
     if (CLOSE_AFTER.has(failure.status)) response.set('Connection', 'close');
-    response.status(failure.status).json({ error: { code: failure.code, message: failure.message, details: failure.details ?? null } });
+    const send = () => {
+      if (!response.headersSent && !response.destroyed) response.status(failure.status).json({ error: { code: failure.code, message: failure.message, details: failure.details ?? null } });
+    };
+    // Other refusals (401, 415, …) come before a body the client is still sending: answered once it
+    // has arrived (within the body deadline), else a client that sends `Connection: close` (urllib)
+    // meets a reset mid-upload and never reads why it was refused.
+    if (CLOSE_AFTER.has(failure.status) || request.complete || request.readableEnded) return send();
+    const timer = setTimeout(send, context.limits.bodyTimeoutMs ?? 30_000);
+    request.once('end', () => {
+      clearTimeout(timer);
+      send();
+    });
+    request.once('close', () => clearTimeout(timer));
+    request.resume();
   });
 
   return app;

@@ -395,7 +395,8 @@ describe('load and faults', () => {
   it('finishes admitted work on shutdown, then closes the store and the scorer', async () => {
     const { server, scorer } = await start({}, { delayMs: 200 });
     const inFlight = postJson(server, '/v1/score', { image: b64(image(43)) });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Shut down once the request is admitted (on a loaded machine a fixed wait may come first).
+    while (server.service.load.inFlight === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     const closed = server.close();
     running.splice(running.indexOf(server), 1);
     expect((await inFlight).status).toBe(200);
