@@ -18,6 +18,7 @@ export function createServingScorer(config: AgiqaConfig, logger: Logger): Servin
     workers: config.queue.workers,
     maxQueue: config.queue.maxQueue,
     limits: { maxBytes: config.limits.maxImageBytes, maxPixels: config.limits.maxImagePixels },
+    jobTimeoutMs: config.queue.jobTimeoutMs,
   });
   const cascade = config.cascade;
   if (cascade === undefined) return { scorer: fast, registerMetrics: () => undefined };
@@ -31,7 +32,7 @@ export function createServingScorer(config: AgiqaConfig, logger: Logger): Servin
       logger.debug({ image: event.name, reason: event.reason, fastMos: event.fastMos, judgeMos: event.judgeMos, ms: event.ms }, 'cascade: the judge decided');
     }
   };
-  const judge = createScorer({ pack: cascade.judge, home: config.home, limits: { maxBytes: config.limits.maxImageBytes, maxPixels: config.limits.maxImagePixels } });
+  const judge = createScorer({ pack: cascade.judge, home: config.home, limits: { maxBytes: config.limits.maxImageBytes, maxPixels: config.limits.maxImagePixels }, jobTimeoutMs: config.queue.jobTimeoutMs });
   // Neither half may be left running when the other fails to load.
   const scorer = Promise.allSettled([fast, judge]).then(async ([f, j]) => {
     if (f.status === 'rejected' || j.status === 'rejected') {

@@ -2,6 +2,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS } from '../image/limits.js';
 
 export const DEFAULT_PORT = 8420;
 export const MIN_TOKEN_LENGTH = 16;
@@ -84,19 +85,40 @@ export const configSchema = z
     limits: z
       .object({
         maxBodyBytes: z.number().int().positive().default(64 * 1024 * 1024),
-        maxImageBytes: z.number().int().positive().default(32 * 1024 * 1024),
-        maxImagePixels: z.number().int().positive().default(64 * 1024 * 1024),
+        maxImageBytes: z.number().int().positive().default(DEFAULT_MAX_IMAGE_BYTES),
+        maxImagePixels: z.number().int().positive().default(DEFAULT_MAX_IMAGE_PIXELS),
       })
       .strict()
-      .default({ maxBodyBytes: 64 * 1024 * 1024, maxImageBytes: 32 * 1024 * 1024, maxImagePixels: 64 * 1024 * 1024 }),
+      .default({ maxBodyBytes: 64 * 1024 * 1024, maxImageBytes: DEFAULT_MAX_IMAGE_BYTES, maxImagePixels: DEFAULT_MAX_IMAGE_PIXELS }),
     queue: z
       .object({
         maxQueue: z.number().int().positive().default(32),
         workers: z.number().int().positive().default(2),
+        /** How long a request waits for its score (queueing included) before a 504. */
         timeoutMs: z.number().int().positive().default(30_000),
+        /** Running time per image after which a scoring job is cancelled and its worker replaced. */
+        jobTimeoutMs: z.number().int().positive().default(20_000),
+        /** At shutdown, how long admitted work may still finish before stuck workers are terminated. */
+        shutdownGraceMs: z.number().int().nonnegative().default(10_000),
       })
       .strict()
-      .default({ maxQueue: 32, workers: 2, timeoutMs: 30_000 }),
+      .default({ maxQueue: 32, workers: 2, timeoutMs: 30_000, jobTimeoutMs: 20_000, shutdownGraceMs: 10_000 }),
+    /** Connection limits: slow or greedy clients are cut off instead of holding the server. */
+    http: z
+      .object({
+        /** Time for a client to send its request headers. */
+        headersTimeoutMs: z.number().int().positive().default(10_000),
+        /** Time for a client to send a request body once its handler starts reading it (408 after). */
+        bodyTimeoutMs: z.number().int().positive().default(30_000),
+        /** An idle keep-alive connection is closed after this. */
+        keepAliveTimeoutMs: z.number().int().positive().default(5_000),
+        /** A connection with no traffic at all for this long is closed. */
+        idleTimeoutMs: z.number().int().positive().default(60_000),
+        /** Requests one client address may have in progress at once (429 beyond; /v1/health exempt). */
+        maxRequestsPerClient: z.number().int().positive().default(16),
+      })
+      .strict()
+      .default({ headersTimeoutMs: 10_000, bodyTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 60_000, maxRequestsPerClient: 16 }),
     store: z
       .object({
         /** How long a write waits for another process's lock before answering AGQ_ERR_STORE_LOCKED. */

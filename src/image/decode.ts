@@ -8,17 +8,9 @@ import { recoverPrompt, type RecoveredPrompt } from '../prompts/index.js';
 import { readExifText } from './exif-text.js';
 import { MAX_METADATA_TEXT_BYTES, readPngText, withoutTextChunks } from './png-text.js';
 
-export interface ImageLimits {
-  /** Largest encoded file accepted, in bytes. */
-  maxBytes: number;
-  /** Largest width × height accepted, checked on the header before any pixel is decoded. */
-  maxPixels: number;
-}
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './limits.js';
 
-export const DEFAULT_IMAGE_LIMITS: Readonly<ImageLimits> = Object.freeze({
-  maxBytes: 50 * 1024 * 1024,
-  maxPixels: 40_000_000,
-});
+export { DEFAULT_IMAGE_LIMITS, type ImageLimits };
 
 /** The background alpha is flattened onto, as [r, g, b]. */
 export const ALPHA_BACKGROUND: readonly [number, number, number] = [255, 255, 255];
@@ -36,8 +28,13 @@ export interface DecodedImage {
   name: string;
   /** 8-bit sRGB, 3 channels interleaved, row-major, EXIF orientation applied, alpha flattened. */
   rgb: Uint8Array;
+  /** The size of `rgb`: the whole image, or its working window when it is above WORKING_PIXELS. */
   width: number;
   height: number;
+  /** The image's own size (EXIF orientation applied), whatever part of it was decoded. */
+  source: { width: number; height: number };
+  /** How `rgb` was taken from an image above WORKING_PIXELS; absent when it is the whole image. */
+  reduced?: 'crop' | 'shrink' | undefined;
   format: ImageFormat;
   /** Hex sha256 of the encoded bytes. */
   sha256: string;
@@ -46,9 +43,51 @@ export interface DecodedImage {
   metadata: EmbeddedMetadata;
 }
 
+/**
+ * Above this many pixels an image is not decoded whole, so that the memory one image costs stays
+ * bounded whatever its size (an 8192² image decoded whole is 200 MB of RGB before any signal runs).
+ */
+export const WORKING_PIXELS = 4096 * 4096;
+
 export interface DecodeOptions {
   /** The hex sha256 of `bytes` when the caller already computed it (a server hashes for dedupe first). */
   sha256?: string | undefined;
+  /**
+   * What to decode of an image above `workingPixels`: 'crop' (default) a centred window at native
+   * resolution — lite packs read native-resolution crops and signals, which downscaling would change;
+   * 'shrink' the whole image downscaled — CLIP packs resize to 224 px anyway, and JPEG/WebP then
+   * shrink on load. Images at or below the budget are decoded whole either way.
+   */
+  oversize?: 'crop' | 'shrink' | undefined;
+  /** The pixel budget (default WORKING_PIXELS). */
+  workingPixels?: number | undefined;
+}
+
+interface Region {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * The centred window, in the file's stored frame, whose oriented size has at most `budget` pixels and
+ * the image's aspect. A centred rectangle stays centred under every EXIF orientation, so the window
+ * is cut before rotating and the rotation only ever touches the window.
+ */
+export function workingWindow(width: number, height: number, orientation: number, budget: number): Region {
+  const turned = orientation >= 5; // orientations 5–8 swap the sides
+  const [ow, oh] = turned ? [height, width] : [width, height];
+  const windowWidth = Math.max(1, Math.min(ow, Math.floor(Math.sqrt((budget * ow) / oh))));
+  const windowHeight = Math.max(1, Math.min(oh, Math.floor(budget / windowWidth)));
+  const [sw, sh] = turned ? [windowHeight, windowWidth] : [windowWidth, windowHeight];
+  return { left: Math.floor((width - sw) / 2), top: Math.floor((height - sh) / 2), width: sw, height: sh };
+}
+
+/** The size, within `budget` pixels and with the image's aspect, an oversized image shrinks to. */
+export function shrunkSize(width: number, height: number, budget: number): { width: number; height: number } {
+  const scale = Math.sqrt(budget / (width * height));
+  return { width: Math.max(1, Math.floor(width * scale)), height: Math.max(1, Math.floor(height * scale)) };
 }
 
 /**
@@ -138,7 +177,24 @@ export async function decodeImage(
 
   // The one decode. failOn 'error' (which includes 'truncated') makes a cut-off file an error instead of
   // grey rows; limitInputPixels is a second guard should the header read above and the decoder disagree.
-  const decoding = sharp(pixels, { failOn: 'error', limitInputPixels: limits.maxPixels, autoOrient: true, pages: 1 })
+  // An image above the working budget is read sequentially and only its window (or its shrunk whole)
+  // is kept: libvips then streams the rows instead of holding the full image.
+  const orientation = meta.orientation ?? 1;
+  const turned = orientation >= 5;
+  const source = turned ? { width: headerHeight, height: headerWidth } : { width: headerWidth, height: headerHeight };
+  const budget = options.workingPixels ?? WORKING_PIXELS;
+  const reduced = headerWidth * headerHeight > budget ? (options.oversize ?? 'crop') : undefined;
+  const input = { failOn: 'error', limitInputPixels: limits.maxPixels, pages: 1 } as const;
+  let pipeline: sharp.Sharp;
+  if (reduced === 'crop') {
+    // Cut in the stored frame, then orient: rotate() after extract() turns only the window.
+    pipeline = sharp(pixels, { ...input, sequentialRead: true }).extract(workingWindow(headerWidth, headerHeight, orientation, budget)).rotate();
+  } else if (reduced === 'shrink') {
+    pipeline = sharp(pixels, { ...input, sequentialRead: true, autoOrient: true }).resize({ ...shrunkSize(source.width, source.height, budget), fit: 'fill' });
+  } else {
+    pipeline = sharp(pixels, { ...input, autoOrient: true });
+  }
+  const decoding = pipeline
     .flatten({ background: { r: ALPHA_BACKGROUND[0], g: ALPHA_BACKGROUND[1], b: ALPHA_BACKGROUND[2] } })
     .toColourspace('srgb')
     .raw({ depth: 'uchar' })
@@ -174,6 +230,8 @@ export async function decodeImage(
     rgb: new Uint8Array(data.buffer, data.byteOffset, data.length),
     width: info.width,
     height: info.height,
+    source,
+    reduced,
     format,
     sha256,
     bytes: bytes.length,

@@ -50,7 +50,7 @@ export function checkRawLayout(name: string, layout: { width: number; height: nu
 export function rawPixelsToImage(raw: RawPixels, name: string, sha256: string, text: Record<string, string> = {}, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): DecodedImage {
   const { data, width, height, channels } = raw;
   checkRawLayout(name, { width, height, channels }, data.length, limits);
-  return { name, rgb: toRgb(data, width * height, channels), width, height, format: 'raw', sha256, bytes: data.length, metadata: metadataFromText(text) };
+  return { name, rgb: toRgb(data, width * height, channels), width, height, source: { width, height }, format: 'raw', sha256, bytes: data.length, metadata: metadataFromText(text) };
 }
 
 function toRgb(data: Uint8Array, pixels: number, channels: number): Uint8Array {

@@ -6,6 +6,13 @@ import { agiqaError } from '../errors/index.js';
 /** Frees an admission; calling it again does nothing. */
 export type Release = () => void;
 
+/**
+ * How an entrance pays for room: a Release it already took, or `onMiss`, called after the stored
+ * scores were looked up with the number of images that still need scoring (none for a cache hit), so
+ * that an image already scored is answered without taking room at all.
+ */
+export type AdmissionTicket = Release | { onMiss: (count: number) => Release };
+
 export interface AdmissionOptions {
   capacity: number;
   /** Called for every refusal because the queue is full (the rejections counter). */
@@ -36,9 +43,13 @@ export class Admission {
     return this.closing;
   }
 
-  /** Reserves room for `count` images now or throws AGQ_ERR_QUEUE_FULL / AGQ_ERR_SHUTTING_DOWN. */
-  admit(count: number): Release {
-    if (this.closing) throw agiqaError('AGQ_ERR_SHUTTING_DOWN', {});
+  /**
+   * Reserves room for `count` images now or throws AGQ_ERR_QUEUE_FULL / AGQ_ERR_SHUTTING_DOWN.
+   * `accepted`: the request was accepted before shutdown began (it was reading its body), so it is
+   * still served while the server drains.
+   */
+  admit(count: number, accepted = false): Release {
+    if (this.closing && !accepted) throw agiqaError('AGQ_ERR_SHUTTING_DOWN', {});
     // Waiters are served first: a stream of requests must not starve a bridge that is waiting.
     if (this.waiting.length > 0 || this.inFlightCount + count > this.options.capacity) {
       this.options.onRejected?.();

@@ -6,9 +6,9 @@ import type { Logger } from 'pino';
 import { agiqaError, isAgiqaError, type AgiqaError } from '../errors/index.js';
 import { checkImageSize } from '../image/index.js';
 import { judge, rank, type Policy, type Verdict } from '../policy/index.js';
-import type { ScoreRequest, Scorer, ScoreResult } from '../scoring/index.js';
+import type { ScoreRequest, Scorer, ScorerLoad, ScoreResult } from '../scoring/index.js';
 import type { SavedScore, Store, StoredEvent, StoredScore } from '../store/index.js';
-import { Admission, type Release } from './admission.js';
+import { Admission, type AdmissionTicket, type Release } from './admission.js';
 import { imageSha256 } from './hash.js';
 import type { BatchItem, GenerationMetadata, PipelineImage, PipelineMetrics, RankedImage, RankOutcome, ScoredImage } from './types.js';
 
@@ -53,6 +53,8 @@ export class ScoringPipeline {
   private readonly pending = new Set<Promise<unknown>>();
   /** Identical concurrent requests share one scoring instead of each occupying a worker. */
   private readonly sameImage = new Map<string, Promise<SavedScore>>();
+  /** Requests accepted by `enter` and not answered yet (some still reading their bodies). */
+  private entered = 0;
 
   constructor(private readonly options: ScoringPipelineOptions) {
     this.metrics = options.metrics ?? NO_METRICS;
@@ -78,7 +80,7 @@ export class ScoringPipeline {
     return typeof policy === 'function' ? policy() : policy;
   }
 
-  get load(): { inFlight: number; capacity: number; waiting: number; queued: number; running: number } {
+  get load(): ScorerLoad & { inFlight: number; capacity: number; waiting: number } {
     const scorerLoad = this.scorerState.state === 'ready' ? this.scorerState.scorer.load() : { queued: 0, running: 0 };
     return { inFlight: this.admission.inFlight, capacity: this.admission.capacity, waiting: this.admission.waiters, ...scorerLoad };
   }
@@ -93,13 +95,46 @@ export class ScoringPipeline {
   }
 
   /**
+   * Refuses at once, before an entrance reads its images, when nothing could be scored:
+   * AGQ_ERR_SHUTTING_DOWN or AGQ_ERR_SERVER_NOT_READY.
+   */
+  assertAccepting(): void {
+    if (this.admission.isClosing) throw agiqaError('AGQ_ERR_SHUTTING_DOWN', {});
+    this.assertReady();
+  }
+
+  /**
    * Reserves room for `count` images now or throws AGQ_ERR_QUEUE_FULL / _SHUTTING_DOWN / _SERVER_NOT_READY.
    * Returns the release function (idempotent).
    */
   admit(count: number): Release {
-    if (this.admission.isClosing) throw agiqaError('AGQ_ERR_SHUTTING_DOWN', {});
-    this.assertReady();
+    this.assertAccepting();
     return this.admission.admit(count);
+  }
+
+  /**
+   * Accepts a request before its body is read: throws AGQ_ERR_SHUTTING_DOWN / _SERVER_NOT_READY at once
+   * when nothing could be scored. Its ticket takes room only for images not stored yet (now, or
+   * AGQ_ERR_QUEUE_FULL), and still does once shutdown began: the request was accepted before it, and
+   * `drain` waits for it. Call `leave` when the request is answered.
+   */
+  enter(): { ticket: AdmissionTicket; leave: () => void } {
+    this.assertAccepting();
+    this.entered += 1;
+    let left = false;
+    return {
+      ticket: {
+        onMiss: (count) => {
+          this.assertReady();
+          return this.admission.admit(count, true);
+        },
+      },
+      leave: () => {
+        if (left) return;
+        left = true;
+        this.entered -= 1;
+      },
+    };
   }
 
   /** Reserves room for `count` images (at most the capacity), waiting in line: for entrances with nobody to answer 503 to. */
@@ -179,9 +214,13 @@ export class ScoringPipeline {
     );
   }
 
-  /** Scores one image (or returns its stored score) and stores it before answering. `release` frees its admission. */
-  async scoreOne(image: PipelineImage, metadata: GenerationMetadata, release: Release): Promise<ScoredImage> {
+  /**
+   * Scores one image (or returns its stored score) and stores it before answering. `ticket` is its
+   * admission: taken already, or taken only on a cache miss (see AdmissionTicket).
+   */
+  async scoreOne(image: PipelineImage, metadata: GenerationMetadata, ticket: AdmissionTicket): Promise<ScoredImage> {
     let work: Promise<ScoredImage> | undefined;
+    let release: Release = typeof ticket === 'function' ? ticket : () => undefined;
     try {
       this.checkSize(image);
       const scorer = this.readyScorer();
@@ -195,7 +234,9 @@ export class ScoringPipeline {
       const bytes = image.image.length; // read now: the scorer transfers (detaches) the buffer
       const key = `${sha256}\n${prompt ?? ''}`;
       let shared = this.sameImage.get(key);
+      // The same image already being scored costs no second slot: this request waits for that one.
       if (shared === undefined) {
+        if (typeof ticket !== 'function') release = ticket.onMiss(1);
         shared = (async () => {
           const result = await scorer.score(this.request(image, metadata, sha256));
           const saved = await this.save(image, metadata, sha256, bytes, result, judge(result, this.policyWith()));
@@ -218,8 +259,8 @@ export class ScoringPipeline {
    * Scores images that share a prompt as one batch, ranks them (a batch of one is rank 1) and stores each
    * with its batch verdict. Throws the first image's error: a request is answered whole or not at all.
    */
-  async rankBatch(images: PipelineImage[], metadata: GenerationMetadata, options: BatchOptions, release: Release): Promise<RankOutcome> {
-    const { items, outcome } = await this.batch(images, metadata, { ...options, partial: false }, release);
+  async rankBatch(images: PipelineImage[], metadata: GenerationMetadata, options: BatchOptions, ticket: AdmissionTicket): Promise<RankOutcome> {
+    const { items, outcome } = await this.batch(images, metadata, { ...options, partial: false }, ticket);
     const ranked: RankedImage[] = [];
     for (const item of items) {
       if (!item.ok) throw item.error;
@@ -233,17 +274,18 @@ export class ScoringPipeline {
    * The bridge's form of `rankBatch`: an image that cannot be scored is reported in its item and the
    * others are ranked among themselves. Never throws for one image's fault.
    */
-  async scoreBatch(images: PipelineImage[], metadata: GenerationMetadata, options: BatchOptions, release: Release): Promise<BatchItem[]> {
-    return (await this.batch(images, metadata, { ...options, partial: true }, release)).items;
+  async scoreBatch(images: PipelineImage[], metadata: GenerationMetadata, options: BatchOptions, ticket: AdmissionTicket): Promise<BatchItem[]> {
+    return (await this.batch(images, metadata, { ...options, partial: true }, ticket)).items;
   }
 
   private async batch(
     images: PipelineImage[],
     metadata: GenerationMetadata,
     options: BatchOptions & { partial: boolean },
-    release: Release,
+    ticket: AdmissionTicket,
   ): Promise<{ items: BatchItem[]; outcome: Omit<RankOutcome, 'items'> }> {
     let work: Promise<{ items: BatchItem[]; outcome: Omit<RankOutcome, 'items'> }> | undefined;
+    let release: Release = typeof ticket === 'function' ? ticket : () => undefined;
     try {
       const failed = new Map<number, AgiqaError>();
       for (const [index, image] of images.entries()) {
@@ -268,6 +310,8 @@ export class ScoringPipeline {
         firstIndexOfHash.set(hash, index);
         toScore.push(index);
       });
+      // Only images not stored yet take room; a batch larger than the capacity takes all of it (scored in slices).
+      if (typeof ticket !== 'function' && toScore.length > 0) release = ticket.onMiss(Math.min(toScore.length, this.admission.capacity));
       work = (async () => {
         const requests = toScore.map((index) => this.request(images[index]!, metadata, hashes[index]!));
         const fresh = options.partial ? await this.scoreSettled(scorer, requests) : (await this.scoreInSlices(scorer, requests)).map((value) => ({ status: 'fulfilled' as const, value }));
@@ -333,12 +377,19 @@ export class ScoringPipeline {
     return results;
   }
 
-  /** Stops admitting and waits (at most `graceMs`) for admitted work, including timed-out scores, to be stored. */
+  /**
+   * Stops admitting and waits (at most `graceMs`) for accepted requests to be answered and admitted
+   * work, including timed-out scores, to be stored.
+   */
   async drain(graceMs: number): Promise<void> {
     this.admission.close();
     const deadline = Date.now() + graceMs;
-    while (this.pending.size > 0 && Date.now() < deadline) {
-      await Promise.race([Promise.allSettled([...this.pending]), new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref())]);
+    while ((this.pending.size > 0 || this.entered > 0) && Date.now() < deadline) {
+      // A timer always takes part: settled-at-once work must not turn this into a loop that never
+      // yields to the event loop (the bodies of accepted requests still have to arrive).
+      const step = Math.max(0, Math.min(20, deadline - Date.now()));
+      const tick = new Promise((resolve) => setTimeout(resolve, step).unref());
+      await (this.pending.size > 0 ? Promise.race([Promise.allSettled([...this.pending]), tick]) : tick);
     }
   }
 }

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { isAgiqaError } from '../errors/index.js';
 import { round } from './levels.js';
 import { ASPECTS, LEVELS, type JudgeDetail, type ScoreResult } from './score-result.js';
-import type { ScoreRequest, Scorer } from './scorer.js';
+import type { ScoreRequest, Scorer, ScorerLoad } from './scorer.js';
 
 export interface CascadeSettings {
   /** The MOS the verdict turns on (the policy's overall threshold). */
@@ -133,12 +133,14 @@ export class CascadeScorer implements Scorer {
     }
   }
 
-  load(): { queued: number; running: number } {
+  /** The fast pack's pool answers for health (its workers take every image); cancellations of both count. */
+  load(): ScorerLoad {
     const fast = this.fast.load();
-    return { queued: fast.queued, running: fast.running + this.judging };
+    const judge = this.judge.load();
+    return { ...fast, running: fast.running + this.judging, cancelled: (fast.cancelled ?? 0) + (judge.cancelled ?? 0) };
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.fast.close(), this.judge.close()]);
+  async close(graceMs?: number): Promise<void> {
+    await Promise.all([this.fast.close(graceMs), this.judge.close(graceMs)]);
   }
 }

@@ -98,7 +98,8 @@ export class ClipScorer {
   async scoreWithRounds(requests: readonly ScoreRequest[]): Promise<{ results: ScoreResult[]; rounds: { image: Float32Array; outputs: RoundOutput[] }[] }> {
     const start = performance.now();
     const images: DecodedImage[] = [];
-    for (const request of requests) images.push(await decodeRequest(request, this.limits));
+    // CLIP sees the image at 224 px: an oversized one is shrunk as it is decoded (JPEG/WebP on load).
+    for (const request of requests) images.push(await decodeRequest(request, this.limits, 'shrink'));
     const decoded = performance.now();
     const imageVectors = await this.encoder.encodeImages(images);
     const results: ScoreResult[] = [];
@@ -122,7 +123,7 @@ export class ClipScorer {
         aspects,
         findings,
         prompt: { text: promptText ?? null, source: promptSource },
-        image: { width: image.width, height: image.height, format: image.format, sha256: image.sha256 },
+        image: { width: image.source.width, height: image.source.height, format: image.format, sha256: image.sha256 },
         pack: { name: this.pack.manifest.name, version: this.pack.manifest.version },
         timings: {
           // A batch shares its decode and image pass: each result reports its share of them.

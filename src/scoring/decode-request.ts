@@ -4,9 +4,12 @@ import { createHash } from 'node:crypto';
 import { decodeImage, rawPixelsSha256, rawPixelsToImage, type DecodedImage, type ImageLimits } from '../image/index.js';
 import type { ScoreRequest } from './scorer.js';
 
-/** Throws the image module's AGQ_ERR_IMAGE_* errors. */
-export async function decodeRequest(request: ScoreRequest, limits: ImageLimits | undefined): Promise<DecodedImage> {
-  if (request.pixels === undefined) return decodeImage(request.image, request.name, limits, { sha256: request.sha256 });
+/**
+ * Throws the image module's AGQ_ERR_IMAGE_* errors. `oversize` says what of a file above the working
+ * budget is decoded (see DecodeOptions); raw pixels are already in memory and used whole.
+ */
+export async function decodeRequest(request: ScoreRequest, limits: ImageLimits | undefined, oversize?: 'crop' | 'shrink'): Promise<DecodedImage> {
+  if (request.pixels === undefined) return decodeImage(request.image, request.name, limits, { sha256: request.sha256, oversize });
   const sha256 = request.sha256 ?? rawPixelsSha256(request.pixels, createHash('sha256').update(request.image).digest('hex'));
   return rawPixelsToImage({ data: request.image, ...request.pixels }, request.name, sha256, request.text, limits);
 }

@@ -12,7 +12,7 @@ import type { ScoreJob, ScoreWorkerData } from './score-worker.js';
 import { JudgeScorer } from './judge/judge-scorer.js';
 
 export * from './score-result.js';
-export type { ScoreRequest, Scorer } from './scorer.js';
+export type { ScoreRequest, Scorer, ScorerLoad } from './scorer.js';
 export { judgeImage, expectedMosOf, type JudgeVerdict, type JudgedAspect, type JudgeOptions } from './judge/judge-rounds.js';
 export { JudgeScorer, judgeWithPack } from './judge/judge-scorer.js';
 export { CascadeScorer, cascadeReason, levelEntropy, type CascadeEvent, type CascadeOutcome, type CascadeSettings } from './cascade-scorer.js';
@@ -30,6 +30,8 @@ export interface ScorerOptions {
   /** Requests that may wait beyond those running; one more gets AGQ_ERR_QUEUE_FULL. */
   maxQueue?: number | undefined;
   limits?: ImageLimits | undefined;
+  /** Running time per image after which a job is cancelled and its worker replaced; none when absent. */
+  jobTimeoutMs?: number | undefined;
 }
 
 // The worker runs from the same tree as this module: .ts under tests and tools, .js when built.
@@ -65,8 +67,10 @@ export async function createScorer(options: ScorerOptions = {}): Promise<Scorer>
     workerData,
     size: workers,
     maxQueue: options.maxQueue ?? 64,
+    jobTimeoutMs: options.jobTimeoutMs,
   });
-  const score = async (request: ScoreRequest) => (await pool.run({ kind: 'one', request }, handedOver([request]))) as ScoreResult;
+  const perImage = options.jobTimeoutMs;
+  const score = async (request: ScoreRequest) => (await pool.run({ kind: 'one', request }, handedOver([request]), { label: request.name })) as ScoreResult;
   return {
     pack: { name: pack.manifest.name, version: pack.manifest.version },
     score,
@@ -74,9 +78,13 @@ export async function createScorer(options: ScorerOptions = {}): Promise<Scorer>
     // the whole batch. Lite packs gain nothing from that, so their batch is spread over the workers.
     scoreBatch: async (requests) =>
       scoresBatchesTogether(pack.manifest.input.kind)
-        ? ((await pool.run({ kind: 'batch', requests }, handedOver(requests))) as ScoreResult[])
+        ? ((await pool.run({ kind: 'batch', requests }, handedOver(requests), {
+            // One deadline for the whole batch job, as long as its images' deadlines together.
+            timeoutMs: perImage === undefined ? undefined : perImage * requests.length,
+            label: `a batch of ${requests.length} (${requests[0]?.name ?? ''}…)`,
+          })) as ScoreResult[])
         : Promise.all(requests.map(score)),
-    load: () => ({ queued: pool.queued, running: pool.running }),
-    close: () => pool.close(),
+    load: () => pool.load,
+    close: (graceMs) => pool.close(graceMs),
   };
 }

@@ -99,7 +99,7 @@ export class LiteScorer {
       },
       findings,
       prompt: { text: promptText ?? null, source: promptSource },
-      image: { width: image.width, height: image.height, format: image.format, sha256: image.sha256 },
+      image: { width: image.source.width, height: image.source.height, format: image.format, sha256: image.sha256 },
       pack: { name: this.pack.manifest.name, version: this.pack.manifest.version },
       ...(detections !== undefined ? { detections } : {}),
       timings: {

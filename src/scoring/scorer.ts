@@ -24,12 +24,25 @@ export interface ScoreRequest {
   handOver?: boolean | undefined;
 }
 
+export interface ScorerLoad {
+  queued: number;
+  running: number;
+  size?: number | undefined;
+  workers?: number | undefined;
+  stalled?: number | undefined;
+  cancelled?: number | undefined;
+}
+
 export interface Scorer {
   readonly pack: { name: string; version: string };
   score(request: ScoreRequest): Promise<ScoreResult>;
   /** Scores images that share one prompt as one batch (the prompt is encoded once). */
   scoreBatch(requests: ScoreRequest[]): Promise<ScoreResult[]>;
-  /** Requests waiting and running now (for metrics and back-pressure). */
-  load(): { queued: number; running: number };
-  close(): Promise<void>;
+  /**
+   * Requests waiting and running now (for metrics and back-pressure); a worker pool also says how
+   * many workers serve, how many run a job past half its deadline, and how many jobs it cancelled.
+   */
+  load(): ScorerLoad;
+  /** Finishes admitted work within `graceMs` (default: no limit), then stops; what is left fails. */
+  close(graceMs?: number): Promise<void>;
 }

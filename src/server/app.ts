@@ -7,7 +7,8 @@ import { AgiqaError, agiqaError, isAgiqaError, zodIssues, type ErrorCode } from 
 import type { ScoringPipeline } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
 import { corsHeaders, isAuthorized, refuseRequest, type AccessPolicy } from './auth.js';
-import { readRankRequest, readScoreRequest, type InputLimits } from './image-input.js';
+import { ClientGate } from './client-gate.js';
+import { refuseDeclaredBody, readRankRequest, readScoreRequest, type InputLimits } from './image-input.js';
 import type { ServerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { generationsQuerySchema, type HealthResponse } from './schemas.js';
@@ -34,6 +35,8 @@ export interface AppContext {
   /** Real paths of the roots `{path}` requests may read from. */
   roots: string[];
   limits: InputLimits;
+  /** Requests one client address may have in progress at once (429 beyond). */
+  maxRequestsPerClient: number;
   logger: Logger;
   version: string;
   listPacks: () => Promise<PackInfo[]>;
@@ -49,7 +52,19 @@ const RETRY_AFTER: Partial<Record<ErrorCode, number>> = {
   AGQ_ERR_SHUTTING_DOWN: 5,
   AGQ_ERR_SERVER_NOT_READY: 2,
   AGQ_ERR_STORE_LOCKED: 1,
+  AGQ_ERR_SERVER_CLIENT_BUSY: 1,
+  AGQ_ERR_SCORE_STALLED: 5,
 };
+
+/** Refusals after which the connection is closed rather than kept alive (the client is overloading it, or the body was not read). */
+const CLOSE_AFTER = new Set([408, 413, 429, 503]);
+
+/** AGQ_ERR_SCORE_STALLED when no worker can take an image (all stuck or being replaced), else null. */
+function stalledWorkers(load: ScoringPipeline['load']): AgiqaError | null {
+  const { size, workers, stalled } = load;
+  if (size === undefined || workers === undefined || stalled === undefined) return null;
+  return workers - stalled > 0 ? null : agiqaError('AGQ_ERR_SCORE_STALLED', { size, workers, stalled });
+}
 
 function queryOf(request: Request): URLSearchParams {
   return new URL(request.originalUrl, 'http://localhost').searchParams;
@@ -79,6 +94,17 @@ export function createApp(context: AppContext): express.Express {
     next();
   });
 
+  // One client address may hold only so many requests: slow uploads from one place cannot take every
+  // socket and body buffer. Health stays exempt so that supervisors can always probe.
+  const gate = new ClientGate(context.maxRequestsPerClient);
+  app.use((request, response, next) => {
+    if (request.path === '/v1/health') return next();
+    const address = request.socket.remoteAddress ?? 'unknown';
+    if (!gate.enter(address)) return next(agiqaError('AGQ_ERR_SERVER_CLIENT_BUSY', { address, limit: context.maxRequestsPerClient }));
+    response.once('close', () => gate.leave(address));
+    next();
+  });
+
   app.use((request, response, next) => {
     const refused = refuseRequest(access, request);
     if (refused !== null) return next(refused);
@@ -92,40 +118,30 @@ export function createApp(context: AppContext): express.Express {
     next();
   });
 
+  // Admission comes after the body: a client that uploads slowly holds no scoring slot, and a stored
+  // score is answered without one. What can be refused from the headers is refused before reading.
   app.post('/v1/score', async (request, response) => {
-    const release = service.admit(1);
-    let parsed;
+    refuseDeclaredBody(request, 'score', context.limits);
+    const { ticket, leave } = service.enter();
     try {
-      parsed = await readScoreRequest(request, queryOf(request), { roots: context.roots, limits: context.limits });
-    } catch (error) {
-      release();
-      throw error;
+      const parsed = await readScoreRequest(request, queryOf(request), { roots: context.roots, limits: context.limits });
+      response.json(await service.scoreOne(parsed.input, parsed.metadata, ticket));
+    } finally {
+      leave();
     }
-    response.json(await service.scoreOne(parsed.input, parsed.metadata, release));
   });
 
   app.post('/v1/rank', async (request, response) => {
-    const releaseFirst = service.admit(1);
-    let release = releaseFirst;
-    let parsed;
+    refuseDeclaredBody(request, 'rank', context.limits);
+    const { ticket, leave } = service.enter();
     try {
-      parsed = await readRankRequest(request, { roots: context.roots, limits: context.limits });
-      // A batch larger than the whole capacity takes all of it and is scored in slices (see rankBatch).
-      const slots = Math.min(parsed.inputs.length, service.load.capacity);
-      if (slots > 1) {
-        const releaseRest = service.admit(slots - 1);
-        release = () => {
-          releaseFirst();
-          releaseRest();
-        };
-      }
-    } catch (error) {
-      releaseFirst();
-      throw error;
+      const parsed = await readRankRequest(request, { roots: context.roots, limits: context.limits });
+      const ranked = await service.rankBatch(parsed.inputs, parsed.metadata, { topK: parsed.topK, keepAtLeast: parsed.keepAtLeast }, ticket);
+      const items = ranked.items.map(({ index, rank, generationId, cached, result, verdict }) => ({ index, rank, generationId, cached, result, verdict }));
+      response.json({ ...ranked, items });
+    } finally {
+      leave();
     }
-    const ranked = await service.rankBatch(parsed.inputs, parsed.metadata, { topK: parsed.topK, keepAtLeast: parsed.keepAtLeast }, release);
-    const items = ranked.items.map(({ index, rank, generationId, cached, result, verdict }) => ({ index, rank, generationId, cached, result, verdict }));
-    response.json({ ...ranked, items });
   });
 
   app.get('/v1/generations', async (request, response) => {
@@ -155,14 +171,17 @@ export function createApp(context: AppContext): express.Express {
   app.get('/v1/health', async (request, response) => {
     const state = service.scorer;
     const storeHealth = await store.health();
-    const ready = state.state === 'ready' && storeHealth.ok && !service.isClosing;
+    const stalled = stalledWorkers(service.load);
+    const ready = state.state === 'ready' && storeHealth.ok && !service.isClosing && stalled === null;
     const status: HealthResponse['status'] = ready ? 'ok' : state.state === 'loading' && storeHealth.ok ? 'starting' : 'unhealthy';
     const body: HealthResponse = { status, ready, pack: state.state === 'ready' ? state.scorer.pack : null };
     if (isAuthorized(access, request)) {
       body.checks = {
         scorer:
           state.state === 'ready'
-            ? { ok: true }
+            ? stalled === null
+              ? { ok: true }
+              : { ok: false, code: stalled.code, message: stalled.message }
             : state.state === 'loading'
               ? { ok: false, message: 'the model pack is loading' }
               : { ok: false, code: state.error.code, message: state.error.message },
@@ -197,7 +216,12 @@ export function createApp(context: AppContext): express.Express {
 
   app.use((error: unknown, request: Request, response: Response, _next: NextFunction) => {
     let failure: AgiqaError;
-    if (isAgiqaError(error)) failure = error;
+    if (isAgiqaError(error)) {
+      failure = error;
+      // A client that went away mid-upload is no fault of the server's: noted, not alarmed about.
+      if (failure.code === 'AGQ_ERR_SERVER_REQUEST_ABORTED') logger.info({ code: failure.code, url: request.originalUrl }, failure.message);
+      if (failure.code === 'AGQ_ERR_SERVER_BODY_TIMEOUT') logger.warn({ code: failure.code, url: request.originalUrl, address: request.socket.remoteAddress }, failure.message);
+    }
     else if (typeof (error as { status?: unknown })?.status === 'number' && (error as { status: number }).status < 500) {
       // express's own 4xx (a malformed URL escape, …)
       failure = agiqaError('AGQ_ERR_INVALID_INPUT', { where: 'request', issues: [(error as Error).message] });
@@ -205,14 +229,16 @@ export function createApp(context: AppContext): express.Express {
       failure = agiqaError('AGQ_ERR_SERVER_INTERNAL', { detail: error instanceof Error ? error.message : String(error) }, { cause: error });
       logger.error({ err: error, url: request.originalUrl }, 'unexpected error');
     }
-    if (response.headersSent) {
+    if (response.headersSent || failure.code === 'AGQ_ERR_SERVER_REQUEST_ABORTED') {
       response.destroy();
       return;
     }
     const retryAfter = RETRY_AFTER[failure.code];
     if (retryAfter !== undefined) response.set('Retry-After', String(retryAfter));
-    // The rest of an oversized body is not read; closing the connection discards it.
-    if (failure.code === 'AGQ_ERR_SERVER_BODY_TOO_LARGE') response.set('Connection', 'close');
+    // Overload and size refusals are not read further: closing the connection discards the rest of
+    // the body, where keep-alive would make the server drain it first. Other refusals (401, 415, …)
+    // keep the connection, so a client still sending its body can read the answer.
+    if (CLOSE_AFTER.has(failure.status)) response.set('Connection', 'close');
     response.status(failure.status).json({ error: { code: failure.code, message: failure.message, details: failure.details ?? null } });
   });
 

@@ -5,7 +5,7 @@
 import busboy from 'busboy';
 import { createHash, type Hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { agiqaError, zodIssues } from '../errors/index.js';
+import { agiqaError, isAgiqaError, zodIssues } from '../errors/index.js';
 import { checkRawLayout, DEFAULT_IMAGE_LIMITS, rawPixelsSha256 } from '../image/index.js';
 import { readRawLayout, type RawFields } from './raw-fields.js';
 import type { PipelineImage } from '../pipeline/index.js';
@@ -18,6 +18,52 @@ export interface InputLimits {
   maxImageBytes: number;
   /** Largest width × height of a raw pixel frame (encoded images are checked on their header later). */
   maxImagePixels?: number | undefined;
+  /** Time the whole body may take to arrive once reading starts (AGQ_ERR_SERVER_BODY_TIMEOUT after). */
+  bodyTimeoutMs?: number | undefined;
+}
+
+/** Room for the fields beside one image in a JSON or multipart score request (prompt text, ids). */
+const SCORE_FIELDS_SLACK = 4 * 1024 * 1024;
+
+/**
+ * Refuses, from the Content-Length header alone and before any byte of the body is read, a score
+ * request that cannot fit: a raw image over maxImageBytes (AGQ_ERR_IMAGE_TOO_LARGE), a JSON or
+ * multipart score body over one base64 image plus its fields, or any body over maxBodyBytes
+ * (AGQ_ERR_SERVER_BODY_TOO_LARGE).
+ */
+export function refuseDeclaredBody(request: IncomingMessage, route: 'score' | 'rank', limits: InputLimits): void {
+  const declared = Number(request.headers['content-length'] ?? NaN);
+  if (!Number.isFinite(declared)) return;
+  if (route === 'score' && isRawImage(mediaType(request))) {
+    if (declared > limits.maxImageBytes) throw agiqaError('AGQ_ERR_IMAGE_TOO_LARGE', { file: 'upload', bytes: declared, maxBytes: limits.maxImageBytes });
+    return;
+  }
+  const maxBytes = route === 'score' ? Math.min(limits.maxBodyBytes, Math.ceil(limits.maxImageBytes / 3) * 4 + SCORE_FIELDS_SLACK) : limits.maxBodyBytes;
+  if (declared > maxBytes) throw agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes });
+}
+
+/**
+ * Settles with AGQ_ERR_SERVER_BODY_TIMEOUT after `timeoutMs` and with AGQ_ERR_SERVER_REQUEST_ABORTED
+ * when the client goes away before the body is complete; `received` reports the bytes so far.
+ */
+function bodyWatch(request: IncomingMessage, timeoutMs: number | undefined, received: () => number): { failed: Promise<never>; stop: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  let onClose: () => void = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    if (timeoutMs !== undefined) timer = setTimeout(() => reject(agiqaError('AGQ_ERR_SERVER_BODY_TIMEOUT', { timeoutMs, received: received() })), timeoutMs);
+    onClose = () => {
+      if (!request.complete) reject(agiqaError('AGQ_ERR_SERVER_REQUEST_ABORTED', { received: received() }));
+    };
+    request.once('close', onClose);
+  });
+  failed.catch(() => undefined); // observed through the race below; never unhandled
+  return {
+    failed,
+    stop: () => {
+      clearTimeout(timer);
+      request.off('close', onClose);
+    },
+  };
 }
 
 export interface InputContext {
@@ -55,9 +101,26 @@ function invalid(where: string, issues: string[]) {
  * The body gets an ArrayBuffer of its own, so it can move to a scoring worker whole. `hash`, when given,
  * is fed each chunk as it arrives: hashing overlaps the upload instead of following it.
  */
-export async function readBody(request: IncomingMessage, maxBytes: number, hash?: Hash): Promise<Buffer> {
+export async function readBody(request: IncomingMessage, maxBytes: number, hash?: Hash, timeoutMs?: number): Promise<Buffer> {
   const declared = Number(request.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) throw agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes });
+  let received = 0;
+  const watch = bodyWatch(request, timeoutMs, () => received);
+  const reading = readAll(request, maxBytes, declared, hash, (bytes) => (received += bytes));
+  // A reader left waiting for bytes that never come ends with the connection (closed after the 408).
+  reading.catch(() => undefined);
+  try {
+    return await Promise.race([reading, watch.failed]);
+  } catch (error) {
+    // The stream's own "aborted" error when the client leaves mid-body.
+    if (!isAgiqaError(error) && !request.complete) throw agiqaError('AGQ_ERR_SERVER_REQUEST_ABORTED', { received }, { cause: error });
+    throw error;
+  } finally {
+    watch.stop();
+  }
+}
+
+async function readAll(request: IncomingMessage, maxBytes: number, declared: number, hash: Hash | undefined, count: (bytes: number) => void): Promise<Buffer> {
   if (Number.isInteger(declared) && declared >= 0) {
     // Copied into one buffer of the declared size as it arrives: collecting chunks and concatenating
     // them allocates every image twice, and at megabytes per request the garbage collector's share of
@@ -70,6 +133,7 @@ export async function readBody(request: IncomingMessage, maxBytes: number, hash?
       bytes.copy(body, received);
       hash?.update(bytes);
       received += bytes.length;
+      count(bytes.length);
     }
     return received === declared ? body : body.subarray(0, received);
   }
@@ -77,6 +141,7 @@ export async function readBody(request: IncomingMessage, maxBytes: number, hash?
   let total = 0;
   for await (const chunk of request) {
     total += (chunk as Buffer).length;
+    count((chunk as Buffer).length);
     if (total > maxBytes) throw agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes });
     hash?.update(chunk as Buffer);
     chunks.push(chunk as Buffer);
@@ -84,8 +149,8 @@ export async function readBody(request: IncomingMessage, maxBytes: number, hash?
   return Buffer.concat(chunks, total);
 }
 
-async function readJson(request: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const body = await readBody(request, maxBytes);
+async function readJson(request: IncomingMessage, maxBytes: number, timeoutMs?: number): Promise<unknown> {
+  const body = await readBody(request, maxBytes, undefined, timeoutMs);
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (cause) {
@@ -143,8 +208,10 @@ function readMultipart(request: IncomingMessage, limits: InputLimits, maxFiles: 
     const fail = (error: Error) => {
       if (failed) return;
       failed = true;
+      watch.stop();
       request.unpipe(parser);
-      request.resume(); // drain the rest so the error response can be read by the client
+      // The rest is not read: the refusal closes the connection (Connection: close), which discards it.
+      request.pause();
       reject(error);
     };
     const declared = Number(request.headers['content-length'] ?? NaN);
@@ -152,6 +219,8 @@ function readMultipart(request: IncomingMessage, limits: InputLimits, maxFiles: 
       reject(agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes: limits.maxBodyBytes }));
       return;
     }
+    const watch = bodyWatch(request, limits.bodyTimeoutMs, () => total);
+    watch.failed.catch(fail);
     request.on('data', (chunk: Buffer) => {
       total += chunk.length;
       if (total > limits.maxBodyBytes) fail(agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes: limits.maxBodyBytes }));
@@ -178,6 +247,7 @@ function readMultipart(request: IncomingMessage, limits: InputLimits, maxFiles: 
     parser.on('fieldsLimit', () => fail(invalid('multipart body', ['too many fields'])));
     parser.on('error', (error: unknown) => fail(invalid('multipart body', [error instanceof Error ? error.message : String(error)])));
     parser.on('close', () => {
+      watch.stop();
       if (!failed) resolve({ files, fields });
     });
     request.pipe(parser);
@@ -250,7 +320,7 @@ export async function readScoreRequest(request: IncomingMessage, query: URLSearc
   const type = mediaType(request);
   if (type === 'application/json') {
     if ([...query.keys()].length > 0) throw invalid('query', ['JSON requests carry their fields in the body, not the query']);
-    const parsed = scoreJsonRequestSchema.safeParse(await readJson(request, context.limits.maxBodyBytes));
+    const parsed = scoreJsonRequestSchema.safeParse(await readJson(request, context.limits.maxBodyBytes, context.limits.bodyTimeoutMs));
     if (!parsed.success) throw invalid('request body', zodIssues(parsed.error));
     const { image, path, name, ...metadata } = parsed.data;
     return { input: await imageFromJson({ image, path, name, external: metadata.external }, context, 'image'), metadata };
@@ -272,7 +342,7 @@ export async function readScoreRequest(request: IncomingMessage, query: URLSearc
     fields.delete('name');
     const metadata = parseMetadata(fieldsToObject(fields, new Set<string>([...TEXT_FIELDS, 'parentId', ...EXTERNAL_FIELDS]), 'query'), 'query');
     const hash = createHash('sha256');
-    const body = await readBody(request, context.limits.maxBodyBytes, hash);
+    const body = await readBody(request, context.limits.maxBodyBytes, hash, context.limits.bodyTimeoutMs);
     if (body.length > context.limits.maxImageBytes) throw agiqaError('AGQ_ERR_IMAGE_TOO_LARGE', { file: name, bytes: body.length, maxBytes: context.limits.maxImageBytes });
     return { input: { image: body, name, fileRef: query.get('name'), external: metadata.external, sha256: hash.digest('hex') }, metadata };
   }
@@ -283,7 +353,7 @@ export async function readScoreRequest(request: IncomingMessage, query: URLSearc
 export async function readRankRequest(request: IncomingMessage, context: InputContext): Promise<ParsedRank> {
   const type = mediaType(request);
   if (type === 'application/json') {
-    const parsed = rankJsonRequestSchema.safeParse(await readJson(request, context.limits.maxBodyBytes));
+    const parsed = rankJsonRequestSchema.safeParse(await readJson(request, context.limits.maxBodyBytes, context.limits.bodyTimeoutMs));
     if (!parsed.success) throw invalid('request body', zodIssues(parsed.error));
     const { images, topK, keepAtLeast, ...metadata } = parsed.data;
     const inputs: ImageInput[] = [];

@@ -11,7 +11,16 @@ export interface ServerMetrics {
   rejectedBusy: Counter;
 }
 
-export function createMetrics(load: () => { inFlight: number; queued: number; running: number }): ServerMetrics {
+export interface LoadReading {
+  inFlight: number;
+  queued: number;
+  running: number;
+  workers?: number | undefined;
+  stalled?: number | undefined;
+  cancelled?: number | undefined;
+}
+
+export function createMetrics(load: () => LoadReading): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'agiqa_' });
   const requests = new Counter({ name: 'agiqa_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'] as const, registers: [registry] });
@@ -39,6 +48,32 @@ export function createMetrics(load: () => { inFlight: number; queued: number; ru
     registers: [registry],
     collect() {
       this.set(load().inFlight);
+    },
+  });
+  new Counter({
+    name: 'agiqa_scoring_jobs_cancelled_total',
+    help: 'Scoring jobs cancelled at their deadline (queue.jobTimeoutMs); each one\'s worker was terminated and replaced',
+    registers: [registry],
+    collect() {
+      // The pool keeps the count (bridges' jobs included); the counter mirrors it when scraped.
+      this.reset();
+      this.inc(load().cancelled ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'agiqa_scoring_workers',
+    help: 'Scoring workers loaded and serving (below queue.workers while a replacement loads)',
+    registers: [registry],
+    collect() {
+      this.set(load().workers ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'agiqa_scoring_workers_stalled',
+    help: 'Scoring workers running a job past half its deadline',
+    registers: [registry],
+    collect() {
+      this.set(load().stalled ?? 0);
     },
   });
   return { registry, requests, duration, scores, cacheHits, rejectedBusy };

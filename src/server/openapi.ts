@@ -34,11 +34,14 @@ function errors(...statuses: number[]): Record<string, unknown> {
     401: 'Missing or wrong bearer token',
     403: 'Path outside the roots, or a forbidden origin/host',
     404: 'Not found',
-    413: 'Body, image or pixel count above the limits',
+    408: 'The body did not arrive within http.bodyTimeoutMs (connection closed)',
+    409: 'since= is ahead of the last event id (details.lastId says where to resume)',
+    413: 'Body, image or pixel count above the limits (refused from Content-Length where it says so)',
     415: 'Unsupported content type or image format',
     422: 'Empty or corrupt image',
+    429: 'This client address already has http.maxRequestsPerClient requests in progress (see Retry-After)',
     503: 'Queue full, shutting down or not ready (see Retry-After), or the database is unavailable',
-    504: 'Scoring took longer than queue.timeoutMs',
+    504: 'Scoring took longer than queue.timeoutMs, or was cancelled at queue.jobTimeoutMs (AGQ_ERR_SCORE_CANCELLED)',
   };
   return Object.fromEntries(statuses.map((status) => [String(status), { description: text[status] ?? 'Error', content: json('Error') }]));
 }
@@ -57,7 +60,7 @@ export function openApiDocument(version: string): JsonSchema {
 }
 
 function build(): JsonSchema {
-  const imageErrors = errors(400, 401, 403, 413, 415, 422, 503, 504);
+  const imageErrors = errors(400, 401, 403, 408, 413, 415, 422, 429, 503, 504);
   // Raw frames: uncompressed 8-bit pixels as a UI holds them (no PNG encode in the client, no decode here).
   const rawFrameFields = {
     width: { type: 'integer', minimum: 1, description: 'raw frames: pixels per row (every frame of the request has this size)' },
@@ -237,7 +240,7 @@ function build(): JsonSchema {
             { name: 'since', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } },
             { name: 'token', in: 'query', required: false, schema: { type: 'string' }, description: 'for clients that cannot send Authorization' },
           ],
-          responses: { '101': { description: 'Switching to WebSocket; messages are EventMessage', content: json('EventMessage') }, ...errors(400, 401, 403) },
+          responses: { '101': { description: 'Switching to WebSocket; messages are EventMessage', content: json('EventMessage') }, ...errors(400, 401, 403, 409) },
         },
       },
     },

@@ -1,7 +1,7 @@
 // Starts the scoring server: refuses an unsafe bind, opens the store, serves HTTP and the event
 // stream, and shuts down gracefully (stop accepting, finish and store admitted work, close the DB).
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { isLoopbackHost, SettingsHolder, type AgiqaConfig } from '../config/index.js';
-import { agiqaError, type AgiqaError } from '../errors/index.js';
+import { agiqaError, isAgiqaError, type AgiqaError } from '../errors/index.js';
 import { listPacks } from '../model/packs.js';
 import { ScoringPipeline } from '../pipeline/index.js';
 import type { Scorer } from '../scoring/index.js';
@@ -60,9 +60,9 @@ function packageVersion(): string {
 }
 
 function refuseUpgrade(socket: Duplex, error: AgiqaError): void {
-  const body = JSON.stringify({ error: { code: error.code, message: error.message, details: null } });
+  const body = JSON.stringify({ error: { code: error.code, message: error.message, details: error.details ?? null } });
   socket.end(
-    `HTTP/1.1 ${error.status} ${error.status === 401 ? 'Unauthorized' : error.status === 403 ? 'Forbidden' : 'Bad Request'}\r\n` +
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Bad Request'}\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
@@ -93,8 +93,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const thumbnails = new ThumbnailCache({ dir: join(config.home, 'thumbnails'), store, logger, maxPixels: config.limits.maxImagePixels });
   let service: ScoringPipeline | undefined;
   const metrics = createMetrics(() => {
-    const load = service?.load ?? { inFlight: 0, queued: 0, running: 0 };
-    return { inFlight: load.inFlight, queued: load.queued, running: load.running };
+    return service?.load ?? { inFlight: 0, queued: 0, running: 0 };
   });
   options.registerMetrics?.(metrics.registry);
   service = new ScoringPipeline({
@@ -115,7 +114,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     metrics,
     access,
     roots,
-    limits: { maxBodyBytes: config.limits.maxBodyBytes, maxImageBytes: config.limits.maxImageBytes, maxImagePixels: config.limits.maxImagePixels },
+    limits: { maxBodyBytes: config.limits.maxBodyBytes, maxImageBytes: config.limits.maxImageBytes, maxImagePixels: config.limits.maxImagePixels, bodyTimeoutMs: config.http.bodyTimeoutMs },
+    maxRequestsPerClient: config.http.maxRequestsPerClient,
     logger,
     version: packageVersion(),
     listPacks: options.listPacks ?? (() => listPacks(config.home)),
@@ -123,7 +123,19 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     dashboard: { settings, thumbnails },
   });
 
-  const httpServer: Server = createServer(app);
+  // Explicit connection timeouts instead of Node's (300 s per request): a client that sends its headers
+  // or body slowly is cut off. The per-request body deadline (408 with a code) is the app's; Node's
+  // requestTimeout stays a little above it as the backstop for anything else.
+  const httpServer: Server = createServer(
+    {
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.bodyTimeoutMs + config.http.headersTimeoutMs + 5_000,
+      keepAliveTimeout: config.http.keepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, config.http.headersTimeoutMs),
+    },
+    app,
+  );
+  httpServer.setTimeout(config.http.idleTimeoutMs);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -135,9 +147,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     if (sinceText !== null && !/^\d+$/.test(sinceText)) {
       return refuseUpgrade(socket, agiqaError('AGQ_ERR_INVALID_INPUT', { where: 'query', issues: [`since: expected an event id (whole number), received "${sinceText}"`] }));
     }
-    wss.handleUpgrade(request, socket, head, (ws) => {
-      void hub.attach(ws, sinceText === null ? null : Number(sinceText));
-    });
+    const since = sinceText === null ? null : Number(sinceText);
+    // A cursor ahead of the newest event (another or a reset database) would silently skip the next
+    // events: refused with the cursor to resume from instead.
+    void (since === null ? Promise.resolve(null) : store.lastEventId()).then(
+      (lastId) => {
+        if (since !== null && lastId !== null && since > lastId) {
+          return refuseUpgrade(socket, agiqaError('AGQ_ERR_SERVER_EVENTS_CURSOR_AHEAD', { since, lastId }, { details: { lastId } }));
+        }
+        wss.handleUpgrade(request, socket, head, (ws) => {
+          void hub.attach(ws, since);
+        });
+      },
+      (error: unknown) => refuseUpgrade(socket, isAgiqaError(error) ? error : agiqaError('AGQ_ERR_SERVER_INTERNAL', { detail: String(error) })),
+    );
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -160,23 +183,29 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      logger.info('shutting down: no new requests, finishing admitted work');
+      // Everything below shares one grace period: admitted work that finishes in it is stored and
+      // answered; a job still running at its end (a stuck worker) is terminated and fails, unstored
+      // and so never acknowledged.
+      const graceMs = config.queue.shutdownGraceMs;
+      const deadline = Date.now() + graceMs;
+      const left = () => Math.max(0, deadline - Date.now());
+      logger.info({ graceMs }, 'shutting down: no new requests, finishing admitted work');
       const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       httpServer.closeIdleConnections();
       // Admitted work is finished and stored; its responses are written right after.
-      await service.drain(config.queue.timeoutMs + 5_000);
+      await service.drain(left());
       // Connections whose last response has now been written are idle: close them too, then give
       // responses still being written a moment before cutting what is left.
       const idleSweep = setInterval(() => httpServer.closeIdleConnections(), 25);
-      await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+      await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, Math.min(2_000, left())).unref())]);
       clearInterval(idleSweep);
       httpServer.closeAllConnections();
       await thumbnails.settled();
       hub.close();
       wss.close();
       const state = service.scorer;
-      if (state.state === 'ready') await state.scorer.close();
-      else void Promise.resolve(options.scorer).then((scorer) => scorer.close(), () => undefined);
+      if (state.state === 'ready') await state.scorer.close(left());
+      else void Promise.resolve(options.scorer).then((scorer) => scorer.close(0), () => undefined);
       store.close();
       logger.info('shut down');
     })();

@@ -353,6 +353,11 @@ export class Store {
     });
   }
 
+  /** The id of the newest stored event (0 when there is none): the cursor a stream client can resume from. */
+  async lastEventId(): Promise<number> {
+    return this.read((db) => (db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM events').get() as { id: number }).id);
+  }
+
   /** The ComfyUI bridge's records (cursor, outputs, lineage) in this database. */
   get comfyui(): ComfyRecords {
     return new ComfyRecords((work) => this.read(work), (work) => this.write(work));

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_IMAGE_LIMITS } from '../../src/image/limits.js';
 import { describe, expect, it } from 'vitest';
 import { isLoopbackHost, loadConfig, maskConfig } from '../../src/config/index.js';
 import type { AgiqaError } from '../../src/errors/index.js';
@@ -117,5 +118,14 @@ describe('loadConfig comfyui', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'agiqa.config.json'), JSON.stringify({ comfyui: [{ url: 'http://127.0.0.1:8188', quarantine: true }] }));
     expect(catchError(() => loadConfig({ env: {}, cwd: dir })).message).toContain('quarantine needs outputDir');
+  });
+});
+
+describe('image limits', () => {
+  it('the server defaults are the CLI decoder defaults: one pixel limit, one byte limit', () => {
+    const { config } = loadConfig({ env: {}, cwd: mkdtempSync(join(tmpdir(), 'agiqa-config-')) });
+    expect(config.limits.maxImagePixels).toBe(DEFAULT_IMAGE_LIMITS.maxPixels);
+    expect(config.limits.maxImageBytes).toBe(DEFAULT_IMAGE_LIMITS.maxBytes);
+    expect(DEFAULT_IMAGE_LIMITS.maxPixels).toBe(8192 * 8192);
   });
 });

@@ -77,7 +77,8 @@ describe('agiqa serve (real process, lite pack)', () => {
     const dir = home();
     const first = await serve(dir);
     const acknowledged: number[] = [];
-    const requests = Array.from({ length: 24 }, (_, index) =>
+    // Enough requests that the kill lands mid-queue even when a loaded machine starves the polling loop.
+    const requests = Array.from({ length: 64 }, (_, index) =>
       postPng(first.url, encodePng(256, 256, 100 + index))
         .then(async (response) => {
           if (response.status === 200) acknowledged.push(scoreResponseSchema.parse(await response.json()).generationId);
@@ -89,7 +90,7 @@ describe('agiqa serve (real process, lite pack)', () => {
     await first.exited;
     await Promise.all(requests);
     expect(acknowledged.length).toBeGreaterThanOrEqual(3);
-    expect(acknowledged.length).toBeLessThan(24);
+    expect(acknowledged.length).toBeLessThan(64);
 
     const second = await serve(dir);
     for (const id of acknowledged) expect((await fetch(`${second.url}/v1/generations/${id}`)).status, `generation ${id}`).toBe(200);

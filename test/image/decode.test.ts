@@ -283,3 +283,34 @@ function insertExif(jpeg: Buffer, exif: Buffer): Buffer {
   marker.writeUInt16BE(exif.length + 2, 2);
   return Buffer.concat([jpeg.subarray(0, 2), marker, exif, jpeg.subarray(2)]);
 }
+
+describe('decodeImage above the working budget (bounded memory per image)', () => {
+  it('decodes the centred window at native resolution, pixel for pixel, and reports the whole size', async () => {
+    const png = await raw(120, 60).png().toBuffer();
+    const whole = await decodeImage(png, 'big.png');
+    expect(whole).toMatchObject({ width: 120, height: 60, source: { width: 120, height: 60 }, reduced: undefined });
+    const windowed = await decodeImage(png, 'big.png', DEFAULT_IMAGE_LIMITS, { workingPixels: 1800 });
+    // 1800 px with the image's 2:1 aspect: 60×30, centred at (30, 15).
+    expect(windowed).toMatchObject({ width: 60, height: 30, source: { width: 120, height: 60 }, reduced: 'crop' });
+    for (const [x, y] of [[0, 0], [59, 29], [17, 11]] as const) expect(pixel(windowed, x, y)).toEqual(pixel(whole, x + 30, y + 15));
+  });
+
+  it('cuts the window before EXIF rotation: the same pixels as rotating first', async () => {
+    const jpeg = await raw(80, 40).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toBuffer();
+    const whole = await decodeImage(jpeg, 'turned.jpg');
+    expect(whole).toMatchObject({ width: 40, height: 80 });
+    const windowed = await decodeImage(jpeg, 'turned.jpg', DEFAULT_IMAGE_LIMITS, { workingPixels: 800 });
+    expect(windowed).toMatchObject({ width: 20, height: 40, source: { width: 40, height: 80 }, reduced: 'crop' });
+    for (const [x, y] of [[0, 0], [19, 39], [7, 21]] as const) {
+      const [a, b] = [pixel(windowed, x, y), pixel(whole, x + 10, y + 20)];
+      for (let c = 0; c < 3; c++) expect(Math.abs(a[c]! - b[c]!)).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it("shrinks the whole image to the budget with 'shrink' (CLIP packs)", async () => {
+    const png = await raw(200, 100).png().toBuffer();
+    const shrunk = await decodeImage(png, 'big.png', DEFAULT_IMAGE_LIMITS, { workingPixels: 5000, oversize: 'shrink' });
+    expect(shrunk).toMatchObject({ width: 100, height: 50, source: { width: 200, height: 100 }, reduced: 'shrink' });
+    expect(shrunk.rgb.length).toBe(100 * 50 * 3);
+  });
+});

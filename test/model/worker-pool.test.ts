@@ -2,12 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerPool } from '../../src/model/worker-pool.js';
 
 const script = new URL('../fixtures/workers/echo-worker.ts', import.meta.url);
-type Job = { op: 'echo' | 'fail' | 'crash' | 'sleep'; value?: number };
+type Job = { op: 'echo' | 'fail' | 'crash' | 'sleep' | 'spin'; value?: number };
 type Reply = { value: number | undefined };
 
 let pool: WorkerPool<Job, Reply> | undefined;
 afterEach(async () => {
-  await pool?.close();
+  await pool?.close(1_000);
   pool = undefined;
 });
 
@@ -52,5 +52,45 @@ describe('WorkerPool', () => {
     await expect(queued).resolves.toMatchObject({ value: 3 });
     await closing;
     pool = undefined;
+  });
+
+  describe('a job that never yields (a parser spinning on a hostile input)', () => {
+    it('is cancelled at its deadline with a coded error, and its worker is replaced', async () => {
+      pool = await WorkerPool.start<Job, Reply>({ script, workerData: {}, size: 1, maxQueue: 5, jobTimeoutMs: 300 });
+      const first = (await pool.run({ op: 'echo', value: 1 })) as Reply & { worker: string };
+      const started = Date.now();
+      const stuck = pool.run({ op: 'spin' }, [], { label: 'hostile.png' });
+      const queued = pool.run({ op: 'echo', value: 2 });
+      await expect(stuck).rejects.toMatchObject({ code: 'AGQ_ERR_SCORE_CANCELLED', status: 504, message: expect.stringContaining('hostile.png: scoring ran longer than 300 ms') });
+      expect(Date.now() - started).toBeLessThan(2_000);
+      // The job queued behind the stuck one runs on the replacement worker.
+      await expect(queued).resolves.toMatchObject({ value: 2 });
+      expect(pool.load).toMatchObject({ size: 1, workers: 1, stalled: 0, cancelled: 1 });
+      const after = (await pool.run({ op: 'echo', value: 3 })) as Reply & { worker: string };
+      expect(after.value).toBe(3);
+      expect(first.worker).toBeDefined();
+    });
+
+    it('counts as stalled past half its deadline, so health can see a pool that cannot score', async () => {
+      pool = await WorkerPool.start<Job, Reply>({ script, workerData: {}, size: 1, maxQueue: 5, jobTimeoutMs: 1_000 });
+      const stuck = pool.run({ op: 'spin' }).catch((error: unknown) => error);
+      expect(pool.load.stalled).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 650));
+      expect(pool.load).toMatchObject({ running: 1, stalled: 1 });
+      await expect(stuck).resolves.toMatchObject({ code: 'AGQ_ERR_SCORE_CANCELLED' });
+    });
+
+    it('does not hold close() beyond its grace: the stuck worker is terminated and its job fails', async () => {
+      pool = await WorkerPool.start<Job, Reply>({ script, workerData: {}, size: 1, maxQueue: 5 });
+      const stuck = pool.run({ op: 'spin' }).catch((error: unknown) => error);
+      const queued = pool.run({ op: 'echo', value: 1 }).catch((error: unknown) => error);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const started = Date.now();
+      await pool.close(200);
+      expect(Date.now() - started).toBeLessThan(1_500);
+      await expect(stuck).resolves.toMatchObject({ code: 'AGQ_ERR_SHUTTING_DOWN' });
+      await expect(queued).resolves.toMatchObject({ code: 'AGQ_ERR_SHUTTING_DOWN' });
+      pool = undefined;
+    });
   });
 });

@@ -105,4 +105,36 @@ describe('ScoringPipeline', () => {
     expect(counts.rejected).toBe(0);
     expect(peak).toBeLessThanOrEqual(4);
   });
+
+  describe('enter(): admission after the body and the store lookup', () => {
+    it('answers a stored image without taking room, even when the queue is full', async () => {
+      const { pipeline } = await pipelineWith(new FakeScorer(), 1);
+      const first = pipeline.enter();
+      await pipeline.scoreOne(image(50), {}, first.ticket);
+      first.leave();
+      const holder = pipeline.admit(1); // the whole capacity is taken
+      const again = pipeline.enter();
+      await expect(pipeline.scoreOne(image(50), {}, again.ticket)).resolves.toMatchObject({ cached: true });
+      await expect(pipeline.scoreOne(image(51), {}, again.ticket)).rejects.toMatchObject({ code: 'AGQ_ERR_QUEUE_FULL' });
+      await expect(pipeline.rankBatch([image(50)], {}, {}, again.ticket)).resolves.toMatchObject({ items: [{ cached: true }] });
+      again.leave();
+      holder();
+      expect(pipeline.load.inFlight).toBe(0);
+    });
+
+    it('serves a request accepted before shutdown began, refuses new ones, and drain waits for it', async () => {
+      const { pipeline } = await pipelineWith(new FakeScorer({ delayMs: 50 }));
+      const accepted = pipeline.enter(); // its body is still arriving when shutdown begins
+      const draining = pipeline.drain(5_000);
+      expect(() => pipeline.enter()).toThrow(expect.objectContaining({ code: 'AGQ_ERR_SHUTTING_DOWN' }));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const scored = await pipeline.scoreOne(image(52), {}, accepted.ticket);
+      expect(scored.cached).toBe(false);
+      accepted.leave();
+      const started = Date.now();
+      await draining;
+      expect(Date.now() - started).toBeLessThan(1_000);
+    });
+  });
 });
+

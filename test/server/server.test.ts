@@ -185,9 +185,14 @@ describe('POST /v1/score', () => {
 
   it('answers an oversized body with 413 before reading it', async () => {
     const { server, scorer } = await start({ limits: { maxBodyBytes: 1024, maxImageBytes: 512, maxImagePixels: 1000 } });
+    // Raw image bytes are one image: refused against maxImageBytes from Content-Length.
     const response = await fetch(`${server.url}/v1/score`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: new Uint8Array(4096) });
     expect(response.status).toBe(413);
-    expect(((await response.json()) as any).error.code).toBe('AGQ_ERR_SERVER_BODY_TOO_LARGE');
+    expect(response.headers.get('connection')).toBe('close');
+    expect(((await response.json()) as any).error.code).toBe('AGQ_ERR_IMAGE_TOO_LARGE');
+    const tooBigBody = await postJson(server, '/v1/score', { image: b64(new Uint8Array(2000)) });
+    expect(tooBigBody.status).toBe(413);
+    expect(tooBigBody.body.error.code).toBe('AGQ_ERR_SERVER_BODY_TOO_LARGE');
     const tooBigImage = await postJson(server, '/v1/score', { image: b64(new Uint8Array(600)) });
     expect(tooBigImage.status).toBe(413);
     expect(tooBigImage.body.error.code).toBe('AGQ_ERR_IMAGE_TOO_LARGE');
@@ -290,7 +295,8 @@ describe('security', () => {
 
 describe('load and faults', () => {
   it('answers every one of 200 concurrent requests against a queue of 32: a score or a 503 with Retry-After', async () => {
-    const { server, scorer } = await start({ queue: { maxQueue: 32, workers: 2, timeoutMs: 30_000 } }, { delayMs: 20, capacity: 34 });
+    // One client address sends all 200: the per-client limit is raised so the queue bound is what answers.
+    const { server, scorer } = await start({ queue: { maxQueue: 32, workers: 2, timeoutMs: 30_000 }, http: { maxRequestsPerClient: 1_000 } }, { delayMs: 20, capacity: 34 });
     const responses = await Promise.all(
       Array.from({ length: 200 }, (_, index) =>
         fetch(`${server.url}/v1/score`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: image(1000 + index) }).then(async (response) => ({
@@ -482,7 +488,7 @@ describe('history, packs, metrics, OpenAPI', () => {
     const { server } = await start();
     const document = (await get(server, '/v1/openapi.json')).body;
     expect(document.openapi).toBe('3.1.0');
-    expect(Object.keys(document.paths).sort()).toEqual(['/metrics', '/v1/comfyui/prompts/{promptId}/ranking', '/v1/comfyui/verdicts', '/v1/events', '/v1/feed', '/v1/generations', '/v1/generations/{id}', '/v1/health', '/v1/openapi.json', '/v1/packs', '/v1/prompts/{id}', '/v1/rank', '/v1/score', '/v1/settings', '/v1/thumbnails/{sha256}']);
+    expect(Object.keys(document.paths).sort()).toEqual(['/metrics', '/v1/comfyui/prompts/{promptId}/ranking', '/v1/comfyui/verdicts', '/v1/events', '/v1/feed', '/v1/generations', '/v1/generations/{id}', '/v1/generations/{id}/file', '/v1/health', '/v1/openapi.json', '/v1/packs', '/v1/prompts/{id}', '/v1/rank', '/v1/score', '/v1/settings', '/v1/thumbnails/{sha256}']);
     const { $schema: _drop, ...expected } = z.toJSONSchema(scoreResponseSchema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
     expect(document.components.schemas.ScoreResponse).toEqual(expected);
   });

@@ -68,7 +68,8 @@ export class JudgeScorer implements Scorer {
     this.inFlight++;
     try {
       const start = performance.now();
-      const image = await decodeImage(request.image, request.name, this.limits, { sha256: request.sha256 });
+      // The judge looks at the whole picture: an oversized one is shrunk as it is decoded, never cropped.
+      const image = await decodeImage(request.image, request.name, this.limits, { sha256: request.sha256, oversize: 'shrink' });
       const decoded = performance.now();
       const promptText = request.prompt ?? image.metadata.prompt;
       const promptSource = request.prompt !== undefined ? 'argument' : image.metadata.prompt !== null ? 'embedded' : 'none';
