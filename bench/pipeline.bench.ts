@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import sharp from 'sharp';
@@ -19,7 +19,8 @@ import { createScorer } from '../src/scoring/index.js';
 import { startServer } from '../src/server/index.js';
 import { ComfyDouble } from '../test/bridges/comfyui/comfyui-double.js';
 import { mainGraph } from '../test/bridges/comfyui/harness.js';
-import { ROOT, startServeProcess, waitUntilReady } from '../test/e2e/serve-process.js';
+import { readFileSync } from 'node:fs';
+import { ROOT, servingPid, startServeProcess, waitUntilReady } from '../test/e2e/serve-process.js';
 import { median, percentile, round2, writeResults } from './lib.js';
 
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 8) * 1000;
@@ -140,6 +141,12 @@ async function uploads(url: string, variant: 'png' | 'raw', pixels: Buffer, png:
   return { imagesPerSecond: completed / ((performance.now() - started) / 1000), latencies, errors };
 }
 
+/** CPU ms (user + system, all threads) the process has used: the cost per image under a shared CPU. */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
 // ── 3. a burst of bridge images ───────────────────────────────────────────────────────────────
 async function bridgeBurst() {
   const home = mkdtempSync(join(tmpdir(), 'agiqa-bench-burst-'));
@@ -189,10 +196,13 @@ const pixels = await basePixels();
 const png = await sharp(pixels, { raw: { width: SIDE, height: SIDE, channels: 3 } }).png().toBuffer();
 const counter = { n: 0 };
 await uploads(served.url, 'raw', pixels, png, counter).catch(() => undefined); // warm-up
-const upload = { png: [] as number[], raw: [] as number[], pngP50: [] as number[], rawP50: [] as number[], errors: 0 };
-for (let round = 0; round < 2; round += 1) {
+const upload = { png: [] as number[], raw: [] as number[], pngP50: [] as number[], rawP50: [] as number[], pngCpu: [] as number[], rawCpu: [] as number[], errors: 0 };
+const serverPid = servingPid(served.child);
+for (let round = 0; round < 3; round += 1) {
   for (const variant of ['png', 'raw'] as const) {
+    const cpuBefore = processCpuMs(serverPid);
     const result = await uploads(served.url, variant, pixels, png, counter);
+    upload[variant === 'png' ? 'pngCpu' : 'rawCpu'].push((processCpuMs(serverPid) - cpuBefore) / (result.imagesPerSecond * (DURATION_MS / 1000)));
     upload[variant].push(result.imagesPerSecond);
     upload[variant === 'png' ? 'pngP50' : 'rawP50'].push(percentile(result.latencies, 50));
     upload.errors += result.errors;
@@ -212,9 +222,9 @@ const path = await writeResults({
   title: 'One pipeline: the ComfyUI Score node, raw-pixel uploads, a bridge burst (lite, 2 workers)',
   notes: [
     `Score node: ${NODE_ROUNDS - 2} rounds after 2 warm-ups, each a 512² IMAGE batch of 4 through the node pack's own Python (score_images → one POST /v1/rank) against \`agiqa serve\`; "before" re-creates the old sender (PNG level 1 per image + base64 JSON) in the same run, alternating. The bare scorer scores batches of 4 raw 512² frames in this process (2 workers): the server's own scoring cost. Per image = batch wall ÷ 4.`,
-    `Uploads: 4 clients for ${DURATION_MS / 1000} s per variant, two rounds alternating, 1024² (multipart \`image\` PNG ${round2(png.length / 1e6)} MB vs multipart \`pixels\` ${round2(pixels.length / 1e6)} MB raw RGB); every request distinct (no dedupe).`,
+    `Uploads: 4 clients for ${DURATION_MS / 1000} s per variant, three rounds alternating, 1024² (multipart \`image\` PNG ${round2(png.length / 1e6)} MB vs multipart \`pixels\` ${round2(pixels.length / 1e6)} MB raw RGB); every request distinct (no dedupe).`,
     `Burst: 25 ComfyUI prompts × 4 outputs (256² PNG) queued at once on a ComfyUI double; the server's admission capacity is ${burst.capacity} (queue.maxQueue 6 + 2 workers), so bridge batches wait in line; counted from /metrics.`,
-    'A noisy 2-core machine shared with other work: compare the ratios, not the absolute figures.',
+    `A 2-core machine shared with other work (1-minute load average ${loadavg()[0]!.toFixed(1)} at the end of this run): compare the ratios, not the absolute figures. Server CPU ms per image is less sensitive to that than images/s (a busy machine gives the server a varying share of the cores).`,
   ],
   table: {
     columns: ['measure', 'value', 'baseline', 'ratio', 'target'],
@@ -224,6 +234,7 @@ const path = await writeResults({
       ['Score node added latency per image, raw (p50 ms)', round2(nodeRaw - bare), '', '', 'reported'],
       ['POST /v1/score 1024², 4 clients: raw-pixel uploads (images/s)', round2(uploadRaw), `PNG uploads ${round2(uploadPng)}`, round2(uploadRaw / uploadPng), '≥ 1.3×'],
       ['  p50 latency raw / PNG (ms)', round2(median(upload.rawP50)), round2(median(upload.pngP50)), '', ''],
+      ['  server CPU ms per image raw / PNG', round2(median(upload.rawCpu)), round2(median(upload.pngCpu)), round2(median(upload.pngCpu) / median(upload.rawCpu)), ''],
       ['Bridge burst: images scored (/metrics agiqa_scores_total)', burst.scored, `of ${burst.images}`, '', 'all'],
       ['Bridge burst: lost / queue rejections', `${burst.lost} / ${burst.rejections}`, '', '', '0 / 0'],
       ['Bridge burst: peak admitted (capacity) / peak batches waiting', `${burst.peakInFlight} (${burst.capacity}) / ${burst.peakWaiting}`, '', '', '≤ capacity'],

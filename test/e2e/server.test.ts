@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { scoreResponseSchema } from '../../src/server/schemas.js';
 import { encodePng, pngClaiming } from '../fixtures/server/png.js';
-import { killServeProcesses, ROOT, runAgiqaProcess, startServeProcess, waitUntilReady, type ServeProcess } from './serve-process.js';
+import { killServeProcesses, ROOT, runAgiqaProcess, servingPid, startServeProcess, waitUntilReady, type ServeProcess } from './serve-process.js';
 
 afterEach(() => {
   killServeProcesses();
@@ -86,7 +86,9 @@ describe('agiqa serve (real process, lite pack)', () => {
         .catch(() => undefined), // cut off by the kill: never acknowledged
     );
     for (let i = 0; i < 600 && acknowledged.length < 3; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
-    first.child.kill('SIGKILL');
+    // The serving process itself (under the malloc supervisor it is the started process's child); its
+    // supervisor then exits with it.
+    process.kill(servingPid(first.child), 'SIGKILL');
     await first.exited;
     await Promise.all(requests);
     expect(acknowledged.length).toBeGreaterThanOrEqual(3);

@@ -100,10 +100,43 @@ export function tokensOf(logprobs: unknown): TokenLogprob[] | null {
   return out;
 }
 
-function requestBody(server: JudgeServer, request: ChatRequest): string {
+// The image is most of every request (a 768² PNG is ~2 MB of base64) and goes out twice per aspect:
+// its bytes are made once per image and spliced into each body, instead of being escaped by
+// JSON.stringify and encoded again six times (measured: ~25 ms per request on the bench machine).
+const SAFE_DATA_URL = /^data:image\/[a-z]+;base64,[A-Za-z0-9+/=]*$/;
+const urlBytes = new Map<string, Buffer | null>();
+/** The bytes of a base64 data URL (checked once per image: nothing in it needs JSON escaping), else null. */
+function bytesOfUrl(url: string): Buffer | null {
+  let bytes = urlBytes.get(url);
+  if (bytes === undefined) {
+    bytes = SAFE_DATA_URL.test(url) ? Buffer.from(url, 'latin1') : null;
+    urlBytes.set(url, bytes);
+    // A few images in flight at once, never a growing cache.
+    if (urlBytes.size > 8) urlBytes.delete(urlBytes.keys().next().value!);
+  }
+  return bytes;
+}
+
+/** The JSON body of a chat request, as bytes. */
+export function requestBody(server: JudgeServer, request: ChatRequest): Buffer {
+  const images: Buffer[] = [];
+  const marker = (i: number) => `\u0001agiqa-image-${i}\u0001`;
+  const messages = request.messages.map((message) =>
+    typeof message.content === 'string'
+      ? message
+      : {
+          ...message,
+          content: message.content.map((part) => {
+            const bytes = part.type === 'image_url' ? bytesOfUrl(part.image_url.url) : null;
+            if (bytes === null) return part;
+            images.push(bytes);
+            return { type: 'image_url', image_url: { url: marker(images.length - 1) } };
+          }),
+        },
+  );
   const body: Record<string, unknown> = {
     model: server.model,
-    messages: request.messages,
+    messages,
     temperature: request.temperature,
     max_tokens: request.maxTokens,
     stream: false,
@@ -115,7 +148,19 @@ function requestBody(server: JudgeServer, request: ChatRequest): string {
     // llama-server's own name for it; its OpenAI layer maps top_logprobs too, older builds only n_probs.
     if (server.flavor === 'llama.cpp') body.n_probs = request.topLogprobs;
   }
-  return JSON.stringify(body);
+  const json = JSON.stringify(body);
+  if (images.length === 0) return Buffer.from(json);
+  // JSON.stringify writes the marker's control characters as \u0001: split there and splice the bytes.
+  const pieces: Buffer[] = [];
+  let rest = json;
+  images.forEach((bytes, i) => {
+    const escaped = JSON.stringify(marker(i)).slice(1, -1);
+    const at = rest.indexOf(escaped);
+    pieces.push(Buffer.from(rest.slice(0, at)), bytes);
+    rest = rest.slice(at + escaped.length);
+  });
+  pieces.push(Buffer.from(rest));
+  return Buffer.concat(pieces);
 }
 
 /**
@@ -135,7 +180,8 @@ export async function chatCompletion(server: JudgeServer, request: ChatRequest, 
       response = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...authHeaders(server) },
-        body,
+        // Buffer.concat/from allocate plain ArrayBuffers; the DOM typing only fears a SharedArrayBuffer.
+        body: body as Uint8Array<ArrayBuffer>,
         signal: AbortSignal.timeout(server.timeoutMs),
       });
       text = await response.text();

@@ -162,3 +162,20 @@ describe('RequestLimiter', () => {
     expect(order).toEqual([0, 1, 2, 3, 4]);
   });
 });
+
+describe('requestBody', () => {
+  it('splices a base64 data URL in as bytes and gives the JSON that JSON.stringify would', async () => {
+    const { requestBody } = await import('../../../src/model/judge/judge-client.js');
+    const server = serverAt('http://127.0.0.1:1');
+    const image = `data:image/png;base64,${Buffer.from('not really a png').toString('base64')}`;
+    const request: ChatRequest = {
+      ...RATE,
+      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: image } }, { type: 'text', text: 'a "quoted" prompt \u0001' }] }, ...RATE.messages.slice(1)],
+    };
+    const plain = { model: 'minicpm-v:8b', messages: request.messages, temperature: 0, max_tokens: 4, stream: false, seed: 0, logprobs: true, top_logprobs: 5, n_probs: 5 };
+    expect(requestBody(server, request).toString()).toBe(JSON.stringify(plain));
+    // Anything but a base64 data URL goes through JSON.stringify as it is.
+    const other: ChatRequest = { ...request, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://x/"a".png' } }] }] };
+    expect(JSON.parse(requestBody(server, other).toString()).messages[0].content[0].image_url.url).toBe('http://x/"a".png');
+  });
+});
