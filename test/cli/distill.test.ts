@@ -89,7 +89,7 @@ describe.skipIf(torchMissing !== null)(`agiqa distill → score → eval${torchM
     expect(evaluated.code, evaluated.stderr).toBe(0);
     const measured = JSON.parse(await readFile(report, 'utf8')) as EvaluationReport;
     expect(measured.aspects.quality!.n).toBe(8);
-  }, 180_000);
+  }, 300_000);
 });
 
 describe('agiqa distill, killed mid-labelling', () => {
@@ -129,5 +129,5 @@ describe('agiqa distill, killed mid-labelling', () => {
     expect(after).toHaveLength(40);
     expect(new Set(after.map((r) => r.name)).size).toBe(40);
     for (const record of kept) expect(after.find((r) => r.name === record.name)!.mos).toBe(record.mos);
-  }, 120_000);
+  }, 300_000);
 });

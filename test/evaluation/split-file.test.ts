@@ -52,6 +52,14 @@ describe('readSplitFile', () => {
     expect((await readSplitFile({ split: 'val', path: file })).names).toEqual(['x.png']);
   });
 
+  it('reads the paper\'s lists committed under training/splits (AGIQA-3K quality 2,385 / 597, no overlap)', async () => {
+    const root = new URL('../../training/splits/m3-agiqa/agiqa-3k/', import.meta.url).pathname;
+    const train = await readSplitFile({ split: null, path: join(root, 'directly_train_cls_minicpm_quality_multiround.csv') });
+    const test = await readSplitFile({ split: null, path: join(root, 'directly_test_cls_minicpm_quality_multiround.csv') });
+    expect([train.split, train.names.length, test.split, test.names.length]).toEqual(['train', 2385, 'test', 597]);
+    expect(test.names.filter((n) => train.names.includes(n))).toEqual([]);
+  });
+
   it('rejects content in neither format with the file and the problem', async () => {
     const noColumn = join(work, 'bad_train.csv');
     await writeFile(noColumn, 'file,score\nx.png,3\n');

@@ -102,5 +102,5 @@ describe.skipIf(torchMissing !== null)(`agiqa train --pack <judge>${torchMissing
     } finally {
       await Promise.all([judgeAlone.close(), trained.close()]);
     }
-  }, 120_000);
+  }, 300_000);
 });
