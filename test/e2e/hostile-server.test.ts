@@ -135,12 +135,14 @@ describe('agiqa serve under hostile input (real process)', () => {
   }, 120_000);
 
   it('cancels a job past queue.jobTimeoutMs (504, coded, counted), replaces the worker, and scores the next image', async () => {
-    const served = await serve({ AGIQA_JOB_TIMEOUT_MS: '1000' });
-    // An 8192² JPEG takes the worker well over a second to decode: past this deadline.
+    const served = await serve({ AGIQA_JOB_TIMEOUT_MS: '250' });
+    // A progressive 8192² JPEG cannot be read sequentially: ~1 s of decoding on an idle core, 4× this
+    // deadline (a baseline one decodes in ~0.5 s now that only a window is kept). The small images
+    // scored after it take ~20 ms.
     const side = 8192;
     const pixels = Buffer.alloc(side * side * 3);
     for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7) % 253;
-    const big = await sharp(pixels, { raw: { width: side, height: side, channels: 3 } }).jpeg({ quality: 70 }).toBuffer();
+    const big = await sharp(pixels, { raw: { width: side, height: side, channels: 3 } }).jpeg({ quality: 70, progressive: true }).toBuffer();
     const started = Date.now();
     const response = await ENCODINGS.raw!(served, big, 'big.jpg');
     expect(response.status).toBe(504);
