@@ -6,6 +6,7 @@ import type { Verdict } from '../policy/index.js';
 import type { Aspect, ScoreResult } from '../scoring/score-result.js';
 import { ASPECTS } from '../scoring/score-result.js';
 import type { ComfyFileRef } from './comfyui-records.js';
+import type { GenerationRow } from './generation-rows.js';
 import { prepared } from './statements.js';
 
 type Run = <T>(work: (db: Database.Database) => T) => Promise<T>;
@@ -62,21 +63,9 @@ export interface FeedItem {
   params: GenerationParamsRecord | null;
 }
 
-interface FeedRow {
-  id: number;
-  created_at: string;
-  source: string;
-  external_prompt_id: string | null;
-  external_node: string | null;
-  external_filename: string | null;
-  prompt: string | null;
-  negative_prompt: string | null;
+/** A generations row (less what the feed does not show) joined with its latest score, verdict and parameters. */
+interface FeedRow extends Omit<GenerationRow, 'prompt_source' | 'bytes'> {
   prompt_norm: string | null;
-  image_sha256: string;
-  file_ref: string | null;
-  width: number | null;
-  height: number | null;
-  parent_id: number | null;
   score_id: number;
   pack_name: string;
   pack_version: string;
