@@ -85,6 +85,12 @@ export class ScoringPipeline {
     return { inFlight: this.admission.inFlight, capacity: this.admission.capacity, waiting: this.admission.waiters, ...scorerLoad };
   }
 
+  /** Images admitted or being scored: background work (thumbnails) waits while this holds. */
+  get isBusy(): boolean {
+    const load = this.load;
+    return load.inFlight > 0 || load.running > 0 || load.queued > 0;
+  }
+
   get isClosing(): boolean {
     return this.admission.isClosing;
   }

@@ -21,7 +21,14 @@ export interface ThumbnailOptions {
   maxPixels: number;
   /** Images waiting for a thumbnail at most; more are skipped (the feed shows a placeholder). */
   maxPending?: number;
+  /** True while images are being scored: a thumbnail then waits, since it takes the cores scoring needs. */
+  busy?: () => boolean;
+  /** How long a thumbnail waits at most for scoring to pause (from when its image was offered). */
+  maxDeferMs?: number;
 }
+
+/** How often a deferred thumbnail looks again whether scoring has paused. */
+const QUIET_POLL_MS = 10;
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -29,7 +36,7 @@ export class ThumbnailCache {
   /** sha256 → size on disk, oldest first (Map keeps insertion order). */
   private readonly sizes = new Map<string, number>();
   private totalBytes = 0;
-  private readonly waiting: { sha256: string; bytes: Uint8Array; pixels: PipelineImage['pixels']; text: Record<string, string> | undefined }[] = [];
+  private readonly waiting: { sha256: string; bytes: Uint8Array; pixels: PipelineImage['pixels']; text: Record<string, string> | undefined; offeredAt: number }[] = [];
   /** Images waiting or being made, with what resolves when each is done (made or given up). */
   private readonly queued = new Map<string, { promise: Promise<void>; resolve: () => void }>();
   private running: Promise<void> | null = null;
@@ -108,7 +115,7 @@ export class ThumbnailCache {
     let resolve!: () => void;
     const promise = new Promise<void>((done) => (resolve = done));
     this.queued.set(sha256, { promise, resolve });
-    this.waiting.push({ sha256, bytes: Uint8Array.prototype.slice.call(image.image) as Uint8Array, pixels: image.pixels, text: image.text });
+    this.waiting.push({ sha256, bytes: Uint8Array.prototype.slice.call(image.image) as Uint8Array, pixels: image.pixels, text: image.text, offeredAt: Date.now() });
     this.running ??= this.drain().finally(() => {
       this.running = null;
     });
@@ -120,12 +127,25 @@ export class ThumbnailCache {
     while (this.running !== null) await this.running;
   }
 
-  // One at a time: thumbnails share the cores with scoring and must never compete with it much.
+  /**
+   * Waits while images are being scored, at most until `maxDeferMs` after `offeredAt`: a thumbnail of a
+   * 512² image costs about half the CPU of scoring it, and a UI waiting for verdicts should not pay for
+   * the dashboard's pictures. Between a UI's batches (seconds of sampling) the cores are free.
+   */
+  private async quiet(offeredAt: number): Promise<void> {
+    const busy = this.options.busy;
+    if (busy === undefined) return;
+    const until = offeredAt + (this.options.maxDeferMs ?? 1_000);
+    while (busy() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, Math.min(QUIET_POLL_MS, Math.max(1, until - Date.now()))));
+  }
+
+  // One at a time, and after scoring: thumbnails share the cores with scoring and must never compete with it much.
   private async drain(): Promise<void> {
     await this.ready;
     for (let next = this.waiting.shift(); next !== undefined; next = this.waiting.shift()) {
-      const { sha256, bytes, pixels, text } = next;
+      const { sha256, bytes, pixels, text, offeredAt } = next;
       try {
+        await this.quiet(offeredAt);
         const preview = await makePreview(bytes, { size: this.options.size ?? 256, maxPixels: this.options.maxPixels, name: sha256, raw: pixels });
         const file = this.fileOf(sha256);
         mkdirSync(join(this.options.dir, sha256.slice(0, 2)), { recursive: true });
