@@ -32,7 +32,7 @@ async function nodeGeneration(pixels: Uint8Array, filename: string | null = null
   const saved = await store.saveScore(
     { source: 'comfyui-node', prompt: 'a cat', negativePrompt: null, imageSha256: sha256, fileRef: 'comfyui-node-0.raw', bytes: pixels.length, external: filename === null ? undefined : { filename } },
     fakeResult({ mos: 4.1, sha256 }),
-    { verdict: 'accept', reasons: [] },
+    { verdict: 'accept', reasons: [], notJudged: [] },
   );
   return saved.generationId;
 }

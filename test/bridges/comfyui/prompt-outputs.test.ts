@@ -39,7 +39,7 @@ describe('PromptOutputs', () => {
       const stored = await h.store.saveScore(
         { source: 'comfyui-node', prompt: 'a cat on a sofa', negativePrompt: null, imageSha256: sha256, fileRef: 'comfyui-node.raw', bytes: pixels.length },
         fakeResult({ mos: 4.2, sha256, prompt: 'a cat on a sofa' }),
-        { verdict: 'accept', reasons: [] },
+        { verdict: 'accept', reasons: [], notJudged: [] },
       );
       nodeIds = [...nodeIds, stored.generationId];
     }
