@@ -23,7 +23,7 @@ export interface ThumbnailOptions {
   maxPending?: number;
   /** True while images are being scored: a thumbnail then waits, since it takes the cores scoring needs. */
   busy?: () => boolean;
-  /** How long a thumbnail waits at most for scoring to pause (from when its image was offered). */
+  /** How long a thumbnail waits at most for scoring to pause (from when its image was offered); default 30 s. */
   maxDeferMs?: number;
 }
 
@@ -40,6 +40,8 @@ export class ThumbnailCache {
   /** Images waiting or being made, with what resolves when each is done (made or given up). */
   private readonly queued = new Map<string, { promise: Promise<void>; resolve: () => void }>();
   private running: Promise<void> | null = null;
+  /** Set by settled(): a thumbnail no longer waits for scoring to pause (a stuck worker keeps it busy). */
+  private hurry = false;
   private readonly ready: Promise<void>;
   readonly maxBytes: number;
 
@@ -121,22 +123,28 @@ export class ThumbnailCache {
     });
   }
 
-  /** Resolves when every offered image has been handled (tests, shutdown). */
+  /** Resolves when every offered image has been handled (tests, shutdown); those waiting for scoring to pause wait no more. */
   async settled(): Promise<void> {
-    await this.ready;
-    while (this.running !== null) await this.running;
+    this.hurry = true;
+    try {
+      await this.ready;
+      while (this.running !== null) await this.running;
+    } finally {
+      this.hurry = false;
+    }
   }
 
   /**
    * Waits while images are being scored, at most until `maxDeferMs` after `offeredAt`: a thumbnail of a
-   * 512² image costs about half the CPU of scoring it, and a UI waiting for verdicts should not pay for
-   * the dashboard's pictures. Between a UI's batches (seconds of sampling) the cores are free.
+   * 512² raw frame costs about half the CPU of scoring it (of a 1024² PNG, a second decode), and a UI
+   * waiting for verdicts should not pay for the dashboard's pictures. Between a UI's batches (seconds of
+   * sampling) the cores are free; under steady load at most `maxPending` wait and the rest are skipped.
    */
   private async quiet(offeredAt: number): Promise<void> {
     const busy = this.options.busy;
     if (busy === undefined) return;
-    const until = offeredAt + (this.options.maxDeferMs ?? 1_000);
-    while (busy() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, Math.min(QUIET_POLL_MS, Math.max(1, until - Date.now()))));
+    const until = offeredAt + (this.options.maxDeferMs ?? 30_000);
+    while (!this.hurry && busy() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, Math.min(QUIET_POLL_MS, Math.max(1, until - Date.now()))));
   }
 
   // One at a time, and after scoring: thumbnails share the cores with scoring and must never compete with it much.

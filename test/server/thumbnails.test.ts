@@ -97,4 +97,13 @@ describe('ThumbnailCache', () => {
     expect(await thumbnails.fileWhenMade(sha(10), 5_000)).not.toBeNull();
     expect(Date.now() - offered).toBeGreaterThanOrEqual(95);
   });
+
+  it('settled() (shutdown) makes what waits for scoring to pause at once', async () => {
+    const { thumbnails } = await cache({ busy: () => true, maxDeferMs: 60_000 });
+    thumbnails.offer(sha(11), { image: await photo(11) });
+    const started = Date.now();
+    await thumbnails.settled();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(thumbnails.fileFor(sha(11))).not.toBeNull();
+  });
 });
