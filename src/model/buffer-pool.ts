@@ -31,7 +31,11 @@ export class BufferPool {
 
   /** A view of exactly `bytes` bytes over a pooled buffer (its contents are left over: write before reading). */
   take(bytes: number): Buffer {
-    if (bytes < MIN_POOLED_BYTES || this.maxBytes === 0) return Buffer.allocUnsafeSlow(bytes);
+    if (bytes < MIN_POOLED_BYTES) return Buffer.allocUnsafeSlow(bytes);
+    if (this.maxBytes === 0) {
+      this.allocated += 1;
+      return Buffer.allocUnsafeSlow(bytes);
+    }
     const size = Math.ceil(bytes / SIZE_STEP) * SIZE_STEP;
     const buffer = this.free.get(size)?.pop();
     if (buffer !== undefined) {
