@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { makePreview } from '../image/index.js';
 import type { PipelineImage } from '../pipeline/index.js';
+import { imageBuffers } from '../scoring/index.js';
 import { generationParams } from '../prompts/index.js';
 import type { Store } from '../store/index.js';
 
@@ -117,7 +118,10 @@ export class ThumbnailCache {
     let resolve!: () => void;
     const promise = new Promise<void>((done) => (resolve = done));
     this.queued.set(sha256, { promise, resolve });
-    this.waiting.push({ sha256, bytes: Uint8Array.prototype.slice.call(image.image) as Uint8Array, pixels: image.pixels, text: image.text, offeredAt: Date.now() });
+    // The copy comes from the image buffer pool and goes back once the thumbnail is made.
+    const bytes = imageBuffers.take(image.image.length);
+    bytes.set(image.image);
+    this.waiting.push({ sha256, bytes, pixels: image.pixels, text: image.text, offeredAt: Date.now() });
     this.running ??= this.drain().finally(() => {
       this.running = null;
     });
@@ -167,6 +171,7 @@ export class ThumbnailCache {
         // A bad image is the scorer's to report; the feed just shows no thumbnail for it.
         this.options.logger.debug({ err: error, sha256 }, 'no thumbnail');
       } finally {
+        if (imageBuffers.owns(bytes.buffer)) imageBuffers.give([bytes.buffer as ArrayBuffer]);
         this.queued.get(sha256)?.resolve();
         this.queued.delete(sha256);
       }
