@@ -30,6 +30,11 @@ export interface ThumbnailOptions {
 
 /** How often a deferred thumbnail looks again whether scoring has paused. */
 const QUIET_POLL_MS = 10;
+/**
+ * How long scoring must have paused before a thumbnail starts: a client sending its next request right
+ * after an answer leaves gaps of a millisecond, and a thumbnail started in one runs beside that request.
+ */
+const QUIET_FOR_MS = 100;
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -139,7 +144,7 @@ export class ThumbnailCache {
   }
 
   /**
-   * Waits while images are being scored, at most until `maxDeferMs` after `offeredAt`: a thumbnail of a
+   * Waits until no image has been admitted or scored for QUIET_FOR_MS, at most until `maxDeferMs` after `offeredAt`: a thumbnail of a
    * 512² raw frame costs about half the CPU of scoring it (of a 1024² PNG, a second decode), and a UI
    * waiting for verdicts should not pay for the dashboard's pictures. Between a UI's batches (seconds of
    * sampling) the cores are free; under steady load at most `maxPending` wait and the rest are skipped.
@@ -148,7 +153,13 @@ export class ThumbnailCache {
     const busy = this.options.busy;
     if (busy === undefined) return;
     const until = offeredAt + (this.options.maxDeferMs ?? 30_000);
-    while (!this.hurry && busy() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, Math.min(QUIET_POLL_MS, Math.max(1, until - Date.now()))));
+    let quietSince: number | null = null;
+    while (!this.hurry && Date.now() < until) {
+      if (busy()) quietSince = null;
+      else quietSince ??= Date.now();
+      if (quietSince !== null && Date.now() - quietSince >= QUIET_FOR_MS) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(QUIET_POLL_MS, Math.max(1, until - Date.now()))));
+    }
   }
 
   // One at a time, and after scoring: thumbnails share the cores with scoring and must never compete with it much.
