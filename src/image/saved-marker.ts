@@ -32,8 +32,13 @@ export function savedGenerationId(bytes: Uint8Array): number | null {
 export async function decodedFrameSha256(bytes: Uint8Array, limits: ImageLimits): Promise<string | null> {
   if (bytes.length > limits.maxBytes) return null;
   try {
-    const { data, info } = await sharp(withoutTextChunks(bytes), { failOn: 'error', limitInputPixels: limits.maxPixels, pages: 1 }).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    if (![1, 3, 4].includes(info.channels)) return null;
+    const input = sharp(withoutTextChunks(bytes), { failOn: 'error', limitInputPixels: limits.maxPixels, pages: 1 });
+    // A grey frame (PIL's "L") is saved as a grey PNG: read it as one channel, not as sRGB.
+    const channels = (await input.metadata()).channels;
+    if (channels === 1) input.toColourspace('b-w');
+    else if (channels !== 3 && channels !== 4) return null;
+    const { data, info } = await input.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== channels) return null;
     return rawPixelsSha256({ width: info.width, height: info.height, channels: info.channels }, createHash('sha256').update(data).digest('hex'));
   } catch {
     return null;
