@@ -14,6 +14,19 @@ export interface ImagePreview {
 
 const FORMATS = new Set<string>(['png', 'jpeg', 'webp', 'gif', 'tiff']);
 
+/** The one resize + encode every thumbnail goes through, whatever its source. */
+function encodeThumbnail(image: sharp.Sharp, size: number): Promise<Buffer> {
+  return image.resize(size, size, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 70, effort: 2 }).toBuffer();
+}
+
+/**
+ * The thumbnail of pixels already in memory: a decoded image's RGB (a scoring worker's, no second
+ * decode) or a UI's raw frame. The caller has checked the layout against the pixel cap.
+ */
+export function thumbnailOfPixels(pixels: Uint8Array, layout: { width: number; height: number; channels: 1 | 3 | 4 }, size: number): Promise<Buffer> {
+  return encodeThumbnail(sharp(pixels, { raw: layout }), size);
+}
+
 /**
  * Makes the preview of an encoded image. Throws AGQ_ERR_IMAGE_TOO_MANY_PIXELS (from the header, before
  * decoding) and AGQ_ERR_IMAGE_CORRUPT / _UNSUPPORTED; the sharp error is the `cause`.
@@ -27,11 +40,7 @@ export async function makePreview(
     // Pixels a UI handed over without encoding them (ComfyUI's nodes): no header, no embedded text.
     const { width, height, channels } = options.raw;
     if (width * height > options.maxPixels) throw agiqaError('AGQ_ERR_IMAGE_TOO_MANY_PIXELS', { file: name, width, height, maxPixels: options.maxPixels });
-    const thumbnail = await sharp(bytes, { raw: { width, height, channels } })
-      .resize(options.size, options.size, { fit: 'inside', withoutEnlargement: true })
-      .webp({ quality: 70, effort: 2 })
-      .toBuffer();
-    return { thumbnail, text: {} };
+    return { thumbnail: await thumbnailOfPixels(bytes, { width, height, channels }, options.size), text: {} };
   }
   // As in decodeImage: libvips never sees the text chunks, which are read within a budget below.
   const pixels = withoutTextChunks(bytes);
@@ -48,10 +57,7 @@ export async function makePreview(
   if (width * height > options.maxPixels) throw agiqaError('AGQ_ERR_IMAGE_TOO_MANY_PIXELS', { file: name, width, height, maxPixels: options.maxPixels });
   let thumbnail: Buffer;
   try {
-    thumbnail = await sharp(pixels, { failOn: 'error', limitInputPixels: options.maxPixels, autoOrient: true, pages: 1 })
-      .resize(options.size, options.size, { fit: 'inside', withoutEnlargement: true })
-      .webp({ quality: 70, effort: 2 })
-      .toBuffer();
+    thumbnail = await encodeThumbnail(sharp(pixels, { failOn: 'error', limitInputPixels: options.maxPixels, autoOrient: true, pages: 1 }), options.size);
   } catch (error) {
     throw agiqaError('AGQ_ERR_IMAGE_CORRUPT', { file: name, detail: error instanceof Error ? error.message : String(error) }, { cause: error });
   }

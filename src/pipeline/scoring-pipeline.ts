@@ -11,15 +11,15 @@ import type { SavedScore, Store, StoredEvent, StoredScore } from '../store/index
 import { Admission, type AdmissionTicket, type Release } from './admission.js';
 import { imageSha256 } from './hash.js';
 import { savedByNode } from './saved-by-node.js';
-import type { BatchItem, GenerationMetadata, PipelineImage, PipelineMetrics, RankedImage, RankOutcome, ScoredImage } from './types.js';
+import type { BatchItem, GenerationMetadata, PipelineImage, PipelineMetrics, RankedImage, RankOutcome, ScoredImage, ThumbnailSink } from './types.js';
 
 export interface ScoringPipelineOptions {
   scorer: Scorer | Promise<Scorer>;
   store: Store;
   /** The policy, or a getter read at every verdict: the live settings the dashboard changes without a restart. */
   policy: Policy | (() => Policy);
-  /** Sees each new image just before the scorer takes its buffer (the dashboard's thumbnails); must copy what it keeps. */
-  onImage?: ((sha256: string, image: PipelineImage) => void) | undefined;
+  /** The dashboard's thumbnails: sees each new image just before the scorer takes its buffer. */
+  thumbnails?: ThumbnailSink | undefined;
   /** Images admitted at once (running + waiting); one more is refused (AGQ_ERR_QUEUE_FULL) or waits. */
   capacity: number;
   /** How long a request waits for its answer (the work goes on and is stored regardless). */
@@ -198,10 +198,11 @@ export class ScoringPipeline {
     checkImageSize(image.name, image.image.length, this.options.limits);
   }
 
-  private request(image: PipelineImage, metadata: GenerationMetadata, sha256: string): ScoreRequest {
-    this.options.onImage?.(sha256, image);
+  private request(scorer: Scorer, image: PipelineImage, metadata: GenerationMetadata, sha256: string): ScoreRequest {
+    // A worker scorer makes the thumbnail from the pixels it decodes; otherwise the sink copies the bytes.
+    const thumbnail = this.options.thumbnails?.forImage(sha256, image, scorer.makesThumbnails === true);
     // The entrance's buffer is not read again: it moves to the worker instead of being copied.
-    return { image: image.image, pixels: image.pixels, text: image.text, name: image.name, prompt: metadata.prompt, negativePrompt: metadata.negativePrompt, sha256, handOver: true };
+    return { image: image.image, pixels: image.pixels, text: image.text, name: image.name, prompt: metadata.prompt, negativePrompt: metadata.negativePrompt, sha256, handOver: true, thumbnail };
   }
 
   private save(image: PipelineImage, metadata: GenerationMetadata, sha256: string, bytes: number, result: ScoreResult, verdict: Verdict): Promise<SavedScore> {
@@ -245,7 +246,7 @@ export class ScoringPipeline {
       if (shared === undefined) {
         if (typeof ticket !== 'function') release = ticket.onMiss(1);
         shared = (async () => {
-          const result = await scorer.score(this.request(image, metadata, sha256));
+          const result = await scorer.score(this.request(scorer, image, metadata, sha256));
           const saved = await this.save(image, metadata, sha256, bytes, result, judge(result, this.policyWith()));
           this.recordNew(saved);
           return saved;
@@ -323,7 +324,7 @@ export class ScoringPipeline {
       // Only images not stored yet take room; a batch larger than the capacity takes all of it (scored in slices).
       if (typeof ticket !== 'function' && toScore.length > 0) release = ticket.onMiss(Math.min(toScore.length, this.admission.capacity));
       work = (async () => {
-        const requests = toScore.map((index) => this.request(images[index]!, metadata, hashes[index]!));
+        const requests = toScore.map((index) => this.request(scorer, images[index]!, metadata, hashes[index]!));
         const fresh = options.partial ? await this.scoreSettled(scorer, requests) : (await this.scoreInSlices(scorer, requests)).map((value) => ({ status: 'fulfilled' as const, value }));
         const freshByHash = new Map<string, ScoreResult>();
         toScore.forEach((index, position) => {

@@ -2,7 +2,7 @@
 // what it gets back, independent of the transport that carried it.
 import type { AgiqaError } from '../errors/index.js';
 import type { Verdict } from '../policy/index.js';
-import type { ScoreResult } from '../scoring/index.js';
+import type { ScoreRequest, ScoreResult } from '../scoring/index.js';
 import type { ExternalIds } from '../store/index.js';
 
 /** Uncompressed 8-bit pixels, interleaved, row-major: what a UI holds in memory before any PNG. */
@@ -27,6 +27,16 @@ export interface PipelineImage {
   /** Hex sha256 of `image` when it was hashed while it arrived, so nobody hashes it again. */
   sha256?: string | undefined;
   external?: ExternalIds | undefined;
+}
+
+/** Where the dashboard's thumbnails come from (the server's thumbnail cache). */
+export interface ThumbnailSink {
+  /**
+   * Called for each new image just before the scorer takes its buffer. When `scorerMakes`, returns what
+   * to ask the scorer for (undefined: no thumbnail wanted); otherwise copies what it keeps and makes
+   * the thumbnail itself, and returns undefined.
+   */
+  forImage(sha256: string, image: PipelineImage, scorerMakes: boolean): ScoreRequest['thumbnail'];
 }
 
 /** What a client may say about an image besides its bytes. */

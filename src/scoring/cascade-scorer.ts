@@ -60,6 +60,8 @@ const DEADLINE = Symbol('deadline');
 export class CascadeScorer implements Scorer {
   readonly pack: { name: string; version: string };
   private judging = 0;
+  /** The fast scorer decodes every image: a thumbnail asked of the cascade is made there. */
+  readonly makesThumbnails: boolean | undefined;
 
   constructor(
     private readonly fast: Scorer,
@@ -69,6 +71,7 @@ export class CascadeScorer implements Scorer {
   ) {
     // The cascade's verdicts depend on both packs and on where the band lies: all of it is the version.
     const s = settings;
+    this.makesThumbnails = fast.makesThumbnails;
     this.pack = { name: `${fast.pack.name}+${judge.pack.name}`, version: `${fast.pack.version}+${judge.pack.version}+t${s.threshold}b${s.band}h${s.flatEntropy}` };
   }
 
@@ -102,7 +105,7 @@ export class CascadeScorer implements Scorer {
     }
     this.judging++;
     let timer: NodeJS.Timeout | undefined;
-    const judged = this.judge.score({ ...request, handOver: false, sha256: fast.image.sha256 });
+    const judged = this.judge.score({ ...request, handOver: false, thumbnail: undefined, sha256: fast.image.sha256 });
     // The judge keeps running past the deadline (its server is already busy with it); its late
     // answer or failure is dropped, never an unhandled rejection.
     judged.catch(() => undefined).finally(() => this.judging--);

@@ -9,11 +9,11 @@ import { WorkerPool } from '../model/worker-pool.js';
 import type { ScoreResult } from './score-result.js';
 import type { ScoreRequest, Scorer } from './scorer.js';
 import { scoresBatchesTogether } from './pack-scorer.js';
-import type { ScoreJob, ScoreWorkerData } from './score-worker.js';
+import type { ScoredInWorker, ScoreJob, ScoreWorkerData, WorkerScoreRequest } from './score-worker.js';
 import { JudgeScorer } from './judge/judge-scorer.js';
 
 export * from './score-result.js';
-export type { ScoreRequest, Scorer, ScorerLoad } from './scorer.js';
+export type { MadeThumbnail, ScoreRequest, Scorer, ScorerLoad } from './scorer.js';
 export { imageBuffers, type BufferPoolStats } from '../model/buffer-pool.js';
 export { judgeImage, expectedMosOf, type JudgeVerdict, type JudgedAspect, type JudgeOptions } from './judge/judge-rounds.js';
 export { JudgeScorer, judgeWithPack } from './judge/judge-scorer.js';
@@ -52,6 +52,16 @@ function handedOver(requests: readonly ScoreRequest[]): TransferListItem[] {
   return [...buffers];
 }
 
+/** The request as posted to a worker: a thumbnail's `made` callback stays on this thread. */
+function forWorker({ thumbnail, ...request }: ScoreRequest): WorkerScoreRequest {
+  return thumbnail === undefined ? request : { ...request, thumbnail: { size: thumbnail.size } };
+}
+
+/** Hands each request's thumbnail (or null, when the job failed or made none) to its `made`, once. */
+function deliver(requests: readonly ScoreRequest[], scored: readonly ScoredInWorker[] | undefined): void {
+  requests.forEach((request, index) => request.thumbnail?.made?.(scored?.[index]?.thumbnail ?? null));
+}
+
 /** Loads and verifies the pack, starts the workers; throws the pack's load errors (AGQ_ERR_PACK_*). */
 export async function createScorer(options: ScorerOptions = {}): Promise<Scorer> {
   const name = options.pack ?? DEFAULT_PACK;
@@ -67,7 +77,7 @@ export async function createScorer(options: ScorerOptions = {}): Promise<Scorer>
   const workers = options.workers ?? Math.min(4, cores);
   const threads = options.threadsPerWorker ?? Math.max(1, Math.floor(cores / workers));
   const workerData: ScoreWorkerData = { pack, threads, limits: options.limits };
-  const pool = await WorkerPool.start<ScoreJob, ScoreResult | ScoreResult[]>({
+  const pool = await WorkerPool.start<ScoreJob, ScoredInWorker | ScoredInWorker[]>({
     script: workerScript,
     workerData,
     size: workers,
@@ -76,19 +86,33 @@ export async function createScorer(options: ScorerOptions = {}): Promise<Scorer>
     onReturned: (buffers) => imageBuffers.give(buffers),
   });
   const perImage = options.jobTimeoutMs;
-  const score = async (request: ScoreRequest) => (await pool.run({ kind: 'one', request }, handedOver([request]), { label: request.name })) as ScoreResult;
+  /** Runs one job and gives each request its thumbnail, whatever the outcome. */
+  const run = async (requests: ScoreRequest[], job: ScoreJob, options: { timeoutMs?: number | undefined; label: string }): Promise<ScoredInWorker[]> => {
+    let scored: ScoredInWorker[] | undefined;
+    try {
+      const value = (await pool.run(job, handedOver(requests), options)) as ScoredInWorker | ScoredInWorker[];
+      scored = Array.isArray(value) ? value : [value];
+      return scored;
+    } finally {
+      deliver(requests, scored);
+    }
+  };
+  const score = async (request: ScoreRequest): Promise<ScoreResult> => (await run([request], { kind: 'one', request: forWorker(request) }, { label: request.name }))[0]!.result;
   return {
     pack: { name: pack.manifest.name, version: pack.manifest.version },
+    makesThumbnails: true,
     score,
     // A CLIP-family batch shares its prompt: one worker encodes it once and runs the image tower on
     // the whole batch. Lite packs gain nothing from that, so their batch is spread over the workers.
     scoreBatch: async (requests) =>
       scoresBatchesTogether(pack.manifest.input.kind)
-        ? ((await pool.run({ kind: 'batch', requests }, handedOver(requests), {
-            // One deadline for the whole batch job, as long as its images' deadlines together.
-            timeoutMs: perImage === undefined ? undefined : perImage * requests.length,
-            label: `a batch of ${requests.length} (${requests[0]?.name ?? ''}…)`,
-          })) as ScoreResult[])
+        ? (
+            await run(requests, { kind: 'batch', requests: requests.map(forWorker) }, {
+              // One deadline for the whole batch job, as long as its images' deadlines together.
+              timeoutMs: perImage === undefined ? undefined : perImage * requests.length,
+              label: `a batch of ${requests.length} (${requests[0]?.name ?? ''}…)`,
+            })
+          ).map((item) => item.result)
         : Promise.all(requests.map(score)),
     load: () => pool.load,
     close: (graceMs) => pool.close(graceMs),

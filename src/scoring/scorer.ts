@@ -1,5 +1,14 @@
 // The scoring contract that transports (CLI, server, bridges) depend on; they never see model/.
+import type { GenerationParams } from '../prompts/index.js';
 import type { ScoreResult } from './score-result.js';
+
+/** The dashboard's thumbnail of a scored image, made by the worker from the pixels it decoded anyway. */
+export interface MadeThumbnail {
+  /** WebP, at most the asked size on its longer side. */
+  webp: Uint8Array;
+  /** The sampling settings found in the image's text (embedded, or sent beside raw pixels). */
+  params: GenerationParams;
+}
 
 export interface ScoreRequest {
   /** Encoded image bytes (PNG, JPEG, WebP, GIF, TIFF, AVIF), or raw 8-bit pixels when `pixels` is set. */
@@ -22,6 +31,12 @@ export interface ScoreRequest {
    * caller's view is left empty (detached). Only for a buffer that owns its whole ArrayBuffer.
    */
   handOver?: boolean | undefined;
+  /**
+   * Asks for the dashboard's thumbnail (longer side `size`) from the pixels the scorer decodes, so the
+   * image is not decoded a second time for it. `made` is called once whatever happens (null: none made);
+   * a scorer without `makesThumbnails` ignores this.
+   */
+  thumbnail?: { size: number; made?: ((thumbnail: MadeThumbnail | null) => void) | undefined } | undefined;
 }
 
 export interface ScorerLoad {
@@ -35,6 +50,8 @@ export interface ScorerLoad {
 
 export interface Scorer {
   readonly pack: { name: string; version: string };
+  /** True when a request's `thumbnail` is honoured (the worker-pool scorer); otherwise the caller makes its own. */
+  readonly makesThumbnails?: boolean | undefined;
   score(request: ScoreRequest): Promise<ScoreResult>;
   /** Scores images that share one prompt as one batch (the prompt is encoded once). */
   scoreBatch(requests: ScoreRequest[]): Promise<ScoreResult[]>;

@@ -100,7 +100,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     scorer: options.scorer,
     store,
     policy: () => settings.policy,
-    onImage: (sha256, bytes) => thumbnails.offer(sha256, bytes),
+    thumbnails,
     capacity: config.queue.maxQueue + config.queue.workers,
     timeoutMs: config.queue.timeoutMs,
     limits: { maxBytes: config.limits.maxImageBytes, maxPixels: config.limits.maxImagePixels },

@@ -1,14 +1,15 @@
-// The dashboard's thumbnails: made once from each new image's bytes (never the full image served),
-// kept on disk under $AGIQA_HOME/thumbnails by image hash, oldest removed past a byte bound. The same
-// pass records the image's sampling parameters (seed, sampler, steps, cfg) for the prompt view.
+// The dashboard's thumbnails (never the full image served): made once per new image by the scoring
+// worker from the pixels it decoded anyway, or here from the image's bytes when the scorer makes none
+// (a judge pack); kept on disk under $AGIQA_HOME/thumbnails by image hash, oldest removed past a byte
+// bound. The image's sampling parameters (seed, sampler, steps, cfg) are recorded for the prompt view.
 import { mkdirSync } from 'node:fs';
 import { readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { makePreview } from '../image/index.js';
-import type { PipelineImage } from '../pipeline/index.js';
-import { imageBuffers } from '../scoring/index.js';
-import { generationParams } from '../prompts/index.js';
+import type { PipelineImage, ThumbnailSink } from '../pipeline/index.js';
+import { imageBuffers, type ScoreRequest } from '../scoring/index.js';
+import { generationParams, type GenerationParams } from '../prompts/index.js';
 import type { Store } from '../store/index.js';
 
 export interface ThumbnailOptions {
@@ -38,14 +39,16 @@ const QUIET_FOR_MS = 100;
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
-export class ThumbnailCache {
+export class ThumbnailCache implements ThumbnailSink {
   /** sha256 → size on disk, oldest first (Map keeps insertion order). */
   private readonly sizes = new Map<string, number>();
   private totalBytes = 0;
-  private readonly waiting: { sha256: string; bytes: Uint8Array; pixels: PipelineImage['pixels']; text: Record<string, string> | undefined; offeredAt: number }[] = [];
+  private readonly waiting: { sha256: string; bytes: Uint8Array; pixels: PipelineImage['pixels']; text: Record<string, string> | undefined; offeredAt: number; done: () => void }[] = [];
   /** Images waiting or being made, with what resolves when each is done (made or given up). */
   private readonly queued = new Map<string, { promise: Promise<void>; resolve: () => void }>();
   private running: Promise<void> | null = null;
+  /** Thumbnails the workers made, written one after another. */
+  private writing: Promise<void> = Promise.resolve();
   /** Set by settled(): a thumbnail no longer waits for scoring to pause (a stuck worker keeps it busy). */
   private hurry = false;
   private readonly ready: Promise<void>;
@@ -116,17 +119,59 @@ export class ThumbnailCache {
     return this.totalBytes;
   }
 
-  /** Queues a thumbnail of a new image. Copies the bytes at once: the caller hands its buffer to a worker next. */
-  offer(sha256: string, image: Pick<PipelineImage, 'image' | 'pixels' | 'text'>): void {
-    if (this.sizes.has(sha256) || this.queued.has(sha256)) return;
-    if (this.waiting.length >= (this.options.maxPending ?? 16)) return;
+  /** Registers a thumbnail on its way, which fileWhenMade waits for; returns what settles it. */
+  private pending(sha256: string): () => void {
     let resolve!: () => void;
     const promise = new Promise<void>((done) => (resolve = done));
     this.queued.set(sha256, { promise, resolve });
+    return () => {
+      resolve();
+      this.queued.delete(sha256);
+    };
+  }
+
+  /**
+   * The pipeline's hook for each new image: asks a scorer that can (a worker: pixels already decoded,
+   * no second decode here) for the thumbnail, otherwise queues it to be made here from the bytes.
+   */
+  forImage(sha256: string, image: Pick<PipelineImage, 'image' | 'pixels' | 'text'>, scorerMakes: boolean): ScoreRequest['thumbnail'] {
+    if (!scorerMakes) {
+      this.offer(sha256, image);
+      return undefined;
+    }
+    if (this.sizes.has(sha256) || this.queued.has(sha256)) return undefined;
+    const done = this.pending(sha256);
+    return {
+      size: this.size,
+      made: (thumbnail) => {
+        const write = async () => {
+          try {
+            await this.ready;
+            if (thumbnail !== null) await this.write(sha256, thumbnail.webp, thumbnail.params);
+          } catch (error) {
+            this.options.logger.debug({ err: error, sha256 }, 'thumbnail not written');
+          } finally {
+            done();
+          }
+        };
+        this.writing = this.writing.then(write);
+      },
+    };
+  }
+
+  private get size(): number {
+    return this.options.size ?? 256;
+  }
+
+  /** Queues a thumbnail of a new image to be made here. Copies the bytes at once: the caller hands its buffer to a worker next. */
+  offer(sha256: string, image: Pick<PipelineImage, 'image' | 'pixels' | 'text'>): void {
+    if (this.sizes.has(sha256) || this.queued.has(sha256)) return;
+    if (this.waiting.length >= (this.options.maxPending ?? 16)) return;
+    const done = this.pending(sha256);
     // The copy comes from the image buffer pool and goes back once the thumbnail is made.
     const bytes = imageBuffers.take(image.image.length);
     bytes.set(image.image);
-    this.waiting.push({ sha256, bytes, pixels: image.pixels, text: image.text, offeredAt: Date.now() });
+    this.waiting.push({ sha256, bytes, pixels: image.pixels, text: image.text, offeredAt: Date.now(), done });
     this.running ??= this.drain().finally(() => {
       this.running = null;
     });
@@ -138,6 +183,7 @@ export class ThumbnailCache {
     try {
       await this.ready;
       while (this.running !== null) await this.running;
+      await this.writing;
     } finally {
       this.hurry = false;
     }
@@ -166,26 +212,29 @@ export class ThumbnailCache {
   private async drain(): Promise<void> {
     await this.ready;
     for (let next = this.waiting.shift(); next !== undefined; next = this.waiting.shift()) {
-      const { sha256, bytes, pixels, text, offeredAt } = next;
+      const { sha256, bytes, pixels, text, offeredAt, done } = next;
       try {
         await this.quiet(offeredAt);
-        const preview = await makePreview(bytes, { size: this.options.size ?? 256, maxPixels: this.options.maxPixels, name: sha256, raw: pixels });
-        const file = this.fileOf(sha256);
-        mkdirSync(join(this.options.dir, sha256.slice(0, 2)), { recursive: true });
-        await writeFile(`${file}.tmp`, preview.thumbnail);
-        await rename(`${file}.tmp`, file);
-        this.remember(sha256, preview.thumbnail.length);
-        await this.evict();
-        const params = generationParams({ ...preview.text, ...text });
-        if (Object.keys(params).length > 0) await this.options.store.dashboard.saveImageParams(sha256, params);
+        const preview = await makePreview(bytes, { size: this.size, maxPixels: this.options.maxPixels, name: sha256, raw: pixels });
+        await this.write(sha256, preview.thumbnail, generationParams({ ...preview.text, ...text }));
       } catch (error) {
         // A bad image is the scorer's to report; the feed just shows no thumbnail for it.
         this.options.logger.debug({ err: error, sha256 }, 'no thumbnail');
       } finally {
         if (imageBuffers.owns(bytes.buffer)) imageBuffers.give([bytes.buffer as ArrayBuffer]);
-        this.queued.get(sha256)?.resolve();
-        this.queued.delete(sha256);
+        done();
       }
     }
+  }
+
+  /** Puts a thumbnail on disk (whole or not at all), keeps the byte bound, records the image's parameters. */
+  private async write(sha256: string, webp: Uint8Array, params: GenerationParams): Promise<void> {
+    const file = this.fileOf(sha256);
+    mkdirSync(join(this.options.dir, sha256.slice(0, 2)), { recursive: true });
+    await writeFile(`${file}.tmp`, webp);
+    await rename(`${file}.tmp`, file);
+    this.remember(sha256, webp.length);
+    await this.evict();
+    if (Object.keys(params).length > 0) await this.options.store.dashboard.saveImageParams(sha256, params);
   }
 }

@@ -1,7 +1,7 @@
 // makePreview: a bounded WebP from encoded bytes or raw pixels, the embedded text, coded errors.
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { makePreview } from '../../src/image/index.js';
+import { makePreview, thumbnailOfPixels } from '../../src/image/index.js';
 import { textChunk, withChunks, forgedHeaderPng } from '../fixtures/image/png-chunks.js';
 
 describe('makePreview', () => {
@@ -23,5 +23,17 @@ describe('makePreview', () => {
   it('refuses a pixel bomb from its header and garbage with codes', async () => {
     await expect(makePreview(forgedHeaderPng(50_000, 50_000), { size: 64, maxPixels: 1e6 })).rejects.toMatchObject({ code: 'AGQ_ERR_IMAGE_TOO_MANY_PIXELS' });
     await expect(makePreview(Buffer.from('hello'), { size: 64, maxPixels: 1e6 })).rejects.toMatchObject({ code: 'AGQ_ERR_IMAGE_CORRUPT' });
+  });
+
+  it('makes the same thumbnail from decoded pixels as from the file', async () => {
+    const width = 120;
+    const height = 80;
+    const rgb = new Uint8Array(width * height * 3);
+    for (let i = 0; i < rgb.length; i += 1) rgb[i] = (Math.floor(i / 3) % width) * 2 + (i % 3) * 20;
+    const png = await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
+    const fromPixels = await sharp(await thumbnailOfPixels(rgb, { width, height, channels: 3 }, 60)).raw().toBuffer({ resolveWithObject: true });
+    const fromFile = await sharp((await makePreview(png, { size: 60, maxPixels: 1e6 })).thumbnail).raw().toBuffer({ resolveWithObject: true });
+    expect(fromPixels.info).toMatchObject({ width: 60, height: 40 });
+    expect(fromPixels.data).toEqual(fromFile.data);
   });
 });

@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ScoringPipeline, type PipelineImage, type PipelineMetrics } from '../../src/pipeline/index.js';
+import { ScoringPipeline, type PipelineImage, type PipelineMetrics, type ThumbnailSink } from '../../src/pipeline/index.js';
+import type { ScoreRequest } from '../../src/scoring/index.js';
 import type { StoredEvent } from '../../src/store/index.js';
 import { Store } from '../../src/store/index.js';
 import { FakeScorer } from '../fixtures/server/fake-scorer.js';
@@ -17,7 +18,7 @@ function image(last: number, name = `image-${last}`): PipelineImage {
   return { image: Uint8Array.from([1, 2, 3, last]), name, fileRef: name };
 }
 
-async function pipelineWith(scorer = new FakeScorer(), capacity = 8) {
+async function pipelineWith(scorer = new FakeScorer(), capacity = 8, thumbnails?: ThumbnailSink) {
   store = await Store.open(join(mkdtempSync(join(tmpdir(), 'agiqa-pipeline-')), 'agiqa.db'));
   const counts = { scores: 0, cacheHits: 0, rejected: 0 };
   const metrics: PipelineMetrics = { scores: { inc: () => (counts.scores += 1) }, cacheHits: { inc: () => (counts.cacheHits += 1) }, rejectedBusy: { inc: () => (counts.rejected += 1) } };
@@ -31,12 +32,45 @@ async function pipelineWith(scorer = new FakeScorer(), capacity = 8) {
     limits: { maxBytes: 1_000, maxPixels: 1_000_000 },
     metrics,
     publish: (stored) => events.push(...stored),
+    thumbnails,
   });
   await new Promise((resolve) => setImmediate(resolve));
   return { pipeline, counts, events, store };
 }
 
 describe('ScoringPipeline', () => {
+  it("asks a scorer that makes thumbnails for the sink's thumbnail, and tells the sink when the scorer makes none", async () => {
+    const seen: { sha256: string; scorerMakes: boolean }[] = [];
+    const asked = { size: 64, made: () => undefined };
+    const sink: ThumbnailSink = {
+      forImage: (sha256, _image, scorerMakes) => {
+        seen.push({ sha256, scorerMakes });
+        return scorerMakes ? asked : undefined;
+      },
+    };
+    class MakingScorer extends FakeScorer {
+      readonly makesThumbnails = true;
+      requests: ScoreRequest[] = [];
+      override score(request: ScoreRequest) {
+        this.requests.push(request);
+        return super.score(request);
+      }
+    }
+    const making = new MakingScorer();
+    const first = await pipelineWith(making, 8, sink);
+    await first.pipeline.scoreOne(image(30), {}, first.pipeline.admit(1));
+    await first.pipeline.rankBatch([image(31)], {}, {}, first.pipeline.admit(1));
+    expect(seen.map((entry) => entry.scorerMakes)).toEqual([true, true]);
+    expect(making.requests.map((request) => request.thumbnail)).toEqual([asked, asked]);
+    store?.close();
+    const plain = new MakingScorer();
+    Object.defineProperty(plain, 'makesThumbnails', { value: undefined });
+    const second = await pipelineWith(plain, 8, sink);
+    await second.pipeline.scoreOne(image(32), {}, second.pipeline.admit(1));
+    expect(seen[2]!.scorerMakes).toBe(false);
+    expect(plain.requests[0]!.thumbnail).toBeUndefined();
+  });
+
   it('a batch of one is rank 1, the same in both batch forms', async () => {
     const { pipeline } = await pipelineWith();
     const ranked = await pipeline.rankBatch([image(40)], {}, {}, pipeline.admit(1));

@@ -4,8 +4,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage } from '../../src/image/index.js';
-import { createScorer, imageBuffers, type Scorer } from '../../src/scoring/index.js';
+import sharp from 'sharp';
+import { decodeImage, makePreview } from '../../src/image/index.js';
+import { createScorer, imageBuffers, type MadeThumbnail, type Scorer } from '../../src/scoring/index.js';
+import { textChunk, withChunks } from '../fixtures/image/png-chunks.js';
 
 const photo = readFileSync(new URL('../../examples/coffee.png', import.meta.url));
 /** A copy of the photo that owns its whole ArrayBuffer (readFileSync may hand out a pooled slice). */
@@ -84,5 +86,33 @@ describe('createScorer (lite)', () => {
 
   it('refuses raw pixels that do not match their layout', async () => {
     await expect(scorer.score({ image: new Uint8Array(10), pixels: { width: 2, height: 2, channels: 3 }, name: 'frame' })).rejects.toMatchObject({ code: 'AGQ_ERR_IMAGE_RAW_LAYOUT' });
+  });
+
+  it("makes the dashboard's thumbnail from the pixels it scored: the file's own thumbnail and parameters, the score unchanged", async () => {
+    const tagged = withChunks(photo, [textChunk('parameters', 'a cup of coffee\nSteps: 12, Sampler: Euler a, CFG scale: 4, Seed: 42, Size: 1x1')]);
+    const made: (MadeThumbnail | null)[] = [];
+    const plain = await scorer.score({ image: new Uint8Array(tagged), name: 'plain.png' });
+    const thumbed = await scorer.score({ image: new Uint8Array(tagged), name: 'thumbed.png', handOver: true, thumbnail: { size: 64, made: (thumbnail) => made.push(thumbnail) } });
+    expect(thumbed.mos).toBe(plain.mos);
+    expect(thumbed.aspects).toEqual(plain.aspects);
+    expect(made).toHaveLength(1);
+    expect(made[0]!.params).toEqual({ seed: 42, sampler: 'Euler a', steps: 12, cfg: 4 });
+    const fromWorker = await sharp(made[0]!.webp).raw().toBuffer({ resolveWithObject: true });
+    const fromFile = await sharp((await makePreview(tagged, { size: 64, maxPixels: 1e8 })).thumbnail).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    expect(fromWorker.info).toMatchObject({ width: fromFile.info.width, height: fromFile.info.height, channels: 3 });
+    expect(Math.max(fromWorker.info.width, fromWorker.info.height)).toBe(64);
+    let difference = 0;
+    for (let i = 0; i < fromWorker.data.length; i += 1) difference += Math.abs(fromWorker.data[i]! - fromFile.data[i]!);
+    expect(difference / fromWorker.data.length).toBeLessThan(2); // the same picture (WebP is lossy)
+  });
+
+  it("gives a raw frame's thumbnail the parameters sent beside it, and null (once) for an image it cannot score", async () => {
+    const made: (MadeThumbnail | null)[] = [];
+    const frame = new Uint8Array(96 * 48 * 4).fill(180);
+    await scorer.score({ image: frame, pixels: { width: 96, height: 48, channels: 4 }, text: { parameters: 'x\nSteps: 5, Seed: 9' }, name: 'frame', thumbnail: { size: 32, made: (thumbnail) => made.push(thumbnail) } });
+    expect(await sharp(made[0]!.webp).metadata()).toMatchObject({ format: 'webp', width: 32, height: 16 });
+    expect(made[0]!.params).toEqual({ seed: 9, steps: 5 });
+    await expect(scorer.score({ image: Buffer.from('not an image'), name: 'bad.png', thumbnail: { size: 32, made: (thumbnail) => made.push(thumbnail) } })).rejects.toMatchObject({ code: 'AGQ_ERR_IMAGE_UNSUPPORTED' });
+    expect(made).toEqual([made[0], null]);
   });
 });

@@ -1,6 +1,6 @@
 // The thumbnail cache: a small WebP per new image, parameters recorded, the byte bound kept (oldest
 // out first, across restarts), bad images skipped without an error, a waiting reader served.
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -111,5 +111,38 @@ describe('ThumbnailCache', () => {
     await thumbnails.settled();
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(thumbnails.fileFor(sha(11))).not.toBeNull();
+  });
+
+  it('writes the thumbnail a scoring worker made, with its parameters, which a reader waits for', async () => {
+    const { thumbnails, store } = await cache();
+    const bytes = await photo(12);
+    const asked = thumbnails.forImage(sha(12), { image: bytes }, true);
+    expect(asked?.size).toBe(64);
+    expect(thumbnails.forImage(sha(12), { image: bytes }, true)).toBeUndefined(); // on its way already
+    const webp = await sharp(bytes).resize(64).webp().toBuffer();
+    const reading = thumbnails.fileWhenMade(sha(12), 5_000);
+    setTimeout(() => asked!.made!({ webp, params: { seed: 7, steps: 3 } }), 50);
+    const file = await reading;
+    expect(file).not.toBeNull();
+    expect(readFileSync(file!)).toEqual(webp);
+    expect(thumbnails.bytesOnDisk).toBe(webp.length);
+    expect(thumbnails.forImage(sha(12), { image: bytes }, true)).toBeUndefined(); // made already
+    const db = (await import('better-sqlite3')).default(join(store.file), { readonly: true });
+    expect(JSON.parse((db.prepare('SELECT params_json AS p FROM image_params WHERE sha256 = ?').get(sha(12)) as { p: string }).p)).toEqual({ seed: 7, steps: 3 });
+    db.close();
+  });
+
+  it('stops waiting at once when the worker made none, and makes its own when the scorer makes none', async () => {
+    const { thumbnails } = await cache();
+    const asked = thumbnails.forImage(sha(13), { image: await photo(13) }, true);
+    const started = Date.now();
+    const reading = thumbnails.fileWhenMade(sha(13), 5_000);
+    asked!.made!(null);
+    expect(await reading).toBeNull();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(thumbnails.forImage(sha(14), { image: await photo(14) }, false)).toBeUndefined();
+    const file = await thumbnails.fileWhenMade(sha(14), 5_000);
+    expect(file).not.toBeNull();
+    expect((await sharp(file!).metadata()).format).toBe('webp');
   });
 });
