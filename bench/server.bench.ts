@@ -2,6 +2,10 @@
 // PNG at 1, 4 and 16 concurrent clients on the lite pack, the server's peak RSS, and its overhead
 // over calling the bare scorer (same pack, same workers) at the same concurrency in the same run.
 // Every request carries a distinct image (a unique PNG text chunk) so the dedupe never answers it.
+// The server's scoring workers make each image's dashboard thumbnail from the pixels they decoded; at
+// 4 clients the bare scorer runs once more asking for the same thumbnails (what that costs a worker),
+// and both ways of making one are timed apart: from the file's bytes (a second decode, what the main
+// thread did before) and from decoded pixels (what a worker does now).
 import { spawn, spawnSync } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -117,6 +121,12 @@ function processCpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
+/** The server's main-thread GC time so far (its /metrics), in ms. */
+async function gcMs(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return [...text.matchAll(/^agiqa_nodejs_gc_duration_seconds_sum(?:\{[^}]*\})? ([0-9.e+-]+)$/gm)].reduce((sum, match) => sum + Number(match[1]) * 1000, 0);
+}
+
 /** CPU this process used while running `work`, in ms. */
 async function ownCpuMs<T>(work: () => Promise<T>): Promise<{ result: T; cpuMs: number }> {
   const start = process.cpuUsage();
@@ -207,16 +217,26 @@ const serveLevel = (url: string, clients: number) =>
 const bare: LevelResult[] = [];
 const served: LevelResult[] = [];
 const peakRss: number[] = [];
-const cpuPerImage: { bare: number; server: number; client: number }[] = [];
+const cpuPerImage: { bare: number; server: number; client: number; serverGc: number }[] = [];
+let bareWithThumbnails: { level: LevelResult; cpuMs: number } | undefined;
 const scorer = await createScorer({ pack: 'lite', workers: WORKERS, maxQueue: 64 });
 const server = await startServer();
 for (const clients of LEVELS) {
   const bareRun = await ownCpuMs(() => drive(clients, async (image: Uint8Array<ArrayBuffer>) => (await scorer.score({ image, name: 'bench.png', handOver: true }), true), (n) => variant(png, n)));
   bare.push(bareRun.result);
   process.stderr.write(`bare scorer ${clients} clients: ${JSON.stringify(bare.at(-1))}\n`);
+  if (clients === 4) {
+    const thumbed = await ownCpuMs(() =>
+      drive(clients, async (image: Uint8Array<ArrayBuffer>) => (await scorer.score({ image, name: 'bench.png', handOver: true, thumbnail: { size: 256, made: () => undefined } }), true), (n) => variant(png, n)),
+    );
+    bareWithThumbnails = { level: thumbed.result, cpuMs: round2(thumbed.cpuMs / thumbed.result.completed) };
+    process.stderr.write(`bare scorer + thumbnails ${clients} clients: ${JSON.stringify(bareWithThumbnails)}\n`);
+  }
   resetPeakRss(servingPid(server.child));
   const serverCpuBefore = processCpuMs(servingPid(server.child));
+  const gcBefore = await gcMs(server.url);
   const servedRun = await ownCpuMs(() => serveLevel(server.url, clients));
+  const serverGc = round2(((await gcMs(server.url)) - gcBefore) / servedRun.result.completed);
   served.push(servedRun.result);
   peakRss.push(peakRssMb(servingPid(server.child)));
   // The "client" is this process while it drives the server: making each variant and uploading it.
@@ -224,6 +244,7 @@ for (const clients of LEVELS) {
     bare: round2(bareRun.cpuMs / bareRun.result.completed),
     server: round2((processCpuMs(servingPid(server.child)) - serverCpuBefore) / servedRun.result.completed),
     client: round2(servedRun.cpuMs / servedRun.result.completed),
+    serverGc,
   });
   process.stderr.write(`server ${clients} clients: ${JSON.stringify(served.at(-1))}, peak RSS ${peakRss.at(-1)} MB, CPU ms per image ${JSON.stringify(cpuPerImage.at(-1))}\n`);
 }
@@ -247,6 +268,21 @@ for (let i = 0; i < PAIRS + 10; i++) {
 }
 const paired = { pairs: PAIRS, bareP50Ms: round2(percentile(pairedBare, 50)), servedP50Ms: round2(percentile(pairedServed, 50)) };
 process.stderr.write(`paired, 1 client: ${JSON.stringify(paired)}\n`);
+// The two ways of making a 256 px thumbnail of this image, alternating, one at a time in this process:
+// from the PNG's bytes (decode + resize + WebP: what the main thread did before) and from the decoded
+// pixels (resize + WebP: what a scoring worker adds to each image now).
+const { decodeImage, makePreview, thumbnailOfPixels } = (await import(new URL('../dist/image/index.js', import.meta.url).href)) as typeof import('../src/image/index.js');
+const decodedPng = await decodeImage(png, 'bench.png');
+const thumbnailCpu = { fromBytes: [] as number[], fromPixels: [] as number[] };
+for (let i = 0; i < 40; i++) {
+  const fromBytes = await ownCpuMs(() => makePreview(png, { size: 256, maxPixels: SIDE * SIDE }));
+  const fromPixels = await ownCpuMs(() => thumbnailOfPixels(decodedPng.rgb, { width: SIDE, height: SIDE, channels: 3 }, 256));
+  if (i < 5) continue; // warm-up
+  thumbnailCpu.fromBytes.push(fromBytes.cpuMs);
+  thumbnailCpu.fromPixels.push(fromPixels.cpuMs);
+}
+const thumbnails = { fromBytesCpuMs: round2(percentile(thumbnailCpu.fromBytes, 50)), fromPixelsCpuMs: round2(percentile(thumbnailCpu.fromPixels, 50)) };
+process.stderr.write(`thumbnail CPU ms (p50): ${JSON.stringify(thumbnails)}\n`);
 await stopServer(server);
 await scorer.close();
 const sink = await startSink();
@@ -259,7 +295,7 @@ const rows = LEVELS.map((clients, index) => {
   const s = served[index]!;
   const b = bare[index]!;
   const cpu = cpuPerImage[index]!;
-  return [clients, s.imagesPerSecond, s.p50Ms, s.p99Ms, b.imagesPerSecond, b.p50Ms, round2(s.p50Ms - b.p50Ms), round2(s.imagesPerSecond / b.imagesPerSecond), cpu.bare, cpu.server, cpu.client, peakRss[index]!, s.busy503];
+  return [clients, s.imagesPerSecond, s.p50Ms, s.p99Ms, b.imagesPerSecond, b.p50Ms, round2(s.p50Ms - b.p50Ms), round2(s.imagesPerSecond / b.imagesPerSecond), cpu.bare, cpu.server, cpu.serverGc, cpu.client, peakRss[index]!, s.busy503];
 });
 const path = await writeResults({
   name: 'server',
@@ -271,10 +307,14 @@ const path = await writeResults({
     `Overhead at 1 client, paired (${paired.pairs} bare and served calls alternating, so drift in the machine's speed hits both): server p50 ${paired.servedP50Ms} ms − bare p50 ${paired.bareP50Ms} ms = **${round2(paired.servedP50Ms - paired.bareP50Ms)} ms**.`,
     `Transport alone (the same uploads to a process that only reads them and answers a small JSON body), 1 client: p50 ${transport.p50Ms} ms; the server's own work beyond moving the bytes is then ${round2(paired.servedP50Ms - paired.bareP50Ms - transport.p50Ms)} ms at p50 (paired figures).`,
     'CPU ms per image (user + system, all threads): bare = this process while scoring in-process (variant, decode, signals, model); server = the server process; client = this process while making the variants and uploading them. Two cores give at most 2000 ms of CPU per second, shared by server and client.',
+    'Server GC ms/img: the main thread\'s garbage collection (agiqa_nodejs_gc_duration_seconds from /metrics) over the level, per image.',
+    bareWithThumbnails === undefined
+      ? 'No run with thumbnails.'
+      : `Thumbnails: the server's workers make one (256 px WebP) of every image from the pixels they decoded. The bare scorer asked for the same at 4 clients: ${bareWithThumbnails.level.imagesPerSecond} img/s, ${bareWithThumbnails.cpuMs} CPU ms per image (without: ${bare[1]?.imagesPerSecond} img/s, ${cpuPerImage[1]?.bare} ms); server ÷ that = ${round2((served[1]?.imagesPerSecond ?? NaN) / bareWithThumbnails.level.imagesPerSecond)}. One thumbnail apart, CPU ms p50 of 35: from the PNG's bytes (decode + resize + WebP, what the main thread did before) ${thumbnails.fromBytesCpuMs}; from the decoded pixels (resize + WebP, what a worker adds now) ${thumbnails.fromPixelsCpuMs}.`,
     'Peak RSS: VmHWM of the server process (worker threads included) during that level alone (reset through /proc/<pid>/clear_refs before it).',
     `1-minute load average at the end: ${loadavg()[0]!.toFixed(2)} on 2 cores.`,
   ],
-  table: { columns: ['clients', 'server img/s', 'server p50 ms', 'server p99 ms', 'bare img/s', 'bare p50 ms', 'overhead p50 ms', 'server/bare', 'bare CPU ms/img', 'server CPU ms/img', 'client CPU ms/img', 'server peak RSS MB', '503s'], rows },
-  raw: { served, bare, cpuPerImage, paired, transport, peakRssMb: peakRss, pngBytes: png.length },
+  table: { columns: ['clients', 'server img/s', 'server p50 ms', 'server p99 ms', 'bare img/s', 'bare p50 ms', 'overhead p50 ms', 'server/bare', 'bare CPU ms/img', 'server CPU ms/img', 'server GC ms/img', 'client CPU ms/img', 'server peak RSS MB', '503s'], rows },
+  raw: { served, bare, cpuPerImage, bareWithThumbnails, thumbnails, paired, transport, peakRssMb: peakRss, pngBytes: png.length },
 });
 process.stderr.write(`wrote ${path}\n`);
