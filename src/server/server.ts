@@ -91,7 +91,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const hub = new EventsHub(store, logger);
   const settings = options.settings ?? SettingsHolder.fromConfig(config);
   let service: ScoringPipeline | undefined;
-  const thumbnails = new ThumbnailCache({ dir: join(config.home, 'thumbnails'), store, logger, maxPixels: config.limits.maxImagePixels, busy: () => service?.isBusy ?? false });
+  const thumbnails = new ThumbnailCache({ dir: join(config.home, 'thumbnails'), store, logger, maxPixels: config.limits.maxImagePixels, busy: () => service?.isBusy ?? false, saturated: () => (service?.load.queued ?? 0) > 0 });
   const metrics = createMetrics(() => {
     return service?.load ?? { inFlight: 0, queued: 0, running: 0 };
   });

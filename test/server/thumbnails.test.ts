@@ -15,11 +15,11 @@ afterEach(() => {
   for (const store of stores.splice(0)) store.close();
 });
 
-async function cache(options: { maxBytes?: number; dir?: string; busy?: () => boolean; maxDeferMs?: number } = {}) {
+async function cache(options: { maxBytes?: number; dir?: string; busy?: () => boolean; maxDeferMs?: number; saturated?: () => boolean } = {}) {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'agiqa-thumbs-'));
   const store = await Store.open(join(dir, 'agiqa.db'));
   stores.push(store);
-  return { dir, store, thumbnails: new ThumbnailCache({ dir: join(dir, 'thumbnails'), store, logger: pino({ level: 'silent' }), maxPixels: 1_000_000, maxBytes: options.maxBytes, size: 64, busy: options.busy, maxDeferMs: options.maxDeferMs }) };
+  return { dir, store, thumbnails: new ThumbnailCache({ dir: join(dir, 'thumbnails'), store, logger: pino({ level: 'silent' }), maxPixels: 1_000_000, maxBytes: options.maxBytes, size: 64, busy: options.busy, maxDeferMs: options.maxDeferMs, saturated: options.saturated, saturatedEveryMs: 60_000 }) };
 }
 
 const sha = (n: number) => n.toString(16).padStart(64, '0');
@@ -144,5 +144,16 @@ describe('ThumbnailCache', () => {
     const file = await thumbnails.fileWhenMade(sha(14), 5_000);
     expect(file).not.toBeNull();
     expect((await sharp(file!).metadata()).format).toBe('webp');
+  });
+
+  it('asks a worker for one thumbnail per interval while images wait for a worker, for every image otherwise', async () => {
+    let saturated = true;
+    const { thumbnails } = await cache({ saturated: () => saturated });
+    const image = { image: Buffer.from('bytes the worker decodes') };
+    expect(thumbnails.forImage(sha(15), image, true)).toBeDefined();
+    expect(thumbnails.forImage(sha(16), image, true)).toBeUndefined();
+    saturated = false;
+    expect(thumbnails.forImage(sha(17), image, true)).toBeDefined();
+    expect(thumbnails.forImage(sha(18), image, true)).toBeDefined();
   });
 });
