@@ -159,19 +159,19 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
 
   it("draws the detector's boxes over the thumbnail where the object is", async () => {
     const page = await openPage('/');
-    // scene-0002: one dog at x 247-467, y 182-434 of a 640×480 picture (test/fixtures/detection/truth.jsonl).
-    const scene = readFileSync(join(ROOT, 'test/fixtures/detection/scene-0002.jpg'));
-    const response = await fetch(`${server.url}/v1/score?${new URLSearchParams({ prompt: 'a photo of a dog' })}`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(scene) });
+    // scene-0011: one horse at x 207-566, y 48-295 of a 640×480 picture (test/fixtures/detection/truth.jsonl).
+    const scene = readFileSync(join(ROOT, 'test/fixtures/detection/scene-0011.jpg'));
+    const response = await fetch(`${server.url}/v1/score?${new URLSearchParams({ prompt: 'a photo of a horse' })}`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(scene) });
     const { generationId } = (await response.json()) as { generationId: number };
     const card = page.locator(`#feed .card[data-id="${generationId}"]`);
     await card.waitFor({ timeout: 10_000 });
-    const dog = card.locator('svg.boxes g.box[data-label="dog"] rect').first();
-    await dog.waitFor();
-    const [x, y, width, height] = await Promise.all(['x', 'y', 'width', 'height'].map(async (name) => Number(await dog.getAttribute(name))));
-    expect(Math.abs(x! - 247)).toBeLessThan(40);
-    expect(Math.abs(x! + width! - 467)).toBeLessThan(40);
-    expect(Math.abs(y! - 182)).toBeLessThan(40);
-    expect(Math.abs(y! + height! - 434)).toBeLessThan(40);
+    const horse = card.locator('svg.boxes g.box[data-label="horse"] rect').first();
+    await horse.waitFor();
+    const [x, y, width, height] = await Promise.all(['x', 'y', 'width', 'height'].map(async (name) => Number(await horse.getAttribute(name))));
+    expect(Math.abs(x! - 207)).toBeLessThan(40);
+    expect(Math.abs(x! + width! - 566)).toBeLessThan(40);
+    expect(Math.abs(y! - 48)).toBeLessThan(40);
+    expect(Math.abs(y! + height! - 295)).toBeLessThan(40);
     expect(await card.locator('svg.boxes').getAttribute('viewBox')).toBe('0 0 640 480');
     // The overlay covers the thumbnail exactly (same box on the page).
     const [image, overlay] = await Promise.all([card.locator('img.thumb').boundingBox(), card.locator('svg.boxes').boundingBox()]);

@@ -126,7 +126,7 @@ describe('ComfyUI node pack', () => {
 
       const store = new badges.BadgeStore();
       const files = [image('a.png'), image('b.png')];
-      store.addLookup(files, [{ ...files[0], generation_id: 1, mos: 3, level: 'good', verdict: null, ...score }, null]);
+      store.addLookup(files, [{ ...files[0], generation_id: 1, level: 'good', verdict: null, ...score }, null]);
       expect(store.shownScore(9, [image('a.png')])).toMatchObject({ detections: [dog, faint] });
       expect(store.shownScore(9, files, 1)).toBeNull();
       expect(store.shownScore(9, files, null)).toBeNull(); // a grid: no single image to draw on

@@ -14,8 +14,8 @@ import type { RoundOutput, RoundsPredictor } from '../../src/scoring/rounds/roun
 import { scoreResultSchema, type AspectResult } from '../../src/scoring/score-result.js';
 import { installTinyClip } from '../fixtures/tiny-clip/install.js';
 
-// scene-0002: one dog (tuxpaint stamp) on a generated background; truth in test/fixtures/detection/truth.jsonl.
-const DOG_SCENE = fileURLToPath(new URL('../fixtures/detection/scene-0002.jpg', import.meta.url));
+// scene-0011: one horse (tuxpaint stamp) on a generated background; truth in test/fixtures/detection/truth.jsonl.
+const HORSE_SCENE = fileURLToPath(new URL('../fixtures/detection/scene-0011.jpg', import.meta.url));
 
 function checksRound(mos: number, text = 'no cat found'): RoundOutput {
   return {
@@ -56,30 +56,30 @@ describe('combineCorrespondence', () => {
 
 describe('object checks with the lite pack detector', () => {
   let detector: ObjectDetector;
-  let dogScene: DecodedImage;
+  let horseScene: DecodedImage;
   beforeAll(async () => {
     detector = (await ObjectDetector.load(await loadPack('lite'), 1))!;
-    dogScene = await decodeImage(await readFile(DOG_SCENE), 'scene-0002.jpg');
+    horseScene = await decodeImage(await readFile(HORSE_SCENE), 'scene-0011.jpg');
   });
   afterAll(async () => detector.close());
 
-  it('passes the dog the scene shows and fails the cat it does not', async () => {
-    const dog = await objectCorrespondence(detector, dogScene, 'a photo of a dog', false);
-    expect(dog.round).toMatchObject({ mos: 4.5 });
-    expect(dog.detections!.some((d) => d.label === 'dog' && d.score >= 0.25)).toBe(true);
-    const cat = await objectCorrespondence(detector, dogScene, 'a photo of a cat', false);
+  it('passes the horse the scene shows and fails the cat it does not', async () => {
+    const horse = await objectCorrespondence(detector, horseScene, 'a photo of a horse', false);
+    expect(horse.round).toMatchObject({ mos: 4.5 });
+    expect(horse.detections!.some((d) => d.label === 'horse' && d.score >= 0.25)).toBe(true);
+    const cat = await objectCorrespondence(detector, horseScene, 'a photo of a cat', false);
     expect(cat.round).toMatchObject({ mos: 0.5 });
     expect(cat.round!.findings.map((f) => f.text)).toContain('no cat found');
   });
 
   it('does not run the detector when nothing is checkable and no boxes are asked for', async () => {
-    expect(await objectCorrespondence(detector, dogScene, 'a castle at dusk', false)).toMatchObject({
+    expect(await objectCorrespondence(detector, horseScene, 'a castle at dusk', false)).toMatchObject({
       round: null,
       reason: expect.stringMatching(/'castle'.*outside its 80 COCO classes/),
       detections: undefined,
     });
-    expect(await objectCorrespondence(detector, dogScene, null, false)).toEqual({ round: null, reason: null, detections: undefined, detectorMs: undefined });
-    const boxesOnly = await objectCorrespondence(detector, dogScene, null, true);
+    expect(await objectCorrespondence(detector, horseScene, null, false)).toEqual({ round: null, reason: null, detections: undefined, detectorMs: undefined });
+    const boxesOnly = await objectCorrespondence(detector, horseScene, null, true);
     expect(boxesOnly.round).toBeNull();
     expect(boxesOnly.detections!.length).toBeGreaterThan(0);
   });
@@ -87,13 +87,13 @@ describe('object checks with the lite pack detector', () => {
   it('caps the CLIP pack correspondence when the prompt names an object the picture lacks', async () => {
     const { dir } = await installTinyClip();
     const pack = await loadPack('tiny-clip', { packDir: dir });
-    const bytes = await readFile(DOG_SCENE);
+    const bytes = await readFile(HORSE_SCENE);
     // A predictor that is sure the picture matches its prompt: what the checks must overrule.
     const predictor: RoundsPredictor = { predict: async () => ({ correspondence: { logits: [-4, -2, 0, 2, 4], mos: 4.6 } }), close: async () => {} };
     const plain = await ClipScorer.create(pack, { threads: 1, predictor });
     const checked = await ClipScorer.create(pack, { threads: 1, predictor, detector: (await ObjectDetector.load(await loadPack('lite'), 1))! });
     try {
-      const request = { image: bytes, name: 'scene-0002.jpg', prompt: 'a photo of a cat' };
+      const request = { image: bytes, name: 'scene-0011.jpg', prompt: 'a photo of a cat' };
       const [without, withChecks] = [await plain.score(request), await checked.score(request)];
       expect(scoreResultSchema.parse(withChecks)).toEqual(withChecks);
       // The missing cat caps the predictor's "excellent" at the checks' 0.5.
@@ -101,11 +101,11 @@ describe('object checks with the lite pack detector', () => {
       expect(withChecks.aspects.correspondence).toMatchObject({ mos: 0.5, level: 'bad' });
       expect(withChecks.findings.filter((f) => f.code.startsWith('object')).map((f) => f.text)).toEqual(['no cat found']);
       expect(withChecks.aspects.quality).toEqual(without.aspects.quality);
-      expect(withChecks.detections!.some((d) => d.label === 'dog')).toBe(true);
-      // The dog it does show passes, and CLIP's own level stands.
-      const dog = await checked.score({ ...request, prompt: 'a photo of a dog' });
-      expect(dog.aspects.correspondence).toEqual((await plain.score({ ...request, prompt: 'a photo of a dog' })).aspects.correspondence);
-      expect(dog.findings.map((f) => f.code)).toContain('objects-match');
+      expect(withChecks.detections!.some((d) => d.label === 'horse')).toBe(true);
+      // The horse it does show passes, and CLIP's own level stands.
+      const horse = await checked.score({ ...request, prompt: 'a photo of a horse' });
+      expect(horse.aspects.correspondence).toEqual((await plain.score({ ...request, prompt: 'a photo of a horse' })).aspects.correspondence);
+      expect(horse.findings.map((f) => f.code)).toContain('objects-match');
     } finally {
       await Promise.all([plain.close(), checked.close()]);
     }
