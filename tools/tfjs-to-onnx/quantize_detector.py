@@ -6,9 +6,10 @@ onnxruntime's python quantizer is not installed here, so the Q/DQ nodes are writ
 package, the way training/lite/quantize.py does for the quality model.
 
 Three steps (tools/tfjs-to-onnx/detector-int8.sh runs them all):
-  prepare   converted model (float16 weights behind Cast nodes) -> float32 model with the casts folded
-            (float.onnx, same outputs to float rounding) and an instrumented copy that also outputs every
-            activation to be quantized (instrumented.onnx + tensors.json);
+  prepare   converted model (float16 weights behind Cast nodes) -> float32 model with the casts folded,
+            tfjs' hard-swish as HardSwish nodes and Resize with 4-D sizes (float.onnx: scores within
+            4e-3 of the converted graph) and an instrumented copy that also outputs every activation to
+            be quantized (instrumented.onnx + tensors.json);
   (calibrate-detector.ts runs the instrumented copy on generated scenes and writes ranges.json)
   quantize  float model + ranges -> QDQ model: uint8 asymmetric activations, per-output-channel symmetric
             int8 weights in 7 bits (reduce-range: no int16 saturation in the AVX2 u8s8 kernels of CPUs
@@ -17,11 +18,11 @@ Three steps (tools/tfjs-to-onnx/detector-int8.sh runs them all):
 What stays float: the stem (the first convolution and block 0: this network takes 0-255 pixels with no
 normalisation, so block 0's residual sum spans ±150 and one 8-bit step there erases what separates
 small objects; in int8 "object present" recall fell from 0.72 to 0.57 on a held-out part of the
-generated scenes, with the stem in float it is 0.68), the squeeze-excite convolutions (1x1 spatial:
+generated scenes, with the stem in float it is 0.69), the squeeze-excite convolutions (1x1 spatial:
 nothing to gain; their weights are stored in int8 and dequantized, being half the file), the
-hard-swish/sigmoid arithmetic, resizes and the peak decoding. Weights left in
-float keep the source's float16 storage behind a Cast (onnxruntime folds it at load), so the file stays
-small.
+hard-swish/sigmoid arithmetic, resizes and the peak decoding. The output heads are int8 with min/max
+ranges (calibrate-detector.ts). Weights left in float keep the source's float16 storage behind a Cast
+(onnxruntime folds it at load), so the file stays small.
 """
 import argparse
 import json
