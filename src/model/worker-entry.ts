@@ -9,13 +9,25 @@ function serialise(error: unknown): { code: string; message: string; details?: u
   return { code: 'AGQ_ERR_INFERENCE', message: `Inference failed: ${message}` };
 }
 
+/**
+ * A job's answer with work that goes on after it (the dashboard's thumbnail): the answer goes back at
+ * once, `later`'s value follows as an `extra` message (WorkerPoolOptions.onExtra) with the job's
+ * buffers, which the later work may still read.
+ */
+export class AnswerFirst<Result> {
+  constructor(
+    readonly value: Result,
+    readonly later: Promise<unknown>,
+  ) {}
+}
+
 /** Runs in a worker thread: awaits `prepare`, reports ready, then serves each job with `handle`. */
 export async function serveWorkerJobs<Request, Result>(
-  prepare: () => Promise<(request: Request) => Promise<Result>>,
+  prepare: () => Promise<(request: Request) => Promise<Result | AnswerFirst<Result>>>,
 ): Promise<void> {
   const port = parentPort;
   if (port === null) throw new Error('serveWorkerJobs must run inside a worker thread');
-  let handle: (request: Request) => Promise<Result>;
+  let handle: (request: Request) => Promise<Result | AnswerFirst<Result>>;
   try {
     handle = await prepare();
   } catch (error) {
@@ -24,15 +36,24 @@ export async function serveWorkerJobs<Request, Result>(
   }
   port.on('message', async (message: WorkerJobMessage<Request>) => {
     let reply: WorkerReply;
+    let later: Promise<unknown> | undefined;
     try {
-      reply = { kind: 'result', id: message.id, value: await handle(message.payload) };
+      const answer = await handle(message.payload);
+      if (answer instanceof AnswerFirst) later = answer.later;
+      reply = { kind: 'result', id: message.id, value: answer instanceof AnswerFirst ? answer.value : answer };
     } catch (error) {
       reply = { kind: 'error', id: message.id, error: serialise(error) };
     }
-    // The job's buffers go back (moved, not copied) to be reused for the next upload. The job is done
-    // with them: nothing of a result refers to the image bytes.
+    // The job's buffers go back (moved, not copied) to be reused for the next upload, once nothing of
+    // the job reads them any more: a result never refers to the image bytes, later work may.
     const returned = (message.transferred ?? []).filter((buffer) => buffer.byteLength > 0);
-    port.postMessage({ ...reply, returned }, returned);
+    if (later === undefined) {
+      port.postMessage({ ...reply, returned }, returned);
+      return;
+    }
+    port.postMessage(reply);
+    const value = await later.catch(() => null);
+    port.postMessage({ kind: 'extra', value, returned } satisfies WorkerReply, returned);
   });
   port.postMessage({ kind: 'ready' } satisfies WorkerReply);
 }

@@ -18,6 +18,8 @@ export interface WorkerPoolOptions {
   jobTimeoutMs?: number | undefined;
   /** Receives the buffers a job transferred to its worker, which the worker sends back when done. */
   onReturned?: ((buffers: ArrayBuffer[]) => void) | undefined;
+  /** Receives what a worker sends after a job's answer (AnswerFirst's later work). */
+  onExtra?: ((value: unknown) => void) | undefined;
 }
 
 export interface RunOptions {
@@ -62,7 +64,8 @@ interface Slot {
 export type WorkerReply =
   | { kind: 'ready' }
   | { kind: 'result'; id: number; value: unknown; returned?: ArrayBuffer[] }
-  | { kind: 'error'; id: number | null; error: { code: string; message: string; details?: unknown }; returned?: ArrayBuffer[] };
+  | { kind: 'error'; id: number | null; error: { code: string; message: string; details?: unknown }; returned?: ArrayBuffer[] }
+  | { kind: 'extra'; value: unknown; returned?: ArrayBuffer[] };
 
 /** What the worker receives: the job, and the buffers transferred with it (to send back when done). */
 export interface WorkerJobMessage<Request = unknown> {
@@ -182,6 +185,10 @@ export class WorkerPool<Request, Result> {
           return;
         }
         if (reply.returned !== undefined && reply.returned.length > 0) this.options.onReturned?.(reply.returned);
+        if (reply.kind === 'extra') {
+          this.options.onExtra?.(reply.value);
+          return;
+        }
         const job = slot.job;
         slot.job = undefined;
         clearTimeout(slot.deadline);

@@ -7,9 +7,9 @@ import { DEFAULT_PACK, loadPack } from '../model/packs.js';
 import { imageBuffers } from '../model/buffer-pool.js';
 import { WorkerPool } from '../model/worker-pool.js';
 import type { ScoreResult } from './score-result.js';
-import type { ScoreRequest, Scorer } from './scorer.js';
+import type { MadeThumbnail, ScoreRequest, Scorer } from './scorer.js';
 import { scoresBatchesTogether } from './pack-scorer.js';
-import type { ScoredInWorker, ScoreJob, ScoreWorkerData, WorkerScoreRequest } from './score-worker.js';
+import type { ScoreJob, ScoreWorkerData, WorkerScoreRequest, WorkerThumbnails } from './score-worker.js';
 import { JudgeScorer } from './judge/judge-scorer.js';
 
 export * from './score-result.js';
@@ -52,14 +52,39 @@ function handedOver(requests: readonly ScoreRequest[]): TransferListItem[] {
   return [...buffers];
 }
 
-/** The request as posted to a worker: a thumbnail's `made` callback stays on this thread. */
-function forWorker({ thumbnail, ...request }: ScoreRequest): WorkerScoreRequest {
-  return thumbnail === undefined ? request : { ...request, thumbnail: { size: thumbnail.size } };
-}
+/**
+ * The thumbnails asked of the workers, by ticket, until they arrive after their jobs' answers (or the
+ * job fails, or the pool closes: null). A request's `made` (a function) never crosses to a worker.
+ */
+class ThumbnailTickets {
+  private readonly waiting = new Map<number, (thumbnail: MadeThumbnail | null) => void>();
+  private next = 1;
 
-/** Hands each request's thumbnail (or null, when the job failed or made none) to its `made`, once. */
-function deliver(requests: readonly ScoreRequest[], scored: readonly ScoredInWorker[] | undefined): void {
-  requests.forEach((request, index) => request.thumbnail?.made?.(scored?.[index]?.thumbnail ?? null));
+  /** The request as posted to a worker. */
+  forWorker({ thumbnail, ...request }: ScoreRequest): WorkerScoreRequest {
+    if (thumbnail === undefined) return request;
+    const ticket = this.next++;
+    this.waiting.set(ticket, (made) => thumbnail.made?.(made));
+    return { ...request, thumbnail: { size: thumbnail.size, ticket } };
+  }
+
+  settle(ticket: number, thumbnail: MadeThumbnail | null): void {
+    this.waiting.get(ticket)?.(thumbnail);
+    this.waiting.delete(ticket);
+  }
+
+  /** A failed job's requests get no thumbnail. */
+  failed(requests: readonly WorkerScoreRequest[]): void {
+    for (const request of requests) if (request.thumbnail !== undefined) this.settle(request.thumbnail.ticket, null);
+  }
+
+  received(value: unknown): void {
+    for (const { ticket, thumbnail } of (value ?? []) as WorkerThumbnails) this.settle(ticket, thumbnail);
+  }
+
+  closed(): void {
+    for (const ticket of [...this.waiting.keys()]) this.settle(ticket, null);
+  }
 }
 
 /** Loads and verifies the pack, starts the workers; throws the pack's load errors (AGQ_ERR_PACK_*). */
@@ -77,27 +102,28 @@ export async function createScorer(options: ScorerOptions = {}): Promise<Scorer>
   const workers = options.workers ?? Math.min(4, cores);
   const threads = options.threadsPerWorker ?? Math.max(1, Math.floor(cores / workers));
   const workerData: ScoreWorkerData = { pack, threads, limits: options.limits };
-  const pool = await WorkerPool.start<ScoreJob, ScoredInWorker | ScoredInWorker[]>({
+  const tickets = new ThumbnailTickets();
+  const pool = await WorkerPool.start<ScoreJob, ScoreResult | ScoreResult[]>({
     script: workerScript,
     workerData,
     size: workers,
     maxQueue: options.maxQueue ?? 64,
     jobTimeoutMs: options.jobTimeoutMs,
     onReturned: (buffers) => imageBuffers.give(buffers),
+    onExtra: (value) => tickets.received(value),
   });
   const perImage = options.jobTimeoutMs;
-  /** Runs one job and gives each request its thumbnail, whatever the outcome. */
-  const run = async (requests: ScoreRequest[], job: ScoreJob, options: { timeoutMs?: number | undefined; label: string }): Promise<ScoredInWorker[]> => {
-    let scored: ScoredInWorker[] | undefined;
+  /** Runs one job; its thumbnails (if asked) follow the answer, or are settled as none when it fails. */
+  const run = async (requests: ScoreRequest[], job: (posted: WorkerScoreRequest[]) => ScoreJob, options: { timeoutMs?: number | undefined; label: string }) => {
+    const posted = requests.map((request) => tickets.forWorker(request));
     try {
-      const value = (await pool.run(job, handedOver(requests), options)) as ScoredInWorker | ScoredInWorker[];
-      scored = Array.isArray(value) ? value : [value];
-      return scored;
-    } finally {
-      deliver(requests, scored);
+      return await pool.run(job(posted), handedOver(requests), options);
+    } catch (error) {
+      tickets.failed(posted);
+      throw error;
     }
   };
-  const score = async (request: ScoreRequest): Promise<ScoreResult> => (await run([request], { kind: 'one', request: forWorker(request) }, { label: request.name }))[0]!.result;
+  const score = async (request: ScoreRequest): Promise<ScoreResult> => (await run([request], ([posted]) => ({ kind: 'one', request: posted! }), { label: request.name })) as ScoreResult;
   return {
     pack: { name: pack.manifest.name, version: pack.manifest.version },
     makesThumbnails: true,
@@ -106,15 +132,16 @@ export async function createScorer(options: ScorerOptions = {}): Promise<Scorer>
     // the whole batch. Lite packs gain nothing from that, so their batch is spread over the workers.
     scoreBatch: async (requests) =>
       scoresBatchesTogether(pack.manifest.input.kind)
-        ? (
-            await run(requests, { kind: 'batch', requests: requests.map(forWorker) }, {
-              // One deadline for the whole batch job, as long as its images' deadlines together.
-              timeoutMs: perImage === undefined ? undefined : perImage * requests.length,
-              label: `a batch of ${requests.length} (${requests[0]?.name ?? ''}…)`,
-            })
-          ).map((item) => item.result)
+        ? ((await run(requests, (posted) => ({ kind: 'batch', requests: posted }), {
+            // One deadline for the whole batch job, as long as its images' deadlines together.
+            timeoutMs: perImage === undefined ? undefined : perImage * requests.length,
+            label: `a batch of ${requests.length} (${requests[0]?.name ?? ''}…)`,
+          })) as ScoreResult[])
         : Promise.all(requests.map(score)),
     load: () => pool.load,
-    close: (graceMs) => pool.close(graceMs),
+    close: async (graceMs) => {
+      await pool.close(graceMs);
+      tickets.closed();
+    },
   };
 }

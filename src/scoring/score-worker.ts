@@ -1,22 +1,21 @@
 // Worker-thread entry of the scorer pool: builds the pack's scorer once, then scores each request and,
-// when asked, makes the dashboard's thumbnail from the pixels the scorer decoded (no second decode).
+// when asked, makes the dashboard's thumbnail from the pixels the scorer decoded (no second decode),
+// after the answer has gone back: a client never waits for the dashboard's picture.
 import { workerData } from 'node:worker_threads';
 import { configureDecoderForWorkers, DEFAULT_IMAGE_LIMITS, makePreview, thumbnailOfPixels, type DecodedImage, type ImageLimits } from '../image/index.js';
 import type { LoadedPack } from '../model/packs.js';
-import { serveWorkerJobs } from '../model/worker-entry.js';
+import { AnswerFirst, serveWorkerJobs } from '../model/worker-entry.js';
 import { generationParams } from '../prompts/index.js';
 import { takeDecoded } from './decode-request.js';
 import { createPackScorer } from './pack-scorer.js';
 import type { ScoreResult } from './score-result.js';
 import type { MadeThumbnail, ScoreRequest } from './scorer.js';
 
-/** A request as it crosses to the worker: `thumbnail.made` (a function) stays behind. */
-export type WorkerScoreRequest = Omit<ScoreRequest, 'thumbnail'> & { thumbnail?: { size: number } | undefined };
+/** A request as it crosses to the worker: `thumbnail.made` (a function) stays behind; the ticket names it. */
+export type WorkerScoreRequest = Omit<ScoreRequest, 'thumbnail'> & { thumbnail?: { size: number; ticket: number } | undefined };
 export type ScoreJob = { kind: 'one'; request: WorkerScoreRequest } | { kind: 'batch'; requests: WorkerScoreRequest[] };
-export interface ScoredInWorker {
-  result: ScoreResult;
-  thumbnail: MadeThumbnail | null;
-}
+/** What follows a job's answer: each asked thumbnail (null when none could be made) by its ticket. */
+export type WorkerThumbnails = { ticket: number; thumbnail: MadeThumbnail | null }[];
 
 export interface ScoreWorkerData {
   pack: LoadedPack;
@@ -46,15 +45,21 @@ async function thumbnailOf(request: WorkerScoreRequest, decoded: DecodedImage | 
   }
 }
 
-await serveWorkerJobs<ScoreJob, ScoredInWorker | ScoredInWorker[]>(async () => {
+await serveWorkerJobs<ScoreJob, ScoreResult | ScoreResult[]>(async () => {
   const scorer = await createPackScorer(data.pack, { threads: data.threads, limits: data.limits });
-  const withThumbnails = async (requests: WorkerScoreRequest[], results: ScoreResult[]) =>
-    Promise.all(requests.map(async (request, index) => ({ result: results[index]!, thumbnail: await thumbnailOf(request, takeDecoded(request)) })));
-  return async (job) => {
-    if (job.kind === 'one') return (await withThumbnails([job.request], [await scorer.score(job.request)]))[0]!;
-    if (scorer.scoreBatch) return withThumbnails(job.requests, await scorer.scoreBatch(job.requests));
+  const score = async (job: ScoreJob): Promise<ScoreResult[]> => {
+    if (job.kind === 'one') return [await scorer.score(job.request)];
+    if (scorer.scoreBatch) return scorer.scoreBatch(job.requests);
     const results: ScoreResult[] = [];
     for (const request of job.requests) results.push(await scorer.score(request));
-    return withThumbnails(job.requests, results);
+    return results;
+  };
+  return async (job) => {
+    const results = await score(job);
+    const value = job.kind === 'one' ? results[0]! : results;
+    const asked = (job.kind === 'one' ? [job.request] : job.requests).flatMap((request) => (request.thumbnail === undefined ? [] : [{ request, ticket: request.thumbnail.ticket, decoded: takeDecoded(request) }]));
+    if (asked.length === 0) return value;
+    const later: Promise<WorkerThumbnails> = Promise.all(asked.map(async ({ request, ticket, decoded }) => ({ ticket, thumbnail: await thumbnailOf(request, decoded) })));
+    return new AnswerFirst(value, later);
   };
 });

@@ -88,13 +88,26 @@ describe('createScorer (lite)', () => {
     await expect(scorer.score({ image: new Uint8Array(10), pixels: { width: 2, height: 2, channels: 3 }, name: 'frame' })).rejects.toMatchObject({ code: 'AGQ_ERR_IMAGE_RAW_LAYOUT' });
   });
 
-  it("makes the dashboard's thumbnail from the pixels it scored: the file's own thumbnail and parameters, the score unchanged", async () => {
-    const tagged = withChunks(photo, [textChunk('parameters', 'a cup of coffee\nSteps: 12, Sampler: Euler a, CFG scale: 4, Seed: 42, Size: 1x1')]);
+  /** A thumbnail request and the thumbnails it receives, with a promise of the next one. */
+  function thumbnailAsk(size: number) {
     const made: (MadeThumbnail | null)[] = [];
+    let arrived: (() => void) | undefined;
+    return {
+      made,
+      ask: { size, made: (thumbnail: MadeThumbnail | null) => (made.push(thumbnail), arrived?.()) },
+      next: (count: number) => new Promise<void>((resolve) => (made.length >= count ? resolve() : (arrived = () => made.length >= count && resolve()))),
+    };
+  }
+
+  it("makes the dashboard's thumbnail from the pixels it scored, after answering: the file's own thumbnail and parameters, the score unchanged", async () => {
+    const tagged = withChunks(photo, [textChunk('parameters', 'a cup of coffee\nSteps: 12, Sampler: Euler a, CFG scale: 4, Seed: 42, Size: 1x1')]);
+    const { made, ask, next } = thumbnailAsk(64);
     const plain = await scorer.score({ image: new Uint8Array(tagged), name: 'plain.png' });
-    const thumbed = await scorer.score({ image: new Uint8Array(tagged), name: 'thumbed.png', handOver: true, thumbnail: { size: 64, made: (thumbnail) => made.push(thumbnail) } });
+    const thumbed = await scorer.score({ image: new Uint8Array(tagged), name: 'thumbed.png', handOver: true, thumbnail: ask });
+    expect(made).toHaveLength(0); // the answer came first
     expect(thumbed.mos).toBe(plain.mos);
     expect(thumbed.aspects).toEqual(plain.aspects);
+    await next(1);
     expect(made).toHaveLength(1);
     expect(made[0]!.params).toEqual({ seed: 42, sampler: 'Euler a', steps: 12, cfg: 4 });
     const fromWorker = await sharp(made[0]!.webp).raw().toBuffer({ resolveWithObject: true });
@@ -106,13 +119,18 @@ describe('createScorer (lite)', () => {
     expect(difference / fromWorker.data.length).toBeLessThan(2); // the same picture (WebP is lossy)
   });
 
-  it("gives a raw frame's thumbnail the parameters sent beside it, and null (once) for an image it cannot score", async () => {
-    const made: (MadeThumbnail | null)[] = [];
-    const frame = new Uint8Array(96 * 48 * 4).fill(180);
-    await scorer.score({ image: frame, pixels: { width: 96, height: 48, channels: 4 }, text: { parameters: 'x\nSteps: 5, Seed: 9' }, name: 'frame', thumbnail: { size: 32, made: (thumbnail) => made.push(thumbnail) } });
-    expect(await sharp(made[0]!.webp).metadata()).toMatchObject({ format: 'webp', width: 32, height: 16 });
+  it("gives a raw frame's thumbnail the parameters sent beside it (its buffer comes back after), and null (once) for an image it cannot score", async () => {
+    const { made, ask, next } = thumbnailAsk(32);
+    const frame = imageBuffers.take(512 * 256 * 3).fill(180);
+    const pooled = imageBuffers.stats.pooledBytes;
+    await scorer.score({ image: frame, pixels: { width: 512, height: 256, channels: 3 }, text: { parameters: 'x\nSteps: 5, Seed: 9' }, name: 'frame', handOver: true, thumbnail: ask });
+    await next(1);
+    expect(imageBuffers.stats.pooledBytes).toBeGreaterThan(pooled); // given back once the thumbnail no longer read it
+    const thumbnail = await sharp(made[0]!.webp).raw().toBuffer({ resolveWithObject: true });
+    expect(thumbnail.info).toMatchObject({ width: 32, height: 16 });
+    expect(Math.abs(thumbnail.data[0]! - 180)).toBeLessThan(4);
     expect(made[0]!.params).toEqual({ seed: 9, steps: 5 });
-    await expect(scorer.score({ image: Buffer.from('not an image'), name: 'bad.png', thumbnail: { size: 32, made: (thumbnail) => made.push(thumbnail) } })).rejects.toMatchObject({ code: 'AGQ_ERR_IMAGE_UNSUPPORTED' });
+    await expect(scorer.score({ image: Buffer.from('not an image'), name: 'bad.png', thumbnail: ask })).rejects.toMatchObject({ code: 'AGQ_ERR_IMAGE_UNSUPPORTED' });
     expect(made).toEqual([made[0], null]);
   });
 });
