@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerPool } from '../../src/model/worker-pool.js';
 
 const script = new URL('../fixtures/workers/echo-worker.ts', import.meta.url);
-type Job = { op: 'echo' | 'fail' | 'crash' | 'sleep' | 'spin'; value?: number; bytes?: Uint8Array };
+type Job = { op: 'echo' | 'fail' | 'crash' | 'sleep' | 'spin' | 'later'; value?: number; bytes?: Uint8Array };
 type Reply = { value: number | undefined };
 
 let pool: WorkerPool<Job, Reply> | undefined;
@@ -29,6 +29,22 @@ describe('WorkerPool', () => {
     await expect(pool.run({ op: 'fail', bytes: failing }, [failing.buffer])).rejects.toMatchObject({ code: 'AGQ_ERR_IMAGE_EMPTY' });
     expect(returned.map((buffer) => buffer.byteLength)).toEqual([1024, 2048]);
     expect(new Uint8Array(returned[0]!)[0]).toBe(7);
+  });
+
+  it('answers first and sends later work after, with the buffers the later work still read', async () => {
+    const returned: ArrayBuffer[] = [];
+    const extras: unknown[] = [];
+    pool = await WorkerPool.start<Job, Reply>({ script, workerData: {}, size: 1, maxQueue: 10, onReturned: (buffers) => returned.push(...buffers), onExtra: (value) => extras.push(value) });
+    const bytes = new Uint8Array(1024).fill(9);
+    const started = performance.now();
+    expect((await pool.run({ op: 'later', value: 1_000, bytes }, [bytes.buffer])).value).toBe(1_000);
+    expect(performance.now() - started).toBeLessThan(800); // not after the later work
+    expect(extras).toEqual([]);
+    expect(returned).toEqual([]); // still read by the later work
+    expect((await pool.run({ op: 'echo', value: 1 })).value).toBe(1); // the worker takes the next job meanwhile
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    expect(extras).toEqual([{ byte: 9 }]);
+    expect(returned.map((buffer) => buffer.byteLength)).toEqual([1024]);
   });
 
   it('passes a catalogued error from the worker through with its code', async () => {
