@@ -2,8 +2,8 @@
 // PNG at 1, 4 and 16 concurrent clients on the lite pack, the server's peak RSS, and its overhead
 // over calling the bare scorer (same pack, same workers) at the same concurrency in the same run.
 // Every request carries a distinct image (a unique PNG text chunk) so the dedupe never answers it.
-// The server's scoring workers make each image's dashboard thumbnail from the pixels they decoded; at
-// 4 clients the bare scorer runs once more asking for the same thumbnails (what that costs a worker),
+// The server's scoring workers make the dashboard's thumbnails from the pixels they decoded; at
+// 4 clients the bare scorer runs once more asking for a thumbnail of every image (what that costs a worker),
 // and both ways of making one are timed apart: from the file's bytes (a second decode, what the main
 // thread did before) and from decoded pixels (what a worker does now).
 import { spawn, spawnSync } from 'node:child_process';
@@ -310,7 +310,7 @@ const path = await writeResults({
     'Server GC ms/img: the main thread\'s garbage collection (agiqa_nodejs_gc_duration_seconds from /metrics) over the level, per image.',
     bareWithThumbnails === undefined
       ? 'No run with thumbnails.'
-      : `Thumbnails: the server's workers make one (256 px WebP) of every image from the pixels they decoded. The bare scorer asked for the same at 4 clients: ${bareWithThumbnails.level.imagesPerSecond} img/s, ${bareWithThumbnails.cpuMs} CPU ms per image (without: ${bare[1]?.imagesPerSecond} img/s, ${cpuPerImage[1]?.bare} ms); server ÷ that = ${round2((served[1]?.imagesPerSecond ?? NaN) / bareWithThumbnails.level.imagesPerSecond)}. One thumbnail apart, CPU ms p50 of 35: from the PNG's bytes (decode + resize + WebP, what the main thread did before) ${thumbnails.fromBytesCpuMs}; from the decoded pixels (resize + WebP, what a worker adds now) ${thumbnails.fromPixelsCpuMs}.`,
+      : `Thumbnails: the server's workers make them (256 px WebP) from the pixels they decoded, after answering; while images wait for a worker at most one a second. The bare scorer asked for one of every image at 4 clients: ${bareWithThumbnails.level.imagesPerSecond} img/s, ${bareWithThumbnails.cpuMs} CPU ms per image (without: ${bare[1]?.imagesPerSecond} img/s, ${cpuPerImage[1]?.bare} ms); server ÷ that = ${round2((served[1]?.imagesPerSecond ?? NaN) / bareWithThumbnails.level.imagesPerSecond)}. One thumbnail apart, CPU ms p50 of 35: from the PNG's bytes (decode + resize + WebP, what the main thread did before) ${thumbnails.fromBytesCpuMs}; from the decoded pixels (resize + WebP, what a worker adds now) ${thumbnails.fromPixelsCpuMs}.`,
     'Peak RSS: VmHWM of the server process (worker threads included) during that level alone (reset through /proc/<pid>/clear_refs before it).',
     `1-minute load average at the end: ${loadavg()[0]!.toFixed(2)} on 2 cores.`,
   ],
