@@ -1,6 +1,6 @@
 // Worker-thread entry of the scorer pool: builds the pack's scorer once, then scores each request and,
 // when asked, makes the dashboard's thumbnail from the pixels the scorer decoded (no second decode),
-// after the answer has gone back: a client never waits for the dashboard's picture.
+// after the answer has gone back and the worker has no other image: a client never waits for it.
 import { workerData } from 'node:worker_threads';
 import { configureDecoderForWorkers, DEFAULT_IMAGE_LIMITS, makePreview, thumbnailOfPixels, type DecodedImage, type ImageLimits } from '../image/index.js';
 import type { LoadedPack } from '../model/packs.js';
@@ -59,7 +59,7 @@ await serveWorkerJobs<ScoreJob, ScoreResult | ScoreResult[]>(async () => {
     const value = job.kind === 'one' ? results[0]! : results;
     const asked = (job.kind === 'one' ? [job.request] : job.requests).flatMap((request) => (request.thumbnail === undefined ? [] : [{ request, ticket: request.thumbnail.ticket, decoded: takeDecoded(request) }]));
     if (asked.length === 0) return value;
-    const later: Promise<WorkerThumbnails> = Promise.all(asked.map(async ({ request, ticket, decoded }) => ({ ticket, thumbnail: await thumbnailOf(request, decoded) })));
+    const later = (): Promise<WorkerThumbnails> => Promise.all(asked.map(async ({ request, ticket, decoded }) => ({ ticket, thumbnail: await thumbnailOf(request, decoded) })));
     return new AnswerFirst(value, later);
   };
 });

@@ -47,6 +47,19 @@ describe('WorkerPool', () => {
     expect(returned.map((buffer) => buffer.byteLength)).toEqual([1024]);
   });
 
+  it('starts later work only once the worker has had no job for a moment (the rest of a batch comes first)', async () => {
+    const extras: unknown[] = [];
+    pool = await WorkerPool.start<Job, Reply>({ script, workerData: {}, size: 1, maxQueue: 10, onExtra: (value) => extras.push(value) });
+    const first = pool.run({ op: 'later', value: 1, bytes: new Uint8Array([5]) });
+    const busy = pool.run({ op: 'sleep', value: 400 });
+    await first;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(extras).toEqual([]); // the next job runs; the later work waits
+    await busy;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(extras).toEqual([{ byte: 5 }]);
+  });
+
   it('passes a catalogued error from the worker through with its code', async () => {
     pool = await WorkerPool.start<Job, Reply>({ script, workerData: {}, size: 1, maxQueue: 10 });
     await expect(pool.run({ op: 'fail' })).rejects.toMatchObject({ code: 'AGQ_ERR_IMAGE_EMPTY', message: 'x.png: the file is empty (0 bytes)', status: 422 });
