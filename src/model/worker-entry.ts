@@ -11,7 +11,7 @@ function serialise(error: unknown): { code: string; message: string; details?: u
 
 /**
  * A job's answer with work that goes on after it (the dashboard's thumbnail): the answer goes back at
- * once; `later` runs once the worker has had no job for IDLE_MS (the rest of a UI's batch comes first),
+ * once; `later` runs once the worker has had no job for IDLE_MS (the rest of a UI's batch and its answer come first),
  * and its value follows as an `extra` message (WorkerPoolOptions.onExtra) with the job's buffers, which
  * the later work may still read.
  */
@@ -22,8 +22,11 @@ export class AnswerFirst<Result> {
   ) {}
 }
 
-/** How long a worker must have had no job before later work starts: the next job of a batch arrives within a millisecond or two. */
-const IDLE_MS = 20;
+/**
+ * How long a worker must have had no job before later work starts: the next job of a batch arrives
+ * within a millisecond or two, and the main thread still stores and answers the batch after its last image.
+ */
+const IDLE_MS = 100;
 /** Later work waiting at most; past it the oldest runs at once (each holds its image's buffers). */
 const MAX_WAITING_LATER = 2;
 

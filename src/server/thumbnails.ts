@@ -27,7 +27,7 @@ export interface ThumbnailOptions {
   busy?: () => boolean;
   /** How long a thumbnail waits at most for scoring to pause (from when its image was offered); default 30 s. */
   maxDeferMs?: number;
-  /** True while images wait for a scoring worker: a worker then makes at most one thumbnail per `saturatedEveryMs`. */
+  /** True while images wait for a scoring worker: until `saturatedEveryMs` after that was last seen, a worker makes at most one thumbnail per `saturatedEveryMs`. */
   saturated?: () => boolean;
   /** Default 1 s. */
   saturatedEveryMs?: number;
@@ -58,6 +58,8 @@ export class ThumbnailCache implements ThumbnailSink {
   private readonly ready: Promise<void>;
   /** When a worker was last asked for a thumbnail while images waited for one. */
   private lastSaturatedAsk = -Infinity;
+  /** When images were last seen waiting for a worker. */
+  private lastSaturatedSeen = -Infinity;
   readonly maxBytes: number;
 
   constructor(private readonly options: ThumbnailOptions) {
@@ -148,9 +150,12 @@ export class ThumbnailCache implements ThumbnailSink {
     if (this.sizes.has(sha256) || this.queued.has(sha256)) return undefined;
     // Under steady load a thumbnail is CPU the next image waits for (~8 ms of a 1024² image's ~50): a
     // few keep the feed alive, the rest of the page shows blanks, as it did when they waited for a pause.
-    if (this.options.saturated?.() === true) {
-      const now = Date.now();
-      if (now - this.lastSaturatedAsk < (this.options.saturatedEveryMs ?? 1_000)) return undefined;
+    // Images waiting now or seen waiting within the interval (a steady stream leaves the queue empty at times).
+    const now = Date.now();
+    const every = this.options.saturatedEveryMs ?? 1_000;
+    if (this.options.saturated?.() === true) this.lastSaturatedSeen = now;
+    if (now - this.lastSaturatedSeen < every) {
+      if (now - this.lastSaturatedAsk < every) return undefined;
       this.lastSaturatedAsk = now;
     }
     const done = this.pending(sha256);

@@ -42,7 +42,7 @@ describe('WorkerPool', () => {
     expect(extras).toEqual([]);
     expect(returned).toEqual([]); // still read by the later work
     expect((await pool.run({ op: 'echo', value: 1 })).value).toBe(1); // the worker takes the next job meanwhile
-    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    await new Promise((resolve) => setTimeout(resolve, 1_800));
     expect(extras).toEqual([{ byte: 9 }]);
     expect(returned.map((buffer) => buffer.byteLength)).toEqual([1024]);
   });
