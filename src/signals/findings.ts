@@ -43,14 +43,29 @@ export const FINDING_THRESHOLDS = {
   saturationHigh: 0.85,
 } as const;
 
+/**
+ * Findings the calibration could not make agree with the quality model (an image carrying them did not
+ * score below its clean reference in ≥ 90 % of training pairs at any threshold): never reported.
+ */
+export const DROPPED_FINDINGS: readonly string[] = [];
+
 const pct = (f: number): string => `${Math.round(f * 100)}%`;
 
-/** Findings for one image's measures, most severe first. Never throws. */
-export function signalFindings(m: SignalMeasures): SignalFinding[] {
-  const t = FINDING_THRESHOLDS;
+export type FindingThresholds = { readonly [K in keyof typeof FINDING_THRESHOLDS]: number };
+
+/**
+ * Findings for one image's measures, most severe first. Never throws. `thresholds` and `dropped`
+ * exist for the calibration (training/lite/calibrate-findings.ts); callers use the defaults.
+ */
+export function signalFindings(
+  m: SignalMeasures,
+  thresholds: FindingThresholds = FINDING_THRESHOLDS,
+  dropped: readonly string[] = DROPPED_FINDINGS,
+): SignalFinding[] {
+  const t = thresholds;
   const out: SignalFinding[] = [];
   const add = (code: string, severity: SignalFinding['severity'], text: string): void => {
-    out.push({ code, severity, text });
+    if (!dropped.includes(code)) out.push({ code, severity, text });
   };
   const hasContent = m.contrastRms >= 10;
   const pixelated = m.pixelationCell >= 2 && m.pixelationStrength >= t.pixelationStrength;
