@@ -11,7 +11,7 @@ import { ObjectDetector } from '../model/object-detector.js';
 import { PredictedQualityModel } from '../model/predictor-encoder.js';
 import type { LoadedPack } from '../model/packs.js';
 import { COCO_CLASSES, parseObjectPrompt } from '../prompts/index.js';
-import { boxColour, computeSignals, signalFindings, SIGNALS_VERSION } from '../signals/index.js';
+import { boxColour, computeSignals, gateFindings, signalFindings, SIGNALS_VERSION } from '../signals/index.js';
 import { aspectScoreFromLogits, overallMos, round } from './levels.js';
 import { nothingToCheck, objectChecksRound, type LabelledBox } from './rounds/object-checks-round.js';
 import { levelOfMos, promptProblemFindings, type AspectResult, type DetectionResult, type Finding, type ScoreResult } from './score-result.js';
@@ -59,7 +59,8 @@ export class LiteScorer {
 
     const quality = aspectScoreFromLogits(prediction.logits, prediction.mos);
     const findings: Finding[] = [
-      ...signalFindings(signals.measures).map((f): Finding => ({ aspect: 'quality', ...f })),
+      // A finding is evidence for a lower score: above its calibrated gate the model judged the picture good.
+      ...gateFindings(signalFindings(signals.measures), prediction.mos).map((f): Finding => ({ aspect: 'quality', ...f })),
       ...promptProblemFindings(request.prompt, image.metadata.problem),
     ];
     const promptText = request.prompt ?? image.metadata.prompt;

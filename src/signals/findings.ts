@@ -49,6 +49,18 @@ export const FINDING_THRESHOLDS = {
  */
 export const DROPPED_FINDINGS: readonly string[] = [];
 
+/**
+ * Per finding code, the highest quality MOS (0–5) at which it is still reported: above it the model judged
+ * the picture good, and a finding would contradict the score (issue 16: "strong blur" on a 4.09 image).
+ * Chosen with the thresholds by training/lite/calibrate-findings.ts; a code without a gate always reports.
+ */
+export const FINDING_SCORE_GATES: Readonly<Record<string, number>> = {};
+
+/** Drops the findings whose score gate the quality MOS exceeds (see FINDING_SCORE_GATES). */
+export function gateFindings<F extends { code: string }>(findings: readonly F[], qualityMos: number, gates: Readonly<Record<string, number>> = FINDING_SCORE_GATES): F[] {
+  return findings.filter((f) => !(f.code in gates) || qualityMos <= gates[f.code]!);
+}
+
 const pct = (f: number): string => `${Math.round(f * 100)}%`;
 
 export type FindingThresholds = { readonly [K in keyof typeof FINDING_THRESHOLDS]: number };

@@ -157,12 +157,14 @@ class Data:
     def split_rows(self, split):
         return [i for i, r in enumerate(self.rows) if r["split"] == split]
 
-    def restrict_train(self, packages=None, exclude_types=()):
-        """Ablations: keep only some training rows (other packages' or excluded types' rows leave train)."""
+    def restrict_train(self, packages=None, exclude_types=(), fold=None):
+        """Ablations: keep only some training rows (other packages' or excluded types' rows leave train).
+        `fold` = (k, n): leave out the training pictures whose group hash is k mod n (cross-fitting)."""
         for r in self.rows:
             if r["split"] != "train":
                 continue
-            if (packages is not None and r["package"] not in packages) or r["distortion"] in exclude_types:
+            out_of_fold = fold is not None and int(r["group"], 16) % fold[1] == fold[0]
+            if (packages is not None and r["package"] not in packages) or r["distortion"] in exclude_types or out_of_fold:
                 r["split"] = "train-unused"
 
     def feats(self, key, row_ids):
@@ -193,19 +195,20 @@ class Data:
 def run(args):
     torch.manual_seed(SEED)
     np.random.seed(SEED)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     use_image = args.variant != "signals_only"
     use_signals = args.variant != "finetune_only"
     tune = args.variant.startswith("finetune")
     if tune and (args.heads != 1 or args.lower_stats):
         raise SystemExit("--heads > 1 and --lower-stats need a frozen backbone (precomputed features)")
     data = Data(args.data, use_signals)
-    if args.train_packages or args.exclude_types:
+    fold = tuple(int(x) for x in args.fold.split("/")) if args.fold else None
+    if args.train_packages or args.exclude_types or fold:
         from sources import ORIGINAL_PACKAGES
         pk = None
         if args.train_packages:
             pk = ORIGINAL_PACKAGES if args.train_packages == "original" else set(args.train_packages.split(","))
-        data.restrict_train(pk, tuple(t for t in (args.exclude_types or "").split(",") if t))
+        data.restrict_train(pk, tuple(t for t in (args.exclude_types or "").split(",") if t), fold)
     out_dir = os.path.join(args.data, "runs", args.run_name or args.variant)
     os.makedirs(out_dir, exist_ok=True)
     log = open(os.path.join(out_dir, "log.jsonl"), "w")
@@ -265,7 +268,7 @@ def run(args):
         return tail(data.feats(key, ids))[0]
 
     def predict(model, split):
-        key = f"{split}_centre"
+        key = "train_centre" if split == "train-unused" else f"{split}_centre"
         ids = data.split_rows(split)
         model.eval()
         preds = []
@@ -362,8 +365,8 @@ def run(args):
     np.save(os.path.join(out_dir, "test_pred.npy"), np.stack([np.array(ids, np.float64), pred]))
     # Every split's predictions by dataset path (the findings calibration chooses thresholds on train).
     by_path = {data.rows[i]["path"]: float(v) for i, v in zip(ids, pred)}
-    for split in ("train", "val"):
-        if not use_image or f"{split}_centre" in pooled_cache:
+    for split in ("train", "val") + (("train-unused",) if fold else ()):
+        if not use_image or ("train_centre" if split == "train-unused" else f"{split}_centre") in pooled_cache:
             sids, spred = predict(model, split)
             by_path.update({data.rows[i]["path"]: float(v) for i, v in zip(sids, spred)})
     json.dump(by_path, open(os.path.join(out_dir, "predictions.json"), "w"))
@@ -396,8 +399,11 @@ def main():
     ap.add_argument("--in-drop", type=float, default=0.0, help="dropout on the standardized signals")
     ap.add_argument("--lower-stats", action="store_true", help="frozen variants: add block-12 mean/std to the image embedding")
     ap.add_argument("--groups-per-ref", type=int, default=0, help="0 = all groups of a reference per epoch")
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (1 suits the small heads on cached features)")
     ap.add_argument("--train-packages", default=None,
                     help="ablation: train only on these packages' references ('original' = the first six)")
+    ap.add_argument("--fold", default=None, help="k/n: cross-fitting run that leaves out training fold k of n "
+                    "(predictions.json then also holds the left-out training rows, scored out of sample)")
     ap.add_argument("--exclude-types", default=None, help="ablation: comma-separated distortion types left out of train")
     run(ap.parse_args())
 
