@@ -174,6 +174,14 @@ def main():
     onnx_path = os.path.join(pack, "quality.onnx")
     blob = open(onnx_path, "rb").read()
     detector = open(os.path.join(pack, DETECTOR["path"]), "rb").read()
+    # The detector is made elsewhere (tools/tfjs-to-onnx); carry its entry's licence and source from the pack
+    # as it stands, so a retrain of the quality model never rewrites them.
+    det_meta = dict(DETECTOR)
+    old_pack = os.path.join(pack, "pack.json")
+    if os.path.exists(old_pack):
+        for f in json.load(open(old_pack)).get("files", []):
+            if f.get("path") == DETECTOR["path"]:
+                det_meta.update({k: f[k] for k in ("license", "source") if k in f})
     pack_json = {
         "schemaVersion": 1,
         "name": "lite",
@@ -191,7 +199,7 @@ def main():
                    "source": "the MobileNetV2 of nsfwjs@4.3.0 (MIT, weights as converted) + heads trained by "
                              "training/lite/run.sh; convolutions quantized to int8 by training/lite/quantize.py"},
                   {"path": DETECTOR["path"], "sha256": hashlib.sha256(detector).hexdigest(), "bytes": len(detector),
-                   "license": DETECTOR["license"], "source": DETECTOR["source"]}],
+                   "license": det_meta["license"], "source": det_meta["source"]}],
         "input": {"kind": "lite-crops", "cropSize": 224, "crops": args.crops,
                   "signalsVersion": sig["version"], "signalCount": len(sig["names"])},
         "models": {"quality": {"file": "quality.onnx"}, "detector": {"file": DETECTOR["path"]}},
