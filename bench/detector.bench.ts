@@ -1,8 +1,9 @@
 // The lite pack's correspondence: the CenterNet detector per image at 512² (wall and CPU ms, 1 and 2
 // threads), the object checks alone, and the lite scorer end to end with a checkable prompt against
 // the same scorer without one (the baseline, measured in the same run).
-import { readFile } from 'node:fs/promises';
-import { cpus, loadavg } from 'node:os';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { configureDecoderForWorkers, decodeImage } from '../src/image/index.js';
@@ -12,6 +13,7 @@ import { COCO_CLASSES, parseObjectPrompt } from '../src/prompts/index.js';
 import { LiteScorer } from '../src/scoring/lite-scorer.js';
 import { objectChecksRound } from '../src/scoring/rounds/object-checks-round.js';
 import { boxColour } from '../src/signals/index.js';
+import { convertCenternet } from '../tools/tfjs-to-onnx/centernet-source.js';
 import { median, peakRssMb, round2, writeResults } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -42,13 +44,20 @@ const image1024 = await decodeImage(png1024, '1024.png');
 const rows: (string | number)[][] = [];
 const raw: Record<string, unknown> = {};
 
+// The float conversion the shipped int8 detector was quantized from (tools/tfjs-to-onnx), as a baseline in the same run.
+const floatDir = await mkdtemp(join(tmpdir(), 'agiqa-bench-detector-'));
+await writeFile(join(floatDir, 'detector-f16.onnx'), (await convertCenternet()).bytes);
+const floatPack = { ...pack, files: new Map(pack.files).set('detector.onnx', join(floatDir, 'detector-f16.onnx')) };
 for (const threads of [1, 2]) {
-  const detector = (await ObjectDetector.load(pack, threads))!;
-  const t = await timed(() => detector.detect(image512));
-  rows.push([`detector, 512² image (input prep + ONNX + decode), ${threads} thread${threads > 1 ? 's' : ''}`, t.median, t.min, t.cpu]);
-  raw[`detector${threads}`] = t;
-  await detector.close();
+  for (const [name, candidate] of [['float16 conversion (before quantization)', floatPack], ['int8 (shipped)', pack]] as const) {
+    const detector = (await ObjectDetector.load(candidate, threads))!;
+    const t = await timed(() => detector.detect(image512));
+    rows.push([`detector ${name}, 512² image (input prep + ONNX + decode), ${threads} thread${threads > 1 ? 's' : ''}`, t.median, t.min, t.cpu]);
+    raw[`detector${threads}${candidate === pack ? '' : 'Float'}`] = t;
+    await detector.close();
+  }
 }
+await rm(floatDir, { recursive: true, force: true });
 const prep = await timed(() => detectorInput(image1024));
 rows.push(['  input prep alone, 1024² → 512² (area average)', prep.median, prep.min, prep.cpu]);
 raw.prep1024 = prep;
@@ -99,7 +108,8 @@ const path = await writeResults({
   title: 'Correspondence in the lite pack: CenterNet detector (COCO-80, ONNX) and object checks',
   notes: [
     `median of ${RUNS} runs after 3 warm-up runs (object checks: ${RUNS * 20} runs); CPU ms = process CPU time ÷ runs (all threads)`,
-    'detector: models/lite/detector.onnx (MobileNetV3 CenterNet from @vladmandic/human, converted by tools/tfjs-to-onnx), input 512² NHWC',
+    'detector: models/lite/detector.onnx (MobileNetV3 CenterNet from @vladmandic/human, converted by tools/tfjs-to-onnx, int8 by tools/tfjs-to-onnx/detector-int8.sh), input 512² NHWC; its float16 conversion measured in the same run',
+    'onnxruntime sessions with allow_spinning off (src/model/onnx-session.ts)',
     'end to end: LiteScorer in-process, 2 onnxruntime threads, the two requests alternated in one loop; the quality model runs in both; CPU ms there is the median per score',
     `machine: ${cpus().length} cores shared with other work; load average at the end: ${loadavg().map((v) => v.toFixed(1)).join(' ')}`,
     `peak RSS of the benchmark process: ${peakRssMb()} MB`,

@@ -6,15 +6,17 @@
 //  2. POST /v1/score with 1024² images at 4 clients: raw-pixel uploads against PNG uploads (images/s);
 //  3. a burst of 100 ComfyUI outputs through the bridge: admitted through the server's queue (capacity
 //     smaller than the burst), counted in /metrics, none lost.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import pino from 'pino';
 import sharp from 'sharp';
 import { startComfyBridges } from '../src/bridges/comfyui/index.js';
 import { configSchema } from '../src/config/index.js';
+import { MALLOC_TUNABLES } from '../src/cli/malloc-supervisor.js';
 import { createScorer } from '../src/scoring/index.js';
 import { startServer } from '../src/server/index.js';
 import { ComfyDouble } from '../test/bridges/comfyui/comfyui-double.js';
@@ -27,36 +29,62 @@ const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 8) * 1000;
 const NODE_ROUNDS = Number(process.env.BENCH_NODE_ROUNDS ?? 12);
 
 // ── 1. the Score node ──────────────────────────────────────────────────────────────────────────
+/** A ComfyUI queue samples for seconds between two Score node runs; each timed batch starts this long after the last ended. */
+const PAUSE_MS = 300;
+const pause = () => new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+
+type NodeVariant = 'raw' | 'raw2' | 'png';
+interface NodeRound {
+  variant: NodeVariant;
+  wallMs: number;
+  convertMs: number;
+  ids: number[];
+}
+
+/** A child process answering one JSON line per line it is sent (the Python node client, the bare scorer). */
+function lineChild(command: string, args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return {
+    async next<T>(): Promise<T> {
+      const next = await lines.next();
+      if (next.done === true) throw new Error(`${args[args.length - 1]} ended: ${stderr}`);
+      return JSON.parse(next.value) as T;
+    },
+    async ask<T>(line: string): Promise<T> {
+      child.stdin.write(`${line}\n`);
+      return this.next<T>();
+    },
+    close: () => new Promise<void>((resolve) => {
+      child.on('exit', () => resolve());
+      child.stdin.end();
+    }),
+  };
+}
+
 async function nodeBench(url: string) {
-  const run = spawnSync('/usr/bin/python3', [join(ROOT, 'bench/pipeline/node_client.py'), join(ROOT, 'plugin-manifest/comfyui'), String(NODE_ROUNDS)], {
-    env: { ...process.env, AGIQA_URL: url },
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-  });
-  if (run.status !== 0) throw new Error(`node_client.py failed: ${run.stderr}`);
-  const rounds = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { round: number; variant: 'raw' | 'png'; wallMs: number; ids: number[] });
-  // The bare scorer on the same kind of batch, in this process, alternating with nothing else running.
-  const scorer = await createScorer({ pack: 'lite', workers: 2 });
+  const client = lineChild('/usr/bin/python3', [join(ROOT, 'bench/pipeline/node_client.py'), join(ROOT, 'plugin-manifest/comfyui')], { ...process.env, AGIQA_URL: url });
+  // The baseline with the malloc setting the server runs under (its supervisor sets it for its child).
+  const bareScorer = lineChild(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/pipeline/bare-scorer.ts')], { ...process.env, GLIBC_TUNABLES: MALLOC_TUNABLES });
+  await bareScorer.next();
+  const rounds: (NodeRound & { round: number })[] = [];
   const bare: number[] = [];
-  for (let i = 0; i < NODE_ROUNDS; i += 1) {
-    const frames = await Promise.all(
-      [0, 1, 2, 3].map(async (k) => {
-        const { data } = await sharp({ create: { width: 512, height: 512, channels: 3, background: { r: (i * 7 + k * 13) & 255, g: 90, b: 160 } } })
-          .blur(0.3)
-          .raw()
-          .toBuffer({ resolveWithObject: true });
-        return new Uint8Array(data);
-      }),
-    );
-    const started = performance.now();
-    await scorer.scoreBatch(frames.map((image, k) => ({ image, pixels: { width: 512, height: 512, channels: 3 }, name: `bare-${i}-${k}`, prompt: 'a gradient', handOver: true })));
-    bare.push(performance.now() - started);
+  // Interleaved, so a change in the machine's load touches every variant alike.
+  for (let round = 0; round < NODE_ROUNDS; round += 1) {
+    for (const variant of ['raw', 'bare', 'png', 'raw2'] as const) {
+      await pause();
+      if (variant === 'bare') bare.push((await bareScorer.ask<{ wallMs: number }>(String(round))).wallMs);
+      else rounds.push({ ...(await client.ask<NodeRound>(variant)), round });
+    }
   }
-  await scorer.close();
+  await client.close();
+  await bareScorer.close();
   const skip = 2; // warm-up rounds
-  const perImage = (variant: 'raw' | 'png') => rounds.filter((r) => r.variant === variant && r.round >= skip).map((r) => r.wallMs / 4);
-  const barePerImage = bare.slice(skip).map((ms) => ms / 4);
-  return { raw: perImage('raw'), png: perImage('png'), bare: barePerImage };
+  const perImage = (variant: NodeVariant) => rounds.filter((r) => r.variant === variant && r.round >= skip).map((r) => r.wallMs / 4);
+  const convertPerImage = rounds.filter((r) => r.variant === 'raw' && r.round >= skip).map((r) => r.convertMs / 4);
+  return { raw: perImage('raw'), rawBackToBack: perImage('raw2'), png: perImage('png'), bare: bare.slice(skip).map((ms) => ms / 4), convertPerImage };
 }
 
 // ── 2. raw vs PNG uploads ──────────────────────────────────────────────────────────────────────
@@ -210,10 +238,56 @@ for (let round = 0; round < 3; round += 1) {
 }
 served.child.kill('SIGTERM');
 await served.exited;
+
+// ── 2b. pooled image buffers: raw uploads to a server with the pool and to one without ─────────
+/** A counter or sum from a /metrics text, summed over its labels. */
+function metric(text: string, name: string): number {
+  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+/** The process's peak RSS since the last reset (VmHWM), in MB; reset() starts a new peak. */
+const peakRss = {
+  reset: (pid: number) => writeFileSync(`/proc/${pid}/clear_refs`, '5'),
+  read: (pid: number) => Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024,
+};
+const pooling = { pooled: [] as number[], unpooled: [] as number[], pooledCpu: [] as number[], unpooledCpu: [] as number[], pooledAlloc: [] as number[], unpooledAlloc: [] as number[], pooledGc: [] as number[], unpooledGc: [] as number[], pooledRss: [] as number[], unpooledRss: [] as number[] };
+{
+  const servers = {
+    pooled: await startServeProcess(mkdtempSync(join(tmpdir(), 'agiqa-bench-pool-')), [], { AGIQA_WORKERS: '2', AGIQA_MAX_QUEUE: '64', AGIQA_LOG_LEVEL: 'warn' }),
+    unpooled: await startServeProcess(mkdtempSync(join(tmpdir(), 'agiqa-bench-nopool-')), [], { AGIQA_WORKERS: '2', AGIQA_MAX_QUEUE: '64', AGIQA_LOG_LEVEL: 'warn', AGIQA_BUFFER_POOL: 'off' }),
+  };
+  for (const server of Object.values(servers)) {
+    await waitUntilReady(server);
+    await uploads(server.url, 'raw', pixels, png, counter).catch(() => undefined); // warm-up
+  }
+  for (let round = 0; round < 3; round += 1) {
+    for (const variant of ['pooled', 'unpooled'] as const) {
+      const server = servers[variant];
+      const pid = servingPid(server.child);
+      const before = await (await fetch(`${server.url}/metrics`)).text();
+      const cpuBefore = processCpuMs(pid);
+      peakRss.reset(pid);
+      const result = await uploads(server.url, 'raw', pixels, png, counter);
+      const after = await (await fetch(`${server.url}/metrics`)).text();
+      const images = metric(after, 'agiqa_scores_total') - metric(before, 'agiqa_scores_total') || result.imagesPerSecond * (DURATION_MS / 1000);
+      pooling[variant].push(result.imagesPerSecond);
+      pooling[`${variant}Cpu`].push((processCpuMs(pid) - cpuBefore) / images);
+      pooling[`${variant}Alloc`].push((metric(after, 'agiqa_image_buffers_allocated_total') - metric(before, 'agiqa_image_buffers_allocated_total')) / images);
+      pooling[`${variant}Gc`].push(((metric(after, 'agiqa_nodejs_gc_duration_seconds_sum') - metric(before, 'agiqa_nodejs_gc_duration_seconds_sum')) * 1000) / images);
+      pooling[`${variant}Rss`].push(peakRss.read(pid));
+    }
+  }
+  for (const server of Object.values(servers)) {
+    server.child.kill('SIGTERM');
+    await server.exited;
+  }
+}
 const burst = await bridgeBurst();
 
 const nodeRaw = median(node.raw);
 const nodePng = median(node.png);
+const nodeBackToBack = median(node.rawBackToBack);
+// Each raw round against the bare round next to it: a second view of the ratio that a load swing between rounds cannot bend.
+const pairedRatio = median(node.raw.map((ms, i) => ms / node.bare[i]!));
 const bare = median(node.bare);
 const uploadPng = median(upload.png);
 const uploadRaw = median(upload.raw);
@@ -221,26 +295,34 @@ const path = await writeResults({
   name: 'pipeline',
   title: 'One pipeline: the ComfyUI Score node, raw-pixel uploads, a bridge burst (lite, 2 workers)',
   notes: [
-    `Score node: ${NODE_ROUNDS - 2} rounds after 2 warm-ups, each a 512² IMAGE batch of 4 through the node pack's own Python (score_images → one POST /v1/rank) against \`agiqa serve\`; "before" re-creates the old sender (PNG level 1 per image + base64 JSON) in the same run, alternating. The bare scorer scores batches of 4 raw 512² frames in this process (2 workers): the server's own scoring cost. Per image = batch wall ÷ 4.`,
+    `Score node: ${NODE_ROUNDS - 2} rounds after 2 warm-ups, each round four batches interleaved: the node pack's own Python on a 512² IMAGE batch of 4 (score_images: frames converted one at a time as the body streams out, one POST /v1/rank) against \`agiqa serve\`; the bare scorer on 4 raw 512² frames (2 workers, as the server, in a process of its own under the malloc setting the server runs with): the server's own scoring cost; the old sender (PNG level 1 per image + base64 JSON); and two node batches back to back, the second timed. Each batch starts ${PAUSE_MS} ms after the previous one ended (a ComfyUI queue samples for seconds between two Score node runs), except the back-to-back one, which meets the server's deferred thumbnails of the first. Per image = batch wall ÷ 4; ratio = median node ÷ median bare (paired: median of each node round ÷ the bare round beside it). Python conversion = the Frames conversion of the same batch timed apart; it is part of the added latency.`,
     `Uploads: 4 clients for ${DURATION_MS / 1000} s per variant, three rounds alternating, 1024² (multipart \`image\` PNG ${round2(png.length / 1e6)} MB vs multipart \`pixels\` ${round2(pixels.length / 1e6)} MB raw RGB); every request distinct (no dedupe).`,
+    `Pooled buffers: two servers, one with AGIQA_BUFFER_POOL=off, raw 1024² uploads at 4 clients for ${DURATION_MS / 1000} s each, three rounds alternating; allocations = agiqa_image_buffers_allocated_total per image scored (buffers of 256 KiB and up read on the main thread), GC = agiqa_nodejs_gc_duration_seconds (main thread), peak RSS = VmHWM of the server process during its round (reset before it).`,
     `Burst: 25 ComfyUI prompts × 4 outputs (256² PNG) queued at once on a ComfyUI double; the server's admission capacity is ${burst.capacity} (queue.maxQueue 6 + 2 workers), so bridge batches wait in line; counted from /metrics.`,
     `A 2-core machine shared with other work (1-minute load average ${loadavg()[0]!.toFixed(1)} at the end of this run): compare the ratios, not the absolute figures. Server CPU ms per image is less sensitive to that than images/s (a busy machine gives the server a varying share of the cores).`,
   ],
   table: {
     columns: ['measure', 'value', 'baseline', 'ratio', 'target'],
     rows: [
-      ['Score node, raw frames: ms per image (p50)', round2(nodeRaw), `bare scorer ${round2(bare)}`, round2(nodeRaw / bare), '≤ 1.3×'],
+      ['Score node, raw frames: ms per image (p50)', round2(nodeRaw), `bare scorer ${round2(bare)}`, `${round2(nodeRaw / bare)} (paired ${round2(pairedRatio)})`, '≤ 1.3×'],
+      ['Score node, raw frames, two batches back to back: ms per image (p50)', round2(nodeBackToBack), `bare scorer ${round2(bare)}`, round2(nodeBackToBack / bare), 'reported'],
       ['Score node, PNG + base64 (before): ms per image (p50)', round2(nodePng), `bare scorer ${round2(bare)}`, round2(nodePng / bare), 'was ~2–3×'],
       ['Score node added latency per image, raw (p50 ms)', round2(nodeRaw - bare), '', '', 'reported'],
+      ['  of which Python uint8 conversion per image (p50 ms)', round2(median(node.convertPerImage)), '', '', ''],
       ['POST /v1/score 1024², 4 clients: raw-pixel uploads (images/s)', round2(uploadRaw), `PNG uploads ${round2(uploadPng)}`, round2(uploadRaw / uploadPng), '≥ 1.3×'],
       ['  p50 latency raw / PNG (ms)', round2(median(upload.rawP50)), round2(median(upload.pngP50)), '', ''],
       ['  server CPU ms per image raw / PNG', round2(median(upload.rawCpu)), round2(median(upload.pngCpu)), round2(median(upload.pngCpu) / median(upload.rawCpu)), ''],
+      ['Raw uploads 1024², 4 clients, pooled image buffers: images/s', round2(median(pooling.pooled)), `pool off ${round2(median(pooling.unpooled))}`, round2(median(pooling.pooled) / median(pooling.unpooled)), 'reported'],
+      ['  image buffers allocated per image, pooled / pool off', round2(median(pooling.pooledAlloc)), round2(median(pooling.unpooledAlloc)), '', 'fewer'],
+      ['  main-thread GC ms per image, pooled / pool off', round2(median(pooling.pooledGc)), round2(median(pooling.unpooledGc)), '', ''],
+      ['  server CPU ms per image, pooled / pool off', round2(median(pooling.pooledCpu)), round2(median(pooling.unpooledCpu)), round2(median(pooling.unpooledCpu) / median(pooling.pooledCpu)), ''],
+      ['  server peak RSS MB, pooled / pool off', Math.round(median(pooling.pooledRss)), Math.round(median(pooling.unpooledRss)), '', ''],
       ['Bridge burst: images scored (/metrics agiqa_scores_total)', burst.scored, `of ${burst.images}`, '', 'all'],
       ['Bridge burst: lost / queue rejections', `${burst.lost} / ${burst.rejections}`, '', '', '0 / 0'],
       ['Bridge burst: peak admitted (capacity) / peak batches waiting', `${burst.peakInFlight} (${burst.capacity}) / ${burst.peakWaiting}`, '', '', '≤ capacity'],
       ['Bridge burst: seconds for 100 images', round2(burst.seconds), '', '', ''],
     ],
   },
-  raw: { node, upload, burst },
+  raw: { node, upload, pooling, burst },
 });
 process.stdout.write(`wrote ${path}\n`);

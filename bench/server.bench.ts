@@ -2,7 +2,7 @@
 // PNG at 1, 4 and 16 concurrent clients on the lite pack, the server's peak RSS, and its overhead
 // over calling the bare scorer (same pack, same workers) at the same concurrency in the same run.
 // Every request carries a distinct image (a unique PNG text chunk) so the dedupe never answers it.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -11,6 +11,15 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { servingPid, startServeProcess, waitUntilReady, type ServeProcess } from '../test/e2e/serve-process.js';
 import { percentile, round2, writeResults } from './lib.js';
+import { MALLOC_TUNABLES } from '../src/cli/malloc-supervisor.js';
+
+// The bare scorer runs in this process: under the malloc setting `agiqa serve` gives its own process
+// (glibc reads it at start only, hence once more with it), or the baseline would be the slower one.
+if (process.platform === 'linux' && !(process.env.GLIBC_TUNABLES ?? '').includes(MALLOC_TUNABLES)) {
+  const tunables = process.env.GLIBC_TUNABLES ? `${process.env.GLIBC_TUNABLES}:${MALLOC_TUNABLES}` : MALLOC_TUNABLES;
+  const again = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, GLIBC_TUNABLES: tunables } });
+  process.exit(again.status ?? 1);
+}
 
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 8) * 1000;
 const WARMUP_MS = 1500;
@@ -256,7 +265,7 @@ const path = await writeResults({
   name: 'server',
   title: 'Server: POST /v1/score, 1024² PNG, lite pack, loopback',
   notes: [
-    `${WORKERS} scoring workers, ${DURATION_MS / 1000} s per level after a ${WARMUP_MS / 1000} s warm-up; the client runs in the benchmark process; server and bare scorer run the built dist/.`,
+    `${WORKERS} scoring workers, ${DURATION_MS / 1000} s per level after a ${WARMUP_MS / 1000} s warm-up; the client runs in the benchmark process; server and bare scorer run the built dist/, both under the malloc setting agiqa serve applies (GLIBC_TUNABLES).`,
     'Every request is a distinct image (unique PNG text chunk), so nothing is answered from the database.',
     'Overhead = server p50 − bare scorer p50 at the same concurrency (HTTP, hashing, SQLite write, verdict); ratio = server img/s ÷ bare img/s.',
     `Overhead at 1 client, paired (${paired.pairs} bare and served calls alternating, so drift in the machine's speed hits both): server p50 ${paired.servedP50Ms} ms − bare p50 ${paired.bareP50Ms} ms = **${round2(paired.servedP50Ms - paired.bareP50Ms)} ms**.`,

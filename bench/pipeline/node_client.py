@@ -1,7 +1,14 @@
-"""The ComfyUI node's scoring path timed from Python, for bench/pipeline.bench.ts: each round scores a
-512² batch of 4 (distinct pixels every round, so the server's dedupe never answers) the way the Score
-node does now (raw 8-bit frames, one /v1/rank) and the way it did before (PNG per image + base64 JSON),
-alternating. Prints one JSON line per round: wall ms of the call and the generation ids it stored."""
+"""The ComfyUI node's scoring path timed from Python, for bench/pipeline.bench.ts. Reads one command per
+line on stdin and answers one JSON line per command, so the bench can interleave these rounds with its
+own bare-scorer rounds:
+  raw   — a 512² batch of 4 scored the way the Score node does now (score_images: frames converted one
+          at a time as the body streams out, one /v1/rank);
+  raw2  — two such batches back to back, timing the second (the server's background work of the first,
+          thumbnails, still pending);
+  png   — the way it did before (PNG level 1 per image + base64 JSON).
+Every batch has distinct pixels, so the server's dedupe never answers. Each answer carries the wall ms
+of the call, the Python-side conversion ms of the same batch (timed apart, outside the call) and the
+generation ids stored."""
 
 import base64
 import io
@@ -14,18 +21,19 @@ import numpy as np
 from PIL import Image
 
 PACK = Path(sys.argv[1])
-ROUNDS = int(sys.argv[2])
 sys.path.insert(0, str(PACK))
 
 from agiqa_nodes.client import AgiqaClient  # noqa: E402
 from agiqa_nodes.scoring import score_images  # noqa: E402
+from agiqa_nodes.tensors import Frames  # noqa: E402
+
+Y, X = np.mgrid[0:512, 0:512].astype(np.float32) / 512.0
+BASE = np.stack([X, Y, (X + Y) / 2], axis=-1)
 
 
 def batch(seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:512, 0:512].astype(np.float32) / 512.0
-    base = np.stack([x, y, (x + y) / 2], axis=-1)
-    return np.stack([np.clip(base + rng.normal(0, 0.05, base.shape).astype(np.float32), 0, 1) for _ in range(4)]).astype(np.float32)
+    return np.stack([np.clip(BASE + rng.normal(0, 0.05, BASE.shape).astype(np.float32), 0, 1) for _ in range(4)]).astype(np.float32)
 
 
 def png_path(client: AgiqaClient, images: np.ndarray) -> list:
@@ -40,18 +48,29 @@ def png_path(client: AgiqaClient, images: np.ndarray) -> list:
     return [item["generationId"] for item in sorted(answer["items"], key=lambda item: item["index"])]
 
 
+def raw_path(client: AgiqaClient, images: np.ndarray) -> list:
+    return [score.generation_id for score in score_images(images, prompt="a gradient", client=client)]
+
+
+def conversion_ms(images: np.ndarray) -> float:
+    frames = Frames(images)
+    started = time.perf_counter()
+    for index in range(frames.count):
+        frames.frame(index)
+    return (time.perf_counter() - started) * 1000.0
+
+
 client = AgiqaClient()
 seed = 1000
-for round_index in range(ROUNDS):
-    for variant in ("raw", "png"):
-        seed += 1
-        images = batch(seed)
-        started = time.perf_counter()
-        if variant == "raw":
-            scores = score_images(images, prompt="a gradient", client=client)
-            ids = [score.generation_id for score in scores]
-        else:
-            client.batch_limit()  # the node asked the server's capacity before encoding, as it still does
-            ids = png_path(client, images)
-        wall = (time.perf_counter() - started) * 1000.0
-        print(json.dumps({"round": round_index, "variant": variant, "wallMs": wall, "ids": ids}), flush=True)
+for line in sys.stdin:
+    command = line.strip()
+    if not command:
+        continue
+    seed += 2
+    first, images = batch(seed), batch(seed + 1)
+    if command == "raw2":
+        raw_path(client, first)
+    started = time.perf_counter()
+    ids = png_path(client, images) if command == "png" else raw_path(client, images)
+    wall = (time.perf_counter() - started) * 1000.0
+    print(json.dumps({"variant": command, "wallMs": wall, "convertMs": conversion_ms(images), "ids": ids}), flush=True)

@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agiqaError } from '../errors/index.js';
 import { ASPECTS, type Aspect } from '../model/aspects.js';
-import type { PackManifest } from '../model/pack-manifest.js';
+import { filesDigest, type PackManifest } from '../model/pack-manifest.js';
 import { sha256OfFile, type LoadedPack } from '../model/packs.js';
 import { PredictorModel } from '../model/predictor.js';
 import { roundRows } from '../model/predictor-features.js';
@@ -265,8 +265,12 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
     const manifest: PackManifest = {
       ...base.manifest,
       name,
-      // a judge pack's version carries the digest of its input (server, rounds, decoding) after a "+"
-      version: base.manifest.input.kind === 'judge' ? `1.0.0+${base.manifest.version.split('+')[1] ?? ''}` : '1.0.0',
+      // The score cache is keyed by name + version, so the version changes with the files (a retrained
+      // predictor must not answer from the old one's cache); a judge pack's also ends with the digest
+      // of its input (server, rounds, decoding) after a "+".
+      version: base.manifest.input.kind === 'judge'
+        ? `1.0.0-${filesDigest(files)}+${base.manifest.version.split('+')[1] ?? ''}`
+        : `1.0.0+${filesDigest(files)}`,
       description: `${base.manifest.name} ${base.manifest.version} + M3 predictor (${winner}) trained on ${dataset.format} by agiqa train`,
       files,
       predictor,

@@ -20,3 +20,4 @@ export { svgToPng } from './svg.js';
 export { boxesSvg, drawBoxes, type OverlayBox } from './box-overlay.js';
 export { dataUrlOf, encodeForModel, type EncodedForModel } from './encode-for-model.js';
 export { makePreview, type ImagePreview } from './thumbnail.js';
+export { decodedFrameSha256, savedGenerationId, SAVED_SCORE_CHUNK } from './saved-marker.js';

@@ -30,6 +30,10 @@ export class OnnxModel {
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
         executionMode: 'sequential',
+        // Idle intra-op threads sleep instead of spinning: agiqa runs beside the generator (ComfyUI, A1111)
+        // and scores with two or more sessions in turn (quality model, then detector); spinning threads of
+        // one session took the cores from the next and doubled the CPU time per score on a 2-core machine.
+        extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
       });
       return new OnnxModel(session, options.label);
     } catch (cause) {

@@ -1,5 +1,6 @@
 // The schema of a model pack's `pack.json`: what the pack judges, its files with hashes and licenses,
 // how its inputs are prepared, and the provenance and measured metrics of what it learned.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ASPECTS } from './aspects.js';
 import { predictorManifestSchema } from './predictor-manifest.js';
@@ -74,3 +75,10 @@ export const packManifestSchema = z
 
 export type PackManifest = z.infer<typeof packManifestSchema>;
 export type PackFile = z.infer<typeof packFileSchema>;
+
+/** A short digest of a pack's files: its version changes whenever one of them does. */
+export function filesDigest(files: readonly { path: string; sha256: string }[]): string {
+  const hash = createHash('sha256');
+  for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) hash.update(`${f.path}\0${f.sha256}\n`);
+  return hash.digest('hex').slice(0, 12);
+}

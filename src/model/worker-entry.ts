@@ -1,7 +1,7 @@
 // The worker side of worker-pool.ts: prepare once (load models), then answer jobs one at a time.
 import { parentPort } from 'node:worker_threads';
 import { isAgiqaError } from '../errors/index.js';
-import type { WorkerReply } from './worker-pool.js';
+import type { WorkerJobMessage, WorkerReply } from './worker-pool.js';
 
 function serialise(error: unknown): { code: string; message: string; details?: unknown } {
   if (isAgiqaError(error)) return error.toJSON();
@@ -22,13 +22,17 @@ export async function serveWorkerJobs<Request, Result>(
     port.postMessage({ kind: 'error', id: null, error: serialise(error) } satisfies WorkerReply);
     return;
   }
-  port.on('message', async (message: { id: number; payload: Request }) => {
+  port.on('message', async (message: WorkerJobMessage<Request>) => {
+    let reply: WorkerReply;
     try {
-      const value = await handle(message.payload);
-      port.postMessage({ kind: 'result', id: message.id, value } satisfies WorkerReply);
+      reply = { kind: 'result', id: message.id, value: await handle(message.payload) };
     } catch (error) {
-      port.postMessage({ kind: 'error', id: message.id, error: serialise(error) } satisfies WorkerReply);
+      reply = { kind: 'error', id: message.id, error: serialise(error) };
     }
+    // The job's buffers go back (moved, not copied) to be reused for the next upload. The job is done
+    // with them: nothing of a result refers to the image bytes.
+    const returned = (message.transferred ?? []).filter((buffer) => buffer.byteLength > 0);
+    port.postMessage({ ...reply, returned }, returned);
   });
   port.postMessage({ kind: 'ready' } satisfies WorkerReply);
 }

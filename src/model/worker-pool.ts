@@ -16,6 +16,8 @@ export interface WorkerPoolOptions {
   maxQueue: number;
   /** Running time after which a job is cancelled and its worker replaced; none when absent. */
   jobTimeoutMs?: number | undefined;
+  /** Receives the buffers a job transferred to its worker, which the worker sends back when done. */
+  onReturned?: ((buffers: ArrayBuffer[]) => void) | undefined;
 }
 
 export interface RunOptions {
@@ -59,8 +61,15 @@ interface Slot {
 
 export type WorkerReply =
   | { kind: 'ready' }
-  | { kind: 'result'; id: number; value: unknown }
-  | { kind: 'error'; id: number | null; error: { code: string; message: string; details?: unknown } };
+  | { kind: 'result'; id: number; value: unknown; returned?: ArrayBuffer[] }
+  | { kind: 'error'; id: number | null; error: { code: string; message: string; details?: unknown }; returned?: ArrayBuffer[] };
+
+/** What the worker receives: the job, and the buffers transferred with it (to send back when done). */
+export interface WorkerJobMessage<Request = unknown> {
+  id: number;
+  payload: Request;
+  transferred: ArrayBuffer[];
+}
 
 // Workers run compiled JavaScript when installed; under tests and tools the sources are TypeScript,
 // which a worker can only load after registering tsx's loader inside that worker.
@@ -172,6 +181,7 @@ export class WorkerPool<Request, Result> {
           void worker.terminate();
           return;
         }
+        if (reply.returned !== undefined && reply.returned.length > 0) this.options.onReturned?.(reply.returned);
         const job = slot.job;
         slot.job = undefined;
         clearTimeout(slot.deadline);
@@ -219,7 +229,8 @@ export class WorkerPool<Request, Result> {
       const timeoutMs = job.timeoutMs;
       slot.deadline = setTimeout(() => this.cancel(slot, job, timeoutMs), timeoutMs);
     }
-    slot.worker.postMessage({ id: job.id, payload: job.payload }, job.transfer);
+    const transferred = job.transfer.filter((item): item is ArrayBuffer => item instanceof ArrayBuffer);
+    slot.worker.postMessage({ id: job.id, payload: job.payload, transferred } satisfies WorkerJobMessage, job.transfer);
   }
 
   /** A job past its deadline: fail it, and terminate its worker (the exit handler starts a replacement). */

@@ -10,6 +10,7 @@ import type { ScoreRequest, Scorer, ScorerLoad, ScoreResult } from '../scoring/i
 import type { SavedScore, Store, StoredEvent, StoredScore } from '../store/index.js';
 import { Admission, type AdmissionTicket, type Release } from './admission.js';
 import { imageSha256 } from './hash.js';
+import { savedByNode } from './saved-by-node.js';
 import type { BatchItem, GenerationMetadata, PipelineImage, PipelineMetrics, RankedImage, RankOutcome, ScoredImage } from './types.js';
 
 export interface ScoringPipelineOptions {
@@ -83,6 +84,12 @@ export class ScoringPipeline {
   get load(): ScorerLoad & { inFlight: number; capacity: number; waiting: number } {
     const scorerLoad = this.scorerState.state === 'ready' ? this.scorerState.scorer.load() : { queued: 0, running: 0 };
     return { inFlight: this.admission.inFlight, capacity: this.admission.capacity, waiting: this.admission.waiters, ...scorerLoad };
+  }
+
+  /** Images admitted or being scored: background work (thumbnails) waits while this holds. */
+  get isBusy(): boolean {
+    const load = this.load;
+    return load.inFlight > 0 || load.running > 0 || load.queued > 0;
   }
 
   get isClosing(): boolean {
@@ -226,7 +233,7 @@ export class ScoringPipeline {
       const scorer = this.readyScorer();
       const sha256 = await imageSha256(image);
       const prompt = metadata.prompt ?? null;
-      const stored = await this.options.store.findScore(sha256, prompt, scorer.pack);
+      const stored = (await savedByNode(this.options.store, image, scorer.pack, this.options.limits)) ?? (await this.options.store.findScore(sha256, prompt, scorer.pack));
       if (stored !== null) {
         const verdict = await this.answerCached(stored, judge(stored.result, this.policyWith()));
         return { generationId: stored.generationId, cached: true, result: stored.result, verdict };
@@ -301,7 +308,10 @@ export class ScoringPipeline {
       const hashes = await Promise.all(images.map((image) => imageSha256(image)));
       const sizes = images.map((image) => image.image.length);
       const stored: (StoredScore | null)[] = [];
-      for (const hash of hashes) stored.push(await this.options.store.findScore(hash, prompt, scorer.pack));
+      for (const [index, hash] of hashes.entries()) {
+        const saved = failed.has(index) ? null : await savedByNode(this.options.store, images[index]!, scorer.pack, this.options.limits);
+        stored.push(saved ?? (await this.options.store.findScore(hash, prompt, scorer.pack)));
+      }
       // An image repeated inside the batch is scored once.
       const firstIndexOfHash = new Map<string, number>();
       const toScore: number[] = [];

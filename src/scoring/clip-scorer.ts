@@ -1,17 +1,20 @@
 // Scores images with a CLIP-family pack: decode once, embed the image and the prompt's plain text
 // (cached), run the three zero-shot rounds (quality, correspondence, authenticity) and, when the pack carries a
-// trained predictor, let it turn the rounds' evidence into the final scores.
+// trained predictor, let it turn the rounds' evidence into the final scores. Given a detector (the lite
+// pack's), the prompt's objects are checked too and cap the correspondence (combineCorrespondence).
 import { performance } from 'node:perf_hooks';
 import { agiqaError } from '../errors/index.js';
 import type { DecodedImage, ImageLimits } from '../image/index.js';
 import { decodeRequest } from './decode-request.js';
 import type { ClipInput } from '../model/clip/clip-input.js';
 import { ClipEncoder } from '../model/clip/clip-encoder.js';
+import type { ObjectDetector } from '../model/object-detector.js';
 import type { LoadedPack } from '../model/packs.js';
 import { plainPromptText } from '../prompts/index.js';
 import { aspectScoreFromLogits, overallMos, round } from './levels.js';
 import { authenticityRound, type AuthenticityAnchors } from './rounds/authenticity-round.js';
 import { correspondenceRound } from './rounds/correspondence-round.js';
+import { combineCorrespondence, objectCorrespondence } from './object-correspondence.js';
 import { meanDirection } from './rounds/level-logits.js';
 import { nounPhrases } from './rounds/noun-phrases.js';
 import { qualityRound, type QualityAnchors } from './rounds/quality-round.js';
@@ -24,6 +27,8 @@ export interface ClipScorerOptions {
   limits?: ImageLimits | undefined;
   /** The pack's trained predictor, when it has one (pack.json `predictor`). */
   predictor?: RoundsPredictor | undefined;
+  /** An object detector whose checks cap the correspondence round (the lite pack's); closed with the scorer. */
+  detector?: ObjectDetector | undefined;
 }
 
 interface Anchors {
@@ -41,6 +46,7 @@ export class ClipScorer {
     private readonly anchors: Anchors,
     private readonly limits: ImageLimits | undefined,
     private readonly predictor: RoundsPredictor | undefined,
+    private readonly detector: ObjectDetector | undefined,
   ) {}
 
   /**
@@ -71,7 +77,7 @@ export class ClipScorer {
           artifact: rounds.authenticity.artifact.map((t) => vectors.get(t)!),
         },
       };
-      return new ClipScorer(pack, input, encoder, anchors, options.limits, options.predictor);
+      return new ClipScorer(pack, input, encoder, anchors, options.limits, options.predictor, options.detector);
     } catch (error) {
       await encoder.close();
       throw error;
@@ -113,9 +119,15 @@ export class ClipScorer {
       const rounds = await this.rounds(imageVectors[i]!, promptText, promptSource);
       seen.push({ image: imageVectors[i]!, outputs: rounds.outputs });
       const aspects = await this.aspects(imageVectors[i]!, rounds);
+      const findings: Finding[] = [...rounds.outputs.flatMap((r) => r.findings), ...promptProblemFindings(request.prompt, image.metadata.problem)];
+      const objects = this.detector === undefined ? undefined : await objectCorrespondence(this.detector, image, promptText ?? null, request.detections === true);
+      if (objects !== undefined) {
+        const combined = combineCorrespondence(aspects.correspondence, objects.round, (r) => aspectScoreFromLogits(r.logits, r.mos));
+        aspects.correspondence = combined.aspect;
+        findings.push(...combined.findings);
+      }
       const judged = Object.values(aspects).filter((a): a is AspectScore => a.mos !== null);
       const mos = overallMos(judged);
-      const findings: Finding[] = [...rounds.outputs.flatMap((r) => r.findings), ...promptProblemFindings(request.prompt, image.metadata.problem)];
       const now = performance.now();
       results.push({
         mos,
@@ -125,11 +137,13 @@ export class ClipScorer {
         prompt: { text: promptText ?? null, source: promptSource },
         image: { width: image.source.width, height: image.source.height, format: image.format, sha256: image.sha256 },
         pack: { name: this.pack.manifest.name, version: this.pack.manifest.version },
+        ...(objects?.detections !== undefined ? { detections: objects.detections } : {}),
         timings: {
           // A batch shares its decode and image pass: each result reports its share of them.
           decodeMs: round((decoded - start) / requests.length, 2),
           signalsMs: 0,
           modelMs: round((itemStart - decoded) / requests.length + (now - itemStart), 2),
+          ...(objects?.detectorMs !== undefined ? { detectorMs: objects.detectorMs } : {}),
           totalMs: round((itemStart - start) / requests.length + (now - itemStart), 2),
         },
       });
@@ -187,6 +201,6 @@ export class ClipScorer {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.encoder.close(), this.predictor?.close()]);
+    await Promise.all([this.encoder.close(), this.predictor?.close(), this.detector?.close()]);
   }
 }

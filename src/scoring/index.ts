@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { TransferListItem } from 'node:worker_threads';
 import type { ImageLimits } from '../image/index.js';
 import { DEFAULT_PACK, loadPack } from '../model/packs.js';
+import { imageBuffers } from '../model/buffer-pool.js';
 import { WorkerPool } from '../model/worker-pool.js';
 import type { ScoreResult } from './score-result.js';
 import type { ScoreRequest, Scorer } from './scorer.js';
@@ -13,6 +14,7 @@ import { JudgeScorer } from './judge/judge-scorer.js';
 
 export * from './score-result.js';
 export type { ScoreRequest, Scorer, ScorerLoad } from './scorer.js';
+export { imageBuffers, type BufferPoolStats } from '../model/buffer-pool.js';
 export { judgeImage, expectedMosOf, type JudgeVerdict, type JudgedAspect, type JudgeOptions } from './judge/judge-rounds.js';
 export { JudgeScorer, judgeWithPack } from './judge/judge-scorer.js';
 export { CascadeScorer, cascadeReason, levelEntropy, type CascadeEvent, type CascadeOutcome, type CascadeSettings } from './cascade-scorer.js';
@@ -37,12 +39,15 @@ export interface ScorerOptions {
 // The worker runs from the same tree as this module: .ts under tests and tools, .js when built.
 const workerScript = new URL(`./score-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
-/** The buffers of handed-over images, moved to the worker rather than copied (a 1024² PNG is ~2 MB). */
+/**
+ * The buffers of handed-over images, moved to the worker rather than copied (a 1024² PNG is ~2 MB): a
+ * buffer the image fills whole, or a pooled one (its other bytes belong to nobody); never a shared slab.
+ */
 function handedOver(requests: readonly ScoreRequest[]): TransferListItem[] {
   const buffers = new Set<ArrayBuffer>();
   for (const { image, handOver } of requests) {
     const whole = image.byteOffset === 0 && image.byteLength === image.buffer.byteLength;
-    if (handOver === true && whole && image.buffer instanceof ArrayBuffer) buffers.add(image.buffer);
+    if (handOver === true && (whole || imageBuffers.owns(image.buffer)) && image.buffer instanceof ArrayBuffer) buffers.add(image.buffer);
   }
   return [...buffers];
 }
@@ -68,6 +73,7 @@ export async function createScorer(options: ScorerOptions = {}): Promise<Scorer>
     size: workers,
     maxQueue: options.maxQueue ?? 64,
     jobTimeoutMs: options.jobTimeoutMs,
+    onReturned: (buffers) => imageBuffers.give(buffers),
   });
   const perImage = options.jobTimeoutMs;
   const score = async (request: ScoreRequest) => (await pool.run({ kind: 'one', request }, handedOver([request]), { label: request.name })) as ScoreResult;

@@ -10,11 +10,10 @@ import { LiteQualityModel } from '../model/lite-quality-model.js';
 import { ObjectDetector } from '../model/object-detector.js';
 import { PredictedQualityModel } from '../model/predictor-encoder.js';
 import type { LoadedPack } from '../model/packs.js';
-import { COCO_CLASSES, parseObjectPrompt } from '../prompts/index.js';
-import { boxColour, computeSignals, gateFindings, signalFindings, SIGNALS_VERSION } from '../signals/index.js';
+import { computeSignals, gateFindings, signalFindings, SIGNALS_VERSION } from '../signals/index.js';
 import { aspectScoreFromLogits, overallMos, round } from './levels.js';
-import { nothingToCheck, objectChecksRound, type LabelledBox } from './rounds/object-checks-round.js';
-import { levelOfMos, promptProblemFindings, type AspectResult, type DetectionResult, type Finding, type ScoreResult } from './score-result.js';
+import { objectCorrespondence, type ObjectCorrespondence } from './object-correspondence.js';
+import { levelOfMos, promptProblemFindings, type AspectResult, type Finding, type ScoreResult } from './score-result.js';
 import type { ScoreRequest } from './scorer.js';
 
 const NOT_JUDGED = {
@@ -67,28 +66,17 @@ export class LiteScorer {
     const promptSource = request.prompt !== undefined ? 'argument' : image.metadata.prompt !== null ? 'embedded' : 'none';
 
     let correspondence: AspectResult = { mos: null, reason: this.detector === null ? NOT_JUDGED.correspondence : NOT_JUDGED.noPrompt };
-    let detections: DetectionResult[] | undefined;
-    const checkStart = performance.now();
+    let objects: ObjectCorrespondence | undefined;
     if (this.detector !== null) {
-      const parsed = promptText === null || promptText === undefined ? null : parseObjectPrompt(promptText);
-      // The detector costs more than the rest of the lite pack: run it only when its answer is used.
-      if ((parsed !== null && parsed.requests.length > 0) || request.detections === true) {
-        const boxes: LabelledBox[] = (await this.detector.detect(image)).map((d) => ({ ...d, label: COCO_CLASSES[d.classIndex]! }));
-        detections = boxes.map((b) => ({
-          label: b.label,
-          score: round(b.score, 3),
-          box: { x: round(b.x1, 1), y: round(b.y1, 1), width: round(b.x2 - b.x1, 1), height: round(b.y2 - b.y1, 1) },
-        }));
-        if (parsed !== null) {
-          const outcome = objectChecksRound(parsed, boxes, (b) => boxColour(image, b));
-          correspondence = outcome.round === null ? { mos: null, reason: outcome.reason! } : aspectScoreFromLogits(outcome.round.logits, outcome.round.mos);
-          findings.push(...(outcome.round?.findings ?? []));
-        }
-      } else if (parsed !== null) {
-        correspondence = { mos: null, reason: nothingToCheck(parsed) };
+      objects = await objectCorrespondence(this.detector, image, promptText ?? null, request.detections === true);
+      if (objects.round !== null) {
+        correspondence = aspectScoreFromLogits(objects.round.logits, objects.round.mos);
+        findings.push(...objects.round.findings);
+      } else if (objects.reason !== null) {
+        correspondence = { mos: null, reason: objects.reason };
       }
     }
-    const checked = performance.now();
+    const detections = objects?.detections;
     const mos = overallMos([quality, correspondence]);
     return {
       mos,
@@ -107,7 +95,7 @@ export class LiteScorer {
         decodeMs: round(decoded - start, 2),
         signalsMs: round(signalled - decoded, 2),
         modelMs: round(predicted - signalled, 2),
-        ...(detections !== undefined ? { detectorMs: round(checked - checkStart, 2) } : {}),
+        ...(objects?.detectorMs !== undefined ? { detectorMs: objects.detectorMs } : {}),
         totalMs: round(performance.now() - start, 2),
       },
     };

@@ -14,6 +14,7 @@ import { openApiDocument } from './openapi.js';
 import { generationsQuerySchema, type HealthResponse } from './schemas.js';
 import { dashboardRouter } from './routes/dashboard.js';
 import { isPagePath, pageRouter } from './routes/page.js';
+import { generationDetectionsRouter } from './routes/generation-detections.js';
 import { generationFilesRouter } from './routes/generation-files.js';
 import { settingsRouter } from './routes/settings.js';
 import type { SettingsHolder } from '../config/index.js';
@@ -204,6 +205,7 @@ export function createApp(context: AppContext): express.Express {
   // The ComfyUI bridge's stored batch rankings (empty until a bridge has scored something).
   app.use(comfyRouter(store, { topK: context.rankingTopK }));
   app.use(generationFilesRouter(store));
+  app.use(generationDetectionsRouter(store));
   if (context.dashboard !== undefined) {
     app.use(settingsRouter(context.dashboard.settings));
     app.use(dashboardRouter(store, context.dashboard.thumbnails));

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { settingsSchema } from '../config/index.js';
 import { verdictSchema } from '../policy/index.js';
-import { ASPECTS, LEVELS } from '../scoring/score-result.js';
+import { ASPECTS, detectionSchema, LEVELS } from '../scoring/score-result.js';
 import { FEED_SORTS } from '../store/index.js';
 
 const digits = z.string().regex(/^\d+$/, 'expected a whole number');
@@ -46,6 +46,8 @@ export const feedItemSchema = z
     aspects: z.object({ quality: aspectValue, correspondence: aspectValue, authenticity: aspectValue }).strict(),
     findings: z.array(z.string()),
     params: z.object({ seed: z.number().optional(), sampler: z.string().optional(), scheduler: z.string().optional(), steps: z.number().optional(), cfg: z.number().optional() }).strict().nullable(),
+    /** The latest score's object boxes in the image's pixels, most confident first; [] when no detector ran. */
+    detections: z.array(detectionSchema),
   })
   .strict();
 
@@ -88,7 +90,16 @@ export const comfyVerdictsResponseSchema = z
   .object({
     verdicts: z.array(
       z
-        .object({ generationId: z.number().int(), mos: z.number(), level: z.string(), rank: z.number().int().nullable(), verdict: verdictSchema.nullable() })
+        .object({
+          generationId: z.number().int(),
+          mos: z.number(),
+          level: z.string(),
+          rank: z.number().int().nullable(),
+          verdict: verdictSchema.nullable(),
+          /** The scored image's size: the boxes are in its pixels. */
+          image: z.object({ width: z.number().int().nullable(), height: z.number().int().nullable() }).strict(),
+          detections: z.array(detectionSchema),
+        })
         .strict()
         .nullable(),
     ),

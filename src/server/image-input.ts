@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { agiqaError, isAgiqaError, zodIssues } from '../errors/index.js';
 import { checkRawLayout, DEFAULT_IMAGE_LIMITS, rawPixelsSha256 } from '../image/index.js';
 import { readRawLayout, type RawFields } from './raw-fields.js';
+import { imageBuffers } from '../scoring/index.js';
 import type { PipelineImage } from '../pipeline/index.js';
 import type { ExternalIds } from '../store/index.js';
 import { readRootedFile, resolveInsideRoots } from './roots.js';
@@ -124,8 +125,8 @@ async function readAll(request: IncomingMessage, maxBytes: number, declared: num
   if (Number.isInteger(declared) && declared >= 0) {
     // Copied into one buffer of the declared size as it arrives: collecting chunks and concatenating
     // them allocates every image twice, and at megabytes per request the garbage collector's share of
-    // the server's CPU grows with every byte allocated.
-    const body = Buffer.allocUnsafeSlow(declared);
+    // the server's CPU grows with every byte allocated. The buffer is a pooled one a worker gave back.
+    const body = imageBuffers.take(declared);
     let received = 0;
     for await (const chunk of request) {
       const bytes = chunk as Buffer;
@@ -229,14 +230,21 @@ function readMultipart(request: IncomingMessage, limits: InputLimits, maxFiles: 
       const chunks: Buffer[] = [];
       const hash = createHash('sha256');
       let size = 0;
+      // A raw frame whose layout came first has a known size: read straight into a pooled buffer.
+      const expected = field === 'pixels' ? rawFrameBytes(fields) : null;
+      const direct = expected !== null && expected <= limits.maxImageBytes ? imageBuffers.take(expected) : null;
+      let inDirect = 0;
       stream.on('data', (chunk: Buffer) => {
-        size += chunk.length;
         hash.update(chunk);
-        chunks.push(chunk);
+        if (direct !== null && chunks.length === 0 && inDirect + chunk.length <= direct.length) inDirect += chunk.copy(direct, inDirect);
+        else chunks.push(chunk);
+        size += chunk.length;
       });
       stream.on('limit', () => fail(agiqaError('AGQ_ERR_IMAGE_TOO_LARGE', { file: info.filename || field, bytes: size, maxBytes: limits.maxImageBytes })));
       stream.on('end', () => {
-        if (!failed) files.push({ field, filename: info.filename ?? '', bytes: Buffer.concat(chunks), sha256: hash.digest('hex') });
+        if (failed) return;
+        const bytes = direct !== null && chunks.length === 0 && inDirect === direct.length ? direct : joined(direct?.subarray(0, inDirect) ?? null, chunks, size);
+        files.push({ field, filename: info.filename ?? '', bytes, sha256: hash.digest('hex') });
       });
     });
     parser.on('field', (name, value, info) => {
@@ -252,6 +260,21 @@ function readMultipart(request: IncomingMessage, limits: InputLimits, maxFiles: 
     });
     request.pipe(parser);
   });
+}
+
+/** The byte size of one raw frame from the layout fields already read, or null when they are not all there (yet) or not numbers. */
+function rawFrameBytes(fields: ReadonlyMap<string, string>): number | null {
+  const [width, height, channels] = ['width', 'height', 'channels'].map((name) => Number(fields.get(name)));
+  if (![width, height, channels].every((value) => Number.isSafeInteger(value) && value! > 0)) return null;
+  return width! * height! * channels!;
+}
+
+/** A file's bytes in one pooled buffer: the prefix read directly (if any), then the chunks after it. */
+function joined(prefix: Buffer | null, chunks: readonly Buffer[], size: number): Buffer {
+  const out = imageBuffers.take(size);
+  let at = prefix === null ? 0 : prefix.copy(out, 0);
+  for (const chunk of chunks) at += chunk.copy(out, at);
+  return out;
 }
 
 /** A multipart field's largest size: the `text` field of raw frames may carry a whole ComfyUI graph. */

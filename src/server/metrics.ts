@@ -1,6 +1,7 @@
 // Prometheus metrics of one server instance (its own registry, so several servers in one process,
 // as in tests, never share counters).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { imageBuffers } from '../scoring/index.js';
 
 export interface ServerMetrics {
   registry: Registry;
@@ -74,6 +75,25 @@ export function createMetrics(load: () => LoadReading): ServerMetrics {
     registers: [registry],
     collect() {
       this.set(load().stalled ?? 0);
+    },
+  });
+  // The process's pool of image buffers (shared by every server in the process, as the workers are).
+  new Counter({
+    name: 'agiqa_image_buffers_allocated_total',
+    help: 'Image buffers (256 KiB and up) allocated because the pool had none of the size free',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(imageBuffers.stats.allocated);
+    },
+  });
+  new Counter({
+    name: 'agiqa_image_buffers_reused_total',
+    help: 'Image buffers taken from the pool (given back by a scoring worker) instead of allocated',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(imageBuffers.stats.reused);
     },
   });
   return { registry, requests, duration, scores, cacheHits, rejectedBusy };

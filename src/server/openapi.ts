@@ -1,4 +1,5 @@
 // GET /v1/openapi.json, generated from the same zod schemas that validate requests and responses.
+import { generationDetectionsSchema } from './routes/generation-detections.js';
 import { generationFileSchema } from './routes/generation-files.js';
 import { z } from 'zod';
 import { promptRankingSchema } from '../bridges/comfyui/index.js';
@@ -124,6 +125,7 @@ function build(): JsonSchema {
         PromptView: jsonSchema(promptViewSchema, 'output'),
         ComfyVerdictsRequest: jsonSchema(comfyVerdictsRequestSchema, 'input'),
         ComfyVerdictsResponse: jsonSchema(comfyVerdictsResponseSchema, 'output'),
+        GenerationDetections: jsonSchema(generationDetectionsSchema, 'output'),
       },
     },
     security: [{ bearer: [] }, {}],
@@ -175,6 +177,13 @@ function build(): JsonSchema {
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
           requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(generationFileSchema, 'input') } } },
           responses: { '200': { description: 'The generation with external.filename set', content: json('Generation') }, ...errors(400, 401, 404, 415, 503) },
+        },
+      },
+      '/v1/generations/{id}/detections': {
+        get: {
+          summary: "The object boxes behind generation {id}'s latest score (COCO class, confidence, box in the image's pixels), most confident first",
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+          responses: { '200': { description: 'The boxes', content: json('GenerationDetections') }, ...errors(400, 401, 404, 503) },
         },
       },
       '/v1/comfyui/prompts/{promptId}/ranking': {

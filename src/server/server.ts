@@ -90,8 +90,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   if (roots.length < config.roots.length) logger.warn({ configured: config.roots, usable: roots }, 'some roots do not exist and allow nothing');
   const hub = new EventsHub(store, logger);
   const settings = options.settings ?? SettingsHolder.fromConfig(config);
-  const thumbnails = new ThumbnailCache({ dir: join(config.home, 'thumbnails'), store, logger, maxPixels: config.limits.maxImagePixels });
   let service: ScoringPipeline | undefined;
+  const thumbnails = new ThumbnailCache({ dir: join(config.home, 'thumbnails'), store, logger, maxPixels: config.limits.maxImagePixels, busy: () => service?.isBusy ?? false });
   const metrics = createMetrics(() => {
     return service?.load ?? { inFlight: 0, queued: 0, running: 0 };
   });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { makePreview } from '../image/index.js';
 import type { PipelineImage } from '../pipeline/index.js';
+import { imageBuffers } from '../scoring/index.js';
 import { generationParams } from '../prompts/index.js';
 import type { Store } from '../store/index.js';
 
@@ -21,7 +22,19 @@ export interface ThumbnailOptions {
   maxPixels: number;
   /** Images waiting for a thumbnail at most; more are skipped (the feed shows a placeholder). */
   maxPending?: number;
+  /** True while images are being scored: a thumbnail then waits, since it takes the cores scoring needs. */
+  busy?: () => boolean;
+  /** How long a thumbnail waits at most for scoring to pause (from when its image was offered); default 30 s. */
+  maxDeferMs?: number;
 }
+
+/** How often a deferred thumbnail looks again whether scoring has paused. */
+const QUIET_POLL_MS = 10;
+/**
+ * How long scoring must have paused before a thumbnail starts: a client sending its next request right
+ * after an answer leaves gaps of a millisecond, and a thumbnail started in one runs beside that request.
+ */
+const QUIET_FOR_MS = 100;
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -29,10 +42,12 @@ export class ThumbnailCache {
   /** sha256 → size on disk, oldest first (Map keeps insertion order). */
   private readonly sizes = new Map<string, number>();
   private totalBytes = 0;
-  private readonly waiting: { sha256: string; bytes: Uint8Array; pixels: PipelineImage['pixels']; text: Record<string, string> | undefined }[] = [];
+  private readonly waiting: { sha256: string; bytes: Uint8Array; pixels: PipelineImage['pixels']; text: Record<string, string> | undefined; offeredAt: number }[] = [];
   /** Images waiting or being made, with what resolves when each is done (made or given up). */
   private readonly queued = new Map<string, { promise: Promise<void>; resolve: () => void }>();
   private running: Promise<void> | null = null;
+  /** Set by settled(): a thumbnail no longer waits for scoring to pause (a stuck worker keeps it busy). */
+  private hurry = false;
   private readonly ready: Promise<void>;
   readonly maxBytes: number;
 
@@ -108,24 +123,52 @@ export class ThumbnailCache {
     let resolve!: () => void;
     const promise = new Promise<void>((done) => (resolve = done));
     this.queued.set(sha256, { promise, resolve });
-    this.waiting.push({ sha256, bytes: Uint8Array.prototype.slice.call(image.image) as Uint8Array, pixels: image.pixels, text: image.text });
+    // The copy comes from the image buffer pool and goes back once the thumbnail is made.
+    const bytes = imageBuffers.take(image.image.length);
+    bytes.set(image.image);
+    this.waiting.push({ sha256, bytes, pixels: image.pixels, text: image.text, offeredAt: Date.now() });
     this.running ??= this.drain().finally(() => {
       this.running = null;
     });
   }
 
-  /** Resolves when every offered image has been handled (tests, shutdown). */
+  /** Resolves when every offered image has been handled (tests, shutdown); those waiting for scoring to pause wait no more. */
   async settled(): Promise<void> {
-    await this.ready;
-    while (this.running !== null) await this.running;
+    this.hurry = true;
+    try {
+      await this.ready;
+      while (this.running !== null) await this.running;
+    } finally {
+      this.hurry = false;
+    }
   }
 
-  // One at a time: thumbnails share the cores with scoring and must never compete with it much.
+  /**
+   * Waits until no image has been admitted or scored for QUIET_FOR_MS, at most until `maxDeferMs` after `offeredAt`: a thumbnail of a
+   * 512² raw frame costs about half the CPU of scoring it (of a 1024² PNG, a second decode), and a UI
+   * waiting for verdicts should not pay for the dashboard's pictures. Between a UI's batches (seconds of
+   * sampling) the cores are free; under steady load at most `maxPending` wait and the rest are skipped.
+   */
+  private async quiet(offeredAt: number): Promise<void> {
+    const busy = this.options.busy;
+    if (busy === undefined) return;
+    const until = offeredAt + (this.options.maxDeferMs ?? 30_000);
+    let quietSince: number | null = null;
+    while (!this.hurry && Date.now() < until) {
+      if (busy()) quietSince = null;
+      else quietSince ??= Date.now();
+      if (quietSince !== null && Date.now() - quietSince >= QUIET_FOR_MS) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(QUIET_POLL_MS, Math.max(1, until - Date.now()))));
+    }
+  }
+
+  // One at a time, and after scoring: thumbnails share the cores with scoring and must never compete with it much.
   private async drain(): Promise<void> {
     await this.ready;
     for (let next = this.waiting.shift(); next !== undefined; next = this.waiting.shift()) {
-      const { sha256, bytes, pixels, text } = next;
+      const { sha256, bytes, pixels, text, offeredAt } = next;
       try {
+        await this.quiet(offeredAt);
         const preview = await makePreview(bytes, { size: this.options.size ?? 256, maxPixels: this.options.maxPixels, name: sha256, raw: pixels });
         const file = this.fileOf(sha256);
         mkdirSync(join(this.options.dir, sha256.slice(0, 2)), { recursive: true });
@@ -139,6 +182,7 @@ export class ThumbnailCache {
         // A bad image is the scorer's to report; the feed just shows no thumbnail for it.
         this.options.logger.debug({ err: error, sha256 }, 'no thumbnail');
       } finally {
+        if (imageBuffers.owns(bytes.buffer)) imageBuffers.give([bytes.buffer as ArrayBuffer]);
         this.queued.get(sha256)?.resolve();
         this.queued.delete(sha256);
       }

@@ -1,11 +1,12 @@
 // What the dashboard reads: a paged, filtered, sorted feed of generations (each with its latest score
 // and verdict), every attempt at one prompt with its lineage, sampling parameters by image, and the
-// verdicts of ComfyUI files in one batch. Tables and indexes come from migrations 1–3.
+// verdicts (and object boxes) of ComfyUI files in one batch. Tables and indexes come from migrations 1–5.
 import type Database from 'better-sqlite3';
 import type { Verdict } from '../policy/index.js';
-import type { Aspect, ScoreResult } from '../scoring/score-result.js';
+import type { Aspect, DetectionResult, ScoreResult } from '../scoring/score-result.js';
 import { ASPECTS } from '../scoring/score-result.js';
 import type { ComfyFileRef } from './comfyui-records.js';
+import { detectionsOf } from './detection-rows.js';
 import type { GenerationRow } from './generation-rows.js';
 import { prepared } from './statements.js';
 
@@ -61,6 +62,8 @@ export interface FeedItem {
   aspects: Record<Aspect, { mos: number; level: string } | null>;
   findings: string[];
   params: GenerationParamsRecord | null;
+  /** The latest score's object boxes, most confident first (migration 5); [] when no detector ran. */
+  detections: DetectionResult[];
 }
 
 /** A generations row (less what the feed does not show) joined with its latest score, verdict and parameters. */
@@ -107,7 +110,7 @@ function sortPlan(sort: FeedSort, descending: boolean): { from: string; where: s
   };
 }
 
-function toItem(row: FeedRow, childIds: number[]): FeedItem {
+function toItem(row: FeedRow, childIds: number[], detections: DetectionResult[]): FeedItem {
   const result = JSON.parse(row.result_json) as ScoreResult;
   const aspects = Object.fromEntries(
     ASPECTS.map((aspect) => {
@@ -133,7 +136,15 @@ function toItem(row: FeedRow, childIds: number[]): FeedItem {
     aspects,
     findings: result.findings.map((finding) => finding.text),
     params: row.params_json === null ? null : (JSON.parse(row.params_json) as GenerationParamsRecord),
+    detections,
   };
+}
+
+/** Feed rows as items, with their children and boxes read in one query each. */
+function toItems(db: Database.Database, rows: readonly FeedRow[]): FeedItem[] {
+  const children = childrenOf(db, rows.map((row) => row.id));
+  const boxes = detectionsOf(db, rows.map((row) => row.score_id));
+  return rows.map((row) => toItem(row, children.get(row.id) ?? [], boxes.get(row.score_id) ?? []));
 }
 
 function childrenOf(db: Database.Database, ids: number[]): Map<number, number[]> {
@@ -188,9 +199,7 @@ export class DashboardQueries {
       const sql = `${FEED_COLUMNS} ${plan.from} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${plan.order} LIMIT ? OFFSET ?`;
       // The SQL text varies only with which filters are present: a bounded set, so caching it is safe.
       const rows = prepared(db, sql).all(...plan.params, ...params, limit + 1, filter.offset ?? 0) as FeedRow[];
-      const page = rows.slice(0, limit);
-      const children = childrenOf(db, page.map((row) => row.id));
-      return { items: page.map((row) => toItem(row, children.get(row.id) ?? [])), hasMore: rows.length > limit };
+      return { items: toItems(db, rows.slice(0, limit)), hasMore: rows.length > limit };
     });
   }
 
@@ -216,8 +225,7 @@ export class DashboardQueries {
            ${FEED_SELECT} WHERE g.id IN (SELECT id FROM grp) ORDER BY g.id ASC LIMIT ?`,
         )
         .all(key, key, id, MAX_ATTEMPTS) as FeedRow[];
-      const children = childrenOf(db, rows.map((row) => row.id));
-      return { promptKey: key, attempts: rows.map((row) => toItem(row, children.get(row.id) ?? [])) };
+      return { promptKey: key, attempts: toItems(db, rows) };
     });
   }
 
@@ -229,20 +237,32 @@ export class DashboardQueries {
   }
 
   /** The newest stored verdict of each ComfyUI file (any instance), in the order asked; null where unknown. */
-  async comfyVerdicts(files: readonly ComfyFileRef[]): Promise<({ generationId: number; mos: number; level: string; rank: number | null; verdict: Verdict | null } | null)[]> {
+  async comfyVerdicts(
+    files: readonly ComfyFileRef[],
+  ): Promise<({ generationId: number; mos: number; level: string; rank: number | null; verdict: Verdict | null; image: { width: number | null; height: number | null }; detections: DetectionResult[] } | null)[]> {
     return this.read((db) => {
       const lookup = prepared(
         db,
-        `SELECT o.generation_id AS generationId, o.rank, s.mos, s.level,
+        `SELECT o.generation_id AS generationId, o.rank, s.id AS scoreId, s.mos, s.level, g.width, g.height,
                 (SELECT v.reasons_json FROM verdicts v WHERE v.score_id = s.id ORDER BY v.id DESC LIMIT 1) AS verdictJson
-           FROM comfyui_outputs o JOIN scores s ON s.id = o.score_id
+           FROM comfyui_outputs o JOIN scores s ON s.id = o.score_id JOIN generations g ON g.id = o.generation_id
           WHERE o.filename = ? AND o.subfolder = ? AND o.type = ?
           ORDER BY o.id DESC LIMIT 1`,
       );
       return files.map((file) => {
-        const row = lookup.get(file.filename, file.subfolder, file.type) as { generationId: number; rank: number | null; mos: number; level: string; verdictJson: string | null } | undefined;
+        const row = lookup.get(file.filename, file.subfolder, file.type) as
+          | { generationId: number; rank: number | null; scoreId: number; mos: number; level: string; width: number | null; height: number | null; verdictJson: string | null }
+          | undefined;
         if (row === undefined) return null;
-        return { generationId: row.generationId, mos: row.mos, level: row.level, rank: row.rank, verdict: row.verdictJson === null ? null : (JSON.parse(row.verdictJson) as Verdict) };
+        return {
+          generationId: row.generationId,
+          mos: row.mos,
+          level: row.level,
+          rank: row.rank,
+          verdict: row.verdictJson === null ? null : (JSON.parse(row.verdictJson) as Verdict),
+          image: { width: row.width, height: row.height },
+          detections: detectionsOf(db, [row.scoreId]).get(row.scoreId)!,
+        };
       });
     });
   }

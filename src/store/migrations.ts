@@ -156,6 +156,32 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'detections: the object boxes behind each score',
+    sql: `
+      -- The boxes a pack's object detector saw (lite pack, or the lite detector beside a CLIP pack), one
+      -- row per box, most confident first (rank 0); the same boxes as the score's result_json, in columns
+      -- so the API, the dashboard and the ComfyUI badge read them without parsing every result.
+      CREATE TABLE detections (
+        score_id INTEGER NOT NULL REFERENCES scores(id),
+        rank     INTEGER NOT NULL,
+        label    TEXT    NOT NULL,
+        score    REAL    NOT NULL,
+        x        REAL    NOT NULL,
+        y        REAL    NOT NULL,
+        width    REAL    NOT NULL,
+        height   REAL    NOT NULL,
+        PRIMARY KEY (score_id, rank)
+      ) WITHOUT ROWID;
+      CREATE INDEX detections_label ON detections(label, score);
+      INSERT INTO detections (score_id, rank, label, score, x, y, width, height)
+        SELECT s.id, CAST(d.key AS INTEGER), json_extract(d.value, '$.label'), json_extract(d.value, '$.score'),
+               json_extract(d.value, '$.box.x'), json_extract(d.value, '$.box.y'),
+               json_extract(d.value, '$.box.width'), json_extract(d.value, '$.box.height')
+          FROM scores s, json_each(s.result_json, '$.detections') d;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,7 +1,7 @@
 // The shapes the store reads and writes: what a caller gives to store a generation, and the views
 // of stored generations, scores and events it gets back.
 import type { Verdict } from '../policy/index.js';
-import type { ScoreResult } from '../scoring/score-result.js';
+import type { DetectionResult, ScoreResult } from '../scoring/score-result.js';
 
 export type PromptSource = ScoreResult['prompt']['source'];
 
@@ -54,6 +54,15 @@ export interface SavedScore extends StoredScore {
   events: StoredEvent[];
   /** False when an identical score was already stored (a concurrent duplicate): the stored one is returned. */
   inserted: boolean;
+}
+
+/** A generation's object boxes: those of its latest score, in the image's pixels (GET /v1/generations/:id/detections). */
+export interface GenerationDetections {
+  generationId: number;
+  scoreId: number;
+  pack: { name: string; version: string };
+  image: { width: number | null; height: number | null };
+  detections: DetectionResult[];
 }
 
 export interface GenerationView {

@@ -11,12 +11,13 @@ import { promptKey as normalisedPromptKey } from '../prompts/index.js';
 import { ASPECTS, type ScoreResult } from '../scoring/score-result.js';
 import { ComfyRecords } from './comfyui-records.js';
 import { DashboardQueries } from './dashboard-queries.js';
+import { detectionsOf, insertDetections } from './detection-rows.js';
 import { appendEvent, insertVerdict, latestVerdict, toView, type GenerationRow } from './generation-rows.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
 import { prepared } from './statements.js';
-import type { GenerationFilter, GenerationView, NewGeneration, PackId, PromptSource, SavedScore, StoredEvent, StoredScore } from './store-types.js';
+import type { GenerationDetections, GenerationFilter, GenerationView, NewGeneration, PackId, PromptSource, SavedScore, StoredEvent, StoredScore } from './store-types.js';
 
-export type { ExternalIds, GenerationFilter, GenerationView, NewGeneration, PackId, PromptSource, SavedScore, StoredEvent, StoredScore } from './store-types.js';
+export type { GenerationDetections, ExternalIds, GenerationFilter, GenerationView, NewGeneration, PackId, PromptSource, SavedScore, StoredEvent, StoredScore } from './store-types.js';
 
 export type StoreHealth = { ok: true; schemaVersion: number } | { ok: false; error: AgiqaError };
 
@@ -263,6 +264,7 @@ export class Store {
         else aspectRow.run(scoreId, aspect, value.mos, 'level' in value ? value.level : null, null);
       }
       insertVerdict(db, scoreId, verdict, now);
+      insertDetections(db, scoreId, result.detections);
       const event = appendEvent(db, 'generation.scored', generationId, now, {
         generationId,
         scoreId,
@@ -337,6 +339,17 @@ export class Store {
     return this.read((db) => {
       const row = db.prepare('SELECT * FROM generations WHERE id = ?').get(id) as GenerationRow | undefined;
       return row === undefined ? null : toView(db, row);
+    });
+  }
+
+  /** The object boxes of generation `id`'s latest score (empty when its pack ran no detector); null for an unknown id. */
+  async getDetections(id: number): Promise<GenerationDetections | null> {
+    return this.read((db) => {
+      const row = db
+        .prepare('SELECT g.width, g.height, s.id AS scoreId, s.pack_name AS name, s.pack_version AS version FROM generations g JOIN scores s ON s.generation_id = g.id WHERE g.id = ? ORDER BY s.id DESC LIMIT 1')
+        .get(id) as { width: number | null; height: number | null; scoreId: number; name: string; version: string } | undefined;
+      if (row === undefined) return null;
+      return { generationId: id, scoreId: row.scoreId, pack: { name: row.name, version: row.version }, image: { width: row.width, height: row.height }, detections: detectionsOf(db, [row.scoreId]).get(row.scoreId)! };
     });
   }
 

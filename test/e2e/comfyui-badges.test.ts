@@ -1,7 +1,8 @@
 // The ComfyUI badge extension (plugin-manifest/comfyui/web/js) in chromium, on stand-ins of ComfyUI's
 // app.js and api.js (the real front end is not installable offline): the badge is drawn in the title
 // bar on a real canvas at several zoom levels, a node's own scores stay with its workflow and are
-// cleared at a run's start, and badges for shown files come from one batched lookup after a load.
+// cleared at a run's start, and badges (and the detector's boxes) for shown files come from one batched
+// lookup after a load.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,7 +38,9 @@ beforeAll(async () => {
         const { files } = JSON.parse(body) as { files: { filename: string }[] };
         lookups.push(files);
         // What the node pack answers: the stored verdict of files the bridge scored, null for others.
-        const verdicts = files.map((file) => (file.filename === 'ComfyUI_00042_.png' ? { ...file, generation_id: 1, rank: 1, mos: 3.41, level: 'good', verdict: 'accept' } : null));
+        // ComfyUI_00042_.png carries the detector's boxes: a 240×90 image with a dog at (20, 10) 100×50.
+        const boxes = { image: { width: 240, height: 90 }, detections: [{ label: 'dog', score: 0.8, box: { x: 20, y: 10, width: 100, height: 50 } }] };
+        const verdicts = files.map((file) => (file.filename === 'ComfyUI_00042_.png' ? { ...file, generation_id: 1, rank: 1, mos: 3.41, level: 'good', verdict: 'accept', ...boxes } : null));
         response.setHeader('content-type', 'application/json');
         response.end(JSON.stringify({ verdicts }));
       });
@@ -146,6 +149,11 @@ describe.skipIf(!haveChromium)('ComfyUI badges in chromium (stand-in front end)'
     await expect.poll(() => lookups.length).toBe(1);
     expect(lookups[0]).toEqual([saved, { filename: 'ComfyUI_00043_.png', subfolder: '', type: 'output' }]);
     await expect.poll(() => draw(page, { graphId: 'workflow-c', id: 9, images: [saved], zoom: 1 })).not.toBeNull();
+    // Its boxes are drawn over the preview: the 240×90 image fits the 240×120 node centred (15 px bands),
+    // so the dog's box spans rows 25–75 below the badge.
+    const rows = (await draw(page, { graphId: 'workflow-c', id: 9, images: [saved], zoom: 1 }))!;
+    expect(rows.top).toBeLessThan(0);
+    expect(Math.abs(rows.bottom - 75)).toBeLessThanOrEqual(2);
     expect(await draw(page, { graphId: 'workflow-c', id: 13, images: [{ filename: 'ComfyUI_00043_.png', subfolder: '', type: 'output' }], zoom: 1 })).toBeNull();
   });
 });

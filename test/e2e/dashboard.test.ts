@@ -156,4 +156,29 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     // The refused PUT is the only thing the console reports.
     expect((page as Page & { problems: string[] }).problems.filter((text) => !/status of 400/.test(text))).toEqual([]);
   });
+
+  it("draws the detector's boxes over the thumbnail where the object is", async () => {
+    const page = await openPage('/');
+    // scene-0011: one horse at x 207-566, y 48-295 of a 640×480 picture (test/fixtures/detection/truth.jsonl).
+    const scene = readFileSync(join(ROOT, 'test/fixtures/detection/scene-0011.jpg'));
+    const response = await fetch(`${server.url}/v1/score?${new URLSearchParams({ prompt: 'a photo of a horse' })}`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(scene) });
+    const { generationId } = (await response.json()) as { generationId: number };
+    const card = page.locator(`#feed .card[data-id="${generationId}"]`);
+    await card.waitFor({ timeout: 10_000 });
+    const horse = card.locator('svg.boxes g.box[data-label="horse"] rect').first();
+    await horse.waitFor();
+    const [x, y, width, height] = await Promise.all(['x', 'y', 'width', 'height'].map(async (name) => Number(await horse.getAttribute(name))));
+    expect(Math.abs(x! - 207)).toBeLessThan(40);
+    expect(Math.abs(x! + width! - 566)).toBeLessThan(40);
+    expect(Math.abs(y! - 48)).toBeLessThan(40);
+    expect(Math.abs(y! + height! - 295)).toBeLessThan(40);
+    expect(await card.locator('svg.boxes').getAttribute('viewBox')).toBe('0 0 640 480');
+    // The overlay covers the thumbnail exactly (same box on the page).
+    const [image, overlay] = await Promise.all([card.locator('img.thumb').boundingBox(), card.locator('svg.boxes').boundingBox()]);
+    expect(overlay).toEqual(image);
+    // A card without boxes draws none.
+    const plain = await score(await attemptPng(0, 90), { prompt: 'a castle' });
+    await page.locator(`#feed .card[data-id="${plain.generationId}"]`).waitFor();
+    expect(await page.locator(`#feed .card[data-id="${plain.generationId}"] svg.boxes`).count()).toBe(0);
+  });
 });

@@ -10,6 +10,7 @@ import { readDataset } from '../../src/evaluation/datasets.js';
 import { withSplitFiles } from '../../src/evaluation/split-file.js';
 import { trainPredictor } from '../../src/evaluation/train-predictor.js';
 import { loadPack } from '../../src/model/packs.js';
+import { filesDigest } from '../../src/model/pack-manifest.js';
 import { createScorer } from '../../src/scoring/index.js';
 import { writeImages } from '../fixtures/datasets/make-images.js';
 import { installTinyClip } from '../fixtures/tiny-clip/install.js';
@@ -48,6 +49,9 @@ describe.skipIf(torchMissing !== null)(`trainPredictor on a CLIP pack${torchMiss
     expect(result.winner).toBe('xlstm');
     const pack = JSON.parse(await readFile(join(trained, 'pack.json'), 'utf8'));
     expect(pack.training.split.scheme).toContain('train=mine_train.csv, test=mine_test.csv');
+    // the version carries the digest of the pack's files, predictor included: the score cache is keyed by it
+    expect(pack.version).toBe(`1.0.0+${filesDigest(pack.files)}`);
+    expect(pack.files.map((f: { path: string }) => f.path)).toContain('predictor.onnx');
     expect(pack.training.data.aspects).toEqual(['quality', 'correspondence', 'authenticity']);
     expect(pack.metrics.ablation.selectedOn).toBe('none (--ship xlstm)');
     expect(Object.keys(result.ablation.test.xlstm!)).toEqual(['quality', 'correspondence', 'authenticity']);

@@ -10,6 +10,7 @@ import { run as trainRun } from '../../src/cli/commands/train.js';
 import { readDataset } from '../../src/evaluation/datasets.js';
 import { judgeFeatureSource } from '../../src/evaluation/training-features-judge.js';
 import { loadPack } from '../../src/model/packs.js';
+import { filesDigest } from '../../src/model/pack-manifest.js';
 import { createScorer } from '../../src/scoring/index.js';
 import { runCaptured } from '../cli/run-cli.js';
 import { writeImages } from '../fixtures/datasets/make-images.js';
@@ -88,6 +89,8 @@ describe.skipIf(torchMissing !== null)(`agiqa train --pack <judge>${torchMissing
     expect(stdout).toContain("test split — judge-test's own head");
     const manifest = JSON.parse(await readFile(join(out, 'pack.json'), 'utf8'));
     expect(manifest.input.kind).toBe('judge');
+    // files digest before the "+", the judge input's digest after it (both key the score cache)
+    expect(manifest.version).toBe(`1.0.0-${filesDigest(manifest.files)}+${judge.manifest.version.split('+')[1]}`);
     expect(manifest.predictor).toMatchObject({ tokenGrid: 3, evidenceWidth: 3, features: { version: 'judge/1', imageTokens: { pack: { name: 'tiny-lite' } } }, aspects: ['quality', 'correspondence', 'authenticity'] });
 
     const judgeAlone = await createScorer({ packDir: judge.dir });

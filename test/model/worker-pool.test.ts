@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerPool } from '../../src/model/worker-pool.js';
 
 const script = new URL('../fixtures/workers/echo-worker.ts', import.meta.url);
-type Job = { op: 'echo' | 'fail' | 'crash' | 'sleep' | 'spin'; value?: number };
+type Job = { op: 'echo' | 'fail' | 'crash' | 'sleep' | 'spin'; value?: number; bytes?: Uint8Array };
 type Reply = { value: number | undefined };
 
 let pool: WorkerPool<Job, Reply> | undefined;
@@ -16,6 +16,19 @@ describe('WorkerPool', () => {
     pool = await WorkerPool.start<Job, Reply>({ script, workerData: {}, size: 2, maxQueue: 10 });
     const results = await Promise.all([1, 2, 3, 4, 5].map((value) => pool!.run({ op: 'echo', value })));
     expect(results.map((r) => r.value)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('gives the buffers a job transferred back when the worker is done, after a result or an error', async () => {
+    const returned: ArrayBuffer[] = [];
+    pool = await WorkerPool.start<Job, Reply>({ script, workerData: {}, size: 1, maxQueue: 10, onReturned: (buffers) => returned.push(...buffers) });
+    const bytes = new Uint8Array(1024).fill(7);
+    const answer = pool.run({ op: 'echo', bytes }, [bytes.buffer]);
+    expect(bytes.byteLength).toBe(0); // moved, not copied
+    expect((await answer).value).toBe(7);
+    const failing = new Uint8Array(2048);
+    await expect(pool.run({ op: 'fail', bytes: failing }, [failing.buffer])).rejects.toMatchObject({ code: 'AGQ_ERR_IMAGE_EMPTY' });
+    expect(returned.map((buffer) => buffer.byteLength)).toEqual([1024, 2048]);
+    expect(new Uint8Array(returned[0]!)[0]).toBe(7);
   });
 
   it('passes a catalogued error from the worker through with its code', async () => {

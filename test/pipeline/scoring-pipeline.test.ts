@@ -45,6 +45,17 @@ describe('ScoringPipeline', () => {
     expect(items[0]).toMatchObject({ ok: true, rank: 1 });
   });
 
+  it('is busy from admission until the batch is stored (background work waits for that)', async () => {
+    const { pipeline } = await pipelineWith(new FakeScorer({ delayMs: 50 }));
+    expect(pipeline.isBusy).toBe(false);
+    const ticket = pipeline.admit(2);
+    expect(pipeline.isBusy).toBe(true);
+    const ranking = pipeline.rankBatch([image(50), image(51)], {}, {}, ticket);
+    expect(pipeline.isBusy).toBe(true);
+    await ranking;
+    expect(pipeline.isBusy).toBe(false);
+  });
+
   it('scoreBatch ranks the images that scored and reports the one that failed in its item', async () => {
     const { pipeline, counts, events } = await pipelineWith();
     const tooLarge: PipelineImage = { image: new Uint8Array(2_000), name: 'huge', fileRef: null };

@@ -47,6 +47,7 @@ describe('ComfyUI node pack', () => {
     const badges = (await import(pathToFileURL(join(PACK, 'web/js/agiqa-badges.js')).href)) as {
       nodeKey(graphId: string | undefined, nodeId: number): string;
       badgeBox(nodeWidth: number, textWidth: number, titleHeight: number): { x: number; y: number; width: number; height: number };
+      previewBoxes(score: unknown, area: { x: number; y: number; width: number; height: number }): { label: string; score: number; x: number; y: number; width: number; height: number }[];
       BadgeStore: new () => {
         clearNodes(): void;
         filesToLookUp(imageLists: unknown[][]): { filename: string; subfolder: string; type: string }[];
@@ -54,6 +55,7 @@ describe('ComfyUI node pack', () => {
         addVerdict(payload: unknown): boolean;
         addNodeOutput(nodeId: number | string, output: unknown): boolean;
         label(nodeId: number | string, images: unknown[], shownIndex?: number | null): { text: string; colour: string } | null;
+        shownScore(nodeId: number | string, images: unknown[], shownIndex?: number | null): Record<string, unknown> | null;
       };
     };
     const verdict = (filename: string, mos: number, verdictValue: 'accept' | 'reject', rank: number | null = null) => ({
@@ -110,6 +112,24 @@ describe('ComfyUI node pack', () => {
         expect(box.x + box.width).toBe(234);
       }
       expect(badges.badgeBox(60, 200, 30).x).toBe(4); // a narrow node: from the left edge
+    });
+
+    it("places the detector's boxes on the node's preview as ComfyUI fits the image, for the image shown", () => {
+      const dog = { label: 'dog', score: 0.8, box: { x: 100, y: 50, width: 200, height: 100 } };
+      const faint = { label: 'cat', score: 0.2, box: { x: 0, y: 0, width: 10, height: 10 } };
+      const score = { mos: 3, image: { width: 400, height: 200 }, detections: [dog, faint] };
+      // A 400×200 image in a 200×200 area 30 px down: scaled by 0.5, centred vertically (50 px bands).
+      expect(badges.previewBoxes(score, { x: 0, y: 30, width: 200, height: 200 })).toEqual([{ label: 'dog', score: 0.8, x: 50, y: 105, width: 100, height: 50 }]);
+      expect(badges.previewBoxes({ ...score, image: null }, { x: 0, y: 0, width: 200, height: 200 })).toEqual([]);
+      expect(badges.previewBoxes({ mos: 3 }, { x: 0, y: 0, width: 200, height: 200 })).toEqual([]);
+      expect(badges.previewBoxes(score, { x: 0, y: 0, width: 200, height: -5 })).toEqual([]);
+
+      const store = new badges.BadgeStore();
+      const files = [image('a.png'), image('b.png')];
+      store.addLookup(files, [{ ...files[0], generation_id: 1, level: 'good', verdict: null, ...score }, null]);
+      expect(store.shownScore(9, [image('a.png')])).toMatchObject({ detections: [dog, faint] });
+      expect(store.shownScore(9, files, 1)).toBeNull();
+      expect(store.shownScore(9, files, null)).toBeNull(); // a grid: no single image to draw on
     });
 
     it('asks once for the files shown and badges the ones the server knows', () => {

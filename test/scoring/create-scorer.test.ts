@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/image/index.js';
-import { createScorer, type Scorer } from '../../src/scoring/index.js';
+import { createScorer, imageBuffers, type Scorer } from '../../src/scoring/index.js';
 
 const photo = readFileSync(new URL('../../examples/coffee.png', import.meta.url));
 /** A copy of the photo that owns its whole ArrayBuffer (readFileSync may hand out a pooled slice). */
@@ -29,6 +29,23 @@ describe('createScorer (lite)', () => {
     expect(handed.byteLength).toBe(0);
     expect(moved.mos).toBe(kept.mos);
     expect(moved.image.sha256).toBe(createHash('sha256').update(photo).digest('hex'));
+  });
+
+  it('moves a pooled buffer (a view over part of it) and gets it back for the next upload', async () => {
+    const side = 512;
+    const frame = imageBuffers.take(side * side * 3);
+    for (let i = 0; i < frame.length; i += 1) frame[i] = (i * 13) & 255;
+    const copy = new Uint8Array(frame);
+    const before = imageBuffers.stats;
+    const moved = await scorer.score({ image: frame, pixels: { width: side, height: side, channels: 3 }, name: 'pooled.raw', handOver: true });
+    expect(frame.byteLength).toBe(0); // moved, although the view is shorter than its pooled buffer
+    const kept = await scorer.score({ image: copy, pixels: { width: side, height: side, channels: 3 }, name: 'copy.raw' });
+    expect(moved.mos).toBe(kept.mos);
+    // The worker gave it back: the next frame of that size is read into it instead of a new buffer.
+    expect(imageBuffers.stats.pooledBytes).toBeGreaterThan(before.pooledBytes);
+    imageBuffers.take(side * side * 3);
+    expect(imageBuffers.stats.reused).toBe(before.reused + 1);
+    expect(imageBuffers.stats.allocated).toBe(before.allocated);
   });
 
   it('copies a handed-over view that shares its memory with other data', async () => {

@@ -8,7 +8,7 @@ function attempt(id: number, mos: number, overrides: Partial<FeedItem> = {}): Fe
   return {
     id, createdAt: '2026-12-01T00:00:00.000Z', source: 'api', external: { promptId: null, node: null, filename: null }, prompt: 'a red car', negativePrompt: null,
     promptKey: 'a red car', image: { sha256: 'x', width: 1, height: 1, file: null }, parentId: null, childIds: [], pack: { name: 'lite', version: '1' }, mos, level: 'fair',
-    verdict: { verdict: mos >= 2.5 ? 'accept' : 'reject', reasons: [], notJudged: [] }, aspects: { quality: { mos, level: 'fair' }, correspondence: null, authenticity: null }, findings: [], params: null,
+    verdict: { verdict: mos >= 2.5 ? 'accept' : 'reject', reasons: [], notJudged: [] }, aspects: { quality: { mos, level: 'fair' }, correspondence: null, authenticity: null }, findings: [], params: null, detections: [],
     ...overrides,
   };
 }

@@ -14,7 +14,8 @@ import { configSchema, type ConfigInput } from '../../src/config/index.js';
 import type { Scorer } from '../../src/scoring/scorer.js';
 import { generationSchema, rankResponseSchema, scoreResponseSchema, startServer, type RunningServer } from '../../src/server/index.js';
 import { Store } from '../../src/store/index.js';
-import { FakeScorer, type FakeScorerOptions } from '../fixtures/server/fake-scorer.js';
+import { generationDetectionsSchema } from '../../src/server/routes/generation-detections.js';
+import { FAKE_DOG_BOX, FakeScorer, type FakeScorerOptions } from '../fixtures/server/fake-scorer.js';
 
 const TOKEN = 'test-token-0123456789';
 const running: RunningServer[] = [];
@@ -474,6 +475,25 @@ describe('history, packs, metrics, OpenAPI', () => {
     expect((await get(server, '/v1/nothing')).body.error.code).toBe('AGQ_ERR_SERVER_NOT_FOUND');
   });
 
+  it('serves the object boxes of a generation (migration 5), [] when no detector ran, 404 and 400 for bad ids', async () => {
+    const { server } = await start();
+    const dog = await postJson(server, '/v1/score', { image: b64(image(90, 40)), prompt: 'a dog on a sofa' });
+    const plain = await postJson(server, '/v1/score', { image: b64(image(91, 40)), prompt: 'a castle' });
+    const boxes = await get(server, `/v1/generations/${dog.body.generationId}/detections`);
+    expect(boxes.status).toBe(200);
+    expect(generationDetectionsSchema.parse(boxes.body)).toEqual({
+      generationId: dog.body.generationId,
+      scoreId: expect.any(Number),
+      pack: { name: 'fake', version: '1.0.0' },
+      image: { width: 64, height: 64 },
+      detections: [FAKE_DOG_BOX],
+    });
+    expect((await get(server, `/v1/generations/${plain.body.generationId}/detections`)).body.detections).toEqual([]);
+    expect((await get(server, '/v1/generations/999/detections')).body.error.code).toBe('AGQ_ERR_SERVER_GENERATION_NOT_FOUND');
+    expect((await get(server, '/v1/generations/0/detections')).status).toBe(400);
+    expect((await get(server, '/v1/feed')).body.items.map((item: any) => item.detections)).toEqual([[], [FAKE_DOG_BOX]]);
+  });
+
   it('lists packs and exposes Prometheus metrics', async () => {
     const { server } = await start();
     await postJson(server, '/v1/score', { image: b64(image(80, 40)) });
@@ -489,7 +509,7 @@ describe('history, packs, metrics, OpenAPI', () => {
     const { server } = await start();
     const document = (await get(server, '/v1/openapi.json')).body;
     expect(document.openapi).toBe('3.1.0');
-    expect(Object.keys(document.paths).sort()).toEqual(['/metrics', '/v1/comfyui/prompts/{promptId}/ranking', '/v1/comfyui/verdicts', '/v1/events', '/v1/feed', '/v1/generations', '/v1/generations/{id}', '/v1/generations/{id}/file', '/v1/health', '/v1/openapi.json', '/v1/packs', '/v1/prompts/{id}', '/v1/rank', '/v1/score', '/v1/settings', '/v1/thumbnails/{sha256}']);
+    expect(Object.keys(document.paths).sort()).toEqual(['/metrics', '/v1/comfyui/prompts/{promptId}/ranking', '/v1/comfyui/verdicts', '/v1/events', '/v1/feed', '/v1/generations', '/v1/generations/{id}', '/v1/generations/{id}/detections', '/v1/generations/{id}/file', '/v1/health', '/v1/openapi.json', '/v1/packs', '/v1/prompts/{id}', '/v1/rank', '/v1/score', '/v1/settings', '/v1/thumbnails/{sha256}']);
     const { $schema: _drop, ...expected } = z.toJSONSchema(scoreResponseSchema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
     expect(document.components.schemas.ScoreResponse).toEqual(expected);
   });

@@ -15,11 +15,11 @@ afterEach(() => {
   for (const store of stores.splice(0)) store.close();
 });
 
-async function cache(options: { maxBytes?: number; dir?: string } = {}) {
+async function cache(options: { maxBytes?: number; dir?: string; busy?: () => boolean; maxDeferMs?: number } = {}) {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'agiqa-thumbs-'));
   const store = await Store.open(join(dir, 'agiqa.db'));
   stores.push(store);
-  return { dir, store, thumbnails: new ThumbnailCache({ dir: join(dir, 'thumbnails'), store, logger: pino({ level: 'silent' }), maxPixels: 1_000_000, maxBytes: options.maxBytes, size: 64 }) };
+  return { dir, store, thumbnails: new ThumbnailCache({ dir: join(dir, 'thumbnails'), store, logger: pino({ level: 'silent' }), maxPixels: 1_000_000, maxBytes: options.maxBytes, size: 64, busy: options.busy, maxDeferMs: options.maxDeferMs }) };
 }
 
 const sha = (n: number) => n.toString(16).padStart(64, '0');
@@ -78,5 +78,38 @@ describe('ThumbnailCache', () => {
     expect(await thumbnails.fileWhenMade(sha(7))).toBeNull();
     expect(await thumbnails.fileWhenMade(sha(8))).toBeNull();
     expect(thumbnails.fileFor('../../etc/passwd')).toBeNull();
+  });
+
+  it('waits while images are being scored, and makes the thumbnail once scoring pauses', async () => {
+    let busy = true;
+    const { thumbnails } = await cache({ busy: () => busy, maxDeferMs: 60_000 });
+    thumbnails.offer(sha(9), { image: await photo(9) });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(thumbnails.fileFor(sha(9))).toBeNull();
+    // A pause of a few milliseconds between two requests is not a pause.
+    busy = false;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    busy = true;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(thumbnails.fileFor(sha(9))).toBeNull();
+    busy = false;
+    expect(await thumbnails.fileWhenMade(sha(9), 5_000)).not.toBeNull();
+  });
+
+  it('waits at most maxDeferMs from the offer: under steady load thumbnails are still made', async () => {
+    const { thumbnails } = await cache({ busy: () => true, maxDeferMs: 100 });
+    const offered = Date.now();
+    thumbnails.offer(sha(10), { image: await photo(10) });
+    expect(await thumbnails.fileWhenMade(sha(10), 5_000)).not.toBeNull();
+    expect(Date.now() - offered).toBeGreaterThanOrEqual(95);
+  });
+
+  it('settled() (shutdown) makes what waits for scoring to pause at once', async () => {
+    const { thumbnails } = await cache({ busy: () => true, maxDeferMs: 60_000 });
+    thumbnails.offer(sha(11), { image: await photo(11) });
+    const started = Date.now();
+    await thumbnails.settled();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(thumbnails.fileFor(sha(11))).not.toBeNull();
   });
 });

@@ -38,7 +38,7 @@ describe('Store', () => {
     const store = await openStore();
     expect(await store.health()).toEqual({ ok: true, schemaVersion: LATEST_SCHEMA_VERSION });
     const db = new Database(store.file, { readonly: true });
-    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
   });

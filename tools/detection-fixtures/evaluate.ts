@@ -1,6 +1,6 @@
 // Runs the lite pack's detector and object checks over a generated detection set (make-set.ts) and
 // reports "object present" precision/recall, count accuracy and position accuracy per score threshold.
-//   npx tsx tools/detection-fixtures/evaluate.ts --set /tmp/detection-set [--json out.json]
+//   npx tsx tools/detection-fixtures/evaluate.ts --set /tmp/detection-set [--json out.json] [--model other-detector.onnx]
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -63,10 +63,12 @@ export function setMetrics(scenes: readonly TruthScene[], detections: readonly D
   };
 }
 
-/** Runs the lite pack's detector on every image of the set. */
-export async function detectSet(dir: string): Promise<{ scenes: TruthScene[]; detections: Detection[][] }> {
+/** Runs the lite pack's detector (or `model` in its place, e.g. a candidate conversion) on every image of the set. */
+export async function detectSet(dir: string, model?: string): Promise<{ scenes: TruthScene[]; detections: Detection[][] }> {
   const scenes = (await readFile(path.join(dir, 'truth.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as TruthScene);
-  const detector = (await ObjectDetector.load(await loadPack('lite'), 2))!;
+  const lite = await loadPack('lite');
+  const pack = model === undefined ? lite : { ...lite, files: new Map(lite.files).set(lite.manifest.models.detector!.file, path.resolve(model)) };
+  const detector = (await ObjectDetector.load(pack, 2))!;
   const detections: Detection[][] = [];
   for (const scene of scenes) {
     const image = await decodeImage(await readFile(path.join(dir, scene.file)), scene.file);
@@ -77,12 +79,12 @@ export async function detectSet(dir: string): Promise<{ scenes: TruthScene[]; de
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { set: { type: 'string' }, json: { type: 'string' } } });
+  const { values } = parseArgs({ options: { set: { type: 'string' }, json: { type: 'string' }, model: { type: 'string' } } });
   if (values.set === undefined) {
-    process.stderr.write('usage: npx tsx tools/detection-fixtures/evaluate.ts --set <dir from make-set.ts> [--json out.json]\n');
+    process.stderr.write('usage: npx tsx tools/detection-fixtures/evaluate.ts --set <dir from make-set.ts> [--json out.json] [--model detector.onnx]\n');
     process.exit(2);
   }
-  const { scenes, detections } = await detectSet(values.set);
+  const { scenes, detections } = await detectSet(values.set, values.model);
   const rows = [0.2, 0.25, 0.3, 0.35, 0.4].map((t) => setMetrics(scenes, detections, t));
   process.stdout.write('| threshold | present precision | present recall | count accuracy | position accuracy (both found) |\n|---|---|---|---|---|\n');
   for (const m of rows) {

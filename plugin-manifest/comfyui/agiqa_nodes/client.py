@@ -13,7 +13,7 @@ import time
 import uuid
 import urllib.error
 import urllib.request
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 DEFAULT_URL = "http://127.0.0.1:8420"
 START_COMMAND = "npx agiqa serve"
@@ -25,6 +25,10 @@ MAX_RANK_IMAGES = 64
 RETRY_BUDGET_SECONDS = 120.0
 # Scoring runs on the CPU; a full batch on a busy machine can take a while.
 RANK_TIMEOUT_SECONDS = 300.0
+# The server's capacity is asked once per this many seconds per URL, not before every batch: a stale
+# figure costs nothing (the server scores a larger batch in slices of its own).
+CAPACITY_TTL_SECONDS = 30.0
+_capacity_cache: Dict[str, Tuple[float, int]] = {}
 
 
 class AgiqaError(RuntimeError):
@@ -62,10 +66,12 @@ class AgiqaClient:
         node: Optional[str] = None,
         limit: Optional[int] = None,
     ) -> List[Dict[str, Any]]:
-        """Scores raw 8-bit frames ([B,H,W,C] uint8, C-contiguous numpy) as batches of /v1/rank; one item
-        per frame, in input order. `text` is the metadata a saved PNG would carry ({"prompt": graph JSON}),
-        from which the server recovers the prompt when none is given."""
-        count, height, width, channels = (int(size) for size in frames.shape)
+        """Scores raw 8-bit frames as batches of /v1/rank; one item per frame, in input order. `frames` is
+        a tensors.Frames (converted one by one as the body streams out: the server reads frame 1 while
+        frame 2 is converted) or a [B,H,W,C] uint8 array. `text` is the metadata a saved PNG would carry
+        ({"prompt": graph JSON}), from which the server recovers the prompt when none is given."""
+        source = frames if hasattr(frames, "frame") else _ArrayFrames(frames)
+        count, height, width, channels = source.count, source.height, source.width, source.channels
         fields: Dict[str, str] = {"source": "comfyui-node", "width": str(width), "height": str(height), "channels": str(channels)}
         if prompt:
             fields["prompt"] = prompt
@@ -75,9 +81,9 @@ class AgiqaClient:
         limit = limit or self.batch_limit()
         for start in range(0, count, limit):
             end = min(count, start + limit)
-            files = [(f"comfyui-node{'-' + node if node else ''}-{index}.raw", memoryview(frames[index]).cast("B")) for index in range(start, end)]
-            body, content_type = _multipart(fields, "pixels", files)
-            answer = self._request("POST", "/v1/rank", body, RANK_TIMEOUT_SECONDS, content_type)
+            files = [(f"comfyui-node{'-' + node if node else ''}-{index}.raw", index) for index in range(start, end)]
+            body = _StreamedMultipart(fields, "pixels", files, source.frame_bytes, lambda index: memoryview(source.frame(index)).cast("B"))
+            answer = self._request("POST", "/v1/rank", body, RANK_TIMEOUT_SECONDS, body.content_type)
             answered = answer.get("items") if isinstance(answer, dict) else None
             if not isinstance(answered, list) or len(answered) != end - start:
                 raise AgiqaError(f"agiqa: unexpected answer from {self.url}/v1/rank (not one item per image)")
@@ -104,33 +110,44 @@ class AgiqaClient:
         return self._request("GET", "/v1/health", None, 10.0)
 
     def batch_limit(self) -> int:
-        """Images per /v1/rank request: the server's admission capacity, at most 64. A server that
-        is not running fails here, before any image is encoded for it."""
+        """Images per /v1/rank request: the server's admission capacity, at most 64 (asked at most once
+        per CAPACITY_TTL_SECONDS per URL). A server that is not running fails here, before any image is
+        converted for it, unless it answered within that time (then the upload finds it gone)."""
+        known = _capacity_cache.get(self.url)
+        if known is not None and time.monotonic() - known[0] < CAPACITY_TTL_SECONDS:
+            return known[1]
         capacity = None
         try:
             queue = self.health().get("queue") or {}
             capacity = queue.get("capacity")
         except AgiqaServerUnavailable:
+            _capacity_cache.pop(self.url, None)
             raise
         except AgiqaError:
             pass  # still loading (503): the default, and the rank request waits for it to be ready
         if not isinstance(capacity, int) or capacity < 1:
-            capacity = 32
-        return max(1, min(MAX_RANK_IMAGES, capacity))
+            return 32
+        limit = max(1, min(MAX_RANK_IMAGES, capacity))
+        _capacity_cache[self.url] = (time.monotonic(), limit)
+        return limit
 
     # -- transport ---------------------------------------------------------------------------
 
     def _post_json(self, path: str, body: Dict[str, Any], timeout: float) -> Dict[str, Any]:
         return self._request("POST", path, json.dumps(body).encode("utf-8"), timeout)
 
-    def _request(self, method: str, path: str, data: Optional[bytes], timeout: float, content_type: str = "application/json") -> Dict[str, Any]:
-        request = urllib.request.Request(self.url + path, data=data, method=method)
-        if data is not None:
-            request.add_header("Content-Type", content_type)
-        if self.token:
-            request.add_header("Authorization", f"Bearer {self.token}")
+    def _request(self, method: str, path: str, data: "Optional[Union[bytes, _StreamedMultipart]]", timeout: float, content_type: str = "application/json") -> Dict[str, Any]:
         deadline = time.monotonic() + self.retry_budget
         while True:
+            # A new request per attempt: a streamed body is produced again (its frames converted again).
+            body = data.chunks() if isinstance(data, _StreamedMultipart) else data
+            request = urllib.request.Request(self.url + path, data=body, method=method)
+            if data is not None:
+                request.add_header("Content-Type", content_type)
+            if isinstance(data, _StreamedMultipart):
+                request.add_header("Content-Length", str(data.length))
+            if self.token:
+                request.add_header("Authorization", f"Bearer {self.token}")
             try:
                 return self._send(request, path, timeout)
             except _Retryable as busy:
@@ -167,24 +184,57 @@ class AgiqaClient:
         return AgiqaServerUnavailable(unavailable_message(self.url))
 
 
-def _multipart(fields: Dict[str, str], file_field: str, files: Sequence[Tuple[str, Any]]) -> Tuple[bytes, str]:
-    """A multipart/form-data body: the fields first (the server reads the layout before the frames),
-    then one part per file. Frames are joined straight from their memory (one copy, into the body)."""
-    boundary = f"agiqa-{uuid.uuid4().hex}"
-    parts: List[Any] = []
-    for key, value in fields.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'.encode("utf-8"))
-        parts.append(value.encode("utf-8"))
-        parts.append(b"\r\n")
-    for filename, data in files:
-        parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n".encode("utf-8")
+class _StreamedMultipart:
+    """A multipart/form-data body of text fields then one part per frame, sent as it is produced: each
+    frame is converted (`frame_of(index)`) only when the socket is ready for it, and goes out from its
+    own memory (no joined copy of the batch). The length is known before any frame exists."""
+
+    def __init__(self, fields: Dict[str, str], file_field: str, files: Sequence[Tuple[str, int]], frame_bytes: int, frame_of: Callable[[int], memoryview]) -> None:
+        self.boundary = f"agiqa-{uuid.uuid4().hex}"
+        head = b"".join(
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'.encode("utf-8") + value.encode("utf-8") + b"\r\n"
+            for key, value in fields.items()
         )
-        parts.append(data)
-        parts.append(b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode("utf-8"))
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+        self.head = head
+        self.parts = [
+            (
+                f'--{self.boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n".encode("utf-8"),
+                index,
+            )
+            for filename, index in files
+        ]
+        self.tail = f"--{self.boundary}--\r\n".encode("utf-8")
+        self.frame_bytes = frame_bytes
+        self.frame_of = frame_of
+        self.length = len(head) + sum(len(header) + frame_bytes + 2 for header, _ in self.parts) + len(self.tail)
+
+    @property
+    def content_type(self) -> str:
+        return f"multipart/form-data; boundary={self.boundary}"
+
+    def chunks(self) -> Iterator[Union[bytes, memoryview]]:
+        yield self.head
+        for header, index in self.parts:
+            frame = self.frame_of(index)
+            if frame.nbytes != self.frame_bytes:
+                raise ValueError(f"frame {index} has {frame.nbytes} bytes, expected {self.frame_bytes}")
+            yield header
+            yield frame
+            yield b"\r\n"
+        yield self.tail
+
+
+class _ArrayFrames:
+    """Frames already converted: a [B,H,W,C] uint8 array."""
+
+    def __init__(self, frames: Any) -> None:
+        self.count, self.height, self.width, self.channels = (int(size) for size in frames.shape)
+        self.frame_bytes = self.height * self.width * self.channels
+        self._frames = frames
+
+    def frame(self, index: int) -> Any:
+        return self._frames[index]
 
 
 # A connection the server reset or closed mid-request: it is running, so this is worth a retry.

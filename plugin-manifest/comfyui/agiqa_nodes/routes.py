@@ -133,6 +133,9 @@ def handle_lookup_body(raw: bytes, lookup: Callable[[List[Dict[str, str]]], List
                 "mos": stored.get("mos"),
                 "level": stored.get("level"),
                 "verdict": verdict.get("verdict") if isinstance(verdict, dict) else None,
+                # The object detector's boxes, in the pixels of `image` (the badge can draw them on the preview).
+                "image": stored.get("image"),
+                "detections": stored.get("detections") if isinstance(stored.get("detections"), list) else [],
             }
         )
     return 200, {"verdicts": verdicts}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
 from .client import AgiqaClient
-from .tensors import batch_size, graph_text_chunks, raw_frames
+from .tensors import Frames, batch_size, graph_text_chunks
 
 ASPECTS = ("quality", "correspondence", "authenticity")
 # The FLOAT an aspect gets when the pack did not judge it (the lite pack judges quality only).
@@ -81,7 +81,7 @@ def score_images(
     """Scores every image of an IMAGE batch as one batch; results in batch order.
 
     The tensors go as raw 8-bit frames (SaveImage's quantization, no PNG encode here, no decode in the
-    server). Without a prompt text, the API graph (hidden PROMPT input) travels beside them as the
+    server), each converted as the request body reaches it, so the server reads one while the next is made. Without a prompt text, the API graph (hidden PROMPT input) travels beside them as the
     `prompt` text a saved PNG would carry, so the server recovers the prompt from the sampler's text
     encoder the way it does for saved files.
     """
@@ -90,8 +90,9 @@ def score_images(
     text = (prompt or "").strip() or None
     chunks = graph_text_chunks(graph, None) if text is None and graph is not None else None
     client = client or AgiqaClient()
+    frames = Frames(images)  # a bad shape fails here, before anything is sent
     limit = client.batch_limit()  # a server that is not running fails here, before any image is converted
-    items = client.rank_frames(raw_frames(images), prompt=text, text=chunks or None, node=node, limit=limit)
+    items = client.rank_frames(frames, prompt=text, text=chunks or None, node=node, limit=limit)
     return [ImageScore.from_rank_item(item) for item in items]
 
 

@@ -35,15 +35,48 @@ def to_uint8(images: Any) -> np.ndarray:
     return np.ascontiguousarray(np.clip(255.0 * to_numpy(images).astype(np.float32), 0, 255).astype(np.uint8))
 
 
+class Frames:
+    """An IMAGE batch [B,H,W,C] as the 8-bit frames the server scores without any PNG, converted one
+    frame at a time when asked (so the first frame can be on its way while the next is converted), with
+    SaveImage's quantization: ×255, clipped, truncated. One float scratch frame is reused for every frame."""
+
+    def __init__(self, images: Any) -> None:
+        shape = tuple(images.shape)
+        if len(shape) != 4:
+            raise ValueError(f"expected an IMAGE batch of shape [B,H,W,C], got shape {list(shape)}")
+        if shape[3] not in (1, 3, 4):
+            raise ValueError(f"an IMAGE needs 1, 3 or 4 channels, got {shape[3]}")
+        self.count, self.height, self.width, self.channels = (int(size) for size in shape)
+        self._images = images
+        self._scratch: Optional[np.ndarray] = None
+
+    @property
+    def frame_bytes(self) -> int:
+        return self.height * self.width * self.channels
+
+    def frame(self, index: int) -> np.ndarray:
+        """Frame `index` as [H,W,C] uint8, C-contiguous (a new array: the caller may keep it)."""
+        source = to_numpy(self._images[index])
+        if self._scratch is None:
+            self._scratch = np.empty((self.height, self.width, self.channels), dtype=np.float32)
+        scratch = self._scratch
+        if source.dtype == np.float32:
+            np.multiply(source, np.float32(255.0), out=scratch)
+        else:  # float16/float64 (or ints): to float32 first, as SaveImage's numpy does
+            np.copyto(scratch, source, casting="unsafe")
+            np.multiply(scratch, np.float32(255.0), out=scratch)
+        np.clip(scratch, 0, 255, out=scratch)
+        return scratch.astype(np.uint8)
+
+
 def raw_frames(images: Any) -> np.ndarray:
     """An IMAGE batch [B,H,W,C] as the 8-bit frames the server scores without any PNG: [B,H,W,C] uint8,
     C in (1, 3, 4)."""
-    frames = to_uint8(images)
-    if frames.ndim != 4:
-        raise ValueError(f"expected an IMAGE batch of shape [B,H,W,C], got shape {list(frames.shape)}")
-    if frames.shape[3] not in (1, 3, 4):
-        raise ValueError(f"an IMAGE needs 1, 3 or 4 channels, got {frames.shape[3]}")
-    return frames
+    frames = Frames(images)
+    out = np.empty((frames.count, frames.height, frames.width, frames.channels), dtype=np.uint8)
+    for index in range(frames.count):
+        out[index] = frames.frame(index)
+    return out
 
 
 def image_to_pil(image: Any) -> Image.Image:

@@ -94,8 +94,22 @@ class LookupRouteTest(unittest.TestCase):
         status, answer = handle_lookup_body(json.dumps({"files": self.FILES}).encode(), lookup)
         self.assertEqual(status, 200)
         self.assertEqual(asked, [[self.FILES[0], {"filename": "never.png", "subfolder": "", "type": "output"}]])
-        self.assertEqual(answer["verdicts"][0], {**self.FILES[0], "generation_id": 17, "rank": 1, "mos": 3.41, "level": "good", "verdict": "accept"})
+        self.assertEqual(
+            answer["verdicts"][0],
+            {**self.FILES[0], "generation_id": 17, "rank": 1, "mos": 3.41, "level": "good", "verdict": "accept", "image": None, "detections": []},
+        )
         self.assertIsNone(answer["verdicts"][1])
+
+    def test_the_detector_boxes_and_their_image_size_pass_through(self):
+        dog = {"label": "dog", "score": 0.8, "box": {"x": 4, "y": 8, "width": 40, "height": 30}}
+
+        def lookup(files):
+            return [{"generationId": 3, "rank": None, "mos": 2.0, "level": "fair", "verdict": None, "image": {"width": 64, "height": 48}, "detections": [dog]}, None]
+
+        status, answer = handle_lookup_body(json.dumps({"files": self.FILES}).encode(), lookup)
+        self.assertEqual(status, 200)
+        self.assertEqual(answer["verdicts"][0]["detections"], [dog])
+        self.assertEqual(answer["verdicts"][0]["image"], {"width": 64, "height": 48})
 
     def test_a_bad_body_is_400_and_the_server_is_not_asked(self):
         def lookup(files):

@@ -2,7 +2,7 @@ import unittest
 
 import numpy as np
 from tests import support  # noqa: F401  (paths)
-from agiqa_nodes.tensors import image_to_pil, raw_frames, take, take_latent, take_mask, to_numpy
+from agiqa_nodes.tensors import Frames, image_to_pil, raw_frames, to_uint8, take, take_latent, take_mask, to_numpy
 
 try:
     import torch
@@ -30,6 +30,22 @@ class RawFramesTest(unittest.TestCase):
             raw_frames(np.ones((1, 2, 2, 2), np.float32))
         with self.assertRaisesRegex(ValueError, "IMAGE batch"):
             raw_frames(np.ones((2, 2, 3), np.float32))
+
+
+    def test_frames_convert_one_at_a_time_like_the_whole_batch_for_every_float_type(self):
+        rng = np.random.default_rng(3)
+        images = rng.uniform(-0.2, 1.2, size=(3, 9, 11, 3))
+        for dtype in (np.float32, np.float16, np.float64):
+            with self.subTest(dtype=dtype.__name__):
+                batch = images.astype(dtype)
+                frames = Frames(batch)
+                self.assertEqual((frames.count, frames.height, frames.width, frames.channels, frames.frame_bytes), (3, 9, 11, 3, 297))
+                for index in (2, 0, 1):  # in any order: the scratch frame holds nothing between calls
+                    frame = frames.frame(index)
+                    self.assertTrue(frame.flags["C_CONTIGUOUS"])
+                    np.testing.assert_array_equal(frame, to_uint8(batch[index]))
+        with self.assertRaisesRegex(ValueError, "1, 3 or 4 channels, got 5"):
+            Frames(np.ones((1, 2, 2, 5), np.float32))
 
 
 class SelectionTest(unittest.TestCase):

@@ -1,11 +1,10 @@
 // The user's installed CLIP-family packs under $AGIQA_HOME/models/: writing a pack.json with the
 // sha256 of every file (after a pull, or for a folder copied in by hand), verifying, removing.
-import { createHash } from 'node:crypto';
 import { access, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { agiqaError } from '../../errors/index.js';
 import { ASPECTS } from '../aspects.js';
-import { packManifestSchema, type PackManifest } from '../pack-manifest.js';
+import { filesDigest, packManifestSchema, type PackManifest } from '../pack-manifest.js';
 import { agiqaHome, EMBEDDED_PACKS_DIR, loadPack, sha256OfFile } from '../packs.js';
 import { KNOWN_PACKS, packFilesOf, type KnownPack } from './known-packs.js';
 
@@ -34,13 +33,6 @@ export async function missingFiles(dir: string, known: KnownPack): Promise<strin
   const missing: string[] = [];
   for (const file of packFilesOf(known)) if (!(await exists(join(dir, file)))) missing.push(file);
   return missing;
-}
-
-/** A short digest of a pack's files: its version changes whenever one of them does. */
-export function filesDigest(files: readonly { path: string; sha256: string }[]): string {
-  const hash = createHash('sha256');
-  for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) hash.update(`${f.path}\0${f.sha256}\n`);
-  return hash.digest('hex').slice(0, 12);
 }
 
 /**

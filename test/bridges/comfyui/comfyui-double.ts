@@ -57,7 +57,9 @@ interface QueueItem {
   clientId: string | null;
 }
 
-const OUTPUT_NODES = new Set(['SaveImage', 'PreviewImage']);
+const OUTPUT_NODES = new Set(['SaveImage', 'PreviewImage', 'AGIQASaveWithScore']);
+/** Output nodes that write into the output folder (type `output`); the others write temp previews. */
+const SAVING_NODES = new Set(['SaveImage', 'AGIQASaveWithScore']);
 const SAMPLERS = new Set(['KSampler', 'KSamplerAdvanced', 'SamplerCustomAdvanced']);
 // A tiny PNG for preview frames (the bytes are never decoded by the bridge).
 const PREVIEW_PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
@@ -438,8 +440,10 @@ export class ComfyDouble extends EventEmitter<DoubleEvents> {
       if (OUTPUT_NODES.has(node.class_type)) {
         const images = await this.writeImages(item, id, node);
         if (!alive()) return;
-        outputs[id] = { images };
-        this.toSubmitter(item, 'executed', { node: id, display_node: id, output: { images }, prompt_id: item.promptId });
+        // The node pack's Save image with score shows its scores beside the images (its `ui`).
+        const output = node.class_type === 'AGIQASaveWithScore' ? { agiqa: images.map((_, index) => ({ index })), text: ['saved'], images } : { images };
+        outputs[id] = output;
+        this.toSubmitter(item, 'executed', { node: id, display_node: id, output, prompt_id: item.promptId });
       }
       this.toSubmitter(item, 'progress_state', state(1, 'finished'), true);
     }
@@ -466,7 +470,7 @@ export class ComfyDouble extends EventEmitter<DoubleEvents> {
 
   private async writeImages(item: QueueItem, id: string, node: { class_type: string; inputs: Record<string, unknown> }): Promise<ImageRef[]> {
     const batch = batchSize(item.graph);
-    const save = node.class_type === 'SaveImage';
+    const save = SAVING_NODES.has(node.class_type);
     const prefix = save ? String(node.inputs.filename_prefix ?? 'ComfyUI') : this.tempPrefix;
     const images: ImageRef[] = [];
     // folder_paths.get_save_image_path: the counter continues from the files on disk, across restarts.

@@ -28,6 +28,14 @@ export async function pngWithText(colour: number, text: Record<string, string>, 
   return Buffer.concat([png.subarray(0, ihdrEnd), ...chunks, png.subarray(ihdrEnd)]);
 }
 
+/** A PNG of the given RGB pixels (size×size) with tEXt chunks, like PIL writes for Save image with score. */
+export async function pngOfPixels(pixels: Uint8Array, size: number, text: Record<string, string>): Promise<Buffer> {
+  const png = await sharp(pixels, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+  const ihdrEnd = 8 + 8 + 13 + 4;
+  const chunks = Object.entries(text).map(([key, value]) => chunk('tEXt', Buffer.concat([Buffer.from(key, 'latin1'), Buffer.from([0]), Buffer.from(value, 'utf8')])));
+  return Buffer.concat([png.subarray(0, ihdrEnd), ...chunks, png.subarray(ihdrEnd)]);
+}
+
 /**
  * A Scorer for bridge tests: MOS from the image's `mos` text chunk (default 3.5), sha256 of the bytes,
  * AGQ_ERR_IMAGE_CORRUPT for bytes that are not a PNG — like the real scorer on a damaged file.

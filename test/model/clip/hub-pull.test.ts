@@ -172,7 +172,7 @@ describe('pinned pulls', () => {
   });
 
   it('gives a pack a new version when one of its files changes', async () => {
-    const { filesDigest } = await import('../../../src/model/clip/clip-pack-store.js');
+    const { filesDigest } = await import('../../../src/model/pack-manifest.js');
     const files = packFilesOf(TINY_CLIP).map((path) => ({ path, sha256: PINNED.pin!.sha256[path]! }));
     const changed = files.map((f, i) => (i === 0 ? { ...f, sha256: 'f'.repeat(64) } : f));
     expect(filesDigest(files)).toMatch(/^[0-9a-f]{12}$/);

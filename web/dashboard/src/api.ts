@@ -27,6 +27,14 @@ export interface FeedItem {
   aspects: Record<Aspect, { mos: number; level: string } | null>;
   findings: string[];
   params: { seed?: number; sampler?: string; scheduler?: string; steps?: number; cfg?: number } | null;
+  /** The object detector's boxes in the image's pixels, most confident first; [] when none ran. */
+  detections: Detection[];
+}
+
+export interface Detection {
+  label: string;
+  score: number;
+  box: { x: number; y: number; width: number; height: number };
 }
 
 export interface DiffPart {

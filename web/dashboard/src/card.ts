@@ -1,5 +1,5 @@
 // One generation as a card: thumbnail, MOS, verdict, per-aspect bars, findings, source, pack, lineage.
-import { ASPECTS, thumbnailUrl, type FeedItem } from './api.js';
+import { ASPECTS, thumbnailUrl, type Detection, type FeedItem } from './api.js';
 import { formatMos, h, timeAgo } from './dom.js';
 
 export function thumbnail(sha256: string, alt: string, className = 'thumb'): HTMLImageElement {
@@ -10,6 +10,42 @@ export function thumbnail(sha256: string, alt: string, className = 'thumb'): HTM
   // No thumbnail kept (skipped under load, or evicted): a plain placeholder instead of a broken image.
   image.addEventListener('error', () => image.classList.add('missing'));
   return image;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+/** Boxes below this confidence are not drawn: the object checks count from 0.25 (docs/object-checks.md). */
+const DRAWN_SCORE = 0.25;
+
+/**
+ * The detector's boxes over a thumbnail: an SVG in the image's own pixel space, fitted like the image
+ * (object-fit: contain ↔ preserveAspectRatio meet), so boxes land where they are whatever the card size.
+ */
+export function boxesOverlay(detections: readonly Detection[], width: number | null, height: number | null): SVGSVGElement | null {
+  const shown = detections.filter((d) => d.score >= DRAWN_SCORE);
+  if (shown.length === 0 || !width || !height) return null;
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('class', 'boxes');
+  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  svg.setAttribute('preserveAspectRatio', 'xMidYMid meet');
+  svg.setAttribute('aria-label', `${shown.length} object${shown.length > 1 ? 's' : ''} found`);
+  const stroke = Math.max(width, height) / 160;
+  for (const d of shown) {
+    const group = document.createElementNS(SVG, 'g');
+    group.setAttribute('class', 'box');
+    group.setAttribute('data-label', d.label);
+    const title = document.createElementNS(SVG, 'title');
+    title.textContent = `${d.label} ${d.score.toFixed(2)}`;
+    const rect = document.createElementNS(SVG, 'rect');
+    for (const [name, value] of Object.entries({ x: d.box.x, y: d.box.y, width: d.box.width, height: d.box.height, 'stroke-width': stroke })) rect.setAttribute(name, String(value));
+    const text = document.createElementNS(SVG, 'text');
+    text.setAttribute('x', String(d.box.x + stroke));
+    text.setAttribute('y', String(d.box.y + stroke * 7));
+    text.setAttribute('font-size', String(stroke * 7));
+    text.textContent = d.label;
+    group.append(title, rect, text);
+    svg.append(group);
+  }
+  return svg;
 }
 
 export function verdictBadge(item: Pick<FeedItem, 'verdict'>): HTMLElement {
@@ -50,7 +86,12 @@ export function feedCard(item: FeedItem): HTMLElement {
   return h(
     'article',
     { class: `card ${item.verdict?.verdict ?? ''}`, 'data-id': item.id, 'data-mos': item.mos },
-    h('a', { href: `#/prompt/${item.id}`, title: 'prompt view: every attempt at this prompt' }, thumbnail(item.image.sha256, item.prompt ?? `generation ${item.id}`)),
+    h(
+      'a',
+      { href: `#/prompt/${item.id}`, title: 'prompt view: every attempt at this prompt', class: 'thumb-frame' },
+      thumbnail(item.image.sha256, item.prompt ?? `generation ${item.id}`),
+      boxesOverlay(item.detections ?? [], item.image.width, item.image.height),
+    ),
     h('div', { class: 'card-head' }, h('span', { class: `mos level-${item.level}` }, formatMos(item.mos)), h('span', { class: 'level' }, item.level), verdictBadge(item)),
     aspectBars(item),
     item.findings.length > 0 ? h('ul', { class: 'findings' }, item.findings.map((text) => h('li', {}, text))) : null,

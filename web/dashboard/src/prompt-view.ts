@@ -3,7 +3,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { api, ASPECTS, type DiffPart, type FeedItem, type PromptView } from './api.js';
-import { aspectBars, thumbnail, verdictBadge } from './card.js';
+import { aspectBars, boxesOverlay, thumbnail, verdictBadge } from './card.js';
 import { formatMos, h, timeAgo } from './dom.js';
 
 const SERIES: { key: 'mos' | (typeof ASPECTS)[number]; label: string; colour: string }[] = [
@@ -83,7 +83,7 @@ export async function promptView(id: number): Promise<HTMLElement> {
       'div',
       { class: 'prompt-top' },
       best
-        ? h('figure', { class: 'best', 'data-id': best.id }, thumbnail(best.image.sha256, 'best attempt', 'thumb large'), h('figcaption', {}, `best so far: #${best.id}, MOS ${formatMos(best.mos)} `, verdictBadge(best)))
+        ? h('figure', { class: 'best', 'data-id': best.id }, h('span', { class: 'thumb-frame large' }, thumbnail(best.image.sha256, 'best attempt', 'thumb large'), boxesOverlay(best.detections ?? [], best.image.width, best.image.height)), h('figcaption', {}, `best so far: #${best.id}, MOS ${formatMos(best.mos)} `, verdictBadge(best)))
         : null,
       h(
         'div',

@@ -43,6 +43,27 @@ export function badgeColour(score) {
   return "#37474f";
 }
 
+/** Boxes below this confidence are not drawn: the object checks count from 0.25. */
+const DRAWN_SCORE = 0.25;
+
+/**
+ * The object detector's boxes of `score` (from the server's lookup: `detections` in the pixels of
+ * `image`) placed on the node's image preview `area`, where ComfyUI draws the image fitted and centred.
+ * Empty when the score carries no boxes or no image size.
+ */
+export function previewBoxes(score, area) {
+  const detections = score?.detections;
+  const width = score?.image?.width;
+  const height = score?.image?.height;
+  if (!Array.isArray(detections) || !(width > 0) || !(height > 0) || !(area?.width > 0) || !(area?.height > 0)) return [];
+  const scale = Math.min(area.width / width, area.height / height);
+  const left = area.x + (area.width - width * scale) / 2;
+  const top = area.y + (area.height - height * scale) / 2;
+  return detections
+    .filter((d) => d?.box && d.score >= DRAWN_SCORE)
+    .map((d) => ({ label: d.label, score: d.score, x: left + d.box.x * scale, y: top + d.box.y * scale, width: d.box.width * scale, height: d.box.height * scale }));
+}
+
 export class BadgeStore {
   constructor() {
     /** fileKey → score (bridge verdicts and saved images). */
@@ -104,6 +125,13 @@ export class BadgeStore {
     const byImage = (images ?? []).map((image) => (image?.filename ? this.byFile.get(fileKey(image)) : undefined));
     if (byImage.some(Boolean)) return byImage;
     return this.byNode.get(String(key)) ?? [];
+  }
+
+  /** The score of the one image the node shows (the selected one of a batch), or null. */
+  shownScore(key, images, shownIndex) {
+    const scores = this.scoresFor(key, images);
+    if (typeof shownIndex === "number") return scores[shownIndex] ?? null;
+    return scores.length === 1 ? scores[0] ?? null : null;
   }
 
   /** The one badge line for a node: the shown image's score, or for a grid the best and a count. */

@@ -1,14 +1,16 @@
-// agiqa in the ComfyUI front end: a score badge in the title bar of the nodes whose images were scored.
+// agiqa in the ComfyUI front end: a score badge in the title bar of the nodes whose images were scored,
+// and the object detector's boxes over the image a node shows when the server stored some.
 // Scores come from the agiqa bridge (`agiqa serve --comfyui <this ComfyUI>`), which posts each verdict
 // to /agiqa/verdict; the node pack forwards it to every browser as an `agiqa.score` event. The AGIQA
 // nodes' own results (their `ui.agiqa`) are shown the same way. Images ComfyUI shows from its cache or
 // after a reload are looked up at the server through /agiqa/verdicts. Plain JS, no build step.
 import { app } from "../../../scripts/app.js";
 import { api } from "../../../scripts/api.js";
-import { BadgeStore, badgeBox, nodeKey } from "./agiqa-badges.js";
+import { BadgeStore, badgeBox, nodeKey, previewBoxes } from "./agiqa-badges.js";
 
 const store = new BadgeStore();
 const LOOKUP_DELAY_MS = 250;
+const SHOW_BOXES = "AGIQA.ShowBoxes";
 
 function previewImages(node) {
   // The legacy front end keeps the executed images on the node; the newer one in app.nodeOutputs.
@@ -48,6 +50,45 @@ function drawBadge(node, ctx) {
   ctx.restore();
 }
 
+function showBoxes() {
+  try {
+    return app.ui?.settings?.getSettingValue?.(SHOW_BOXES, true) !== false;
+  } catch {
+    return true;
+  }
+}
+
+/** Where ComfyUI draws a node's image: below its widgets, across the node (its own getImageTop rule). */
+function previewArea(node) {
+  let top = typeof node.imageOffset === "number" ? node.imageOffset : 0;
+  if (typeof node.imageOffset !== "number") {
+    for (const widget of node.widgets ?? []) {
+      if (widget.hidden || typeof widget.last_y !== "number") continue;
+      top = Math.max(top, widget.last_y + (widget.computeSize?.(node.size[0])?.[1] ?? 20) + 4);
+    }
+  }
+  return { x: 0, y: top, width: node.size[0], height: node.size[1] - top };
+}
+
+/** The detector's boxes over the one image a node shows, when its score has them (setting AGIQA.ShowBoxes). */
+function drawBoxes(node, ctx) {
+  if (node.flags?.collapsed || !showBoxes()) return;
+  const images = previewImages(node);
+  const boxes = previewBoxes(store.shownScore(keyOf(node), images, node.imageIndex), previewArea(node));
+  if (boxes.length === 0) return;
+  ctx.save();
+  ctx.strokeStyle = "#ffb300";
+  ctx.fillStyle = "#ffb300";
+  ctx.lineWidth = 2;
+  ctx.font = "11px sans-serif";
+  ctx.textBaseline = "top";
+  for (const box of boxes) {
+    ctx.strokeRect(box.x, box.y, box.width, box.height);
+    ctx.fillText(`${box.label} ${box.score.toFixed(2)}`, box.x + 3, box.y + 3);
+  }
+  ctx.restore();
+}
+
 function allNodes(graph, seen = new Set()) {
   if (!graph || seen.has(graph)) return [];
   seen.add(graph);
@@ -78,6 +119,7 @@ app.registerExtension({
   name: "agiqa.scoreBadges",
 
   setup() {
+    app.ui?.settings?.addSetting?.({ id: SHOW_BOXES, name: "AGIQA: draw the object detector's boxes on scored image previews", type: "boolean", defaultValue: true, onChange: redraw });
     api.addEventListener("agiqa.score", ({ detail }) => {
       if (store.addVerdict(detail)) redraw();
     });
@@ -116,6 +158,7 @@ app.registerExtension({
     const onDrawForeground = node.onDrawForeground;
     node.onDrawForeground = function (ctx) {
       const result = onDrawForeground?.apply(this, arguments);
+      drawBoxes(this, ctx);
       drawBadge(this, ctx);
       return result;
     };
