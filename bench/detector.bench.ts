@@ -1,9 +1,12 @@
 // The lite pack's correspondence: the CenterNet detector per image at 512² (wall and CPU ms, 1 and 2
 // threads), the object checks alone, and the lite scorer end to end with a checkable prompt against
-// the same scorer without one (the baseline, measured in the same run).
+// the same scorer without one (the baseline, measured in the same run). BENCH_DETECTOR_CANDIDATES
+// (comma-separated .onnx files, e.g. int8 detectors at other input sizes made by
+// `SIZE=384 … tools/tfjs-to-onnx/detector-int8.sh`) adds each in the shipped one's place: its detector time
+// on the 1024² picture and its lite score on ÷ off, alternated in the same loops as the shipped one.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { configureDecoderForWorkers, decodeImage } from '../src/image/index.js';
@@ -17,6 +20,7 @@ import { convertCenternet } from '../tools/tfjs-to-onnx/centernet-source.js';
 import { median, peakRssMb, round2, writeResults } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
+const CANDIDATES = (process.env.BENCH_DETECTOR_CANDIDATES ?? '').split(',').filter((f) => f !== '');
 const SOURCE = fileURLToPath(new URL('../examples/coffee.png', import.meta.url));
 const PROMPT = 'two cups left of a red dining table';
 
@@ -70,38 +74,68 @@ const checks = await timed(() => objectChecksRound(parseObjectPrompt(PROMPT), bo
 rows.push([`object checks alone ("${PROMPT}", ${boxes.length} boxes: parse, colours, rules)`, checks.median, checks.min, checks.cpu]);
 raw.checks = { ...checks, boxes: boxes.length };
 
+// The shipped detector and any candidates on the 1024² picture (input prep included), alternated per run.
+const variants = [
+  { name: 'shipped', pack },
+  ...CANDIDATES.map((file) => ({ name: basename(file), pack: { ...pack, files: new Map(pack.files).set('detector.onnx', resolve(file)) } })),
+];
+if (CANDIDATES.length > 0) {
+  const loaded = await Promise.all(variants.map(async (v) => ({ ...v, detector: (await ObjectDetector.load(v.pack, 2))!, wall: [] as number[], cpu: [] as number[] })));
+  for (const v of loaded) for (let i = 0; i < 3; i++) await v.detector.detect(image1024);
+  for (let i = 0; i < RUNS; i++) {
+    for (const v of i % 2 === 0 ? loaded : [...loaded].reverse()) {
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      await v.detector.detect(image1024);
+      v.cpu.push(cpuMs(c0));
+      v.wall.push(performance.now() - t0);
+    }
+  }
+  for (const v of loaded) {
+    const t = { median: round2(median(v.wall)), min: round2(Math.min(...v.wall)), cpu: round2(median(v.cpu)) };
+    rows.push([`detector ${v.name} (input ${v.detector.inputSize}²), 1024² image (input prep + ONNX + decode), 2 threads`, t.median, t.min, t.cpu]);
+    raw[`candidate:${v.name}`] = { ...t, inputSize: v.detector.inputSize };
+    await v.detector.close();
+  }
+}
+
 configureDecoderForWorkers(2);
-const scorer = await LiteScorer.create(pack, { threads: 2 });
 const without = { image: png1024, name: 'coffee-1024.png' };
 const withPrompt = { ...without, prompt: PROMPT };
-const off: number[] = [];
-const on: number[] = [];
-const offCpu: number[] = [];
-const onCpu: number[] = [];
-for (let i = 0; i < 3; i++) {
-  await scorer.score(without);
-  await scorer.score(withPrompt);
+const scorers = await Promise.all(
+  variants.map(async (v) => ({ ...v, scorer: await LiteScorer.create(v.pack, { threads: 2 }), off: [] as number[], on: [] as number[], offCpu: [] as number[], onCpu: [] as number[] })),
+);
+for (const s of scorers) {
+  for (let i = 0; i < 3; i++) {
+    await s.scorer.score(without);
+    await s.scorer.score(withPrompt);
+  }
 }
 for (let i = 0; i < RUNS; i++) {
   // Alternate the order so that neither side always follows the other.
   const pair = i % 2 === 0 ? [without, withPrompt] : [withPrompt, without];
-  for (const request of pair) {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    await scorer.score(request);
-    (request === without ? offCpu : onCpu).push(cpuMs(c0));
-    (request === without ? off : on).push(performance.now() - t0);
+  for (const s of scorers) {
+    for (const request of pair) {
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      await s.scorer.score(request);
+      (request === without ? s.offCpu : s.onCpu).push(cpuMs(c0));
+      (request === without ? s.off : s.on).push(performance.now() - t0);
+    }
   }
 }
-await scorer.close();
-const offMs = round2(median(off));
-const onMs = round2(median(on));
-const offCpuMs = round2(median(offCpu));
-const onCpuMs = round2(median(onCpu));
-rows.push(['lite score, 1024² PNG, no prompt (baseline: correspondence off)', offMs, round2(Math.min(...off)), offCpuMs]);
-rows.push([`lite score, 1024² PNG, prompt "${PROMPT}" (correspondence on)`, onMs, round2(Math.min(...on)), onCpuMs]);
-rows.push(['  on ÷ off', round2(onMs / offMs), round2(Math.min(...on) / Math.min(...off)), round2(onCpuMs / offCpuMs)]);
-raw.endToEnd = { offMs, onMs, ratio: round2(onMs / offMs), offCpuMs, onCpuMs, cpuRatio: round2(onCpuMs / offCpuMs) };
+for (const s of scorers) {
+  await s.scorer.close();
+  const offMs = round2(median(s.off));
+  const onMs = round2(median(s.on));
+  const offCpuMs = round2(median(s.offCpu));
+  const onCpuMs = round2(median(s.onCpu));
+  const which = s.name === 'shipped' ? '' : ` [detector ${s.name}]`;
+  rows.push([`lite score, 1024² PNG, no prompt (baseline: correspondence off)${which}`, offMs, round2(Math.min(...s.off)), offCpuMs]);
+  rows.push([`lite score, 1024² PNG, prompt "${PROMPT}" (correspondence on)${which}`, onMs, round2(Math.min(...s.on)), onCpuMs]);
+  rows.push([`  on ÷ off${which}`, round2(onMs / offMs), round2(Math.min(...s.on) / Math.min(...s.off)), round2(onCpuMs / offCpuMs)]);
+  raw[s.name === 'shipped' ? 'endToEnd' : `endToEnd:${s.name}`] = { offMs, onMs, ratio: round2(onMs / offMs), offCpuMs, onCpuMs, cpuRatio: round2(onCpuMs / offCpuMs) };
+}
 
 const path = await writeResults({
   name: 'detector',
@@ -111,6 +145,9 @@ const path = await writeResults({
     'detector: models/lite/detector.onnx (MobileNetV3 CenterNet from @vladmandic/human, converted by tools/tfjs-to-onnx, int8 by tools/tfjs-to-onnx/detector-int8.sh), input 512² NHWC; its float16 conversion measured in the same run',
     'onnxruntime sessions with allow_spinning off (src/model/onnx-session.ts)',
     'end to end: LiteScorer in-process, 2 onnxruntime threads, the two requests alternated in one loop; the quality model runs in both; CPU ms there is the median per score',
+    ...(CANDIDATES.length > 0
+      ? [`candidates (BENCH_DETECTOR_CANDIDATES) in the shipped detector's place, alternated with it in the same loops: ${CANDIDATES.map((f) => basename(f)).join(', ')}; their detector CPU ms is the median per run`]
+      : []),
     `machine: ${cpus().length} cores shared with other work; load average at the end: ${loadavg().map((v) => v.toFixed(1)).join(' ')}`,
     `peak RSS of the benchmark process: ${peakRssMb()} MB`,
   ],

@@ -1,12 +1,13 @@
 // The object detector of packs that carry one (models.detector): a CenterNet over COCO's 80 classes
-// that takes the picture stretched to 512² (RGB 0–255, as the tfjs original was fed) and gives its
-// 100 strongest heat-map peaks as boxes. Here they are thresholded, de-duplicated (NMS) and mapped
+// that takes the picture stretched to a square (RGB 0–255, as the tfjs original was fed; the side is the
+// one the graph declares for its input, e.g. 512 or 384) and gives its 100 strongest heat-map peaks as boxes. Here they are thresholded, de-duplicated (NMS) and mapped
 // back to the picture's pixels; which class is which is the caller's table (COCO order).
 import { agiqaError } from '../errors/index.js';
 import type { RgbImage } from './lite-crops.js';
 import { OnnxModel } from './onnx-session.js';
 import type { LoadedPack } from './packs.js';
 
+/** The size the published CenterNet was trained at; a pack's graph may take another (read from its input). */
 export const DETECTOR_INPUT_SIZE = 512;
 const PEAKS = 100;
 // Below this nothing is reported at all; the checks apply their own, higher, thresholds.
@@ -117,8 +118,25 @@ export function decodeDetections(raw: Float32Array, width: number, height: numbe
   return kept;
 }
 
+/**
+ * The side of the square picture `model` takes: its input `images` is [1, S, S, 3] (NHWC) with S fixed.
+ * Throws AGQ_ERR_MODEL_INPUT for any other declared shape (a graph the detector cannot feed).
+ */
+export function detectorInputSize(model: Pick<OnnxModel, 'inputShape' | 'label'>): number {
+  const shape = model.inputShape('images');
+  const [n, h, w, c] = shape ?? [];
+  if (shape?.length !== 4 || n !== 1 || c !== 3 || h !== w || !(h! >= 32)) {
+    throw agiqaError('AGQ_ERR_MODEL_INPUT', { model: model.label, detail: `images is [${shape ?? ''}]; a detector takes [1,S,S,3] with a fixed S` });
+  }
+  return h!;
+}
+
 export class ObjectDetector {
-  private constructor(private readonly model: OnnxModel) {}
+  private constructor(
+    private readonly model: OnnxModel,
+    /** The side of the square the picture is stretched to, as the graph declares it. */
+    readonly inputSize: number,
+  ) {}
 
   /** The pack's detector, or null when the pack has none. Throws AGQ_ERR_PACK_FILE_MISSING / AGQ_ERR_MODEL_LOAD. */
   static async load(pack: LoadedPack, threads: number): Promise<ObjectDetector | null> {
@@ -127,13 +145,19 @@ export class ObjectDetector {
     const path = pack.files.get(role.file);
     if (path === undefined) throw agiqaError('AGQ_ERR_PACK_FILE_MISSING', { pack: pack.manifest.name, file: role.file });
     const model = await OnnxModel.load(path, { threads, label: `${pack.manifest.name}/${role.file}`, pack: pack.manifest.name, file: role.file });
-    model.assertInputs(['images']);
-    return new ObjectDetector(model);
+    try {
+      model.assertInputs(['images']);
+      return new ObjectDetector(model, detectorInputSize(model));
+    } catch (err) {
+      await model.close();
+      throw err;
+    }
   }
 
   async detect(image: RgbImage): Promise<Detection[]> {
-    const out = await this.model.run({ images: { data: detectorInput(image), dims: [1, DETECTOR_INPUT_SIZE, DETECTOR_INPUT_SIZE, 3] } }, ['detections']);
-    return decodeDetections(out.detections!.data, image.width, image.height);
+    const size = this.inputSize;
+    const out = await this.model.run({ images: { data: detectorInput(image, size), dims: [1, size, size, 3] } }, ['detections']);
+    return decodeDetections(out.detections!.data, image.width, image.height, size);
   }
 
   async close(): Promise<void> {

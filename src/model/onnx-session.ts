@@ -45,6 +45,13 @@ export class OnnxModel {
     return this.session.inputNames;
   }
 
+  /** The static shape the graph declares for input `name` (symbolic dimensions as -1), or undefined when it declares none. */
+  inputShape(name: string): number[] | undefined {
+    const meta = this.session.inputMetadata.find((m) => m.name === name);
+    if (meta === undefined || !meta.isTensor || meta.shape.length === 0) return undefined;
+    return meta.shape.map((d) => (typeof d === 'number' && d > 0 ? d : -1));
+  }
+
   get outputNames(): readonly string[] {
     return this.session.outputNames;
   }

@@ -1,7 +1,7 @@
 // The detector's input (stretch to 512², area-averaged) and output decoding (threshold, NMS, scaling
 // back to the picture), on hand-made tensors; the shipped ONNX runs in test/cli/score.test.ts.
 import { describe, expect, it } from 'vitest';
-import { decodeDetections, detectorInput, iou } from '../../src/model/object-detector.js';
+import { decodeDetections, detectorInput, detectorInputSize, iou } from '../../src/model/object-detector.js';
 
 function raw(rows: number[][]): Float32Array {
   const out = new Float32Array(600);
@@ -25,10 +25,29 @@ describe('detectorInput', () => {
   });
 });
 
+describe('detectorInputSize', () => {
+  const model = (shape: number[] | undefined) => ({ label: 'lite/detector.onnx', inputShape: () => shape });
+  it('is the side the graph declares for its NHWC input', () => {
+    expect(detectorInputSize(model([1, 384, 384, 3]))).toBe(384);
+    expect(detectorInputSize(model([1, 512, 512, 3]))).toBe(512);
+  });
+
+  it('refuses a graph without a fixed square RGB input', () => {
+    for (const shape of [undefined, [1, -1, -1, 3], [1, 384, 512, 3], [1, 3, 384, 384], [2, 384, 384, 3]]) {
+      expect(() => detectorInputSize(model(shape))).toThrow(expect.objectContaining({ code: 'AGQ_ERR_MODEL_INPUT' }));
+    }
+  });
+});
+
 describe('decodeDetections', () => {
   it('drops weak peaks and scales boxes from 512² to the picture', () => {
     const d = decodeDetections(raw([[0, 0, 256, 512, 0.9, 16], [10, 10, 20, 20, 0.05, 2]]), 1024, 256);
     expect(d).toEqual([{ classIndex: 16, score: expect.closeTo(0.9, 6), x1: 0, y1: 0, x2: 512, y2: 256 }]);
+  });
+
+  it('scales boxes from the input size the graph takes', () => {
+    const d = decodeDetections(raw([[0, 96, 192, 384, 0.9, 16]]), 1024, 256, 384);
+    expect(d).toEqual([{ classIndex: 16, score: expect.closeTo(0.9, 6), x1: 0, y1: 64, x2: 512, y2: 256 }]);
   });
 
   it('keeps one box per object: same class above IoU 0.5, any class above 0.8', () => {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { decodeImage } from '../../src/image/index.js';
-import { DETECTOR_INPUT_SIZE, detectorInput } from '../../src/model/object-detector.js';
+import { detectorInput } from '../../src/model/object-detector.js';
 
 const { values } = parseArgs({
   options: { original: { type: 'string' }, dir: { type: 'string' }, images: { type: 'string', multiple: true }, percentile: { type: 'string', default: '99.99' } },
@@ -41,6 +41,13 @@ const tensors = JSON.parse(readFileSync(join(values.dir, 'tensors.json'), 'utf8'
 const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 2 };
 const instrumented = await ort.InferenceSession.create(join(values.dir, 'instrumented.onnx'), options);
 const original = await ort.InferenceSession.create(values.original, options);
+// The input side the graph was converted for (cli.ts --size), read from the graph as the runtime reads it.
+const inputMeta = instrumented.inputMetadata.find((m) => m.name === 'images');
+const size = inputMeta?.isTensor ? Number(inputMeta.shape[1]) : NaN;
+if (!(size >= 32)) {
+  console.error('the instrumented graph declares no fixed images [1,S,S,3] input');
+  process.exit(1);
+}
 const images = values.images.flatMap(picturesIn);
 const samples = new Map<string, Float32Array>(tensors.map((t) => [t, new Float32Array(SAMPLE * images.length)]));
 const extremes = new Map<string, [number, number]>(tensors.map((t) => [t, [Infinity, -Infinity]]));
@@ -69,8 +76,8 @@ function detectionDistance(a: Float32Array, b: Float32Array): { score: number; b
   return out;
 }
 for (const [index, path] of images.entries()) {
-  const input = detectorInput(await decodeImage(await readFile(path), path));
-  const feeds = { images: new ort.Tensor('float32', input, [1, DETECTOR_INPUT_SIZE, DETECTOR_INPUT_SIZE, 3]) };
+  const input = detectorInput(await decodeImage(await readFile(path), path), size);
+  const feeds = { images: new ort.Tensor('float32', input, [1, size, size, 3]) };
   const out = await instrumented.run(feeds, [...new Set(['detections', ...tensors])]);
   for (const name of tensors) {
     const data = out[name]!.data as Float32Array;
@@ -93,7 +100,7 @@ for (const [index, path] of images.entries()) {
 console.log(
   `float (prepared) vs converted graph over 10 images: ${worst.unmatched} detections unmatched, scores within ${worst.score.toExponential(2)}, boxes within ${worst.box.toExponential(2)} px`,
 );
-// Boxes are in input pixels (0-512). HardSwish's exact 1/6 against float16's 0.1666260 moves scores by up
+// Boxes are in input pixels (0-size). HardSwish's exact 1/6 against float16's 0.1666260 moves scores by up
 // to 4e-3 and boxes by 0.14 px (measured on these images); int8 moves them ten times more. Beyond these
 // bounds the prepared graph is a different graph.
 if (worst.unmatched > 0 || !(worst.score <= 1e-2) || !(worst.box <= 0.5)) {

@@ -7,11 +7,22 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { convertGraphModel } from './convert-graph.js';
 import { ConversionError } from './errors.js';
-import { decodeGraphConstants, type GraphModelJson } from './graph-model-json.js';
+import { decodeGraphConstants, type GraphConstant, type GraphModelJson } from './graph-model-json.js';
 
 export const CENTERNET_INPUT = 'tower_0/images';
 export const CENTERNET_OUTPUT = 'tower_0/detections';
+/** The input size the model was trained and published at. */
 export const CENTERNET_SIZE = 512;
+// The backbone strides to 1/32 and the head upsamples back to 1/4; the tfjs graph froze the sizes that
+// follow from 512 (feature maps 32/64/128, 128² heat-map cells) as constants around the upsampling and the
+// peak decoding. The convolutions themselves take any size: these are all that changes with it.
+const SIZE_CONSTANTS: Record<string, (s: number) => number[]> = {
+  'tower_0/CenternetHead/c5_upsample/up_sampling2d/mul': (s) => [s / 16, s / 16],
+  'tower_0/CenternetHead/c4_upsample/up_sampling2d_1/mul': (s) => [s / 8, s / 8],
+  'tower_0/CenternetHead/c3_upsample/up_sampling2d_2/mul': (s) => [s / 4, s / 4],
+  'tower_0/strided_slice_6': (s) => [s / 4], // heat-map width: a peak's flat index → row, column
+  'tower_0/BatchGather/concat': (s) => [(s / 4) * (s / 4), 4], // the size map as [cells, 4] for the gather
+};
 
 /** Directory holding centernet.json/.bin, or undefined when @vladmandic/human is not installed. */
 export function findCenternetDir(fromDir: string = process.cwd()): string | undefined {
@@ -59,12 +70,32 @@ export async function loadCenternet(dir?: string): Promise<GraphModelSource> {
   }
 }
 
-/** Converts the CenterNet to ONNX: input `images` [1,512,512,3] RGB 0..255, output `detections` [1,100,6]. */
-export async function convertCenternet(dir?: string) {
+/**
+ * Rewrites the size-derived constants of the decoded graph for a `size`² input (a multiple of 32).
+ * @throws ConversionError TFJS_TO_ONNX_BAD_MODEL when a constant is missing or does not hold its 512² value
+ * (another release of the model: its graph would need its own table).
+ */
+export function resizeCenternetConstants(constants: Map<string, GraphConstant>, size: number): void {
+  if (!Number.isInteger(size) || size < 64 || size % 32 !== 0) {
+    throw new ConversionError('TFJS_TO_ONNX_UNSUPPORTED_OPTION', `CenterNet input size ${size}: a multiple of 32, at least 64`);
+  }
+  for (const [name, valuesAt] of Object.entries(SIZE_CONSTANTS)) {
+    const c = constants.get(name);
+    const expected = valuesAt(CENTERNET_SIZE);
+    if (c === undefined || c.dtype !== 'int32' || Array.from(c.data).join(',') !== expected.join(',')) {
+      throw new ConversionError('TFJS_TO_ONNX_BAD_MODEL', `CenterNet constant ${name} is not [${expected}]: not the graph this converter knows`);
+    }
+    constants.set(name, { ...c, data: Int32Array.from(valuesAt(size)) });
+  }
+}
+
+/** Converts the CenterNet to ONNX: input `images` [1,size,size,3] RGB 0..255, output `detections` [1,100,6] (boxes in input pixels). */
+export async function convertCenternet(dir?: string, size: number = CENTERNET_SIZE) {
   const source = await loadCenternet(dir);
   const constants = decodeGraphConstants(source.modelJson.weightsManifest, source.weightData);
+  resizeCenternetConstants(constants, size);
   const result = convertGraphModel(source.modelJson, constants, {
-    inputs: [{ name: CENTERNET_INPUT, shape: [1, CENTERNET_SIZE, CENTERNET_SIZE, 3], onnxName: 'images' }],
+    inputs: [{ name: CENTERNET_INPUT, shape: [1, size, size, 3], onnxName: 'images' }],
     outputs: [{ tensor: CENTERNET_OUTPUT, name: 'detections', shape: [1, 100, 6] }],
   });
   return { ...result, origin: source.origin, version: source.version };

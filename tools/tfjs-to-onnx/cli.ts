@@ -1,6 +1,6 @@
 // Converts nsfwjs's bundled MobileNetV2 (tfjs layers) or @vladmandic/human's CenterNet (tfjs graph) to ONNX:
 //   npx tsx tools/tfjs-to-onnx/cli.ts --out training/data/mobilenet_v2.onnx [--model-dir <dir>] [--feature-layer out_relu]
-//   npx tsx tools/tfjs-to-onnx/cli.ts --model centernet --out models/lite/detector.onnx [--model-dir <dir>]
+//   npx tsx tools/tfjs-to-onnx/cli.ts --model centernet --out models/lite/detector.onnx [--model-dir <dir>] [--size 512]
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,22 +13,24 @@ const { values } = parseArgs({
     'model-dir': { type: 'string' },
     'feature-layer': { type: 'string', default: 'out_relu' },
     model: { type: 'string', default: 'nsfwjs' },
+    size: { type: 'string', default: '512' },
   },
 });
 if (values.out === undefined || (values.model !== 'nsfwjs' && values.model !== 'centernet')) {
-  process.stderr.write('usage: npx tsx tools/tfjs-to-onnx/cli.ts [--model nsfwjs|centernet] --out <file.onnx> [--model-dir <dir>] [--feature-layer <layer>]\n');
+  process.stderr.write('usage: npx tsx tools/tfjs-to-onnx/cli.ts [--model nsfwjs|centernet] --out <file.onnx> [--model-dir <dir>] [--feature-layer <layer>] [--size <centernet input, multiple of 32>]\n');
   process.exit(2);
 }
 try {
   if (values.model === 'centernet') {
-    const { bytes, summary, origin, version } = await convertCenternet(values['model-dir']);
+    const size = Number(values.size);
+    const { bytes, summary, origin, version } = await convertCenternet(values['model-dir'], size);
     await mkdir(path.dirname(path.resolve(values.out)), { recursive: true });
     await writeFile(values.out, bytes);
     process.stdout.write(
       [
         `from   ${origin} (@vladmandic/human ${version ?? 'unknown version'})`,
         `wrote  ${values.out} (${bytes.byteLength} bytes, ${(bytes.byteLength / 2 ** 20).toFixed(2)} MiB)`,
-        'input  images [1,512,512,3] float32 NHWC RGB in [0,255] (the picture stretched to 512x512, as human feeds it)',
+        `input  images [1,${size},${size},3] float32 NHWC RGB in [0,255] (the picture stretched to ${size}x${size}; human feeds 512x512)`,
         'output detections [1,100,6]: x1 y1 x2 y2 (input pixels) score class (0-based COCO-80 index)',
         `graph  ${summary.nodeCount} nodes, ${summary.initializerCount} initializers, ${summary.parameterCount} parameters`,
         '',
