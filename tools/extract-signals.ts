@@ -1,19 +1,21 @@
 // Extracts the classical signal features of many images for the training recipe:
 //   npx tsx tools/extract-signals.ts --list <paths.txt> --out <prefix> [--workers 2]
-// writes <prefix>.f32 (row-major float32 little-endian, N × F) and <prefix>.json
-// ({ names, version, count, files, failed }). Decoding and signals run in worker threads.
+// writes <prefix>.f32 (row-major float32 little-endian, N × F), <prefix>.json
+// ({ names, version, count, files, failed }) and <prefix>.measures.json (the named measures behind
+// findings, one object per kept file, same order; the findings calibration reads them).
+// Decoding and signals run in worker threads.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { resolve } from 'node:path';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import sharp from 'sharp';
-import { computeSignals, SIGNAL_FEATURE_NAMES, SIGNALS_VERSION } from '../src/signals/index.js';
+import { computeSignals, SIGNAL_FEATURE_NAMES, SIGNALS_VERSION, type SignalMeasures } from '../src/signals/index.js';
 
 interface Job {
   index: number;
   file: string;
 }
-type Reply = { index: number; features: Float32Array } | { index: number; error: string };
+type Reply = { index: number; features: Float32Array; measures: SignalMeasures } | { index: number; error: string };
 
 /** Decodes like the training recipe expects: EXIF-rotated, alpha flattened on white, 8-bit sRGB. */
 async function decodeRgb(file: string): Promise<{ rgb: Uint8Array; width: number; height: number }> {
@@ -43,8 +45,8 @@ function runWorker(): void {
   parentPort!.on('message', (job: Job) => {
     decodeRgb(job.file)
       .then((image) => {
-        const { features } = computeSignals(image);
-        parentPort!.postMessage({ index: job.index, features } satisfies Reply, [features.buffer as ArrayBuffer]);
+        const { features, measures } = computeSignals(image);
+        parentPort!.postMessage({ index: job.index, features, measures } satisfies Reply, [features.buffer as ArrayBuffer]);
       })
       .catch((e: unknown) => {
         parentPort!.postMessage({ index: job.index, error: e instanceof Error ? e.message : String(e) } satisfies Reply);
@@ -82,6 +84,7 @@ async function main(): Promise<void> {
     .filter((l) => l.length > 0);
   const width = SIGNAL_FEATURE_NAMES.length;
   const rows: (Float32Array | undefined)[] = new Array(files.length);
+  const measures: (SignalMeasures | undefined)[] = new Array(files.length);
   const failed: { file: string; error: string }[] = [];
   const started = Date.now();
   let next = 0;
@@ -101,7 +104,10 @@ async function main(): Promise<void> {
     };
     for (const w of workers) {
       w.on('message', (r: Reply) => {
-        if ('features' in r) rows[r.index] = r.features;
+        if ('features' in r) {
+          rows[r.index] = r.features;
+          measures[r.index] = r.measures;
+        }
         else failed.push({ file: files[r.index]!, error: r.error });
         done++;
         if (done % 500 === 0 || done === files.length) {
@@ -115,6 +121,7 @@ async function main(): Promise<void> {
     }
   });
   const kept: string[] = [];
+  const keptMeasures: SignalMeasures[] = [];
   const matrix = new Float32Array(files.length * width);
   let n = 0;
   for (let i = 0; i < files.length; i++) {
@@ -122,6 +129,7 @@ async function main(): Promise<void> {
     if (!row) continue;
     matrix.set(row, n * width);
     kept.push(files[i]!);
+    keptMeasures.push(measures[i]!);
     n++;
   }
   const bytes = Buffer.alloc(n * width * 4);
@@ -132,6 +140,7 @@ async function main(): Promise<void> {
     `${args.out}.json`,
     JSON.stringify({ names: SIGNAL_FEATURE_NAMES, version: SIGNALS_VERSION, count: n, files: kept, failed }, null, 1),
   );
+  writeFileSync(`${args.out}.measures.json`, JSON.stringify(keptMeasures));
   console.log(`wrote ${args.out}.f32 (${n} × ${width}) and ${args.out}.json in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

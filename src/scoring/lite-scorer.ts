@@ -10,7 +10,7 @@ import { LiteQualityModel } from '../model/lite-quality-model.js';
 import { ObjectDetector } from '../model/object-detector.js';
 import { PredictedQualityModel } from '../model/predictor-encoder.js';
 import type { LoadedPack } from '../model/packs.js';
-import { computeSignals, signalFindings, SIGNALS_VERSION } from '../signals/index.js';
+import { computeSignals, gateFindings, signalFindings, SIGNALS_VERSION } from '../signals/index.js';
 import { aspectScoreFromLogits, overallMos, round } from './levels.js';
 import { objectCorrespondence, type ObjectCorrespondence } from './object-correspondence.js';
 import { levelOfMos, promptProblemFindings, type AspectResult, type Finding, type ScoreResult } from './score-result.js';
@@ -58,7 +58,8 @@ export class LiteScorer {
 
     const quality = aspectScoreFromLogits(prediction.logits, prediction.mos);
     const findings: Finding[] = [
-      ...signalFindings(signals.measures).map((f): Finding => ({ aspect: 'quality', ...f })),
+      // A finding is evidence for a lower score: above its calibrated gate the model judged the picture good.
+      ...gateFindings(signalFindings(signals.measures), prediction.mos).map((f): Finding => ({ aspect: 'quality', ...f })),
       ...promptProblemFindings(request.prompt, image.metadata.problem),
     ];
     const promptText = request.prompt ?? image.metadata.prompt;

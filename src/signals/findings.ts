@@ -1,6 +1,7 @@
-// Human-readable findings from the signal measures. Thresholds were calibrated on photographs with
-// synthetic distortions at 5 levels (docs/signals.md lists them); a clean photo yields no major
-// finding, the mild levels yield minor ones.
+// Human-readable findings from the signal measures. Thresholds, score gates and dropped codes are
+// calibrated to the lite quality model (issue 16; training/lite/calibrate-findings.ts, docs/signals.md):
+// an image carrying a finding scores below its clean reference in ≥ 90 % of the validation pairs
+// (test/signals/findings-calibration.test.ts pins it).
 import type { SignalMeasures } from './compute.js';
 
 export interface SignalFinding {
@@ -11,25 +12,26 @@ export interface SignalFinding {
   severity: 'info' | 'minor' | 'major';
 }
 
-/** Calibrated thresholds (see docs/signals.md); exported so tests and docs can cite them. */
+/** Calibrated thresholds (see docs/signals.md); exported so tests and docs can cite them. Values with
+ * many decimals are the calibration's interpolation steps, kept exact so the pinned pairs reproduce. */
 export const FINDING_THRESHOLDS = {
-  blurFineToCoarseMinor: -1.5,
-  blurFineToCoarseMajor: -2.0,
-  blurSharpnessMajor: 20,
-  noiseSigmaMinor: 3,
-  noiseSigmaMajor: 6,
+  blurFineToCoarseMinor: -2.6667,
+  blurFineToCoarseMajor: -3.1667,
+  blurSharpnessMajor: 8.3333,
+  noiseSigmaMinor: 4.125,
+  noiseSigmaMajor: 7.5,
   noiseScaleRatioMax: 0.75,
   blockinessMinor: 1.25,
   blockinessMajor: 1.5,
   pixelationStrength: 6,
-  highlightsMinor: 0.03,
-  highlightsMajor: 0.1,
-  shadowsMinor: 0.08,
-  shadowsMajor: 0.2,
+  highlightsMinor: 0.0917,
+  highlightsMajor: 0.1833,
+  shadowsMinor: 0.465,
+  shadowsMajor: 0.6583,
   lumaRangeMinor: 110,
   lumaRangeMajor: 80,
-  darkMinor: 45,
-  darkMajor: 30,
+  darkMinor: 18.75,
+  darkMajor: 11.25,
   brightMinor: 200,
   brightMajor: 220,
   toneOccupancyMinor: 0.6,
@@ -43,14 +45,42 @@ export const FINDING_THRESHOLDS = {
   saturationHigh: 0.85,
 } as const;
 
+/**
+ * Findings the calibration could not make agree with the quality model (at no gate or threshold did an
+ * image carrying them score below its clean reference in ≥ 90 % of the validation pairs): never reported.
+ * Their measures still feed the model and `measures`.
+ */
+export const DROPPED_FINDINGS: readonly string[] = ['jpeg-blocking', 'colour-cast', 'oversaturated'];
+
+/**
+ * Per finding code, the highest quality MOS (0–5) at which it is still reported: above it the model judged
+ * the picture good, and a finding would contradict the score (issue 16: "strong blur" on a 4.09 image).
+ * Chosen with the thresholds by training/lite/calibrate-findings.ts; a code without a gate always reports.
+ */
+export const FINDING_SCORE_GATES: Readonly<Record<string, number>> = { pixelation: 2.5, posterisation: 2.5 };
+
+/** Drops the findings whose score gate the quality MOS exceeds (see FINDING_SCORE_GATES). */
+export function gateFindings<F extends { code: string }>(findings: readonly F[], qualityMos: number, gates: Readonly<Record<string, number>> = FINDING_SCORE_GATES): F[] {
+  return findings.filter((f) => !(f.code in gates) || qualityMos <= gates[f.code]!);
+}
+
 const pct = (f: number): string => `${Math.round(f * 100)}%`;
 
-/** Findings for one image's measures, most severe first. Never throws. */
-export function signalFindings(m: SignalMeasures): SignalFinding[] {
-  const t = FINDING_THRESHOLDS;
+export type FindingThresholds = { readonly [K in keyof typeof FINDING_THRESHOLDS]: number };
+
+/**
+ * Findings for one image's measures, most severe first. Never throws. `thresholds` and `dropped`
+ * exist for the calibration (training/lite/calibrate-findings.ts); callers use the defaults.
+ */
+export function signalFindings(
+  m: SignalMeasures,
+  thresholds: FindingThresholds = FINDING_THRESHOLDS,
+  dropped: readonly string[] = DROPPED_FINDINGS,
+): SignalFinding[] {
+  const t = thresholds;
   const out: SignalFinding[] = [];
   const add = (code: string, severity: SignalFinding['severity'], text: string): void => {
-    out.push({ code, severity, text });
+    if (!dropped.includes(code)) out.push({ code, severity, text });
   };
   const hasContent = m.contrastRms >= 10;
   const pixelated = m.pixelationCell >= 2 && m.pixelationStrength >= t.pixelationStrength;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeSignals, FINDING_THRESHOLDS, signalFindings, type SignalMeasures } from '../../src/signals/index.js';
+import { computeSignals, FINDING_THRESHOLDS, gateFindings, signalFindings, type SignalMeasures } from '../../src/signals/index.js';
 import { addNoise, boxBlur, mapValues, scene } from './synthetic.js';
 
 // Measures of a clean, well-exposed photo, as computeSignals reports them; each test moves one.
@@ -35,32 +35,31 @@ describe('signalFindings', () => {
   });
 
   it.each([
-    [{ fineToCoarse: -1.6 }, 'blur:minor'],
-    [{ fineToCoarse: -2.2 }, 'blur:major'],
-    [{ noiseSigma: 4, noiseScaleRatio: 0.5 }, 'noise:minor'],
-    [{ noiseSigma: 7.2, noiseScaleRatio: 0.5 }, 'noise:major'],
+    [{ fineToCoarse: -1.6 }, 'none (mild softness: below the calibrated blur threshold)'],
+    [{ fineToCoarse: -2.8 }, 'blur:minor'],
+    [{ fineToCoarse: -3.3 }, 'blur:major'],
+    [{ noiseSigma: 5, noiseScaleRatio: 0.5 }, 'noise:minor'],
+    [{ noiseSigma: 8, noiseScaleRatio: 0.5 }, 'noise:major'],
     [{ noiseSigma: 8, noiseScaleRatio: 1.3 }, 'none (texture, not noise)'],
-    [{ blockiness: 1.3 }, 'jpeg-blocking:minor'],
-    [{ blockiness: 1.8 }, 'jpeg-blocking:major'],
+    [{ blockiness: 1.8 }, 'none (jpeg-blocking is dropped: it failed the calibration)'],
     [{ pixelationStrength: 40, pixelationCell: 8, blockiness: 40 }, 'pixelation:major'],
-    [{ clippedHighlights: 0.12 }, 'clipped-highlights:major'],
-    [{ clippedShadows: 0.09 }, 'clipped-shadows:minor'],
+    [{ clippedHighlights: 0.12 }, 'clipped-highlights:minor'],
+    [{ clippedHighlights: 0.2 }, 'clipped-highlights:major'],
+    [{ clippedShadows: 0.5 }, 'clipped-shadows:minor'],
     [{ lumaRange: 70 }, 'low-contrast:major'],
     [{ toneOccupancy: 0.1 }, 'posterisation:major'],
     [{ overshoot: 1.4, sharpness: 7000 }, 'oversharpened:major'],
-    [{ castStrength: 30, castDirection: 'blue' }, 'colour-cast:minor'],
-    [{ brightness: 25 }, 'underexposed:major'],
+    [{ castStrength: 30, castDirection: 'blue' }, 'none (colour-cast is dropped)'],
+    [{ saturation: 0.9 }, 'none (oversaturated is dropped)'],
+    [{ brightness: 15 }, 'underexposed:minor'],
+    [{ brightness: 10 }, 'underexposed:major'],
   ] as [Partial<SignalMeasures>, string][])('%o → %s', (m, expected) => {
     expect(codes(m)).toEqual(expected.startsWith('none') ? [] : [expected]);
   });
 
   it('writes short sentences with the numbers', () => {
-    const f = signalFindings({ ...clean, noiseSigma: 7.2, noiseScaleRatio: 0.5, clippedHighlights: 0.12, castStrength: 30, castDirection: 'blue' });
-    expect(f.map((x) => x.text)).toEqual([
-      'visible sensor-like noise (σ≈7)',
-      'blown highlights (12% clipped)',
-      'strong colour cast (toward blue)',
-    ]);
+    const f = signalFindings({ ...clean, noiseSigma: 8.2, noiseScaleRatio: 0.5, clippedHighlights: 0.12 });
+    expect(f.map((x) => x.text)).toEqual(['visible sensor-like noise (σ≈8)', 'blown highlights (12% clipped)']);
   });
 
   it('reports pixelation instead of JPEG blocking for an 8-px grid of flat cells', () => {
@@ -78,9 +77,19 @@ describe('signalFindings', () => {
     const img = scene(256, 256, 12);
     const major = (i: typeof img) => signalFindings(computeSignals(i).measures).filter((f) => f.severity === 'major').map((f) => f.code);
     expect(major(img)).toEqual([]);
-    expect(major(boxBlur(img, 2))).toContain('blur');
+    // Radius 3: the calibrated major-blur rule (sharpness < 8.3 with fineToCoarse ≤ −1) no longer calls the
+    // radius-2 blur of this soft synthetic scene (sharpness 10.6) strong.
+    expect(major(boxBlur(img, 3))).toContain('blur');
     expect(major(addNoise(img, 14))).toContain('noise');
     expect(major(mapValues(img, (v) => Math.min(255, v * 2.2)))).toContain('clipped-highlights');
     expect(major(mapValues(img, (v) => Math.round(v / 48) * 48))).toContain('posterisation');
+  });
+
+  it('gates findings by the quality score: above its gate a code is not reported, codes without a gate always are', () => {
+    const found = [{ code: 'blur' }, { code: 'noise' }];
+    const gates = { blur: 3 };
+    expect(gateFindings(found, 3.5, gates).map((f) => f.code)).toEqual(['noise']);
+    expect(gateFindings(found, 3, gates).map((f) => f.code)).toEqual(['blur', 'noise']);
+    expect(gateFindings(found, 4.9, {}).map((f) => f.code)).toEqual(['blur', 'noise']);
   });
 });

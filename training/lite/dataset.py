@@ -2,8 +2,12 @@
 
 Split: whole source pictures (a reference and its tiles share a `group`) go to train/val/test with a
 fixed seed, stratified by source package so the test split holds every kind of content.
-Render: each reference at level 0 plus every distortion at levels 1..5, as lossless PNG, with
-`dataset.csv` (path, ref, group, package, split, distortion, level, mos). Two worker processes.
+Render: each reference at level 0 plus distortions as lossless PNG, with `dataset.csv` (path, ref, group,
+package, split, distortion, level, mos). Val and test references get the full grid (every type x levels 1..5);
+training references get TRAIN_LEVELS_PER_TYPE levels of every type, drawn per (reference, type) with a fixed
+seed (issue 16: ~3x the pictures in the same CPU budget; the fresh crop positions and the other references
+cover the remaining levels). Two worker processes.
+Also writes the split manifest (reference -> split) to training/lite/split-manifest.csv, which is committed.
 
     /usr/bin/python3 training/lite/dataset.py [--data training/data]
 """
@@ -20,8 +24,11 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from distortions import DISTORTIONS, LEVELS, mos_for_level  # noqa: E402
+from sources import ORIGINAL_PACKAGES  # noqa: E402
 
 SEED = 0
+TRAIN_LEVELS_PER_TYPE = 2
+MANIFEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "split-manifest.csv")
 FRACTIONS = {"train": 0.7, "val": 0.1, "test": 0.2}
 
 
@@ -32,7 +39,10 @@ def split_groups(refs):
         by_pkg.setdefault(r["package"], set()).add(r["group"])
     rng = np.random.default_rng(SEED)
     out = {}
-    for pkg in sorted(by_pkg):
+    # The first six packages are split first, with the same generator state as before issue 16, so their
+    # pictures keep the split of pack 0.3.0: the old pack never trained on a picture of the new test split,
+    # and both packs can be compared on it.
+    for pkg in sorted(by_pkg, key=lambda p: (p not in ORIGINAL_PACKAGES, p)):
         groups = sorted(by_pkg[pkg])
         rng.shuffle(groups)
         n = len(groups)
@@ -47,8 +57,21 @@ def seed_for(*parts):
     return int.from_bytes(hashlib.sha256("/".join(map(str, parts)).encode()).digest()[:8], "little")
 
 
+def levels_for(rid, split):
+    """(type, level) pairs rendered for one reference: the full grid outside train, a seeded subset in train."""
+    pairs = []
+    for name in DISTORTIONS:
+        if split == "train":
+            rng = np.random.default_rng(seed_for(SEED, rid, name, "levels"))
+            chosen = sorted(int(v) for v in rng.choice(LEVELS, size=TRAIN_LEVELS_PER_TYPE, replace=False))
+        else:
+            chosen = list(LEVELS)
+        pairs.extend((name, level) for level in chosen)
+    return pairs
+
+
 def render_ref(job):
-    ref_path, out_dir, rid = job
+    ref_path, out_dir, rid, pairs = job
     os.makedirs(out_dir, exist_ok=True)
     ref = np.asarray(Image.open(ref_path).convert("RGB"))
     made = []
@@ -56,14 +79,13 @@ def render_ref(job):
     if not os.path.exists(target):
         Image.fromarray(ref).save(target, compress_level=1)
     made.append(("none", 0, target))
-    for name, fn in DISTORTIONS.items():
-        for level in LEVELS:
-            target = os.path.join(out_dir, f"{name}_{level}.png")
-            if not os.path.exists(target):
-                img = fn(ref, level, np.random.default_rng(seed_for(SEED, rid, name, level)))
-                Image.fromarray(img).save(target + ".tmp.png", compress_level=1)
-                os.rename(target + ".tmp.png", target)
-            made.append((name, level, target))
+    for name, level in pairs:
+        target = os.path.join(out_dir, f"{name}_{level}.png")
+        if not os.path.exists(target):
+            img = DISTORTIONS[name](ref, level, np.random.default_rng(seed_for(SEED, rid, name, level)))
+            Image.fromarray(img).save(target + ".tmp.png", compress_level=1)
+            os.rename(target + ".tmp.png", target)
+        made.append((name, level, target))
     return rid, made
 
 
@@ -80,9 +102,20 @@ def main():
         return
     refs = list(csv.DictReader(open(os.path.join(data, "refs", "refs.csv"))))
     splits = split_groups(refs)
+    # Val and test hold each picture once (its whole view): tiles are closer views of the same picture and,
+    # at the full grid, would double the held-out rendering cost without adding a distinct picture.
+    unused = {r["id"] for r in refs if splits[r["group"]] != "train" and r["view"] != "whole"}
     by_id = {r["id"]: r for r in refs}
-    jobs = [(os.path.join(data, "refs", r["id"] + ".png"), os.path.join(root, "images", r["id"]), r["id"])
-            for r in refs]
+    with open(MANIFEST + ".tmp", "w", newline="") as fh:
+        wr = csv.writer(fh)
+        wr.writerow(["ref", "group", "package", "original_path", "view", "split"])
+        for r in sorted(refs, key=lambda r: r["id"]):
+            wr.writerow([r["id"], r["group"], r["package"], r["original_path"], r["view"],
+                         "unused" if r["id"] in unused else splits[r["group"]]])
+    os.replace(MANIFEST + ".tmp", MANIFEST)
+    jobs = [(os.path.join(data, "refs", r["id"] + ".png"), os.path.join(root, "images", r["id"]), r["id"],
+             levels_for(r["id"], splits[r["group"]])) for r in refs if r["id"] not in unused]
+    jobs.sort(key=lambda j: -os.path.getsize(j[0]))  # big references first: the pool ends evenly
     t0 = time.time()
     rows = []
     with Pool(args.workers) as pool:
@@ -105,6 +138,8 @@ def main():
         counts[r["split"]] = counts.get(r["split"], 0) + 1
     ref_counts = {}
     for r in refs:
+        if r["id"] in unused:
+            continue
         s = splits[r["group"]]
         ref_counts[s] = ref_counts.get(s, 0) + 1
     print(f"dataset: {len(rows)} images {counts}, references {ref_counts}, {time.time() - t0:.0f}s",

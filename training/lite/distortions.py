@@ -85,8 +85,14 @@ def jpeg(ref, level, rng):
     return _codec(ref, "JPEG", (35, 22, 14, 8, 3)[level - 1])
 
 
+# WebP quality band per level (issue 16: the single quality per level left gaps the model never saw);
+# the quality is drawn uniformly inside the band, seeded per (reference, level).
+WEBP_BANDS = ((22, 32), (11, 16), (5, 8), (2, 3), (0, 1))
+
+
 def webp(ref, level, rng):
-    return _codec(ref, "WEBP", (25, 12, 6, 2, 0)[level - 1])
+    lo, hi = WEBP_BANDS[level - 1]
+    return _codec(ref, "WEBP", int(rng.integers(lo, hi + 1)))
 
 
 def pixelation(ref, level, rng):
@@ -97,14 +103,22 @@ def pixelation(ref, level, rng):
 
 
 def colour_cast(ref, level, rng):
-    """White-balance error: per-channel gains along a random direction orthogonal to grey."""
-    m = (0.10, 0.18, 0.28, 0.40, 0.55)[level - 1]
+    """Two mechanisms, drawn per (reference, level): a white-balance error (per-channel gains in linear light
+    along a random direction orthogonal to grey) or a decoder-style tint (an offset of the Cb/Cr channels,
+    what a mismatched VAE leaves: the whole picture, shadows included, shifted toward one hue)."""
     theta = rng.uniform(0, 2 * np.pi)
-    u = np.array([1, -1, 0], np.float32) / np.sqrt(2)
-    v = np.array([1, 1, -2], np.float32) / np.sqrt(6)
-    d = np.cos(theta) * u + np.sin(theta) * v
-    lin = _to_linear(ref) * np.exp(m * d)[None, None, :]
-    return _from_linear(lin)
+    if rng.uniform() < 0.5:
+        m = (0.10, 0.18, 0.28, 0.40, 0.55)[level - 1]
+        u = np.array([1, -1, 0], np.float32) / np.sqrt(2)
+        v = np.array([1, 1, -2], np.float32) / np.sqrt(6)
+        d = np.cos(theta) * u + np.sin(theta) * v
+        lin = _to_linear(ref) * np.exp(m * d)[None, None, :]
+        return _from_linear(lin)
+    off = (6, 10, 16, 24, 34)[level - 1]
+    ycc = np.asarray(_img(ref).convert("YCbCr"), dtype=np.float32)
+    ycc[:, :, 1] += off * np.cos(theta)
+    ycc[:, :, 2] += off * np.sin(theta)
+    return np.asarray(Image.fromarray(_u8(ycc), "YCbCr").convert("RGB"))
 
 
 def contrast_decrease(ref, level, rng):
@@ -143,6 +157,53 @@ def upscaler_softness(ref, level, rng):
     return np.asarray(small.resize((w, h), Image.BICUBIC))
 
 
+def over_saturation(ref, level, rng):
+    """"CFG burn": saturation and contrast pushed until colours clip (chroma scaled around each pixel's
+    luma, then contrast around mid-grey, in sRGB)."""
+    sat = (1.35, 1.65, 2.0, 2.5, 3.2)[level - 1]
+    con = (1.06, 1.12, 1.2, 1.3, 1.45)[level - 1]
+    x = ref.astype(np.float32)
+    y = (0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2])[..., None]
+    x = y + (x - y) * sat
+    return _u8(127.5 + (x - 127.5) * con)
+
+
+def washed_out(ref, level, rng):
+    """Grey lift + low saturation (a wrong VAE or a missing tone curve): blacks lifted to `lift`, chroma
+    scaled toward the pixel's luma."""
+    lift = (18, 32, 50, 72, 100)[level - 1]
+    sat = (0.85, 0.72, 0.58, 0.45, 0.32)[level - 1]
+    x = ref.astype(np.float32)
+    y = (0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2])[..., None]
+    x = y + (x - y) * sat
+    return _u8(lift + x * (255.0 - lift) / 255.0)
+
+
+def banding(ref, level, rng):
+    """Banding in smooth gradients: the smooth parts (skies, soft backgrounds) are replaced by a coarsely
+    quantized version of their low-pass; textured parts keep their pixels (unlike posterisation, which
+    quantizes everything)."""
+    step = (8, 12, 18, 28, 44)[level - 1]
+    base = np.asarray(_img(ref).filter(ImageFilter.GaussianBlur(2.0)), dtype=np.float32)
+    x = ref.astype(np.float32)
+    g = x.mean(axis=2)
+    grad = np.zeros_like(g)
+    grad[:, 1:] = np.abs(np.diff(g, axis=1))
+    grad[1:, :] = np.maximum(grad[1:, :], np.abs(np.diff(g, axis=0)))
+    grad = np.asarray(Image.fromarray(_u8(grad * 8.0), "L").filter(ImageFilter.BoxBlur(3)), np.float32) / 8.0
+    w = np.exp(-((grad / 4.0) ** 2))[..., None]  # 1 in flat areas, ~0 at texture
+    q = np.floor(base / step + 0.5) * step
+    return _u8(x * (1 - w) + q * w)
+
+
+def brightness_shift(ref, level, rng):
+    """A brightness slider: a constant offset in sRGB, up or down (drawn per reference and level), with the
+    clipping it causes. Distinct from the exposure types (gains in linear light)."""
+    off = (14, 26, 42, 62, 90)[level - 1]
+    sign = 1.0 if rng.uniform() < 0.5 else -1.0
+    return _u8(ref.astype(np.float32) + sign * off)
+
+
 DISTORTIONS = {
     "gaussian_blur": gaussian_blur,
     "motion_blur": motion_blur,
@@ -158,6 +219,11 @@ DISTORTIONS = {
     "over_sharpening": over_sharpening,
     "posterisation": posterisation,
     "upscaler_softness": upscaler_softness,
+    # issue 16: the generation failures behind the weak types
+    "over_saturation": over_saturation,
+    "washed_out": washed_out,
+    "banding": banding,
+    "brightness_shift": brightness_shift,
 }
 
 

@@ -71,7 +71,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "data"))
     ap.add_argument("--jobs", default="val:centre,test:centre,train:rand,train:centre,train:rand2,train:rand3,train:rand4")
+    ap.add_argument("--embed", action="store_true",
+                    help="frozen variants: cache the whole frozen backbone's embedding (pooled 1280 + block-12 "
+                         "mean/std 192) per crop instead of the lower features; one pass over the images per split")
     args = ap.parse_args()
+    if args.embed:
+        return embed_main(args)
     data = os.path.abspath(args.data)
     torch.set_num_threads(2)
     torch.manual_seed(SEED)
@@ -109,6 +114,77 @@ def main():
         os.remove(out_f32)
         os.remove(crops_path)
         print(f"features: wrote {target} {feats.shape} in {time.time() - t0:.0f}s", file=sys.stderr)
+
+
+EMBED_DIM = 1280 + 2 * 96
+
+
+class Embed(torch.nn.Module):
+    """The frozen backbone as converted: NHWC 0..255 -> [N, 1472] = pooled ‖ block-12 mean ‖ block-12 std
+    (the image embedding of the frozen variants; export.py computes the same inside quality.onnx)."""
+
+    def __init__(self, backbone):
+        super().__init__()
+        self.backbone = backbone
+
+    def forward(self, x_nhwc):
+        low = lower(self.backbone, x_nhwc)
+        h = low
+        for b in self.backbone.blocks[CUT + 1:]:
+            h = b(h)
+        pooled = self.backbone.head(h).mean(dim=(2, 3))
+        return torch.cat([pooled, low.mean(dim=(2, 3)), low.std(dim=(2, 3))], dim=1)
+
+
+def embed_main(args):
+    """One pass over each split's images: crops at every requested position, then the frozen embedding in
+    onnxruntime (2 threads). Writes cache/<split>_<position>.emb.npy (float32) and .index.npy."""
+    data = os.path.abspath(args.data)
+    torch.set_num_threads(2)
+    rows = load_dataset(os.path.join(data, "dataset"))
+    pos = positions(rows)
+    cache = os.path.join(data, "cache")
+    os.makedirs(cache, exist_ok=True)
+    onnx_path = os.path.join(cache, "embed.onnx")
+    if not os.path.exists(onnx_path):
+        backbone = MobileNetV2Backbone(os.path.join(data, "mobilenet_v2.onnx")).eval()
+        torch.onnx.export(Embed(backbone).eval(), torch.rand(2, CROP, CROP, 3) * 255, onnx_path, opset_version=17,
+                          input_names=["crops"], output_names=["embedding"],
+                          dynamic_axes={"crops": {0: "N"}, "embedding": {0: "N"}})
+    by_split = {}
+    for job in args.jobs.split(","):
+        split, where = job.split(":")
+        by_split.setdefault(split, []).append(where)
+    for split, wheres in by_split.items():
+        todo = [w for w in wheres if not os.path.exists(os.path.join(cache, f"{split}_{w}.emb.npy"))]
+        if not todo:
+            continue
+        sel = [i for i, r in enumerate(rows) if r["split"] == split]
+        t0 = time.time()
+        handles = {w: open(os.path.join(cache, f"{split}_{w}.crops.u8"), "wb") for w in todo}
+        for i in sel:
+            r = rows[i]
+            with Image.open(r["abs"]) as im:
+                a = np.asarray(prepare_for_crops(im.convert("RGB")))
+            for w in todo:
+                x, y = pos[r["ref"]][w]
+                handles[w].write(np.ascontiguousarray(a[y:y + CROP, x:x + CROP]).tobytes())
+        for fh in handles.values():
+            fh.close()
+        print(f"features: {split} crops for {todo} in {time.time() - t0:.0f}s", file=sys.stderr)
+        for w in todo:
+            crops_path = os.path.join(cache, f"{split}_{w}.crops.u8")
+            out_f32 = os.path.join(cache, f"{split}_{w}.emb.f32")
+            subprocess.run(["npx", "tsx", os.path.join(HERE, "lower-features.ts"), onnx_path, crops_path,
+                            str(len(sel)), out_f32], check=True)
+            feats = np.fromfile(out_f32, np.float32).reshape(len(sel), EMBED_DIM)
+            target = os.path.join(cache, f"{split}_{w}.emb.npy")
+            np.save(os.path.join(cache, f"{split}_{w}.index.npy"), np.array(sel, np.int64))
+            np.save(target + ".tmp.npy", feats)
+            os.rename(target + ".tmp.npy", target)
+            os.remove(out_f32)
+            os.remove(crops_path)
+            print(f"features: wrote {target} {feats.shape} at {time.time() - t0:.0f}s", file=sys.stderr)
 
 
 class Lower(torch.nn.Module):

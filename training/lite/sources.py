@@ -52,13 +52,72 @@ PACKAGES = {
         ["usr/share/doc/opencv-doc/examples/**/*.jpg", "usr/share/doc/opencv-doc/examples/**/*.png"],
         "BSD-3-Clause / Apache-2.0 sample data (see debian/copyright of opencv-doc)",
     ),
+    # Issue 16: photographs from further packages (short side >= NEW_MIN_SOURCE_SHORT before the 2x downscale).
+    "endless-sky-high-dpi": (
+        ["usr/share/games/endless-sky/plugins/endless-sky-high-dpi/images/land/*@2x.jpg"],
+        "public domain (morgueFile, Unsplash, NASA, USGS, LoC) or CC-BY-SA-3.0/4.0 for named photographers, "
+        "per file in plugins/endless-sky-high-dpi/copyright",
+    ),
+    "enlightenment-data": (
+        ["_extracted/backgrounds/*.jpg"],  # the largest JPEG inside each backgrounds/*.edj (see extract_edj)
+        "BSD-2-Clause (see debian/copyright of enlightenment-data)",
+    ),
+    "lxqt-themes": (
+        ["usr/share/lxqt/wallpapers/*.jpg", "usr/share/lxqt/wallpapers/*.png"],
+        "CC-BY-SA-3.0 (usr/share/lxqt/wallpapers/License) / LGPL-2.1+",
+    ),
+    "gnome-backgrounds": (
+        ["usr/share/backgrounds/gnome/*.webp", "usr/share/backgrounds/gnome/*.jpg", "usr/share/backgrounds/gnome/*.png"],
+        "CC-BY-SA-3.0 (see debian/copyright of gnome-backgrounds)",
+    ),
+    "ukui-wallpapers": (
+        ["usr/share/backgrounds/*.jpg", "usr/share/backgrounds/*.png"],
+        "CC-BY-SA-3.0 (see debian/copyright of ukui-wallpapers)",
+    ),
+    "kodi-data": (
+        ["usr/share/kodi/addons/skin.estuary/extras/backgrounds/*.jpg",
+         "usr/share/kodi/addons/skin.estuary/extras/home-images/*.jpg"],
+        "CC0 / GPL-2+ (see debian/copyright of kodi-data)",
+    ),
+    "digikam-data": (
+        ["usr/share/digikam/about/images/*.jpg", "usr/share/digikam/data/*.png",
+         "usr/share/digikam/themes/html5responsive/resources/images/*/*.jpg"],
+        "GPL-2+ (see debian/copyright of digikam-data)",
+    ),
+    "sddm-theme-maldives": (
+        ["usr/share/sddm/themes/maldives/*.jpg"],
+        "CC-BY-3.0 (see debian/copyright of sddm-theme-maldives)",
+    ),
+    "scribus-template": (
+        ["usr/share/scribus/templates/*/*.jpg"],
+        "GPL-2+ (see debian/copyright of scribus-template)",
+    ),
+    "python3-scipy": (
+        ["_extracted/face.png"],  # scipy/misc/face.dat: bz2 of a 768x1024x3 uint8 array (see extract_scipy_face)
+        "BSD-3-Clause (see debian/copyright of python3-scipy)",
+    ),
+    "tuxtype-data": (
+        ["usr/share/tuxtype/images/kcas*.jpg", "usr/share/tuxtype/images/backgrounds/*.jpg"],
+        "GPL-2+ (see debian/copyright of tuxtype-data)",
+    ),
+    "palapeli-data": (
+        ["usr/share/palapeli/collection/*.jpg"],
+        "GPL-2+ / per-picture licence in collection/*.desktop (see debian/copyright of palapeli-data)",
+    ),
 }
 
 MIN_FACTOR = 2.0          # downscale at least this much: hides the source's own JPEG blocks and noise
 MAX_LONG = 768            # long side cap of a reference (keeps render + signals + training inside the budget)
 MIN_SHORT = 256           # a reference must hold a native 224 crop with some room to move
 TILE = (640, 480)         # extra tiles cut from big sources at the minimum factor (a closer view)
-MAX_TILES = 4
+MAX_TILES = 1             # was 4: with ~4x the distinct pictures, tiles would mostly cost render/training time
+ORIGINAL_PACKAGES = {"plasma-workspace-wallpapers", "mate-backgrounds", "tuxpaint-data", "wesnoth-1.16-data",
+                     "python3-skimage", "opencv-doc"}
+NEW_MIN_SOURCE_SHORT = 640  # issue 16's bar for the added packages: photographs with a short side >= 640
+# One package must not dominate the content mix: endless-sky alone has ~270 landscapes. Pictures beyond the
+# cap are dropped by a seeded, name-based draw (recorded in rejected.csv as "package cap").
+MAX_PICTURES_PER_PACKAGE = 110
+GRADED_CORR = 0.94          # z-scored 32x32 grey thumbnails this correlated = the same picture, colour-graded
 
 
 def run(cmd, cwd=None):
@@ -81,6 +140,54 @@ def fetch_package(pkg, debs_dir, tree_dir):
         run(["dpkg", "-x", deb, out + ".tmp"])
         os.rename(out + ".tmp", out)
     return version
+
+
+def extract_edj(root):
+    """Enlightenment backgrounds are EET containers; their image entries hold plain JPEG streams. Keep the
+    largest JPEG found in each file (the full-resolution rendition)."""
+    out_dir = os.path.join(root, "_extracted", "backgrounds")
+    if os.path.isdir(out_dir):
+        return
+    os.makedirs(out_dir + ".tmp", exist_ok=True)
+    import io
+    for path in sorted(glob.glob(os.path.join(root, "usr/share/enlightenment/data/backgrounds/*.edj"))):
+        blob = open(path, "rb").read()
+        best = None
+        start = blob.find(b"\xff\xd8\xff")
+        while start >= 0:
+            try:
+                with Image.open(io.BytesIO(blob[start:])) as im:
+                    size = im.size[0] * im.size[1]
+                if best is None or size > best[0]:
+                    best = (size, start)
+            except Exception:
+                pass
+            start = blob.find(b"\xff\xd8\xff", start + 3)
+        if best is not None:
+            with Image.open(io.BytesIO(blob[best[1]:])) as im:
+                im.convert("RGB").save(os.path.join(out_dir + ".tmp", os.path.basename(path)[:-4] + ".jpg"),
+                                       quality=98, subsampling=0)
+    os.rename(out_dir + ".tmp", out_dir)
+
+
+def extract_scipy_face(root):
+    import bz2
+    out = os.path.join(root, "_extracted", "face.png")
+    if os.path.exists(out):
+        return
+    raw = bz2.decompress(open(os.path.join(root, "usr/lib/python3/dist-packages/scipy/misc/face.dat"), "rb").read())
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    Image.fromarray(np.frombuffer(raw, np.uint8).reshape(768, 1024, 3)).save(out)
+
+
+EXTRACTORS = {"enlightenment-data": extract_edj, "python3-scipy": extract_scipy_face}
+
+
+def grey_thumb(img):
+    g = np.asarray(img.convert("L").resize((32, 32), Image.BILINEAR), dtype=np.float32).flatten()
+    g -= g.mean()
+    n = np.linalg.norm(g)
+    return g / n if n > 0 else g
 
 
 def group_key(pkg, rel):
@@ -152,6 +259,8 @@ def main():
     for pkg, (globs, _) in PACKAGES.items():
         versions[pkg] = fetch_package(pkg, debs_dir, tree_dir)
         root = os.path.join(tree_dir, pkg)
+        if pkg in EXTRACTORS:
+            EXTRACTORS[pkg](root)
         for pattern in globs:
             for path in glob.glob(os.path.join(root, pattern), recursive=True):
                 rel = os.path.relpath(path, root)
@@ -166,15 +275,28 @@ def main():
                 candidates.setdefault((pkg, group_key(pkg, rel)), []).append((w * h, path, real))
 
     os.makedirs(out_dir + ".tmp", exist_ok=True)
-    rows, hashes, rejected = [], [], []
-    for (pkg, key), items in sorted(candidates.items()):
+    rows, hashes, thumbs, rejected = [], [], [], []
+    kept_per_pkg = {}
+    # The original six packages first (their references keep their place), then the added ones; within a
+    # package a seeded name hash orders the pictures, so the cap keeps a reproducible random subset.
+    def order(item):
+        (pkg, key), _ = item
+        return (pkg not in ORIGINAL_PACKAGES, pkg, hashlib.sha1(f"{pkg}/{key}".encode()).hexdigest())
+
+    for (pkg, key), items in sorted(candidates.items(), key=order):
         _, path, rel = max(items)  # the largest rendition of a picture
+        if kept_per_pkg.get(pkg, 0) >= MAX_PICTURES_PER_PACKAGE:
+            rejected.append((pkg, rel, "package cap"))
+            continue
         with Image.open(path) as im:
             rgb = to_rgb(im)
         if rgb is None:
             rejected.append((pkg, rel, "transparent"))
             continue
         w, h = rgb.size
+        if pkg not in ORIGINAL_PACKAGES and min(w, h) < NEW_MIN_SOURCE_SHORT:
+            rejected.append((pkg, rel, f"short side < {NEW_MIN_SOURCE_SHORT}: {w}x{h}"))
+            continue
         factor = max(MIN_FACTOR, max(w, h) / MAX_LONG)
         if min(w, h) / factor < MIN_SHORT:
             rejected.append((pkg, rel, f"too small {w}x{h}"))
@@ -183,12 +305,20 @@ def main():
         if any((h16 != o).sum() <= 12 for o in hashes):
             rejected.append((pkg, rel, "duplicate"))
             continue
+        # The difference hash misses colour-graded copies (breeze's "Next" is enlightenment's "Mountain",
+        # graded): compare the normalised grey layout as well.
+        th = grey_thumb(rgb)
+        if thumbs and float(np.max(np.stack(thumbs) @ th)) >= GRADED_CORR:
+            rejected.append((pkg, rel, "duplicate (graded)"))
+            continue
         ref = downscale(rgb, factor)
         stats = texture_stats(ref)
         if not acceptable(stats):
             rejected.append((pkg, rel, "flat " + json.dumps({k: round(v, 3) for k, v in stats.items()})))
             continue
         hashes.append(h16)
+        thumbs.append(th)
+        kept_per_pkg[pkg] = kept_per_pkg.get(pkg, 0) + 1
         group = hashlib.sha1(f"{pkg}/{rel}".encode()).hexdigest()[:10]
         views = [("whole", ref, factor)]
         # Big sources also give closer views at the minimum factor: more references from the

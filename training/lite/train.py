@@ -127,13 +127,16 @@ class Data:
 
     def __init__(self, data, use_signals):
         self.rows = load_dataset(os.path.join(data, "dataset"))
-        self.cache = {}
+        self.cache, self.emb = {}, {}
         for name in sorted(os.listdir(os.path.join(data, "cache"))):
             if name.endswith(".index.npy"):
                 key = name[:-len(".index.npy")]
-                feats = np.load(os.path.join(data, "cache", key + ".npy"), mmap_mode="r")
-                index = np.load(os.path.join(data, "cache", name))
-                self.cache[key] = (feats, {int(i): k for k, i in enumerate(index)})
+                index = {int(i): k for k, i in enumerate(np.load(os.path.join(data, "cache", name)))}
+                emb = os.path.join(data, "cache", key + ".emb.npy")
+                if os.path.exists(emb):  # features.py --embed: the frozen embedding itself
+                    self.emb[key] = (np.load(emb), index)
+                else:
+                    self.cache[key] = (np.load(os.path.join(data, "cache", key + ".npy"), mmap_mode="r"), index)
         n = len(self.rows)
         self.signals = np.zeros((n, 1), np.float32)
         self.signal_meta = None
@@ -153,6 +156,16 @@ class Data:
 
     def split_rows(self, split):
         return [i for i, r in enumerate(self.rows) if r["split"] == split]
+
+    def restrict_train(self, packages=None, exclude_types=(), fold=None):
+        """Ablations: keep only some training rows (other packages' or excluded types' rows leave train).
+        `fold` = (k, n): leave out the training pictures whose group hash is k mod n (cross-fitting)."""
+        for r in self.rows:
+            if r["split"] != "train":
+                continue
+            out_of_fold = fold is not None and int(r["group"], 16) % fold[1] == fold[0]
+            if (packages is not None and r["package"] not in packages) or r["distortion"] in exclude_types or out_of_fold:
+                r["split"] = "train-unused"
 
     def feats(self, key, row_ids):
         feats, pos = self.cache[key]
@@ -182,13 +195,20 @@ class Data:
 def run(args):
     torch.manual_seed(SEED)
     np.random.seed(SEED)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     use_image = args.variant != "signals_only"
     use_signals = args.variant != "finetune_only"
     tune = args.variant.startswith("finetune")
     if tune and (args.heads != 1 or args.lower_stats):
         raise SystemExit("--heads > 1 and --lower-stats need a frozen backbone (precomputed features)")
     data = Data(args.data, use_signals)
+    fold = tuple(int(x) for x in args.fold.split("/")) if args.fold else None
+    if args.train_packages or args.exclude_types or fold:
+        from sources import ORIGINAL_PACKAGES
+        pk = None
+        if args.train_packages:
+            pk = ORIGINAL_PACKAGES if args.train_packages == "original" else set(args.train_packages.split(","))
+        data.restrict_train(pk, tuple(t for t in (args.exclude_types or "").split(",") if t), fold)
     out_dir = os.path.join(args.data, "runs", args.run_name or args.variant)
     os.makedirs(out_dir, exist_ok=True)
     log = open(os.path.join(out_dir, "log.jsonl"), "w")
@@ -203,7 +223,7 @@ def run(args):
     backbone = MobileNetV2Backbone(os.path.join(args.data, "mobilenet_v2.onnx"))
     tail = Tail(backbone)
     train_keys = [f"train_{p}" for p in args.positions.split(",")] if use_image else ["signals"]
-    missing = [k for k in train_keys if use_image and k not in data.cache]
+    missing = [k for k in train_keys if use_image and k not in data.cache and k not in data.emb]
     if missing:
         raise SystemExit(f"no cached lower features for {missing}: run features.py --jobs train:<position>")
 
@@ -213,6 +233,13 @@ def run(args):
     if use_image and not tune:
         tail.eval()
         for key in train_keys + ["val_centre", "test_centre"]:
+            if key in data.emb:  # whole frozen embedding cached by features.py --embed
+                emb, pos = data.emb[key]
+                ids = sorted(pos)
+                cols = emb.shape[1] if args.lower_stats else 1280
+                pooled = torch.from_numpy(np.ascontiguousarray(emb[[pos[i] for i in ids], :cols], np.float32))
+                pooled_cache[key] = (pooled, {i: k for k, i in enumerate(ids)})
+                continue
             feats, pos = data.cache[key]
             ids = sorted(pos)
             path = os.path.join(args.data, "cache", f"{key}.pooled.npy")
@@ -241,7 +268,7 @@ def run(args):
         return tail(data.feats(key, ids))[0]
 
     def predict(model, split):
-        key = f"{split}_centre"
+        key = "train_centre" if split == "train-unused" else f"{split}_centre"
         ids = data.split_rows(split)
         model.eval()
         preds = []
@@ -336,6 +363,13 @@ def run(args):
     ids, pred = predict(model, "test")
     test = evaluate([data.rows[i] for i in ids], pred, full=True)
     np.save(os.path.join(out_dir, "test_pred.npy"), np.stack([np.array(ids, np.float64), pred]))
+    # Every split's predictions by dataset path (the findings calibration chooses thresholds on train).
+    by_path = {data.rows[i]["path"]: float(v) for i, v in zip(ids, pred)}
+    for split in ("train", "val") + (("train-unused",) if fold else ()):
+        if not use_image or ("train_centre" if split == "train-unused" else f"{split}_centre") in pooled_cache:
+            sids, spred = predict(model, split)
+            by_path.update({data.rows[i]["path"]: float(v) for i, v in zip(sids, spred)})
+    json.dump(by_path, open(os.path.join(out_dir, "predictions.json"), "w"))
     result = {"variant": args.variant, "selectedEpoch": selected[0]["epoch"], "epochsRun": selected[0]["epochsRun"],
               "heads": selected, "positions": train_keys,
               "val": val, "test": test, "seconds": round(time.time() - t0, 1),
@@ -364,7 +398,13 @@ def main():
     ap.add_argument("--sig-drop", type=float, default=0.1)
     ap.add_argument("--in-drop", type=float, default=0.0, help="dropout on the standardized signals")
     ap.add_argument("--lower-stats", action="store_true", help="frozen variants: add block-12 mean/std to the image embedding")
-    ap.add_argument("--groups-per-ref", type=int, default=0, help="0 = all 10 groups of a reference per epoch")
+    ap.add_argument("--groups-per-ref", type=int, default=0, help="0 = all groups of a reference per epoch")
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (1 suits the small heads on cached features)")
+    ap.add_argument("--train-packages", default=None,
+                    help="ablation: train only on these packages' references ('original' = the first six)")
+    ap.add_argument("--fold", default=None, help="k/n: cross-fitting run that leaves out training fold k of n "
+                    "(predictions.json then also holds the left-out training rows, scored out of sample)")
+    ap.add_argument("--exclude-types", default=None, help="ablation: comma-separated distortion types left out of train")
     run(ap.parse_args())
 
 
