@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { hostilePngs } from '../fixtures/hostile/hostile-inputs.js';
 import { rawRequest, type RawRequest } from '../fixtures/server/raw-http.js';
+import { wsRefusal } from '../fixtures/server/ws-refusal.js';
 import { encodePng } from '../fixtures/server/png.js';
 import { killServeProcesses, ROOT, startServeProcess, waitUntilReady, type ServeProcess } from './serve-process.js';
 
@@ -171,16 +171,7 @@ describe('agiqa serve under hostile input (real process)', () => {
   it('refuses an events cursor ahead of the last id with a code and the id to resume from', async () => {
     const served = await serve();
     await expectScored(served, ENCODINGS.raw!, 'event');
-    const refusal = await new Promise<{ status: number; body: any }>((resolve, reject) => {
-      const socket = new WebSocket(`${served.server.url.replace('http', 'ws')}/v1/events?since=1000000`);
-      socket.on('open', () => reject(new Error('the stream opened')));
-      socket.on('unexpected-response', (_request, response) => {
-        let text = '';
-        response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
-      });
-      socket.on('error', () => undefined);
-    });
+    const refusal = await wsRefusal(`${served.server.url.replace('http', 'ws')}/v1/events?since=1000000`);
     expect(refusal).toMatchObject({ status: 409, body: { error: { code: 'AGQ_ERR_SERVER_EVENTS_CURSOR_AHEAD', details: { lastId: expect.any(Number) } } } });
   }, 120_000);
 

@@ -16,6 +16,7 @@ import { startServer, type RunningServer } from '../../src/server/index.js';
 import { FakeScorer, type FakeScorerOptions } from '../fixtures/server/fake-scorer.js';
 import { poolScorer } from '../fixtures/server/pool-scorer.js';
 import { rawRequest, type RawRequest } from '../fixtures/server/raw-http.js';
+import { wsRefusal } from '../fixtures/server/ws-refusal.js';
 
 const running: RunningServer[] = [];
 const sockets: RawRequest[] = [];
@@ -242,16 +243,7 @@ describe('event stream cursor', () => {
   it('refuses ?since= ahead of the last event id with a code and the id to resume from', async () => {
     const { server } = await start();
     await postRaw(server, image(9));
-    const refusal = await new Promise<{ status: number; body: any }>((resolve, reject) => {
-      const socket = new WebSocket(`${server.url.replace('http', 'ws')}/v1/events?since=999`);
-      socket.on('open', () => reject(new Error('the stream opened')));
-      socket.on('unexpected-response', (_request, response) => {
-        let text = '';
-        response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
-      });
-      socket.on('error', () => undefined);
-    });
+    const refusal = await wsRefusal(`${server.url.replace('http', 'ws')}/v1/events?since=999`);
     expect(refusal.status).toBe(409);
     expect(refusal.body.error.code).toBe('AGQ_ERR_SERVER_EVENTS_CURSOR_AHEAD');
     const lastId = refusal.body.error.details.lastId as number;
