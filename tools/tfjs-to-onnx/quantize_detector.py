@@ -27,10 +27,14 @@ ranges (calibrate-detector.ts). Weights left in float keep the source's float16 
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper, TensorProto
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qdq"))
+from qdq_common import activation_params, consumers_of, per_channel_weights, place_new_nodes, producers_of  # noqa: E402
 
 WEIGHT_BITS = 7
 # Convolutions whose weights alone are int8 (activations float), by a part of their name.
@@ -43,18 +47,6 @@ KEEP_FLOAT = [
     "MobilenetV3_expanded_conv_depthwise",
     "MobilenetV3_expanded_conv_project",
 ]
-
-
-def consumers_of(graph):
-    out = {}
-    for node in graph.node:
-        for name in node.input:
-            out.setdefault(name, []).append(node)
-    return out
-
-
-def producers_of(graph):
-    return {name: node for node in graph.node for name in node.output}
 
 
 def fold_casts(model):
@@ -201,13 +193,6 @@ def prepare(args):
           f"{len(tensors)} activation tensors")
 
 
-def activation_params(low, high):
-    low, high = min(0.0, low), max(0.0, high)
-    scale = (high - low) / 255.0 if high > low else 1.0
-    zero_point = int(np.clip(round(-low / scale), 0, 255))
-    return np.float32(scale), np.uint8(zero_point)
-
-
 def quantize(args):
     model = onnx.load(args.model)
     graph = model.graph
@@ -246,10 +231,7 @@ def quantize(args):
         out_channels = weight.shape[0]
         bias = (numpy_helper.to_array(inits[node.input[2]]).astype(np.float32)
                 if len(node.input) > 2 and node.input[2] else np.zeros(out_channels, np.float32))
-        limit = 2 ** (args.weight_bits - 1) - 1
-        w_scale = np.abs(weight).reshape(out_channels, -1).max(axis=1) / limit
-        w_scale[w_scale == 0] = 1.0
-        w_q = np.clip(np.round(weight / w_scale[:, None, None, None]), -limit, limit).astype(np.int8)
+        w_q, w_scale = per_channel_weights(weight, args.weight_bits)
         b_scale = (w_scale * input_scale[node.input[0]]).astype(np.float32)
         b_q = np.round(bias / b_scale).astype(np.int32)
         base, bias_base = node.input[1], f"{node.name}_bias"
@@ -271,9 +253,7 @@ def quantize(args):
         if node.op_type != "Conv" or node.input[1] not in inits or not any(k in node.name for k in WEIGHT_ONLY):
             continue
         weight = numpy_helper.to_array(inits[node.input[1]]).astype(np.float32)
-        w_scale = np.abs(weight).reshape(weight.shape[0], -1).max(axis=1) / 127
-        w_scale[w_scale == 0] = 1.0
-        w_q = np.clip(np.round(weight / w_scale[:, None, None, None]), -127, 127).astype(np.int8)
+        w_q, w_scale = per_channel_weights(weight, 8)
         name = node.input[1]
         new_inits += [
             numpy_helper.from_array(w_q, f"{name}_int8"),
@@ -296,20 +276,7 @@ def quantize(args):
         new_nodes.append((None, helper.make_node("Cast", [f"{name}_f16"], [f"{name}_f32"], to=TensorProto.FLOAT, name=f"{name}_cast")))
         node.input[1] = f"{name}_f32"
 
-    # Topological placement: constants first, each Q/DQ pair right after the producer of its tensor.
-    after, ordered = {}, []
-    for producer, node in new_nodes:
-        if producer is None:
-            ordered.append(node)
-        else:
-            after.setdefault(producer.name, []).append(node)
-    for producer, node in new_nodes:
-        assert producer is None or producer.name, "a quantized tensor's producer has no name"
-    for node in graph.node:
-        ordered.append(node)
-        ordered.extend(after.get(node.name, []))
-    del graph.node[:]
-    graph.node.extend(ordered)
+    place_new_nodes(graph, new_nodes)
     graph.initializer.extend(new_inits)
     drop_unused_initializers(graph)
     model.producer_name = "agiqa tools/tfjs-to-onnx/quantize_detector.py"

@@ -23,26 +23,18 @@ standard deviations that carry mild noise), only the convolution reads the quant
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper, TensorProto
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "qdq"))
+from qdq_common import activation_params, consumers_of, per_channel_weights, place_new_nodes, producers_of  # noqa: E402
+
 # Tensors whose float value is also read by float statistics; only their Conv/Add consumers are quantized.
 STATISTICS_TENSORS = ("/blocks.12/Add_output_0",)
 WEIGHT_BITS = 7
-
-
-def consumers_of(graph):
-    out = {}
-    for node in graph.node:
-        for name in node.input:
-            out.setdefault(name, []).append(node)
-    return out
-
-
-def producers_of(graph):
-    return {name: node for node in graph.node for name in node.output}
 
 
 def constant_value(graph, name):
@@ -135,13 +127,6 @@ def prepare(args):
     print(f"folded {folded} pads, merged {merged} relu+clip pairs; {len(tensors)} activation tensors")
 
 
-def activation_params(low, high):
-    low, high = min(0.0, low), max(0.0, high)
-    scale = (high - low) / 255.0 if high > low else 1.0
-    zero_point = int(np.clip(round(-low / scale), 0, 255))
-    return np.float32(scale), np.uint8(zero_point)
-
-
 def quantize(args):
     model = onnx.load(args.model)
     graph = model.graph
@@ -197,10 +182,7 @@ def quantize(args):
     for node in quantized_convs(graph, keep_float):
         weight = numpy_helper.to_array(inits[node.input[1]]).astype(np.float32)
         bias = numpy_helper.to_array(inits[node.input[2]]).astype(np.float32)
-        limit = 2 ** (WEIGHT_BITS - 1) - 1
-        w_scale = np.abs(weight).reshape(weight.shape[0], -1).max(axis=1) / limit
-        w_scale[w_scale == 0] = 1.0
-        w_q = np.clip(np.round(weight / w_scale[:, None, None, None]), -limit, limit).astype(np.int8)
+        w_q, w_scale = per_channel_weights(weight, WEIGHT_BITS)
         x_scale = input_scale[node.input[0]]
         b_scale = (w_scale * x_scale).astype(np.float32)
         b_q = np.round(bias / b_scale).astype(np.int32)
@@ -218,20 +200,7 @@ def quantize(args):
         new_nodes += [(None, w_dq), (None, b_dq)]
         node.input[1], node.input[2] = f"{base}_dq", f"{node.input[2]}_dq"
 
-    # Topological placement: constants first, each Q/DQ pair right after the producer of its source.
-    after = {}
-    head = []
-    for producer, node in new_nodes:
-        if producer is None:
-            head.append(node)
-        else:
-            after.setdefault(producer.name, []).append(node)
-    ordered = list(head)
-    for node in graph.node:
-        ordered.append(node)
-        ordered.extend(after.get(node.name, []))
-    del graph.node[:]
-    graph.node.extend(ordered)
+    place_new_nodes(graph, new_nodes)
     graph.initializer.extend(new_inits)
     remove_dead_nodes(graph)
     onnx.checker.check_model(model)
