@@ -200,7 +200,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, Math.min(2_000, left())).unref())]);
       clearInterval(idleSweep);
       httpServer.closeAllConnections();
-      await thumbnails.settled();
+      // Thumbnails are never acknowledged (the feed shows a blank without one): they get what is left of
+      // the grace, like everything else here, and one still being made past it is given up.
+      await Promise.race([thumbnails.settled(), new Promise((resolve) => setTimeout(resolve, left()).unref())]);
       hub.close();
       wss.close();
       const state = service.scorer;
