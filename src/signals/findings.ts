@@ -1,8 +1,10 @@
 // Human-readable findings from the signal measures. Thresholds, score gates and dropped codes are
 // calibrated to the lite quality model (issue 16; training/lite/calibrate-findings.ts, docs/signals.md):
 // an image carrying a finding scores below its clean reference in ≥ 90 % of the validation pairs
-// (test/signals/findings-calibration.test.ts pins it).
+// (test/signals/findings-calibration.test.ts pins it). The calibrated values live in the generated
+// findings-calibration.ts, which the recipe (bash training/lite/run.sh) rewrites with each model.
 import type { SignalMeasures } from './compute.js';
+import { FINDINGS_CALIBRATION } from './findings-calibration.js';
 
 export interface SignalFinding {
   /** Stable identifier, e.g. `blur`, `noise`, `jpeg-blocking`. */
@@ -12,26 +14,28 @@ export interface SignalFinding {
   severity: 'info' | 'minor' | 'major';
 }
 
-/** Calibrated thresholds (see docs/signals.md); exported so tests and docs can cite them. Values with
- * many decimals are the calibration's interpolation steps, kept exact so the pinned pairs reproduce. */
-export const FINDING_THRESHOLDS = {
-  blurFineToCoarseMinor: -2.6667,
-  blurFineToCoarseMajor: -3.1667,
-  blurSharpnessMajor: 8.3333,
-  noiseSigmaMinor: 4.125,
-  noiseSigmaMajor: 7.5,
+/**
+ * The thresholds before calibration (set by eye on photographs with synthetic distortions, docs/signals.md):
+ * the loose end that training/lite/calibrate-findings.ts walks from toward stricter values, per finding.
+ */
+export const UNCALIBRATED_THRESHOLDS = {
+  blurFineToCoarseMinor: -1.5,
+  blurFineToCoarseMajor: -2.0,
+  blurSharpnessMajor: 20,
+  noiseSigmaMinor: 3,
+  noiseSigmaMajor: 6,
   noiseScaleRatioMax: 0.75,
   blockinessMinor: 1.25,
   blockinessMajor: 1.5,
   pixelationStrength: 6,
-  highlightsMinor: 0.0917,
-  highlightsMajor: 0.1833,
-  shadowsMinor: 0.465,
-  shadowsMajor: 0.6583,
+  highlightsMinor: 0.03,
+  highlightsMajor: 0.1,
+  shadowsMinor: 0.08,
+  shadowsMajor: 0.2,
   lumaRangeMinor: 110,
   lumaRangeMajor: 80,
-  darkMinor: 18.75,
-  darkMajor: 11.25,
+  darkMinor: 45,
+  darkMajor: 30,
   brightMinor: 200,
   brightMajor: 220,
   toneOccupancyMinor: 0.6,
@@ -45,19 +49,25 @@ export const FINDING_THRESHOLDS = {
   saturationHigh: 0.85,
 } as const;
 
+export type FindingThresholds = { readonly [K in keyof typeof UNCALIBRATED_THRESHOLDS]: number };
+
+/** Calibrated thresholds (see docs/signals.md); exported so tests and docs can cite them. Values with
+ * many decimals are the calibration's interpolation steps, kept exact so the pinned pairs reproduce. */
+export const FINDING_THRESHOLDS: FindingThresholds = { ...UNCALIBRATED_THRESHOLDS, ...FINDINGS_CALIBRATION.thresholds };
+
 /**
  * Findings the calibration could not make agree with the quality model (at no gate or threshold did an
  * image carrying them score below its clean reference in ≥ 90 % of the validation pairs): never reported.
  * Their measures still feed the model and `measures`.
  */
-export const DROPPED_FINDINGS: readonly string[] = ['jpeg-blocking', 'colour-cast', 'oversaturated'];
+export const DROPPED_FINDINGS: readonly string[] = FINDINGS_CALIBRATION.dropped;
 
 /**
  * Per finding code, the highest quality MOS (0–5) at which it is still reported: above it the model judged
  * the picture good, and a finding would contradict the score (issue 16: "strong blur" on a 4.09 image).
  * Chosen with the thresholds by training/lite/calibrate-findings.ts; a code without a gate always reports.
  */
-export const FINDING_SCORE_GATES: Readonly<Record<string, number>> = { pixelation: 2.5, posterisation: 2.5 };
+export const FINDING_SCORE_GATES: Readonly<Record<string, number>> = FINDINGS_CALIBRATION.gates;
 
 /** Drops the findings whose score gate the quality MOS exceeds (see FINDING_SCORE_GATES). */
 export function gateFindings<F extends { code: string }>(findings: readonly F[], qualityMos: number, gates: Readonly<Record<string, number>> = FINDING_SCORE_GATES): F[] {
@@ -65,8 +75,6 @@ export function gateFindings<F extends { code: string }>(findings: readonly F[],
 }
 
 const pct = (f: number): string => `${Math.round(f * 100)}%`;
-
-export type FindingThresholds = { readonly [K in keyof typeof FINDING_THRESHOLDS]: number };
 
 /**
  * Findings for one image's measures, most severe first. Never throws. `thresholds` and `dropped`

@@ -83,8 +83,12 @@ for k in 0 1; do
   [ -f $DATA/runs/crossfit_$k/metrics.json ] || $PY training/lite/train.py --data $DATA $ENS --run-name crossfit_$k \
     --heads 1 --epochs 14 --minutes 5 --fold $k/2
 done
+# Writes the runtime's module src/signals/findings-calibration.ts (thresholds, gates, dropped codes) and the
+# val-pairs fixture its test pins; the full table (agreement before/after per code) goes to findings-calibration.json.
 npx tsx training/lite/calibrate-findings.ts --data $DATA \
   --crossfit $DATA/runs/crossfit_0/predictions.json,$DATA/runs/crossfit_1/predictions.json \
-  --val-eval $DATA/quant/eval-val.json --fixture test/fixtures/findings-calibration/val-pairs.json > $DATA/findings-calibration.json
-echo "copy thresholds/gates/dropped from $DATA/findings-calibration.json into src/signals/findings.ts" >&2
+  --val-eval $DATA/quant/eval-val.json --fixture test/fixtures/findings-calibration/val-pairs.json \
+  --module src/signals/findings-calibration.ts \
+  --pack-version "$($PY -c 'import json; print(json.load(open("models/lite/pack.json"))["version"])')" \
+  > $DATA/findings-calibration.json
 step "done"
