@@ -13,7 +13,7 @@
 //     --crossfit <runs/crossfit_0/predictions.json>,<runs/crossfit_1/predictions.json>
 //     --val-eval <agiqa eval --report on val> [--fixture test/fixtures/findings-calibration/val-pairs.json]
 //     [--module src/signals/findings-calibration.ts] [--pack-version 0.5.0]
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { gateFindings, signalFindings, UNCALIBRATED_THRESHOLDS, type FindingThresholds, type SignalMeasures } from '../../src/signals/index.js';
 
@@ -136,7 +136,7 @@ function main(): void {
     return v;
   };
   const data = resolve(arg('--data', 'training/data'));
-  const root = join(data, 'dataset');
+  const root = realpathSync(join(data, 'dataset')); // signals.json lists real paths (training/data may be a symlink)
   const rows = readCsv(join(root, 'dataset.csv'));
   const sig = JSON.parse(readFileSync(join(data, 'signals', 'signals.json'), 'utf8')) as { files: string[] };
   const ms = JSON.parse(readFileSync(join(data, 'signals', 'signals.measures.json'), 'utf8')) as SignalMeasures[];
