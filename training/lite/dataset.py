@@ -33,10 +33,13 @@ FRACTIONS = {"train": 0.7, "val": 0.1, "test": 0.2}
 
 
 def split_groups(refs):
-    """group -> split, stratified by package, deterministic for SEED."""
+    """group -> split, stratified by package, deterministic for SEED. Pictures of the package cap's surplus
+    pool (sources.py) are training-only: val and test stay the capped draw's, so held-out figures compare
+    with pack 0.4.0's and no one package dominates them."""
     by_pkg = {}
     for r in refs:
-        by_pkg.setdefault(r["package"], set()).add(r["group"])
+        if r.get("pool", "main") == "main":
+            by_pkg.setdefault(r["package"], set()).add(r["group"])
     rng = np.random.default_rng(SEED)
     out = {}
     # The first six packages are split first, with the same generator state as before issue 16, so their
@@ -50,6 +53,9 @@ def split_groups(refs):
         n_val = max(1, round(n * FRACTIONS["val"])) if n >= 3 else 0
         for i, g in enumerate(groups):
             out[g] = "test" if i < n_test else "val" if i < n_test + n_val else "train"
+    for r in refs:
+        if r.get("pool", "main") != "main":
+            out[r["group"]] = "train"
     return out
 
 
@@ -108,9 +114,9 @@ def main():
     by_id = {r["id"]: r for r in refs}
     with open(MANIFEST + ".tmp", "w", newline="") as fh:
         wr = csv.writer(fh)
-        wr.writerow(["ref", "group", "package", "original_path", "view", "split"])
+        wr.writerow(["ref", "group", "package", "original_path", "view", "pool", "split"])
         for r in sorted(refs, key=lambda r: r["id"]):
-            wr.writerow([r["id"], r["group"], r["package"], r["original_path"], r["view"],
+            wr.writerow([r["id"], r["group"], r["package"], r["original_path"], r["view"], r.get("pool", "main"),
                          "unused" if r["id"] in unused else splits[r["group"]]])
     os.replace(MANIFEST + ".tmp", MANIFEST)
     jobs = [(os.path.join(data, "refs", r["id"] + ".png"), os.path.join(root, "images", r["id"]), r["id"],

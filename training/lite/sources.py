@@ -115,7 +115,8 @@ ORIGINAL_PACKAGES = {"plasma-workspace-wallpapers", "mate-backgrounds", "tuxpain
                      "python3-skimage", "opencv-doc"}
 NEW_MIN_SOURCE_SHORT = 640  # issue 16's bar for the added packages: photographs with a short side >= 640
 # One package must not dominate the content mix: endless-sky alone has ~270 landscapes. Pictures beyond the
-# cap are dropped by a seeded, name-based draw (recorded in rejected.csv as "package cap").
+# cap (a seeded, name-based draw) form the "surplus" pool: filtered and de-duplicated after every other picture
+# (so they never displace one), training-only (dataset.py), and down-weighted by train.py's package balance.
 MAX_PICTURES_PER_PACKAGE = 110
 GRADED_CORR = 0.94          # z-scored 32x32 grey thumbnails this correlated = the same picture, colour-graded
 
@@ -283,39 +284,38 @@ def main():
         (pkg, key), _ = item
         return (pkg not in ORIGINAL_PACKAGES, pkg, hashlib.sha1(f"{pkg}/{key}".encode()).hexdigest())
 
-    for (pkg, key), items in sorted(candidates.items(), key=order):
+    surplus = []
+
+    def consider(pkg, key, items, pool):
         _, path, rel = max(items)  # the largest rendition of a picture
-        if kept_per_pkg.get(pkg, 0) >= MAX_PICTURES_PER_PACKAGE:
-            rejected.append((pkg, rel, "package cap"))
-            continue
         with Image.open(path) as im:
             rgb = to_rgb(im)
         if rgb is None:
             rejected.append((pkg, rel, "transparent"))
-            continue
+            return
         w, h = rgb.size
         if pkg not in ORIGINAL_PACKAGES and min(w, h) < NEW_MIN_SOURCE_SHORT:
             rejected.append((pkg, rel, f"short side < {NEW_MIN_SOURCE_SHORT}: {w}x{h}"))
-            continue
+            return
         factor = max(MIN_FACTOR, max(w, h) / MAX_LONG)
         if min(w, h) / factor < MIN_SHORT:
             rejected.append((pkg, rel, f"too small {w}x{h}"))
-            continue
+            return
         h16 = dhash(rgb)
         if any((h16 != o).sum() <= 12 for o in hashes):
             rejected.append((pkg, rel, "duplicate"))
-            continue
+            return
         # The difference hash misses colour-graded copies (breeze's "Next" is enlightenment's "Mountain",
         # graded): compare the normalised grey layout as well.
         th = grey_thumb(rgb)
         if thumbs and float(np.max(np.stack(thumbs) @ th)) >= GRADED_CORR:
             rejected.append((pkg, rel, "duplicate (graded)"))
-            continue
+            return
         ref = downscale(rgb, factor)
         stats = texture_stats(ref)
         if not acceptable(stats):
             rejected.append((pkg, rel, "flat " + json.dumps({k: round(v, 3) for k, v in stats.items()})))
-            continue
+            return
         hashes.append(h16)
         thumbs.append(th)
         kept_per_pkg[pkg] = kept_per_pkg.get(pkg, 0) + 1
@@ -347,7 +347,16 @@ def main():
             img.save(os.path.join(out_dir + ".tmp", rid + ".png"), compress_level=3)
             rows.append({"id": rid, "group": group, "package": pkg, "version": versions[pkg],
                          "original_path": rel, "license": PACKAGES[pkg][1], "view": view,
-                         "factor": round(f, 3), "w": img.size[0], "h": img.size[1]})
+                         "factor": round(f, 3), "w": img.size[0], "h": img.size[1], "pool": pool})
+
+    for (pkg, key), items in sorted(candidates.items(), key=order):
+        if kept_per_pkg.get(pkg, 0) >= MAX_PICTURES_PER_PACKAGE:
+            surplus.append((pkg, key, items))
+            continue
+        consider(pkg, key, items, "main")
+    # The cap's surplus last: de-duplicated against every picture above, never displacing one of them.
+    for pkg, key, items in surplus:
+        consider(pkg, key, items, "surplus")
 
     with open(os.path.join(out_dir + ".tmp", "refs.csv"), "w", newline="") as fh:
         wr = csv.DictWriter(fh, fieldnames=list(rows[0].keys()))
