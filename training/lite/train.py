@@ -105,10 +105,13 @@ def mos_of(logits):
     return (F.softmax(logits, dim=1) * torch.as_tensor(LEVEL_CENTRES)).sum(dim=1)
 
 
-def losses(logits, mos_target, refs_pos, levels):
+def losses(logits, mos_target, refs_pos, levels, clean_weight=1.0, rank_weight=1.0):
     pred = mos_of(logits)
-    ce = -(soft_labels(mos_target) * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
-    mse = F.mse_loss(pred, mos_target)
+    # clean_weight > 1 counts each clean crop that many times in CE and MSE (a batch holds 1 clean in 8).
+    w = torch.where(levels == 0, torch.tensor(float(clean_weight)), torch.tensor(1.0))
+    w = w / w.mean()
+    ce = (-(soft_labels(mos_target) * F.log_softmax(logits, dim=1)).sum(dim=1) * w).mean()
+    mse = (((pred - mos_target) ** 2) * w).mean()
     # Ranking: within one reference+position, a lower level must score higher by a margin.
     same = refs_pos[:, None] == refs_pos[None, :]
     better = levels[:, None] < levels[None, :]
@@ -119,7 +122,7 @@ def losses(logits, mos_target, refs_pos, levels):
         rank = F.relu(margin - diff)[mask].mean()
     else:
         rank = torch.zeros(())
-    return ce + mse + rank, {"ce": float(ce), "mse": float(mse), "rank": float(rank)}
+    return ce + mse + rank_weight * rank, {"ce": float(ce), "mse": float(mse), "rank": float(rank)}
 
 
 class Data:
@@ -171,13 +174,28 @@ class Data:
         feats, pos = self.cache[key]
         return torch.from_numpy(np.stack([np.asarray(feats[pos[i]], np.float32) for i in row_ids]))
 
-    def epoch_groups(self, rng, keys, per_ref=None):
+    def epoch_groups(self, rng, keys, per_ref=None, package_cap=0):
         """Groups of GROUP rows (clean first) per (reference, position), shuffled; `per_ref` keeps
-        only that many groups of each reference (a partial pass, so an epoch fits the CPU budget)."""
+        only that many groups of each reference (a partial pass, so an epoch fits the CPU budget).
+        `package_cap` > 0: a package with more training pictures than that gives a fresh random draw of
+        that many pictures per epoch (sampling weights instead of a hard cap: over the epochs every picture
+        is seen, but no package dominates an epoch)."""
         groups = []
         by_ref = {}
+        keep = None
+        if package_cap:
+            pics = {}
+            for r in self.rows:
+                if r["split"] == "train":
+                    pics.setdefault(r["package"], set()).add(r["group"])
+            keep = set()
+            for pkg, gs in sorted(pics.items()):
+                gs = sorted(gs)
+                if len(gs) > package_cap:
+                    gs = [gs[k] for k in rng.choice(len(gs), size=int(package_cap), replace=False)]
+                keep.update(gs)
         for i, r in enumerate(self.rows):
-            if r["split"] == "train":
+            if r["split"] == "train" and (keep is None or r["group"] in keep):
                 by_ref.setdefault(r["ref"], []).append(i)
         for key in keys:
             for ref, ids in by_ref.items():
@@ -295,7 +313,8 @@ def run(args):
         opt = torch.optim.AdamW(params)
         rng = np.random.default_rng(seed)
         epoch_keys = train_keys if every_position else train_keys[:1]
-        steps_per_epoch = len(data.epoch_groups(np.random.default_rng(0), epoch_keys, args.groups_per_ref)) // GROUPS_PER_BATCH
+        steps_per_epoch = len(data.epoch_groups(np.random.default_rng(0), epoch_keys, args.groups_per_ref,
+                                                args.package_cap)) // GROUPS_PER_BATCH
         total = steps_per_epoch * args.epochs
         t_train = time.time()
 
@@ -311,7 +330,7 @@ def run(args):
         deadline = time.time() + budget  # the budget is for training, not the frozen precompute
         for epoch in range(args.epochs):
             keys = train_keys if every_position else [train_keys[epoch % len(train_keys)]]
-            groups = data.epoch_groups(rng, keys, args.groups_per_ref)
+            groups = data.epoch_groups(rng, keys, args.groups_per_ref, args.package_cap)
             head.train()
             agg = {"loss": 0.0, "n": 0}
             for b in range(0, len(groups) - GROUPS_PER_BATCH + 1, GROUPS_PER_BATCH):
@@ -322,7 +341,7 @@ def run(args):
                 mos = torch.tensor([data.rows[i]["mos"] for i in ids], dtype=torch.float32)
                 emb = torch.cat([embed(k, g, True) for k, g in batch]) if every_position else embed(keys[0], ids, True)
                 logits = head(emb, torch.from_numpy(data.signals[ids]))
-                loss, parts = losses(logits, mos, refs_pos, levels)
+                loss, parts = losses(logits, mos, refs_pos, levels, args.clean_weight, args.rank_weight)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -374,7 +393,9 @@ def run(args):
               "heads": selected, "positions": train_keys,
               "val": val, "test": test, "seconds": round(time.time() - t0, 1),
               "lr": {"backbone": args.lr_backbone if tune else None, "head": args.lr_head},
-              "lowerStats": bool(args.lower_stats),
+              "lowerStats": bool(args.lower_stats), "packageCap": args.package_cap,
+              "cleanWeight": args.clean_weight, "rankWeight": args.rank_weight,
+              "trainPictures": len({r["group"] for r in data.rows if r["split"] == "train"}),
               "dropout": {"image": args.img_drop, "signals": args.sig_drop, "signalInput": args.in_drop}}
     json.dump(result, open(os.path.join(out_dir, "metrics.json"), "w"), indent=2)
     emit({"event": "done", "test_srcc": test["srcc"], "test_mild": test["mildPairAccuracy"],
@@ -404,6 +425,10 @@ def main():
                     help="ablation: train only on these packages' references ('original' = the first six)")
     ap.add_argument("--fold", default=None, help="k/n: cross-fitting run that leaves out training fold k of n "
                     "(predictions.json then also holds the left-out training rows, scored out of sample)")
+    ap.add_argument("--package-cap", type=float, default=0,
+                    help="per epoch, at most this many training pictures of one package (fresh draw each epoch; 0 = all)")
+    ap.add_argument("--clean-weight", type=float, default=1.0, help="weight of clean crops in CE and MSE")
+    ap.add_argument("--rank-weight", type=float, default=1.0, help="weight of the within-group ranking hinge")
     ap.add_argument("--exclude-types", default=None, help="ablation: comma-separated distortion types left out of train")
     run(ap.parse_args())
 
