@@ -160,14 +160,16 @@ class Data:
     def split_rows(self, split):
         return [i for i, r in enumerate(self.rows) if r["split"] == split]
 
-    def restrict_train(self, packages=None, exclude_types=(), fold=None):
+    def restrict_train(self, packages=None, exclude_types=(), fold=None, exclude_groups=()):
         """Ablations: keep only some training rows (other packages' or excluded types' rows leave train).
-        `fold` = (k, n): leave out the training pictures whose group hash is k mod n (cross-fitting)."""
+        `fold` = (k, n): leave out the training pictures whose group hash is k mod n (cross-fitting).
+        `exclude_groups`: pictures left out (e.g. the package cap's surplus pool)."""
         for r in self.rows:
             if r["split"] != "train":
                 continue
             out_of_fold = fold is not None and int(r["group"], 16) % fold[1] == fold[0]
-            if (packages is not None and r["package"] not in packages) or r["distortion"] in exclude_types or out_of_fold:
+            if (packages is not None and r["package"] not in packages) or r["distortion"] in exclude_types or out_of_fold \
+                    or r["group"] in exclude_groups:
                 r["split"] = "train-unused"
 
     def feats(self, key, row_ids):
@@ -221,12 +223,17 @@ def run(args):
         raise SystemExit("--heads > 1 and --lower-stats need a frozen backbone (precomputed features)")
     data = Data(args.data, use_signals)
     fold = tuple(int(x) for x in args.fold.split("/")) if args.fold else None
-    if args.train_packages or args.exclude_types or fold:
+    if args.train_packages or args.exclude_types or fold or args.main_pool_only:
         from sources import ORIGINAL_PACKAGES
         pk = None
         if args.train_packages:
             pk = ORIGINAL_PACKAGES if args.train_packages == "original" else set(args.train_packages.split(","))
-        data.restrict_train(pk, tuple(t for t in (args.exclude_types or "").split(",") if t), fold)
+        surplus = set()
+        if args.main_pool_only:
+            import csv
+            surplus = {r["group"] for r in csv.DictReader(open(os.path.join(args.data, "refs", "refs.csv")))
+                       if r.get("pool", "main") != "main"}
+        data.restrict_train(pk, tuple(t for t in (args.exclude_types or "").split(",") if t), fold, surplus)
     out_dir = os.path.join(args.data, "runs", args.run_name or args.variant)
     os.makedirs(out_dir, exist_ok=True)
     log = open(os.path.join(out_dir, "log.jsonl"), "w")
@@ -427,6 +434,8 @@ def main():
                     "(predictions.json then also holds the left-out training rows, scored out of sample)")
     ap.add_argument("--package-cap", type=float, default=0,
                     help="per epoch, at most this many training pictures of one package (fresh draw each epoch; 0 = all)")
+    ap.add_argument("--main-pool-only", action="store_true",
+                    help="ablation: leave the package cap's surplus pictures (sources.py pool 'surplus') out of train")
     ap.add_argument("--clean-weight", type=float, default=1.0, help="weight of clean crops in CE and MSE")
     ap.add_argument("--rank-weight", type=float, default=1.0, help="weight of the within-group ranking hinge")
     ap.add_argument("--exclude-types", default=None, help="ablation: comma-separated distortion types left out of train")
