@@ -15,13 +15,14 @@ from dataset import FRACTIONS, SEED  # noqa: E402
 from distortions import DISTORTIONS  # noqa: E402
 from sources import ORIGINAL_PACKAGES  # noqa: E402
 
-VARIANTS = ["frozen_signals_ens", "original_pictures", "no_new_types", "signals_only"]
+# The shipped run first, then the ablations that justify each change (run.sh has their exact flags).
+VARIANTS = ["frozen_signals_ens", "no_surplus", "package_cap", "original_pictures", "no_new_types", "signals_only"]
 ABLATION_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "predictor", "lite-ablation.json")
 MANIFEST = "training/lite/split-manifest.csv"
 SHIPPED = "frozen_signals_ens"
 # Bump whenever quality.onnx or detector.onnx changes: the server answers a repeated image + prompt from its
 # database for the same pack name and version, so a new model under an old version would keep serving old scores.
-PACK_VERSION = "0.4.0"
+PACK_VERSION = "0.5.0"
 # The object detector behind the correspondence checks is converted, not trained here (see src/scoring/rounds/
 # object-checks-round.ts); report.py only carries its entry so a retrain keeps it in the pack.
 DETECTOR = {
@@ -36,21 +37,25 @@ NOTES = [
     "Shipped: frozen_signals_ens = the backbone exactly as converted (no fine-tuning) + classical signals + the "
     "per-channel mean/std of the block-12 output, three heads (seeds 0-2) averaged in one graph, trained on three crop "
     "positions per training reference (the runtime centre crop + two seeded random positions); dropout, epochs and "
-    "positions chosen on val (other runs are in otherRuns).",
-    "Issue 16: 248 distinct source pictures from 18 Debian packages (was 88 from 6); 18 distortion types (4 new: "
+    "positions chosen on val for pack 0.4.0 (other runs are in otherRuns).",
+    "Pack 0.5.0 = pack 0.4.0's recipe + the package cap's surplus: the 154 endless-sky pictures beyond the 110-picture "
+    "cap (filtered and de-duplicated after every other picture) join the training split only, so val and test are "
+    "pack 0.4.0's pictures; 324 training pictures instead of 170. Ablations on the same code and data: no_surplus "
+    "(--main-pool-only: pack 0.4.0's training rows), package_cap (endless-sky limited to 77 pictures per epoch, a "
+    "fresh draw each: sampling weights instead of a hard cap; worse on val, so not shipped).",
+    "Issue 16: 402 distinct source pictures from 18 Debian packages (88 from 6 before); 18 distortion types (4 new: "
     "over_saturation, washed_out, banding, brightness_shift; colour_cast and webp widened). Training references get 2 "
     "seeded levels of every type, val/test the full grid.",
-    "Ablations (same features, heads, losses, sampler, seeds and val-SRCC checkpoint rule): original_pictures = "
-    "training rows of the first six packages only; no_new_types = without the four new types; signals_only = the "
-    "signal MLP alone. Fine-tuning the backbone was not retried: it did not fit the CPU budget of this run.",
+    "original_pictures (training rows of the first six packages only), no_new_types (without the four new types) and "
+    "signals_only (the signal MLP alone) justify pack 0.4.0's changes; runs without trainPictures in their metrics "
+    "were made by pack 0.4.0's run (170 training pictures, same val/test). Fine-tuning the backbone was not retried: "
+    "it did not fit the CPU budget of either run.",
     "The shipped quality.onnx is the int8 quantization of that model (training/lite/quantize.py: stem and blocks 0-1 "
     "float, the rest int8; calibrated on 300 training crops); metrics.heldOut is measured on it through the "
     "TypeScript runtime (agiqa eval, whose own SRCC/PLCC/logistic PLCC/KRCC/RMSE are copied), metrics.floatModel is "
     "the float model's own test result from train.py.",
     "Synthetic MOS treats equal levels of different distortion types as equally bad (mos = 4.5 - 0.8*level for "
     "every type); colour_cast in particular is hard to judge without a reference.",
-    "Trade-off measured by no_new_types: the four new types lift their own test SRCC by 0.09-0.38 but cost the 14 earlier "
-    "types 0.04-0.08 and the clean-vs-level-1 pairs 0.82 -> 0.72 (float); selection is by val SRCC over all 18 types.",
 ]
 
 
@@ -80,6 +85,8 @@ def brief(m):
     if "perDistortion" in m:
         out["perDistortion"] = {k: {"srcc": r4(v["srcc"]), "mildPairAccuracy": r4(v["mildPairAccuracy"])}
                                 for k, v in m["perDistortion"].items()}
+    if "perLevel" in m:  # the mean score per level: where clean pictures sit (issue 16's clean-picture regression)
+        out["meanPredictedPerLevel"] = {k: r4(v["meanPredicted"]) for k, v in m["perLevel"].items()}
     return out
 
 
@@ -102,7 +109,8 @@ def write_ablation(pack_json, runs, test, runtime_val, previous):
             "shipped": {"variant": SHIPPED, "test": brief(test),
                         **({"val": brief(runtime_val)} if runtime_val else {}),
                         "measuredWith": "agiqa eval on the shipped quality.onnx"},
-            "variants": {v: {"val": brief(m["val"]), "test": brief(m["test"]), "heads": m.get("heads"),
+            "variants": {v: {"val": brief(m.get("valFull", m["val"])), "test": brief(m["test"]), "heads": m.get("heads"),
+                             "trainPictures": m.get("trainPictures"),
                              "seconds": m.get("seconds"), "measuredWith": "train.py, float model, cached features"}
                          for v, m in runs.items()},
             **({"previousPack": previous} if previous else {}),
@@ -123,7 +131,9 @@ def main():
     ap.add_argument("--crops", type=int, default=1)
     ap.add_argument("--runtime-eval", help="`agiqa eval --report` of the shipped pack on the test split")
     ap.add_argument("--runtime-eval-val", help="the same on the val split")
-    ap.add_argument("--previous-eval", help="`agiqa eval --report` of the previous pack (0.3.0) on the same test split")
+    ap.add_argument("--previous-eval", help="`agiqa eval --report` of the previous pack on the same test split")
+    ap.add_argument("--previous-eval-val", help="the same on the val split (what the new pack had to beat)")
+    ap.add_argument("--previous-pack", default="lite 0.4.0 (git 44e4922)", help="what --previous-eval measured")
     args = ap.parse_args()
     data, pack = os.path.abspath(args.data), os.path.abspath(args.pack)
 
@@ -133,6 +143,14 @@ def main():
     sig = json.load(open(os.path.join(data, "signals", "signals.json")))
     runs = {v: json.load(open(os.path.join(data, "runs", v, "metrics.json")))
             for v in VARIANTS if os.path.exists(os.path.join(data, "runs", v, "metrics.json"))}
+    # Each run's val figures in full (per type, per level) from its predictions (train.py keeps only the summary).
+    by_path_rows = {r["path"]: r for r in load_dataset(os.path.join(data, "dataset"))}
+    for v, m in runs.items():
+        pred_path = os.path.join(data, "runs", v, "predictions.json")
+        if os.path.exists(pred_path):
+            pred = json.load(open(pred_path))
+            val_rows = [r for p_, r in by_path_rows.items() if r["split"] == "val" and p_ in pred]
+            m["valFull"] = evaluate(val_rows, [pred[r["path"]] for r in val_rows])
     main_run = runs[SHIPPED]
     test = main_run["test"]
     measured_with = "PyTorch, float model, cached features (train.py)"
@@ -149,8 +167,9 @@ def main():
         # Both packs on the same test split; also on the references of the added packages alone (pictures the
         # previous pack can never have trained on).
         new_refs = {r["ref"] for r in rows if r["package"] not in ORIGINAL_PACKAGES and r["split"] == "test"}
-        previous = {"pack": "lite 0.3.0 (git 53ef8e8)",
+        previous = {"pack": args.previous_pack,
                     "test": brief(runtime_metrics(data, args.previous_eval)),
+                    **({"val": brief(runtime_metrics(data, args.previous_eval_val))} if args.previous_eval_val else {}),
                     "testAddedPackagesOnly": brief(runtime_metrics(data, args.previous_eval, new_refs)),
                     "shippedOnAddedPackagesOnly": brief(runtime_metrics(data, args.runtime_eval, new_refs))}
 
