@@ -43,23 +43,27 @@ describe('signalFindings', () => {
     [{ noiseSigma: 8, noiseScaleRatio: 1.3 }, 'none (texture, not noise)'],
     [{ blockiness: 1.8 }, 'none (jpeg-blocking is dropped: it failed the calibration)'],
     [{ pixelationStrength: 40, pixelationCell: 8, blockiness: 40 }, 'pixelation:major'],
-    [{ clippedHighlights: 0.12 }, 'clipped-highlights:minor'],
-    [{ clippedHighlights: 0.2 }, 'clipped-highlights:major'],
+    [{ clippedHighlights: 0.12 }, 'none (12 % clipped: below the calibrated highlights threshold)'],
+    [{ clippedHighlights: 0.3 }, 'clipped-highlights:minor'],
+    [{ clippedHighlights: 0.45 }, 'clipped-highlights:major'],
     [{ clippedShadows: 0.5 }, 'clipped-shadows:minor'],
     [{ lumaRange: 70 }, 'low-contrast:major'],
-    [{ toneOccupancy: 0.1 }, 'posterisation:major'],
+    [{ toneOccupancy: 0.1 }, 'none (missing tones alone: below the calibrated posterisation threshold)'],
+    [{ toneOccupancy: 0.04 }, 'posterisation:minor'],
+    [{ toneOccupancy: 0.01 }, 'posterisation:major'],
     [{ overshoot: 1.4, sharpness: 7000 }, 'oversharpened:major'],
-    [{ castStrength: 30, castDirection: 'blue' }, 'none (colour-cast is dropped)'],
-    [{ saturation: 0.9 }, 'none (oversaturated is dropped)'],
+    [{ castStrength: 30, castDirection: 'blue' }, 'colour-cast:minor'],
+    [{ saturation: 0.9 }, 'none (below the calibrated oversaturation threshold)'],
+    [{ saturation: 0.999 }, 'oversaturated:minor'],
     [{ brightness: 15 }, 'underexposed:minor'],
-    [{ brightness: 10 }, 'underexposed:major'],
+    [{ brightness: 8 }, 'underexposed:major'],
   ] as [Partial<SignalMeasures>, string][])('%o → %s', (m, expected) => {
     expect(codes(m)).toEqual(expected.startsWith('none') ? [] : [expected]);
   });
 
   it('writes short sentences with the numbers', () => {
-    const f = signalFindings({ ...clean, noiseSigma: 8.2, noiseScaleRatio: 0.5, clippedHighlights: 0.12 });
-    expect(f.map((x) => x.text)).toEqual(['visible sensor-like noise (σ≈8)', 'blown highlights (12% clipped)']);
+    const f = signalFindings({ ...clean, noiseSigma: 8.2, noiseScaleRatio: 0.5, clippedHighlights: 0.3 });
+    expect(f.map((x) => x.text)).toEqual(['visible sensor-like noise (σ≈8)', 'blown highlights (30% clipped)']);
   });
 
   it('reports pixelation instead of JPEG blocking for an 8-px grid of flat cells', () => {
@@ -77,12 +81,14 @@ describe('signalFindings', () => {
     const img = scene(256, 256, 12);
     const major = (i: typeof img) => signalFindings(computeSignals(i).measures).filter((f) => f.severity === 'major').map((f) => f.code);
     expect(major(img)).toEqual([]);
-    // Radius 3: the calibrated major-blur rule (sharpness < 8.3 with fineToCoarse ≤ −1) no longer calls the
+    // Radius 3: the calibrated major-blur rule (sharpness < 7.5 with fineToCoarse ≤ −1) does not call the
     // radius-2 blur of this soft synthetic scene (sharpness 10.6) strong.
     expect(major(boxBlur(img, 3))).toContain('blur');
     expect(major(addNoise(img, 14))).toContain('noise');
     expect(major(mapValues(img, (v) => Math.min(255, v * 2.2)))).toContain('clipped-highlights');
-    expect(major(mapValues(img, (v) => Math.round(v / 48) * 48))).toContain('posterisation');
+    // Step 96 (4 tones per channel): the calibrated major-posterisation threshold (tone occupancy < 0.02) is
+    // stricter than the 6 tones of step 48 (0.026) give.
+    expect(major(mapValues(img, (v) => Math.min(255, Math.round(v / 96) * 96)))).toContain('posterisation');
   });
 
   it('gates findings by the quality score: above its gate a code is not reported, codes without a gate always are', () => {

@@ -267,7 +267,9 @@ def main():
     logs = {}
     for v in runs:
         path = os.path.join(data, "runs", v, "log.jsonl")
-        logs[v] = [json.loads(line) for line in open(path) if '"epoch"' in line and '"event": "epoch"' in line]
+        # Per head and epoch: [head, epoch, val SRCC, val clean-vs-level-1] (the pack's size budget is 8 MB).
+        logs[v] = [[e["head"], e["epoch"], r4(e["val"]["srcc"]), r4(e["val"]["mildPairAccuracy"])]
+                   for e in (json.loads(line) for line in open(path) if '"event": "epoch"' in line)]
     others = {}
     for name in sorted(os.listdir(os.path.join(data, "runs"))):
         path = os.path.join(data, "runs", name, "metrics.json")
@@ -284,8 +286,10 @@ def main():
                     "syntheticMos": "mos = 4.5 - 0.8*level (clean = level 0 = 4.5)"},
         "signals": {"version": sig["version"], "names": sig["names"]},
         "runs": runs,
-        "valEpochs": logs,
+        "valEpochs": {"columns": ["head", "epoch", "valSrcc", "valMildPairAccuracy"], "runs": logs},
     }
+    for m in runs.values():
+        m.pop("valFull", None)  # in lite-ablation.json (per type and level); the pack keeps the summary
     json.dump(report, open(os.path.join(pack, "training-report.json"), "w"), indent=2)
     total = sum(os.path.getsize(os.path.join(pack, f)) for f in os.listdir(pack))
     print(f"report: wrote pack.json and training-report.json; models/lite is {total / 2**20:.1f} MiB", file=sys.stderr)
