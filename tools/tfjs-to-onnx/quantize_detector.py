@@ -168,7 +168,131 @@ def activation_tensors(graph):
         if node.op_type == "Add" and all(i in quantized for i in node.input):
             chosen.append(node.output[0])
             quantized.add(node.output[0])
+    # Squeeze-excite: the pooled tensor (a hard-swish or the head's ReLU where no convolution reads it) and
+    # the pool's output, so that pool and gating product run on uint8 (QLinearGlobalAveragePool, QLinearMul)
+    # in the convolutions' layout instead of as float islands with layout transposes around them.
+    for node in graph.node:
+        if node.op_type == "GlobalAveragePool":
+            chosen += [node.input[0], node.output[0]]
     return list(dict.fromkeys(chosen))
+
+
+# The squeeze-excite gates are in [0, 1] by construction (hard sigmoid, sigmoid): a fixed uint8 range.
+GATE_SCALE, GATE_ZERO_POINT = np.float32(1 / 255), np.uint8(0)
+
+
+def add_qdq(graph, name, scale, zero_point, inits):
+    """Quantizes tensor `name` in place: its producer writes `name`_float, Q/DQ (parameters given or those of
+    an existing scale/zero-point pair) give every consumer the dequantized tensor under the old name."""
+    producers = producers_of(graph)
+    producer = producers[name]
+    if isinstance(scale, str):
+        s, z = scale, zero_point
+    else:
+        s, z = f"{name}_scale", f"{name}_zero_point"
+        inits.append(numpy_helper.from_array(np.array(scale, dtype=np.float32), s))
+        inits.append(numpy_helper.from_array(np.array(zero_point, dtype=np.uint8), z))
+    producer.output[:] = [f"{name}_float" if o == name else o for o in producer.output]
+    nodes = [helper.make_node("QuantizeLinear", [f"{name}_float", s, z], [f"{name}_q"], name=f"{name}_Q"),
+             helper.make_node("DequantizeLinear", [f"{name}_q", s, z], [name], name=f"{name}_DQ")]
+    index = list(graph.node).index(producer)
+    for k, node in enumerate(nodes):
+        graph.node.insert(index + 1 + k, node)
+
+
+def quantize_islands(graph):
+    """What the convolutions' Q/DQ left in float between int8 layers, rewritten so onnxruntime runs it on
+    uint8 in the convolutions' NHWC layout (each float island cost a dequantize, the op, a quantize and,
+    for layout-bound ops, two transposes): the head's Concat→ReLU (QLinearConcat; the ReLU is the uint8
+    clamp at zero point 0, exactly), its bilinear upsamplings (uint8 Resize with the input's parameters)
+    and every squeeze-excite gate (its [0, 1] gate in uint8, the gating product as QLinearMul)."""
+    inits = {t.name: t for t in graph.initializer}
+    producers = producers_of(graph)
+    consumers = consumers_of(graph)
+    new_inits = []
+    dq_of = {n.output[0]: n for n in graph.node if n.op_type == "DequantizeLinear"}
+
+    def params(tensor):
+        dq = dq_of[tensor]
+        return dq.input[1], dq.input[2]
+
+    relus = 0
+    for node in list(graph.node):
+        # Concat -> Relu -> (Q/DQ with zero point 0): the Relu goes, the Concat's output is quantized.
+        if node.op_type != "Relu" or producers.get(node.input[0]) is None or producers[node.input[0]].op_type != "Concat":
+            continue
+        concat = producers[node.input[0]]
+        assert node.output[0].endswith("_float"), f"{node.name}: its output is not quantized"
+        zero_point = numpy_helper.to_array(inits[params(node.output[0][:-len("_float")])[1]])
+        assert int(zero_point) == 0, f"{node.name}: a ReLU's range must start at 0"
+        concat.output[0] = node.output[0]
+        graph.node.remove(node)
+        relus += 1
+
+    resizes = 0
+    for node in list(graph.node):
+        if node.op_type == "Resize" and node.input[0] in dq_of:
+            scale, zero_point = params(node.input[0])
+            add_qdq(graph, node.output[0], scale, zero_point, new_inits)
+            resizes += 1
+
+    gates = 0
+    producers = producers_of(graph)
+    pooled = {n.input[0] for n in graph.node if n.op_type == "GlobalAveragePool"}
+    for node in list(graph.node):
+        if node.op_type != "Mul" or len(node.input) != 2 or not any(i in pooled for i in node.input):
+            continue
+        gate = next(i for i in node.input if i not in pooled)
+        add_qdq(graph, gate, GATE_SCALE, GATE_ZERO_POINT, new_inits)
+        gates += 1
+    graph.initializer.extend(new_inits)
+    return f"{relus} concat ReLUs, {resizes} resizes and {gates} squeeze-excite gates in uint8"
+
+
+CLS_HEAD = "tower_0_CenternetHead_centernet_cls_output_BiasAdd"
+WH_HEAD = "tower_0_CenternetHead_centernet_wh_output_BiasAdd"
+# The tfjs graph scales its size head by this before gathering boxes (tower_0/mul/y).
+WH_SCALE = "tower_0/mul/y"
+
+
+def raw_heads(graph):
+    """The graph ends at its two heads: the class heat map as uint8 logits (`heatmap` [1,S/4,S/4,80] with
+    `heatmap_scale`/`heatmap_zero_point`), each cell's strongest class (`cell_max` [1,S/4,S/4,1]) and
+    the box extents in input pixels (`extents` [1,S/4,S/4,4]). The tfjs tail after them (sigmoid, 3x3
+    max-pool peaks, TopK over 1.3 M values, gathers: 4 ms a picture) becomes src/model/object-detector.ts's
+    peak search over the few cells `cell_max` marks."""
+    producers = producers_of(graph)
+    quantized_cls = f"{CLS_HEAD}_q"
+    dq = producers[CLS_HEAD]
+    assert dq.op_type == "DequantizeLinear" and dq.input[0] == quantized_cls
+    scale, zero_point = dq.input[1], dq.input[2]
+    tail = [
+        helper.make_node("Transpose", [quantized_cls], ["heatmap"], perm=[0, 2, 3, 1], name="heatmap_nhwc"),
+        helper.make_node("ReduceMax", ["heatmap", "cell_max_axes"], ["cell_max"], keepdims=1, name="cell_max"),
+        helper.make_node("Mul", [WH_HEAD, WH_SCALE], ["extents_nchw"], name="extents_scaled"),
+        helper.make_node("Transpose", ["extents_nchw"], ["extents"], perm=[0, 2, 3, 1], name="extents_nhwc"),
+        helper.make_node("Identity", [scale], ["heatmap_scale"], name="heatmap_scale"),
+        helper.make_node("Identity", [zero_point], ["heatmap_zero_point"], name="heatmap_zero_point"),
+    ]
+    graph.initializer.append(numpy_helper.from_array(np.array([3], dtype=np.int64), "cell_max_axes"))
+    needed, stack = set(), [quantized_cls, WH_HEAD]
+    while stack:
+        node = producers.get(stack.pop())
+        if node is not None and id(node) not in needed:
+            needed.add(id(node))
+            stack.extend(node.input)
+    keep = [n for n in graph.node if id(n) in needed] + tail
+    del graph.node[:]
+    graph.node.extend(keep)
+    side = graph.input[0].type.tensor_type.shape.dim[1].dim_value // 4
+    del graph.output[:]
+    graph.output.extend([
+        helper.make_tensor_value_info("heatmap", TensorProto.UINT8, [1, side, side, 80]),
+        helper.make_tensor_value_info("cell_max", TensorProto.UINT8, [1, side, side, 1]),
+        helper.make_tensor_value_info("extents", TensorProto.FLOAT, [1, side, side, 4]),
+        helper.make_tensor_value_info("heatmap_scale", TensorProto.FLOAT, []),
+        helper.make_tensor_value_info("heatmap_zero_point", TensorProto.UINT8, []),
+    ])
 
 
 def prepare(args):
@@ -278,12 +402,16 @@ def quantize(args):
 
     place_new_nodes(graph, new_nodes)
     graph.initializer.extend(new_inits)
+    islands = quantize_islands(graph)
     drop_unused_initializers(graph)
     model.producer_name = "agiqa tools/tfjs-to-onnx/quantize_detector.py"
     onnx.checker.check_model(model)
+    # After the check: Debian's onnx 1.12 knows ReduceMax only up to opset 13 (axes as an attribute), and
+    # this is an opset-18 graph (axes as an input); onnxruntime checks the tail when it loads the file.
+    raw_heads(graph)
+    drop_unused_initializers(graph)
     onnx.save(model, args.out)
-    print(f"wrote {args.out}: {len(tensors)} activations, {len(convs)} convolutions in int8 "
-          f"({os.path.getsize(args.out)} bytes)")
+    print(f"wrote {args.out}: {len(tensors)} activations, {len(convs)} convolutions in int8, {islands} ({os.path.getsize(args.out)} bytes)")
 
 
 def main():
