@@ -325,6 +325,51 @@ def pad_depthwise_channels(graph):
     return padded_convs
 
 
+def integer_hard_swish(graph):
+    """DQ -> HardSwish -> Q after a convolution becomes a uint8 Clip and a QLinearMul, one pass on bytes and
+    one product instead of four float passes: hard-swish(x) = x * clip(x + 3, 0, 6) / 6, and with the
+    convolution's output scale s set to 3/k (k an integer: the range moves by at most 1/(2k), 2.6 % here)
+    x + 3 is the same bytes read with zero point z - k, so clip(x + 3, 0, 6) / 6 is those bytes clipped
+    to [z - k, z + k] and read with scale s/6."""
+    inits = {t.name: t for t in graph.initializer}
+    producers = producers_of(graph)
+    consumers = consumers_of(graph)
+    rewritten = 0
+    for node in list(graph.node):
+        if node.op_type != "HardSwish":
+            continue
+        dq = producers.get(node.input[0])
+        if dq is None or dq.op_type != "DequantizeLinear" or len(consumers[node.input[0]]) != 1:
+            continue
+        x_q, scale_name, zero_name = dq.input
+        low, high = [float(v) for v in (np.array([0, 255]) - int(numpy_helper.to_array(inits[zero_name]))) * float(numpy_helper.to_array(inits[scale_name]))]
+        k = int(round(3 / float(numpy_helper.to_array(inits[scale_name]))))
+        scale = np.float32(3 / k)
+        zero_point = int(np.clip(round(-low / scale), 0, 255))
+        assert zero_point - k >= 0 and zero_point + k <= 255, f"{node.name}: -3..3 is not inside the range [{low}, {high}]"
+        inits[scale_name].CopyFrom(numpy_helper.from_array(np.array(scale, dtype=np.float32), scale_name))
+        inits[zero_name].CopyFrom(numpy_helper.from_array(np.array(zero_point, dtype=np.uint8), zero_name))
+        base = node.name
+        new = [
+            numpy_helper.from_array(np.array(zero_point - k, dtype=np.uint8), f"{base}_gate_low"),
+            numpy_helper.from_array(np.array(zero_point + k, dtype=np.uint8), f"{base}_gate_high"),
+            numpy_helper.from_array(np.array(scale / 6, dtype=np.float32), f"{base}_gate_scale"),
+        ]
+        graph.initializer.extend(new)
+        for t in new:
+            inits[t.name] = t
+        index = list(graph.node).index(node)
+        graph.node.remove(node)
+        for k_, n in enumerate([
+            helper.make_node("Clip", [x_q, f"{base}_gate_low", f"{base}_gate_high"], [f"{base}_gate_q"], name=f"{base}_gate"),
+            helper.make_node("DequantizeLinear", [f"{base}_gate_q", f"{base}_gate_scale", f"{base}_gate_low"], [f"{base}_gate"], name=f"{base}_gate_DQ"),
+            helper.make_node("Mul", [node.input[0], f"{base}_gate"], list(node.output), name=base),
+        ]):
+            graph.node.insert(index + k_, n)
+        rewritten += 1
+    return rewritten
+
+
 CLS_HEAD = "tower_0_CenternetHead_centernet_cls_output_BiasAdd"
 WH_HEAD = "tower_0_CenternetHead_centernet_wh_output_BiasAdd"
 # The tfjs graph scales its size head by this before gathering boxes (tower_0/mul/y).
@@ -480,6 +525,8 @@ def quantize(args):
     place_new_nodes(graph, new_nodes)
     graph.initializer.extend(new_inits)
     islands = quantize_islands(graph)
+    if args.integer_hard_swish:
+        islands += f", {integer_hard_swish(graph)} hard-swishes as uint8 clip and product"
     drop_unused_initializers(graph)
     model.producer_name = "agiqa tools/tfjs-to-onnx/quantize_detector.py"
     onnx.checker.check_model(model)
@@ -501,6 +548,7 @@ def main():
     q.add_argument("--model", required=True, help="float.onnx from prepare")
     q.add_argument("--ranges", required=True, help="ranges.json from calibrate-detector.ts")
     q.add_argument("--out", required=True)
+    q.add_argument("--float-hard-swish", dest="integer_hard_swish", action="store_false", help="hard-swish in float between the Q/DQ pairs")
     q.add_argument("--no-pad-channels", dest="pad_channels", action="store_false", help="leave depthwise channel counts as they are (to check that padding changes no result)")
     q.add_argument("--weight-bits", type=int, default=WEIGHT_BITS, help="7 (default) keeps the AVX2 u8s8 kernels of CPUs without VNNI from saturating")
     for p in (p, q):
