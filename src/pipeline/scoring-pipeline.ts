@@ -10,7 +10,9 @@ import type { ScoreRequest, Scorer, ScorerLoad, ScoreResult } from '../scoring/i
 import type { SavedScore, Store, StoredEvent, StoredScore } from '../store/index.js';
 import { Admission, type AdmissionTicket, type Release } from './admission.js';
 import { imageSha256 } from './hash.js';
+import { PendingWork } from './pending-work.js';
 import { savedByNode } from './saved-by-node.js';
+import { scoreInSlices, scoreSettled } from './sliced-scoring.js';
 import type { BatchItem, GenerationMetadata, PipelineImage, PipelineMetrics, RankedImage, RankOutcome, ScoredImage, ThumbnailSink } from './types.js';
 
 export interface ScoringPipelineOptions {
@@ -51,7 +53,7 @@ export class ScoringPipeline {
   private readonly admission: Admission;
   private readonly metrics: PipelineMetrics;
   /** Work still running, including scores that outlived their request's timeout (awaited at shutdown). */
-  private readonly pending = new Set<Promise<unknown>>();
+  private readonly pending: PendingWork;
   /** Identical concurrent requests share one scoring instead of each occupying a worker. */
   private readonly sameImage = new Map<string, Promise<SavedScore>>();
   /** Requests accepted by `enter` and not answered yet (some still reading their bodies). */
@@ -59,6 +61,7 @@ export class ScoringPipeline {
 
   constructor(private readonly options: ScoringPipelineOptions) {
     this.metrics = options.metrics ?? NO_METRICS;
+    this.pending = new PendingWork((error) => options.logger?.debug({ err: error }, 'scoring finished with an error'));
     this.admission = new Admission({ capacity: options.capacity, onRejected: () => this.metrics.rejectedBusy.inc() });
     Promise.resolve(options.scorer).then(
       (scorer) => {
@@ -155,26 +158,6 @@ export class ScoringPipeline {
     return this.scorerState.scorer;
   }
 
-  /** Keeps `work` running to completion in the background; with a deadline the caller waits at most timeoutMs. */
-  private async track<T>(work: Promise<T>, deadline: boolean): Promise<T> {
-    this.pending.add(work);
-    const forget = () => this.pending.delete(work);
-    work.then(forget, (error: unknown) => {
-      forget();
-      this.options.logger?.debug({ err: error }, 'scoring finished with an error');
-    });
-    if (!deadline) return work;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(agiqaError('AGQ_ERR_SERVER_TIMEOUT', { timeoutMs: this.options.timeoutMs })), this.options.timeoutMs);
-    });
-    try {
-      return await Promise.race([work, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   private policyWith(overrides: { topK?: number | undefined; keepAtLeast?: number | undefined } = {}): Policy {
     const { thresholds, topK, keepAtLeast, maxRegenerations } = this.policy;
     return { thresholds, topK: overrides.topK ?? topK, keepAtLeast: overrides.keepAtLeast ?? keepAtLeast, maxRegenerations };
@@ -201,8 +184,31 @@ export class ScoringPipeline {
   private request(scorer: Scorer, image: PipelineImage, metadata: GenerationMetadata, sha256: string): ScoreRequest {
     // A worker scorer makes the thumbnail from the pixels it decodes; otherwise the sink copies the bytes.
     const thumbnail = this.options.thumbnails?.forImage(sha256, image, scorer.makesThumbnails === true);
+    const bytes = image.image.length; // read now: the scorer transfers (detaches) the buffer
     // The entrance's buffer is not read again: it moves to the worker instead of being copied.
-    return { image: image.image, pixels: image.pixels, text: image.text, name: image.name, prompt: metadata.prompt, negativePrompt: metadata.negativePrompt, sha256, handOver: true, thumbnail };
+    return {
+      image: image.image,
+      pixels: image.pixels,
+      text: image.text,
+      name: image.name,
+      prompt: metadata.prompt,
+      negativePrompt: metadata.negativePrompt,
+      sha256,
+      handOver: true,
+      thumbnail,
+      lateAnswer: (result) => this.saveLate(image, metadata, sha256, bytes, result),
+    };
+  }
+
+  /**
+   * Stores a result that came after the answer (a cascade's judge past its deadline) as the generation's
+   * latest score, judged by the thresholds alone (a batch's rank was given already), and publishes it.
+   */
+  private saveLate(image: PipelineImage, metadata: GenerationMetadata, sha256: string, bytes: number, result: ScoreResult): void {
+    const work = this.save(image, metadata, sha256, bytes, result, judge(result, this.policyWith())).then((saved) => {
+      if (saved.inserted) this.options.publish?.(saved.events);
+    });
+    void this.pending.track(work).catch(() => undefined); // a failure is logged through pending's onError
   }
 
   private save(image: PipelineImage, metadata: GenerationMetadata, sha256: string, bytes: number, result: ScoreResult, verdict: Verdict): Promise<SavedScore> {
@@ -257,7 +263,7 @@ export class ScoringPipeline {
       }
       work = shared.then((saved) => ({ generationId: saved.generationId, cached: false, result: saved.result, verdict: saved.verdict! }));
       work.then(release, release);
-      return await this.track(work, true);
+      return await this.pending.track(work, this.options.timeoutMs);
     } finally {
       if (work === undefined) release();
     }
@@ -325,7 +331,7 @@ export class ScoringPipeline {
       if (typeof ticket !== 'function' && toScore.length > 0) release = ticket.onMiss(Math.min(toScore.length, this.admission.capacity));
       work = (async () => {
         const requests = toScore.map((index) => this.request(scorer, images[index]!, metadata, hashes[index]!));
-        const fresh = options.partial ? await this.scoreSettled(scorer, requests) : (await this.scoreInSlices(scorer, requests)).map((value) => ({ status: 'fulfilled' as const, value }));
+        const fresh = options.partial ? await scoreSettled(scorer, requests, this.admission.capacity) : (await scoreInSlices(scorer, requests, this.admission.capacity)).map((value) => ({ status: 'fulfilled' as const, value }));
         const freshByHash = new Map<string, ScoreResult>();
         toScore.forEach((index, position) => {
           const settled = fresh[position]!;
@@ -364,28 +370,10 @@ export class ScoringPipeline {
         return { items, outcome: { order: toInput(ranked.order), topK: toInput(ranked.topK), passing: toInput(ranked.passing) } };
       })();
       work.then(release, release);
-      return await this.track(work, options.deadline ?? true);
+      return await this.pending.track(work, (options.deadline ?? true) ? this.options.timeoutMs : undefined);
     } finally {
       if (work === undefined) release();
     }
-  }
-
-  /** Scores a batch in slices no larger than the admission capacity, so the worker queue never overflows. */
-  private async scoreInSlices(scorer: Scorer, requests: ScoreRequest[]): Promise<ScoreResult[]> {
-    const results: ScoreResult[] = [];
-    for (let start = 0; start < requests.length; start += this.admission.capacity) {
-      results.push(...(await scorer.scoreBatch(requests.slice(start, start + this.admission.capacity))));
-    }
-    return results;
-  }
-
-  /** Scores each image on its own (one failure stays its own), in slices no larger than the capacity. */
-  private async scoreSettled(scorer: Scorer, requests: ScoreRequest[]): Promise<PromiseSettledResult<ScoreResult>[]> {
-    const results: PromiseSettledResult<ScoreResult>[] = [];
-    for (let start = 0; start < requests.length; start += this.admission.capacity) {
-      results.push(...(await Promise.allSettled(requests.slice(start, start + this.admission.capacity).map((request) => scorer.score(request)))));
-    }
-    return results;
   }
 
   /**
@@ -394,13 +382,6 @@ export class ScoringPipeline {
    */
   async drain(graceMs: number): Promise<void> {
     this.admission.close();
-    const deadline = Date.now() + graceMs;
-    while ((this.pending.size > 0 || this.entered > 0) && Date.now() < deadline) {
-      // A timer always takes part: settled-at-once work must not turn this into a loop that never
-      // yields to the event loop (the bodies of accepted requests still have to arrive).
-      const step = Math.max(0, Math.min(20, deadline - Date.now()));
-      const tick = new Promise((resolve) => setTimeout(resolve, step).unref());
-      await (this.pending.size > 0 ? Promise.race([Promise.allSettled([...this.pending]), tick]) : tick);
-    }
+    await this.pending.settle(graceMs, () => this.entered > 0);
   }
 }

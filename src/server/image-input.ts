@@ -2,26 +2,17 @@
 // files, or raw pixel frames with their layout), raw image/* bytes, JSON with base64 or a rooted file
 // path — under the body, image and pixel caps, and validates the accompanying fields (unknown ones are
 // refused, every problem reported at once).
-import busboy from 'busboy';
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { agiqaError, isAgiqaError, zodIssues } from '../errors/index.js';
+import { agiqaError, zodIssues } from '../errors/index.js';
 import { checkRawLayout, DEFAULT_IMAGE_LIMITS, rawPixelsSha256 } from '../image/index.js';
 import { readRawLayout, type RawFields } from './raw-fields.js';
-import { imageBuffers } from '../scoring/index.js';
 import type { PipelineImage } from '../pipeline/index.js';
 import type { ExternalIds } from '../store/index.js';
+import { readMultipart, type MultipartPart } from './multipart-body.js';
+import { invalidInput, readBody, readJson, type InputLimits } from './request-body.js';
 import { readRootedFile, resolveInsideRoots } from './roots.js';
 import { MAX_RANK_IMAGES, rankJsonRequestSchema, scoreJsonRequestSchema, scoreMetadataSchema, type ScoreMetadata } from './schemas.js';
-
-export interface InputLimits {
-  maxBodyBytes: number;
-  maxImageBytes: number;
-  /** Largest width × height of a raw pixel frame (encoded images are checked on their header later). */
-  maxImagePixels?: number | undefined;
-  /** Time the whole body may take to arrive once reading starts (AGQ_ERR_SERVER_BODY_TIMEOUT after). */
-  bodyTimeoutMs?: number | undefined;
-}
 
 /** Room for the fields beside one image in a JSON or multipart score request (prompt text, ids). */
 const SCORE_FIELDS_SLACK = 4 * 1024 * 1024;
@@ -41,30 +32,6 @@ export function refuseDeclaredBody(request: IncomingMessage, route: 'score' | 'r
   }
   const maxBytes = route === 'score' ? Math.min(limits.maxBodyBytes, Math.ceil(limits.maxImageBytes / 3) * 4 + SCORE_FIELDS_SLACK) : limits.maxBodyBytes;
   if (declared > maxBytes) throw agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes });
-}
-
-/**
- * Settles with AGQ_ERR_SERVER_BODY_TIMEOUT after `timeoutMs` and with AGQ_ERR_SERVER_REQUEST_ABORTED
- * when the client goes away before the body is complete; `received` reports the bytes so far.
- */
-function bodyWatch(request: IncomingMessage, timeoutMs: number | undefined, received: () => number): { failed: Promise<never>; stop: () => void } {
-  let timer: NodeJS.Timeout | undefined;
-  let onClose: () => void = () => {};
-  const failed = new Promise<never>((_, reject) => {
-    if (timeoutMs !== undefined) timer = setTimeout(() => reject(agiqaError('AGQ_ERR_SERVER_BODY_TIMEOUT', { timeoutMs, received: received() })), timeoutMs);
-    onClose = () => {
-      if (!request.complete) reject(agiqaError('AGQ_ERR_SERVER_REQUEST_ABORTED', { received: received() }));
-    };
-    request.once('close', onClose);
-  });
-  failed.catch(() => undefined); // observed through the race below; never unhandled
-  return {
-    failed,
-    stop: () => {
-      clearTimeout(timer);
-      request.off('close', onClose);
-    },
-  };
 }
 
 export interface InputContext {
@@ -93,77 +60,11 @@ function mediaType(request: IncomingMessage): string {
   return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-function invalid(where: string, issues: string[]) {
-  return agiqaError('AGQ_ERR_INVALID_INPUT', { where, issues }, { details: { issues } });
-}
-
-/**
- * Reads the whole body, refusing it as soon as it passes `maxBytes` (by Content-Length or by count).
- * The body gets an ArrayBuffer of its own, so it can move to a scoring worker whole. `hash`, when given,
- * is fed each chunk as it arrives: hashing overlaps the upload instead of following it.
- */
-export async function readBody(request: IncomingMessage, maxBytes: number, hash?: Hash, timeoutMs?: number): Promise<Buffer> {
-  const declared = Number(request.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) throw agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes });
-  let received = 0;
-  const watch = bodyWatch(request, timeoutMs, () => received);
-  const reading = readAll(request, maxBytes, declared, hash, (bytes) => (received += bytes));
-  // A reader left waiting for bytes that never come ends with the connection (closed after the 408).
-  reading.catch(() => undefined);
-  try {
-    return await Promise.race([reading, watch.failed]);
-  } catch (error) {
-    // The stream's own "aborted" error when the client leaves mid-body.
-    if (!isAgiqaError(error) && !request.complete) throw agiqaError('AGQ_ERR_SERVER_REQUEST_ABORTED', { received }, { cause: error });
-    throw error;
-  } finally {
-    watch.stop();
-  }
-}
-
-async function readAll(request: IncomingMessage, maxBytes: number, declared: number, hash: Hash | undefined, count: (bytes: number) => void): Promise<Buffer> {
-  if (Number.isInteger(declared) && declared >= 0) {
-    // Copied into one buffer of the declared size as it arrives: collecting chunks and concatenating
-    // them allocates every image twice, and at megabytes per request the garbage collector's share of
-    // the server's CPU grows with every byte allocated. The buffer is a pooled one a worker gave back.
-    const body = imageBuffers.take(declared);
-    let received = 0;
-    for await (const chunk of request) {
-      const bytes = chunk as Buffer;
-      if (received + bytes.length > declared) throw agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes: declared });
-      bytes.copy(body, received);
-      hash?.update(bytes);
-      received += bytes.length;
-      count(bytes.length);
-    }
-    return received === declared ? body : body.subarray(0, received);
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of request) {
-    total += (chunk as Buffer).length;
-    count((chunk as Buffer).length);
-    if (total > maxBytes) throw agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes });
-    hash?.update(chunk as Buffer);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, total);
-}
-
-async function readJson(request: IncomingMessage, maxBytes: number, timeoutMs?: number): Promise<unknown> {
-  const body = await readBody(request, maxBytes, undefined, timeoutMs);
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (cause) {
-    throw agiqaError('AGQ_ERR_SERVER_MALFORMED_JSON', { detail: cause instanceof Error ? cause.message : String(cause) }, { cause });
-  }
-}
-
 /** Strict base64 (a data: URL prefix allowed): Buffer.from would silently skip bad characters. */
 function decodeBase64(text: string, name: string, maxImageBytes: number, field: string): Uint8Array {
   const payload = text.replace(/^data:[\w.+-]+\/[\w.+-]+;base64,/, '').replace(/\s+/g, '');
   if (payload.length === 0 || payload.length % 4 === 1 || !/^[A-Za-z0-9+/]*={0,2}$/.test(payload)) {
-    throw invalid('request body', [`${field}: expected base64-encoded image bytes`]);
+    throw invalidInput('request body', [`${field}: expected base64-encoded image bytes`]);
   }
   const bytes = Math.floor((payload.length * 3) / 4) - (payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0);
   if (bytes > maxImageBytes) throw agiqaError('AGQ_ERR_IMAGE_TOO_LARGE', { file: name, bytes, maxBytes: maxImageBytes });
@@ -183,102 +84,6 @@ async function imageFromJson(
   const name = item.name ?? 'upload';
   return { image: decodeBase64(item.image!, name, context.limits.maxImageBytes, field), name, fileRef: item.name ?? null, external: item.external };
 }
-
-interface MultipartPart {
-  field: string;
-  filename: string;
-  bytes: Buffer;
-  /** Hex sha256 of `bytes`, computed as the file streamed in. */
-  sha256: string;
-}
-
-/** Streams a multipart body, refusing a file above maxImageBytes or a body above maxBodyBytes. */
-function readMultipart(request: IncomingMessage, limits: InputLimits, maxFiles: number): Promise<{ files: MultipartPart[]; fields: Map<string, string> }> {
-  return new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({ headers: request.headers, limits: { fileSize: limits.maxImageBytes, files: maxFiles, fields: 32, fieldSize: MAX_FIELD_BYTES } });
-    } catch (cause) {
-      reject(invalid('multipart body', [cause instanceof Error ? cause.message : String(cause)]));
-      return;
-    }
-    const files: MultipartPart[] = [];
-    const fields = new Map<string, string>();
-    let failed = false;
-    let total = 0;
-    const fail = (error: Error) => {
-      if (failed) return;
-      failed = true;
-      watch.stop();
-      request.unpipe(parser);
-      // The rest is not read: the refusal closes the connection (Connection: close), which discards it.
-      request.pause();
-      reject(error);
-    };
-    const declared = Number(request.headers['content-length'] ?? NaN);
-    if (Number.isFinite(declared) && declared > limits.maxBodyBytes) {
-      reject(agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes: limits.maxBodyBytes }));
-      return;
-    }
-    const watch = bodyWatch(request, limits.bodyTimeoutMs, () => total);
-    watch.failed.catch(fail);
-    request.on('data', (chunk: Buffer) => {
-      total += chunk.length;
-      if (total > limits.maxBodyBytes) fail(agiqaError('AGQ_ERR_SERVER_BODY_TOO_LARGE', { maxBytes: limits.maxBodyBytes }));
-    });
-    parser.on('file', (field, stream, info) => {
-      const chunks: Buffer[] = [];
-      const hash = createHash('sha256');
-      let size = 0;
-      // A raw frame whose layout came first has a known size: read straight into a pooled buffer.
-      const expected = field === 'pixels' ? rawFrameBytes(fields) : null;
-      const direct = expected !== null && expected <= limits.maxImageBytes ? imageBuffers.take(expected) : null;
-      let inDirect = 0;
-      stream.on('data', (chunk: Buffer) => {
-        hash.update(chunk);
-        if (direct !== null && chunks.length === 0 && inDirect + chunk.length <= direct.length) inDirect += chunk.copy(direct, inDirect);
-        else chunks.push(chunk);
-        size += chunk.length;
-      });
-      stream.on('limit', () => fail(agiqaError('AGQ_ERR_IMAGE_TOO_LARGE', { file: info.filename || field, bytes: size, maxBytes: limits.maxImageBytes })));
-      stream.on('end', () => {
-        if (failed) return;
-        const bytes = direct !== null && chunks.length === 0 && inDirect === direct.length ? direct : joined(direct?.subarray(0, inDirect) ?? null, chunks, size);
-        files.push({ field, filename: info.filename ?? '', bytes, sha256: hash.digest('hex') });
-      });
-    });
-    parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) fail(invalid('multipart body', [`${name}: the field is too long`]));
-      else fields.set(name, value);
-    });
-    parser.on('filesLimit', () => fail(invalid('multipart body', [`at most ${maxFiles} image file(s) per request`])));
-    parser.on('fieldsLimit', () => fail(invalid('multipart body', ['too many fields'])));
-    parser.on('error', (error: unknown) => fail(invalid('multipart body', [error instanceof Error ? error.message : String(error)])));
-    parser.on('close', () => {
-      watch.stop();
-      if (!failed) resolve({ files, fields });
-    });
-    request.pipe(parser);
-  });
-}
-
-/** The byte size of one raw frame from the layout fields already read, or null when they are not all there (yet) or not numbers. */
-function rawFrameBytes(fields: ReadonlyMap<string, string>): number | null {
-  const [width, height, channels] = ['width', 'height', 'channels'].map((name) => Number(fields.get(name)));
-  if (![width, height, channels].every((value) => Number.isSafeInteger(value) && value! > 0)) return null;
-  return width! * height! * channels!;
-}
-
-/** A file's bytes in one pooled buffer: the prefix read directly (if any), then the chunks after it. */
-function joined(prefix: Buffer | null, chunks: readonly Buffer[], size: number): Buffer {
-  const out = imageBuffers.take(size);
-  let at = prefix === null ? 0 : prefix.copy(out, 0);
-  for (const chunk of chunks) at += chunk.copy(out, at);
-  return out;
-}
-
-/** A multipart field's largest size: the `text` field of raw frames may carry a whole ComfyUI graph. */
-const MAX_FIELD_BYTES = 2 * 1024 * 1024;
 
 const TEXT_FIELDS = ['prompt', 'negativePrompt', 'source'] as const;
 
@@ -319,14 +124,14 @@ function fieldsToObject(fields: Map<string, string>, allowed: Set<string>, where
     } else if ((EXTERNAL_FIELDS as readonly string[]).includes(name)) external[name] = value;
     else out[name] = value;
   }
-  if (issues.length > 0) throw invalid(where, issues);
+  if (issues.length > 0) throw invalidInput(where, issues);
   if (Object.keys(external).length > 0) out.external = external;
   return out;
 }
 
 function parseMetadata(candidate: Record<string, unknown>, where: string): ScoreMetadata {
   const parsed = scoreMetadataSchema.safeParse(candidate);
-  if (!parsed.success) throw invalid(where, zodIssues(parsed.error));
+  if (!parsed.success) throw invalidInput(where, zodIssues(parsed.error));
   return parsed.data;
 }
 
@@ -342,9 +147,9 @@ function isRawImage(type: string): boolean {
 export async function readScoreRequest(request: IncomingMessage, query: URLSearchParams, context: InputContext): Promise<ParsedScore> {
   const type = mediaType(request);
   if (type === 'application/json') {
-    if ([...query.keys()].length > 0) throw invalid('query', ['JSON requests carry their fields in the body, not the query']);
+    if ([...query.keys()].length > 0) throw invalidInput('query', ['JSON requests carry their fields in the body, not the query']);
     const parsed = scoreJsonRequestSchema.safeParse(await readJson(request, context.limits.maxBodyBytes, context.limits.bodyTimeoutMs));
-    if (!parsed.success) throw invalid('request body', zodIssues(parsed.error));
+    if (!parsed.success) throw invalidInput('request body', zodIssues(parsed.error));
     const { image, path, name, ...metadata } = parsed.data;
     return { input: await imageFromJson({ image, path, name, external: metadata.external }, context, 'image'), metadata };
   }
@@ -356,7 +161,7 @@ export async function readScoreRequest(request: IncomingMessage, query: URLSearc
     const issues: string[] = [];
     const [input] = filesToInputs(files, raw, context.limits, issues);
     if (files.length === 0) issues.push('image: expected one file in the field "image" (or a raw frame in "pixels")');
-    if (issues.length > 0 || input === undefined) throw invalid('multipart body', issues);
+    if (issues.length > 0 || input === undefined) throw invalidInput('multipart body', issues);
     return { input: { ...input, external: metadata.external }, metadata };
   }
   if (isRawImage(type)) {
@@ -377,7 +182,7 @@ export async function readRankRequest(request: IncomingMessage, context: InputCo
   const type = mediaType(request);
   if (type === 'application/json') {
     const parsed = rankJsonRequestSchema.safeParse(await readJson(request, context.limits.maxBodyBytes, context.limits.bodyTimeoutMs));
-    if (!parsed.success) throw invalid('request body', zodIssues(parsed.error));
+    if (!parsed.success) throw invalidInput('request body', zodIssues(parsed.error));
     const { images, topK, keepAtLeast, ...metadata } = parsed.data;
     const inputs: ImageInput[] = [];
     for (const [index, item] of images.entries()) inputs.push(await imageFromJson(item, context, `images.${index}.image`));
@@ -393,7 +198,7 @@ export async function readRankRequest(request: IncomingMessage, context: InputCo
     if (topK === 0) issues.push('topK: expected a positive whole number');
     const inputs = filesToInputs(files, raw, context.limits, issues);
     if (files.length === 0) issues.push('image: expected at least one file in the field "image" (or raw frames in "pixels")');
-    if (issues.length > 0) throw invalid('multipart body', issues);
+    if (issues.length > 0) throw invalidInput('multipart body', issues);
     return { inputs, metadata, topK: topK as number | undefined, keepAtLeast: keepAtLeast as number | undefined };
   }
   throw unsupported(request);

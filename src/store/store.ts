@@ -1,11 +1,7 @@
 // Persistence of generations, their scores, verdicts and the event log in one SQLite file (WAL).
 // Writes are synchronous transactions (better-sqlite3), so a score is on disk before the caller
-// acknowledges it; lock waits are retried asynchronously so a locked file never blocks the event loop.
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { AgiqaError, agiqaError, isAgiqaError } from '../errors/index.js';
+// acknowledges it; the file itself (open, migrate, reconnect, lock retries) is store-connection.ts.
+import type Database from 'better-sqlite3';
 import type { Verdict } from '../policy/index.js';
 import { promptKey as normalisedPromptKey } from '../prompts/index.js';
 import { ASPECTS, type ScoreResult } from '../scoring/score-result.js';
@@ -13,189 +9,40 @@ import { ComfyRecords } from './comfyui-records.js';
 import { DashboardQueries } from './dashboard-queries.js';
 import { detectionsOf, insertDetections } from './detection-rows.js';
 import { appendEvent, insertVerdict, latestVerdict, toView, type GenerationRow } from './generation-rows.js';
-import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
 import { prepared } from './statements.js';
+import { StoreConnection, type StoreHealth, type StoreOptions } from './store-connection.js';
 import type { GenerationDetections, GenerationFilter, GenerationView, NewGeneration, PackId, PromptSource, SavedScore, StoredEvent, StoredScore } from './store-types.js';
 
 export type { GenerationDetections, ExternalIds, GenerationFilter, GenerationView, NewGeneration, PackId, PromptSource, SavedScore, StoredEvent, StoredScore } from './store-types.js';
 
-export type StoreHealth = { ok: true; schemaVersion: number } | { ok: false; error: AgiqaError };
-
-export interface StoreOptions {
-  /** How long writes wait for another process's lock before failing with AGQ_ERR_STORE_LOCKED. */
-  busyTimeoutMs?: number;
-}
-
-interface SqliteLikeError {
-  code?: unknown;
-  message?: unknown;
-}
-
-const RECONNECT_INTERVAL_MS = 1_000;
-
-function sqliteCode(error: unknown): string {
-  const code = (error as SqliteLikeError | null)?.code;
-  return typeof code === 'string' ? code : '';
-}
-
-function isBusy(error: unknown): boolean {
-  const code = sqliteCode(error);
-  return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
-}
-
-function detailOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export type { StoreHealth, StoreOptions } from './store-connection.js';
 
 export class Store {
-  readonly file: string;
-  private readonly busyTimeoutMs: number;
-  private db: Database.Database | null = null;
-  private lastError: AgiqaError | null = null;
-  private lastAttempt = 0;
-  private closed = false;
-
-  private constructor(file: string, options: StoreOptions) {
-    this.file = file;
-    this.busyTimeoutMs = options.busyTimeoutMs ?? 2_000;
-  }
+  private constructor(private readonly connection: StoreConnection) {}
 
   /**
    * Opens (creating and migrating) the database. Never throws for a bad file: the store then reports
    * the error through `health()` and every call, and reconnects by itself once the fault is gone.
    */
   static async open(file: string, options: StoreOptions = {}): Promise<Store> {
-    const store = new Store(file, options);
-    await store.connect();
-    return store;
+    return new Store(await StoreConnection.open(file, options));
   }
 
-  private async connect(): Promise<void> {
-    this.lastAttempt = Date.now();
-    const started = Date.now();
-    for (;;) {
-      try {
-        this.db = this.openOnce();
-        this.lastError = null;
-        return;
-      } catch (error) {
-        if (isBusy(error) && Date.now() - started < this.busyTimeoutMs) {
-          await sleep(25);
-          continue;
-        }
-        this.lastError = this.translate(error, Date.now() - started);
-        return;
-      }
-    }
+  get file(): string {
+    return this.connection.file;
   }
 
-  private openOnce(): Database.Database {
-    mkdirSync(dirname(this.file), { recursive: true });
-    // timeout 0: lock waits are retried asynchronously (see write()), never inside a blocking call.
-    const db = new Database(this.file, { timeout: 0 });
-    try {
-      db.pragma('journal_mode = WAL');
-      // NORMAL in WAL mode: a commit survives a killed process (the WAL is in the OS's hands); only a
-      // power cut can lose the last commits, which is the trade SQLite recommends for WAL.
-      db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
-      this.migrate(db);
-      this.probeWritable(db);
-      return db;
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+  private write<T>(work: (db: Database.Database) => T): Promise<T> {
+    return this.connection.write(work);
   }
 
-  private migrate(db: Database.Database): void {
-    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-    const current = (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
-    if (current > LATEST_SCHEMA_VERSION) {
-      throw agiqaError('AGQ_ERR_STORE_SCHEMA_TOO_NEW', { file: this.file, version: current, known: LATEST_SCHEMA_VERSION });
-    }
-    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-    for (const migration of MIGRATIONS) {
-      if (migration.version <= current) continue;
-      db.transaction(() => {
-        db.exec(migration.sql);
-        record.run(migration.version, migration.name, new Date().toISOString());
-      }).immediate();
-    }
-    backfillPromptKeys(db);
-  }
-
-  /** A write that is rolled back: the only reliable way to learn that the file is read-only or locked. */
-  private probeWritable(db: Database.Database): void {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      db.exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (-1, 'probe', '')");
-    } finally {
-      db.exec('ROLLBACK');
-    }
-  }
-
-  private translate(error: unknown, waitedMs: number): AgiqaError {
-    if (isAgiqaError(error)) return error;
-    const code = sqliteCode(error);
-    if (code.startsWith('SQLITE_READONLY')) return agiqaError('AGQ_ERR_STORE_READ_ONLY', { file: this.file }, { cause: error });
-    if (isBusy(error)) return agiqaError('AGQ_ERR_STORE_LOCKED', { file: this.file, waitedMs }, { cause: error });
-    if (this.db === null) return agiqaError('AGQ_ERR_STORE_OPEN', { file: this.file, detail: detailOf(error) }, { cause: error });
-    return agiqaError('AGQ_ERR_STORE_FAILED', { file: this.file, detail: detailOf(error) }, { cause: error });
-  }
-
-  /** The open database, reconnecting if a previous open failed; throws that failure otherwise. */
-  private async database(): Promise<Database.Database> {
-    if (this.closed) throw agiqaError('AGQ_ERR_STORE_FAILED', { file: this.file, detail: 'the store is closed' });
-    if (this.db !== null) return this.db;
-    if (Date.now() - this.lastAttempt >= RECONNECT_INTERVAL_MS) await this.connect();
-    if (this.db === null) throw this.lastError ?? agiqaError('AGQ_ERR_STORE_OPEN', { file: this.file, detail: 'not open' });
-    return this.db;
-  }
-
-  /** Runs a write transaction, retrying while another process holds the lock, up to busyTimeoutMs. */
-  private async write<T>(work: (db: Database.Database) => T): Promise<T> {
-    const db = await this.database();
-    const started = Date.now();
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        const result = db.transaction(() => work(db)).immediate();
-        this.lastError = null;
-        return result;
-      } catch (error) {
-        const waited = Date.now() - started;
-        if (isBusy(error) && waited < this.busyTimeoutMs) {
-          await sleep(Math.min(10 * 2 ** attempt, 100));
-          continue;
-        }
-        const translated = this.translate(error, waited);
-        this.lastError = translated;
-        throw translated;
-      }
-    }
-  }
-
-  private async read<T>(work: (db: Database.Database) => T): Promise<T> {
-    const db = await this.database();
-    try {
-      return work(db);
-    } catch (error) {
-      throw this.translate(error, 0);
-    }
+  private read<T>(work: (db: Database.Database) => T): Promise<T> {
+    return this.connection.read(work);
   }
 
   /** Whether the database can be written right now (a rolled-back write, no waiting for locks). */
-  async health(): Promise<StoreHealth> {
-    try {
-      const db = await this.database();
-      this.probeWritable(db);
-      this.lastError = null;
-      const version = (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v;
-      return { ok: true, schemaVersion: version };
-    } catch (error) {
-      const translated = isAgiqaError(error) ? error : this.translate(error, 0);
-      return { ok: false, error: translated };
-    }
+  health(): Promise<StoreHealth> {
+    return this.connection.health();
   }
 
   /** The stored score of this image + prompt under this pack version, or null (the dedupe lookup). */
@@ -383,15 +230,7 @@ export class Store {
 
   /** Closes the file; a WAL checkpoint folds the log back so the file is complete on its own. */
   close(): void {
-    this.closed = true;
-    if (this.db === null) return;
-    try {
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
-    } catch {
-      // A read-only or locked file cannot be checkpointed; closing is still safe.
-    }
-    this.db.close();
-    this.db = null;
+    this.connection.close();
   }
 }
 
@@ -399,19 +238,4 @@ export class Store {
 function effectivePrompt(given: string | null, result: ScoreResult): { text: string | null; source: PromptSource } {
   if (given !== null) return { text: given, source: 'argument' };
   return result.prompt.text === null ? { text: null, source: 'none' } : { text: result.prompt.text, source: result.prompt.source === 'none' ? 'embedded' : result.prompt.source };
-}
-
-/** Gives rows stored before migration 4 their prompt key (the prompt the scorer read, else the one given). */
-function backfillPromptKeys(db: Database.Database): void {
-  const rows = db
-    .prepare(
-      `SELECT g.id, COALESCE((SELECT s.resolved_prompt FROM scores s WHERE s.generation_id = g.id ORDER BY s.id DESC LIMIT 1), g.prompt) AS prompt
-         FROM generations g WHERE g.prompt_norm IS NULL`,
-    )
-    .all() as { id: number; prompt: string | null }[];
-  if (rows.length === 0) return;
-  const update = db.prepare('UPDATE generations SET prompt_norm = ? WHERE id = ?');
-  db.transaction(() => {
-    for (const row of rows) update.run(normalisedPromptKey(row.prompt), row.id);
-  }).immediate();
 }
