@@ -167,8 +167,10 @@ class ReordersAndDrops(unittest.TestCase):
             self.assertTrue(field(text, "AGIQA verdict").startswith("below threshold (overall "))
 
     def test_a_run_never_ends_with_no_image_even_with_keep_at_least_zero(self):
-        prompts = ["blurred coffee", "a noisy feline"]
-        run = self.generation({100: BLURRED, 101: NOISY_CAT}, settings_args(url=server.url, overall=4.5, mode="drop below threshold", keep_at_least=0), prompts)
+        # Both fail the 4.5 threshold; the better one (the sharp photo, generated second) is kept. A blurred
+        # photo and a noisy one score within 0.02 of each other under lite 0.5.0, too close to pin an order.
+        prompts = ["blurred coffee", "sharp coffee"]
+        run = self.generation({100: BLURRED, 101: SHARP}, settings_args(url=server.url, overall=4.5, mode="drop below threshold", keep_at_least=0), prompts)
         self.assert_aligned(run, [101])
         self.assertEqual(len(run.processed.images), 1)  # no grid for a single image
 
