@@ -9,6 +9,7 @@ import { judge, rank, type Policy, type Verdict } from '../policy/index.js';
 import type { ScoreRequest, Scorer, ScorerLoad, ScoreResult } from '../scoring/index.js';
 import type { SavedScore, Store, StoredEvent, StoredScore } from '../store/index.js';
 import { Admission, type AdmissionTicket, type Release } from './admission.js';
+import { EarlyScores } from './early-scores.js';
 import { imageSha256 } from './hash.js';
 import { PendingWork } from './pending-work.js';
 import { savedByNode } from './saved-by-node.js';
@@ -39,6 +40,8 @@ export interface BatchOptions {
   keepAtLeast?: number | undefined;
   /** Wait at most the pipeline's timeout for the answer (requests); a bridge waits for the work itself. */
   deadline?: boolean | undefined;
+  /** Images of this batch that started scoring while it arrived (see `earlyScores`). */
+  early?: EarlyScores | null | undefined;
 }
 
 const NO_METRICS: PipelineMetrics = { scores: { inc: () => undefined }, cacheHits: { inc: () => undefined }, rejectedBusy: { inc: () => undefined } };
@@ -145,6 +148,27 @@ export class ScoringPipeline {
         this.entered -= 1;
       },
     };
+  }
+
+  /**
+   * For an entrance whose batch arrives image by image (raw frames streamed in one request): each image
+   * added starts scoring at once, with `metadata`, when the scorer scores images apart and there is room;
+   * pass the result as `early` to `rankBatch`, or `abandon` it when the request is refused. Null when
+   * nothing can start early (a batch-encoding scorer, an admission already taken, a scorer not ready).
+   */
+  earlyScores(metadata: GenerationMetadata, ticket: AdmissionTicket): EarlyScores | null {
+    if (typeof ticket === 'function' || this.scorerState.state !== 'ready' || this.scorerState.scorer.scoresImagesApart !== true) return null;
+    const scorer = this.scorerState.scorer;
+    const prompt = metadata.prompt ?? null;
+    return new EarlyScores({
+      scorer,
+      limits: this.options.limits,
+      hash: imageSha256,
+      isStored: async (image, hash) => (await savedByNode(this.options.store, image, scorer.pack, this.options.limits)) !== null || (await this.options.store.findScore(hash, prompt, scorer.pack)) !== null,
+      tryAdmit: () => this.admission.tryAdmit(1, true),
+      request: (image, hash) => this.request(scorer, image, metadata, hash),
+      track: (work) => void this.pending.track(work).catch(() => undefined),
+    });
   }
 
   /** Reserves room for `count` images (at most the capacity), waiting in line: for entrances with nobody to answer 503 to. */
@@ -276,10 +300,17 @@ export class ScoringPipeline {
     ticket: AdmissionTicket,
   ): Promise<{ items: BatchItem[]; outcome: Omit<RankOutcome, 'items'> }> {
     let work: Promise<{ items: BatchItem[]; outcome: Omit<RankOutcome, 'items'> }> | undefined;
-    let release: Release = typeof ticket === 'function' ? ticket : () => undefined;
+    let ownRelease: Release = typeof ticket === 'function' ? ticket : () => undefined;
+    // Images scored while the batch arrived: their slots are this batch's once claimed.
+    const early = await Promise.all(images.map((image) => options.early?.claim(image) ?? null));
+    const release: Release = () => {
+      ownRelease();
+      for (const started of early) started?.done();
+    };
     try {
       const failed = new Map<number, AgiqaError>();
       for (const [index, image] of images.entries()) {
+        if (early[index] !== null) continue; // checked before it started
         try {
           this.checkSize(image);
         } catch (error) {
@@ -289,10 +320,14 @@ export class ScoringPipeline {
       }
       const scorer = this.readyScorer();
       const prompt = metadata.prompt ?? null;
-      const hashes = await Promise.all(images.map((image) => imageSha256(image)));
-      const sizes = images.map((image) => image.image.length);
+      const hashes = await Promise.all(images.map((image, index) => early[index]?.hash ?? imageSha256(image)));
+      const sizes = images.map((image, index) => early[index]?.bytes ?? image.image.length);
       const stored: (StoredScore | null)[] = [];
       for (const [index, hash] of hashes.entries()) {
+        if (early[index] !== null) {
+          stored.push(null); // looked up before it started
+          continue;
+        }
         const saved = failed.has(index) ? null : await savedByNode(this.options.store, images[index]!, scorer.pack, this.options.limits);
         stored.push(saved ?? (await this.options.store.findScore(hash, prompt, scorer.pack)));
       }
@@ -304,11 +339,22 @@ export class ScoringPipeline {
         firstIndexOfHash.set(hash, index);
         toScore.push(index);
       });
-      // Only images not stored yet take room; a batch larger than the capacity takes all of it (scored in slices).
-      if (typeof ticket !== 'function' && toScore.length > 0) release = ticket.onMiss(Math.min(toScore.length, this.admission.capacity));
+      // Only images not stored yet take room; a batch larger than the capacity takes all of it (scored in
+      // slices), counting the slots its early images hold already.
+      const later = toScore.filter((index) => early[index] === null);
+      const room = this.admission.capacity - early.filter((started) => started !== null).length;
+      if (typeof ticket !== 'function' && later.length > 0 && room > 0) ownRelease = ticket.onMiss(Math.min(later.length, room));
       work = (async () => {
-        const requests = toScore.map((index) => this.request(scorer, images[index]!, metadata, hashes[index]!));
-        const fresh = options.partial ? await scoreSettled(scorer, requests, this.admission.capacity) : (await scoreInSlices(scorer, requests, this.admission.capacity)).map((value) => ({ status: 'fulfilled' as const, value }));
+        const requests = later.map((index) => this.request(scorer, images[index]!, metadata, hashes[index]!));
+        // With the room all taken by early images, the rest waits for them: the scorer never holds more than the capacity.
+        const roomLeft = room > 0 ? Promise.resolve() : Promise.allSettled(early.map((started) => started?.result));
+        const slice = room > 0 ? room : this.admission.capacity;
+        const scoredLater = roomLeft.then(() =>
+          options.partial ? scoreSettled(scorer, requests, slice) : scoreInSlices(scorer, requests, slice).then((values) => values.map((value) => ({ status: 'fulfilled' as const, value }))),
+        );
+        const scoredEarly = options.partial ? Promise.allSettled(toScore.map((index) => early[index]?.result ?? null)) : Promise.all(toScore.map((index) => early[index]?.result ?? null)).then((values) => values.map((value) => ({ status: 'fulfilled' as const, value })));
+        const [laterResults, earlyResults] = await Promise.all([scoredLater, scoredEarly]);
+        const fresh = toScore.map((index, position) => (early[index] !== null ? earlyResults[position]! : laterResults[later.indexOf(index)]!)) as PromiseSettledResult<ScoreResult>[];
         const freshByHash = new Map<string, ScoreResult>();
         toScore.forEach((index, position) => {
           const settled = fresh[position]!;
