@@ -216,7 +216,8 @@ export class ScoringPipeline {
     return this.options.store.saveScore(
       {
         source: metadata.source ?? 'api',
-        external: image.external ?? metadata.external,
+        // The batch's ids (prompt, node) with the image's own (its file name) over them.
+        external: image.external === undefined ? metadata.external : { ...metadata.external, ...image.external },
         prompt: metadata.prompt ?? null,
         negativePrompt: metadata.negativePrompt ?? null,
         imageSha256: sha256,

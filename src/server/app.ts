@@ -152,11 +152,11 @@ export function createApp(context: AppContext): express.Express {
   app.get('/v1/generations', async (request, response) => {
     const parsed = generationsQuerySchema.safeParse(Object.fromEntries(queryOf(request)));
     if (!parsed.success) throw invalidQuery(zodIssues(parsed.error));
-    const { prompt, verdict, since, limit } = parsed.data;
+    const { prompt, verdict, promptId, node, since, limit } = parsed.data;
     const limitValue = limit === undefined ? 50 : Number(limit);
     if (limitValue < 1 || limitValue > 500) throw invalidQuery([`limit: expected 1–500, received ${limit}`]);
     const sinceValue = since === undefined ? undefined : /^\d+$/.test(since) ? Number(since) : since;
-    response.json({ generations: await store.listGenerations({ prompt, verdict, since: sinceValue, limit: limitValue }) });
+    response.json({ generations: await store.listGenerations({ prompt, verdict, promptId, node, since: sinceValue, limit: limitValue }) });
   });
 
   app.get('/v1/generations/:id', async (request, response) => {

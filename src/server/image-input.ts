@@ -189,7 +189,8 @@ export async function readScoreRequest(request: IncomingMessage, query: URLSearc
 /** The fields of a multipart rank request, validated (takes the raw-frame fields out of `fields`). */
 function rankFields(fields: Map<string, string>): { raw: RawFields | null; metadata: RankMetadata; topK: number | undefined; keepAtLeast: number | undefined } {
   const raw = readRawLayout(fields);
-  const allowed = new Set<string>([...TEXT_FIELDS, ...INT_FIELDS]);
+  // The batch's ComfyUI prompt and node; a file name belongs to one image, so it is no batch field.
+  const allowed = new Set<string>([...TEXT_FIELDS, ...INT_FIELDS, 'promptId', 'node']);
   const { topK, keepAtLeast, ...rest } = fieldsToObject(fields, allowed, 'multipart body');
   return { raw, metadata: parseMetadata(rest, 'multipart body'), topK: topK as number | undefined, keepAtLeast: keepAtLeast as number | undefined };
 }
@@ -252,7 +253,8 @@ export interface FrameSink {
   add(input: ImageInput): void;
 }
 
-export type RankMetadata = Omit<ScoreMetadata, 'external'>;
+/** A batch's fields: its external ids are the ones the whole batch shares (prompt and node). */
+export type RankMetadata = ScoreMetadata;
 
 /**
  * Reads a POST /v1/rank request (JSON or multipart with several `image` files or raw frames). With

@@ -103,4 +103,23 @@ describe('POST /v1/rank, raw frames as they arrive', () => {
     expect(answer?.status).toBe(200);
     expect(answer?.body.topK).toEqual([1]);
   });
+
+  it("stores the batch's ComfyUI prompt and node ids with every frame, found through /v1/generations?promptId=&node=", async () => {
+    const { server } = await start(5);
+    const ids = Buffer.concat([field('promptId', 'prompt-7f3a'), field('node', '12')]);
+    const answer = await streamed(server, [layout, ids, frame('f0', pixels(9, 10)), Buffer.concat([frame('f1', pixels(10, 40)), tail])], 2);
+    expect(answer?.status).toBe(200);
+    const found = (await (await fetch(`${server.url}/v1/generations?promptId=prompt-7f3a&node=12`)).json()) as any;
+    expect(found.generations).toHaveLength(2);
+    expect(found.generations.map((generation: any) => generation.external)).toEqual([
+      { promptId: 'prompt-7f3a', node: '12', filename: null },
+      { promptId: 'prompt-7f3a', node: '12', filename: null },
+    ]);
+    expect(((await (await fetch(`${server.url}/v1/generations?promptId=other`)).json()) as any).generations).toHaveLength(0);
+    expect(((await (await fetch(`${server.url}/v1/generations?promptId=prompt-7f3a&node=13`)).json()) as any).generations).toHaveLength(0);
+    // A file name names one image, not the batch.
+    const refused = await streamed(server, [layout, field('filename', 'a.png'), Buffer.concat([frame('f2', pixels(11, 10)), tail])], 2);
+    expect(refused?.status).toBe(400);
+    expect(refused?.body.error.message).toContain('filename: unknown field');
+  });
 });

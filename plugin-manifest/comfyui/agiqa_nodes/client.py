@@ -65,11 +65,13 @@ class AgiqaClient:
         text: Optional[Dict[str, str]] = None,
         node: Optional[str] = None,
         limit: Optional[int] = None,
+        prompt_id: Optional[str] = None,
     ) -> List[Dict[str, Any]]:
         """Scores raw 8-bit frames as batches of /v1/rank; one item per frame, in input order. `frames` is
         a tensors.Frames (converted one by one as the body streams out: the server reads frame 1 while
         frame 2 is converted) or a [B,H,W,C] uint8 array. `text` is the metadata a saved PNG would carry
-        ({"prompt": graph JSON}), from which the server recovers the prompt when none is given."""
+        ({"prompt": graph JSON}), from which the server recovers the prompt when none is given. `prompt_id`
+        and `node` (ComfyUI's prompt and node ids) are stored with every generation of the batch."""
         source = frames if hasattr(frames, "frame") else _ArrayFrames(frames)
         count, height, width, channels = source.count, source.height, source.width, source.channels
         fields: Dict[str, str] = {"source": "comfyui-node", "width": str(width), "height": str(height), "channels": str(channels)}
@@ -77,6 +79,10 @@ class AgiqaClient:
             fields["prompt"] = prompt
         if text:
             fields["text"] = json.dumps(text)
+        if prompt_id:
+            fields["promptId"] = prompt_id[:200]
+        if node:
+            fields["node"] = node[:200]
         items: List[Dict[str, Any]] = []
         limit = limit or self.batch_limit()
         for start in range(0, count, limit):
