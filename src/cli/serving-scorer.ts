@@ -28,6 +28,8 @@ export function createServingScorer(config: AgiqaConfig, logger: Logger): Servin
     counter?.inc({ outcome: event.outcome, reason: event.reason ?? 'none' });
     if (event.outcome === 'deadline' || event.outcome === 'judge-error') {
       logger.warn({ image: event.name, outcome: event.outcome, code: event.code, fastMos: event.fastMos, ms: event.ms }, 'cascade: the judge did not decide, the fast verdict stands');
+    } else if (event.outcome === 'late') {
+      logger.info({ image: event.name, reason: event.reason, fastMos: event.fastMos, judgeMos: event.judgeMos, ms: event.ms }, 'cascade: the judge answered after its deadline; its verdict is stored as the latest');
     } else if (event.outcome === 'judge') {
       logger.debug({ image: event.name, reason: event.reason, fastMos: event.fastMos, judgeMos: event.judgeMos, ms: event.ms }, 'cascade: the judge decided');
     }
@@ -53,7 +55,7 @@ export function createServingScorer(config: AgiqaConfig, logger: Logger): Servin
     registerMetrics: (registry) => {
       counter = new Counter({
         name: 'agiqa_cascade_total',
-        help: 'Images through the cascade by outcome: clear (fast verdict, judge not asked), judge (the judge decided), deadline / judge-error (the fast verdict stood)',
+        help: 'Images through the cascade by outcome: clear (fast verdict, judge not asked), judge (the judge decided), deadline / judge-error (the fast verdict stood), late (a judge answer after its deadline, stored as the latest score)',
         labelNames: ['outcome', 'reason'] as const,
         registers: [registry],
       });

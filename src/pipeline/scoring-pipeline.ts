@@ -208,8 +208,31 @@ export class ScoringPipeline {
   private request(scorer: Scorer, image: PipelineImage, metadata: GenerationMetadata, sha256: string): ScoreRequest {
     // A worker scorer makes the thumbnail from the pixels it decodes; otherwise the sink copies the bytes.
     const thumbnail = this.options.thumbnails?.forImage(sha256, image, scorer.makesThumbnails === true);
+    const bytes = image.image.length; // read now: the scorer transfers (detaches) the buffer
     // The entrance's buffer is not read again: it moves to the worker instead of being copied.
-    return { image: image.image, pixels: image.pixels, text: image.text, name: image.name, prompt: metadata.prompt, negativePrompt: metadata.negativePrompt, sha256, handOver: true, thumbnail };
+    return {
+      image: image.image,
+      pixels: image.pixels,
+      text: image.text,
+      name: image.name,
+      prompt: metadata.prompt,
+      negativePrompt: metadata.negativePrompt,
+      sha256,
+      handOver: true,
+      thumbnail,
+      lateAnswer: (result) => this.saveLate(image, metadata, sha256, bytes, result),
+    };
+  }
+
+  /**
+   * Stores a result that came after the answer (a cascade's judge past its deadline) as the generation's
+   * latest score, judged by the thresholds alone (a batch's rank was given already), and publishes it.
+   */
+  private saveLate(image: PipelineImage, metadata: GenerationMetadata, sha256: string, bytes: number, result: ScoreResult): void {
+    const work = this.save(image, metadata, sha256, bytes, result, judge(result, this.policyWith())).then((saved) => {
+      if (saved.inserted) this.options.publish?.(saved.events);
+    });
+    void this.pending.track(work).catch(() => undefined); // a failure is logged through pending's onError
   }
 
   private save(image: PipelineImage, metadata: GenerationMetadata, sha256: string, bytes: number, result: ScoreResult, verdict: Verdict): Promise<SavedScore> {

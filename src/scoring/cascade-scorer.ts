@@ -3,7 +3,9 @@
 // distribution is flat (high entropy), also goes to the judge, and the judge's answer becomes the
 // verdict. The judge gets a deadline: past it, or when the judge fails, the fast verdict stands —
 // recorded as such, reported through `onEvent` (logs, /metrics), and stored under the fast pack's
-// name so that a later request for the same image asks the judge again.
+// name so that a later request for the same image asks the judge again. A judge that answers after
+// its deadline is not wasted: its result goes to the request's `lateAnswer` (the pipeline stores it,
+// and the dashboard shows it) with outcome 'late'.
 import { performance } from 'node:perf_hooks';
 import { isAgiqaError } from '../errors/index.js';
 import { round } from './levels.js';
@@ -21,7 +23,7 @@ export interface CascadeSettings {
   deadlineMs: number;
 }
 
-export type CascadeOutcome = 'clear' | 'judge' | 'deadline' | 'judge-error';
+export type CascadeOutcome = 'clear' | 'judge' | 'deadline' | 'judge-error' | 'late';
 
 export interface CascadeEvent {
   outcome: CascadeOutcome;
@@ -78,13 +80,13 @@ export class CascadeScorer implements Scorer {
   async score(request: ScoreRequest): Promise<ScoreResult> {
     const start = performance.now();
     // The judge may need the bytes after the fast scorer: they are not handed over to its worker.
-    const fast = await this.fast.score({ ...request, handOver: false });
+    const fast = await this.fast.score({ ...request, handOver: false, lateAnswer: undefined });
     return this.decide(request, fast, start);
   }
 
   async scoreBatch(requests: ScoreRequest[]): Promise<ScoreResult[]> {
     const start = performance.now();
-    const fast = await this.fast.scoreBatch(requests.map((r) => ({ ...r, handOver: false })));
+    const fast = await this.fast.scoreBatch(requests.map((r) => ({ ...r, handOver: false, lateAnswer: undefined })));
     return Promise.all(requests.map((request, i) => this.decide(request, fast[i]!, start)));
   }
 
@@ -105,9 +107,9 @@ export class CascadeScorer implements Scorer {
     }
     this.judging++;
     let timer: NodeJS.Timeout | undefined;
-    const judged = this.judge.score({ ...request, handOver: false, thumbnail: undefined, sha256: fast.image.sha256 });
-    // The judge keeps running past the deadline (its server is already busy with it); its late
-    // answer or failure is dropped, never an unhandled rejection.
+    const judged = this.judge.score({ ...request, handOver: false, thumbnail: undefined, lateAnswer: undefined, sha256: fast.image.sha256 });
+    // The judge keeps running past the deadline (its server is already busy with it); a late failure
+    // is dropped, never an unhandled rejection.
     judged.catch(() => undefined).finally(() => this.judging--);
     const deadline = new Promise<typeof DEADLINE>((resolve) => {
       timer = setTimeout(() => resolve(DEADLINE), this.settings.deadlineMs);
@@ -117,15 +119,11 @@ export class CascadeScorer implements Scorer {
       const ms = round(performance.now() - start, 2);
       if (answer === DEADLINE) {
         this.onEvent({ outcome: 'deadline', reason, name: request.name, fastMos: fast.mos, ms });
+        judged.then((late) => this.deliverLate(request, fast, late, reason, start), () => undefined);
         return { ...fast, judge: this.detail(fast, { decidedBy: 'fast', reason: 'deadline', detail: `the judge did not answer within ${this.settings.deadlineMs} ms` }) };
       }
       this.onEvent({ outcome: 'judge', reason, name: request.name, fastMos: fast.mos, judgeMos: answer.mos, ms });
-      return {
-        ...answer,
-        pack: this.pack,
-        timings: { ...answer.timings, totalMs: ms },
-        judge: this.detail(fast, { decidedBy: 'judge', reason }, answer.judge),
-      };
+      return this.judged(fast, answer, { decidedBy: 'judge', reason }, ms);
     } catch (error) {
       const code = isAgiqaError(error) ? error.code : 'unknown';
       const message = error instanceof Error ? error.message : String(error);
@@ -133,6 +131,23 @@ export class CascadeScorer implements Scorer {
       return { ...fast, judge: this.detail(fast, { decidedBy: 'fast', reason: 'judge-error', detail: `${message} [${code}]` }) };
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** The judge's answer as the cascade's result: stored under the cascade's name, so a repeat is answered from it. */
+  private judged(fast: ScoreResult, answer: ScoreResult, cascade: Omit<NonNullable<JudgeDetail['cascade']>, 'fast'>, ms: number): ScoreResult {
+    return { ...answer, pack: this.pack, timings: { ...answer.timings, totalMs: ms }, judge: this.detail(fast, cascade, answer.judge) };
+  }
+
+  /** A judge answer that came after the fast verdict stood: handed to whoever asked for it (the pipeline stores it). */
+  private deliverLate(request: ScoreRequest, fast: ScoreResult, answer: ScoreResult, reason: 'band' | 'flat', start: number): void {
+    const ms = round(performance.now() - start, 2);
+    this.onEvent({ outcome: 'late', reason, name: request.name, fastMos: fast.mos, judgeMos: answer.mos, ms });
+    const detail = `the judge answered after the ${this.settings.deadlineMs} ms deadline (${ms} ms); this verdict replaces the fast one that was answered`;
+    try {
+      request.lateAnswer?.(this.judged(fast, answer, { decidedBy: 'judge', reason, detail }, ms));
+    } catch {
+      // the caller's own failure to take it is its to report; the cascade has nothing to undo
     }
   }
 

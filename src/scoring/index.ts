@@ -54,14 +54,14 @@ function handedOver(requests: readonly ScoreRequest[]): TransferListItem[] {
 
 /**
  * The thumbnails asked of the workers, by ticket, until they arrive after their jobs' answers (or the
- * job fails, or the pool closes: null). A request's `made` (a function) never crosses to a worker.
+ * job fails, or the pool closes: null). A request's functions (`made`, `lateAnswer`) never cross to a worker.
  */
 class ThumbnailTickets {
   private readonly waiting = new Map<number, (thumbnail: MadeThumbnail | null) => void>();
   private next = 1;
 
   /** The request as posted to a worker. */
-  forWorker({ thumbnail, ...request }: ScoreRequest): WorkerScoreRequest {
+  forWorker({ thumbnail, lateAnswer: _inThisThread, ...request }: ScoreRequest): WorkerScoreRequest {
     if (thumbnail === undefined) return request;
     const ticket = this.next++;
     this.waiting.set(ticket, (made) => thumbnail.made?.(made));

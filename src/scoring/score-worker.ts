@@ -12,7 +12,7 @@ import type { ScoreResult } from './score-result.js';
 import type { MadeThumbnail, ScoreRequest } from './scorer.js';
 
 /** A request as it crosses to the worker: `thumbnail.made` (a function) stays behind; the ticket names it. */
-export type WorkerScoreRequest = Omit<ScoreRequest, 'thumbnail'> & { thumbnail?: { size: number; ticket: number } | undefined };
+export type WorkerScoreRequest = Omit<ScoreRequest, 'thumbnail' | 'lateAnswer'> & { thumbnail?: { size: number; ticket: number } | undefined };
 export type ScoreJob = { kind: 'one'; request: WorkerScoreRequest } | { kind: 'batch'; requests: WorkerScoreRequest[] };
 /** What follows a job's answer: each asked thumbnail (null when none could be made) by its ticket. */
 export type WorkerThumbnails = { ticket: number; thumbnail: MadeThumbnail | null }[];

@@ -37,6 +37,11 @@ export interface ScoreRequest {
    * a scorer without `makesThumbnails` ignores this.
    */
   thumbnail?: { size: number; made?: ((thumbnail: MadeThumbnail | null) => void) | undefined } | undefined;
+  /**
+   * Called at most once, after the answer, with a better result that arrived too late for it: a
+   * cascade's judge answering past its deadline. The caller stores it so the work is not wasted.
+   */
+  lateAnswer?: ((result: ScoreResult) => void) | undefined;
 }
 
 export interface ScorerLoad {

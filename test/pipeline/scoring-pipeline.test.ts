@@ -127,6 +127,51 @@ describe('ScoringPipeline', () => {
     expect(counts.cacheHits).toBe(1);
   });
 
+  it("stores a result that comes after the answer (a cascade's late judge) as the latest score, publishes it and answers repeats from it", async () => {
+    const fast = new FakeScorer();
+    let deliver: () => void = () => undefined;
+    // As a cascade does: the answer carries the fast pack's name, the late result the cascade's own.
+    const cascade = Object.assign(Object.create(fast) as FakeScorer, {
+      pack: { name: 'fake+judge', version: '1.0.0+j' },
+      score: async (request: ScoreRequest) => {
+        const answered = await fast.score({ ...request, lateAnswer: undefined });
+        deliver = () => request.lateAnswer?.({ ...answered, mos: 4.4, level: 'good', pack: { name: 'fake+judge', version: '1.0.0+j' } });
+        return answered;
+      },
+    });
+    const { pipeline, events, counts } = await pipelineWith(cascade);
+    const first = await pipeline.scoreOne(image(34), { prompt: 'a fox' }, pipeline.admit(1));
+    expect(first.verdict.verdict).toBe('accept');
+    const published = events.length;
+    deliver();
+    await pipeline.drain(5_000); // the late save is pending work, awaited like any other
+    const view = await store!.getGeneration(first.generationId);
+    expect(view!.scores.map((score) => [score.pack.name, score.mos])).toEqual([
+      ['fake', first.result.mos],
+      ['fake+judge', 4.4],
+    ]);
+    expect(events.length).toBeGreaterThan(published);
+    expect(events.at(-1)).toMatchObject({ type: 'generation.scored', data: { generationId: first.generationId, mos: 4.4, pack: { name: 'fake+judge' } } });
+    expect(counts.scores).toBe(1); // one image scored, whatever answered it
+  });
+
+  it('answers a repeat from the late result once it is stored', async () => {
+    const fast = new FakeScorer();
+    const cascade = Object.assign(Object.create(fast) as FakeScorer, {
+      pack: { name: 'fake+judge', version: '1.0.0+j' },
+      score: async (request: ScoreRequest) => {
+        const answered = await fast.score({ ...request, lateAnswer: undefined });
+        setImmediate(() => request.lateAnswer?.({ ...answered, mos: 1.2, level: 'poor', pack: { name: 'fake+judge', version: '1.0.0+j' } }));
+        return answered;
+      },
+    });
+    const { pipeline } = await pipelineWith(cascade);
+    await pipeline.scoreOne(image(35), {}, pipeline.admit(1));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const again = await pipeline.scoreOne(image(35), {}, pipeline.admit(1));
+    expect(again).toMatchObject({ cached: true, result: { mos: 1.2 }, verdict: { verdict: 'reject' } });
+  });
+
   it('stores a given prompt as given', async () => {
     const { pipeline } = await pipelineWith();
     const scored = await pipeline.scoreOne(image(20), { prompt: 'a red car' }, pipeline.admit(1));

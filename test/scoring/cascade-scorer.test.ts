@@ -1,6 +1,6 @@
 // The cascade over a fast scorer and a real JudgeScorer talking to the server double: who goes to
-// the judge (band, flat distribution), whose verdict stands, the deadline, a failing judge, the
-// events for logs and /metrics, and the pack identity results are stored under.
+// the judge (band, flat distribution), whose verdict stands, the deadline and the judge's late answer,
+// a failing judge, the events for logs and /metrics, and the pack identity results are stored under.
 import { afterEach, describe, expect, it } from 'vitest';
 import { CascadeScorer, cascadeReason, levelEntropy, type CascadeEvent } from '../../src/scoring/cascade-scorer.js';
 import { JudgeScorer } from '../../src/scoring/judge/judge-scorer.js';
@@ -17,8 +17,10 @@ const FLAT: LevelProbabilities = { bad: 0.2, poor: 0.2, fair: 0.2, good: 0.2, ex
 class NamedScorer implements Scorer {
   readonly pack = { name: 'lite', version: '0.2.0' };
   handedOver: (boolean | undefined)[] = [];
+  lateAnswers: boolean[] = [];
   async score(request: ScoreRequest): Promise<ScoreResult> {
     this.handedOver.push(request.handOver);
+    this.lateAnswers.push(request.lateAnswer !== undefined);
     const mos = Number.parseFloat(request.name);
     const probabilities = request.name.endsWith('-flat') ? FLAT : PEAKED;
     return {
@@ -110,6 +112,23 @@ describe('CascadeScorer', () => {
     expect(result.pack).toEqual({ name: 'lite', version: '0.2.0' });
     expect(result.judge?.cascade).toMatchObject({ decidedBy: 'fast', reason: 'deadline', detail: 'the judge did not answer within 100 ms' });
     expect(events).toMatchObject([{ outcome: 'deadline', reason: 'band', fastMos: 2.4 }]);
+  });
+
+  it("hands a judge answer that came after the deadline to the request's lateAnswer, under the cascade's name", async () => {
+    const { scorer, events, fast } = await cascade(400, { ...SETTINGS, deadlineMs: 100 });
+    let resolveLate: (result: ScoreResult) => void = () => undefined;
+    const late = new Promise<ScoreResult>((resolve) => (resolveLate = resolve));
+    const answered = await scorer.score({ image, name: '2.4', prompt: 'a fox', lateAnswer: (result) => resolveLate(result) });
+    expect(answered.judge?.cascade?.decidedBy).toBe('fast');
+    const result = await late;
+    expect(scoreResultSchema.parse(result)).toEqual(result);
+    expect(result.pack).toEqual(scorer.pack);
+    expect(result.mos).toBeCloseTo(3.592, 3);
+    expect(result.judge?.cascade).toMatchObject({ decidedBy: 'judge', reason: 'band', fast: { mos: 2.4 }, detail: expect.stringMatching(/after the 100 ms deadline/) });
+    expect(events.map((e) => e.outcome)).toEqual(['deadline', 'late']);
+    expect(events[1]).toMatchObject({ judgeMos: result.mos, fastMos: 2.4 });
+    // Neither half is given the callback: a worker could not take it, and the judge answers the cascade.
+    expect(fast.lateAnswers).toEqual([false]);
   });
 
   it('lets the fast verdict stand when the judge fails, with its code', async () => {
