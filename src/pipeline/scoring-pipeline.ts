@@ -9,12 +9,12 @@ import { judge, rank, type Policy, type Verdict } from '../policy/index.js';
 import type { ScoreRequest, Scorer, ScorerLoad, ScoreResult } from '../scoring/index.js';
 import type { SavedScore, Store, StoredEvent, StoredScore } from '../store/index.js';
 import { Admission, type AdmissionTicket, type Release } from './admission.js';
+import { lookUpBatch, storedScoreOf } from './batch-lookup.js';
 import { EarlyScores } from './early-scores.js';
 import { imageSha256 } from './hash.js';
 import { PendingWork } from './pending-work.js';
-import { savedByNode } from './saved-by-node.js';
-import { scoreInSlices, scoreSettled } from './sliced-scoring.js';
-import type { BatchItem, GenerationMetadata, PipelineImage, PipelineMetrics, RankedImage, RankOutcome, ScoredImage, ThumbnailSink } from './types.js';
+import { scoreFresh } from './sliced-scoring.js';
+import type { BatchItem, BatchOptions, GenerationMetadata, PipelineImage, PipelineMetrics, RankedImage, RankOutcome, ScoredImage, ScorerState, ThumbnailSink } from './types.js';
 
 export interface ScoringPipelineOptions {
   scorer: Scorer | Promise<Scorer>;
@@ -33,23 +33,14 @@ export interface ScoringPipelineOptions {
   logger?: Pick<Logger, 'debug' | 'error'> | undefined;
 }
 
-export type ScorerState = { state: 'loading' } | { state: 'ready'; scorer: Scorer } | { state: 'failed'; error: AgiqaError };
-
-export interface BatchOptions {
-  topK?: number | undefined;
-  keepAtLeast?: number | undefined;
-  /** Wait at most the pipeline's timeout for the answer (requests); a bridge waits for the work itself. */
-  deadline?: boolean | undefined;
-  /** Images of this batch that started scoring while it arrived (see `earlyScores`). */
-  early?: EarlyScores | null | undefined;
-}
-
 const NO_METRICS: PipelineMetrics = { scores: { inc: () => undefined }, cacheHits: { inc: () => undefined }, rejectedBusy: { inc: () => undefined } };
 
 function toAgiqaError(error: unknown): AgiqaError {
   if (isAgiqaError(error)) return error;
   return agiqaError('AGQ_ERR_SERVER_INTERNAL', { detail: error instanceof Error ? error.message : String(error) }, { cause: error });
 }
+
+export type { BatchOptions, ScorerState } from './types.js';
 
 export class ScoringPipeline {
   private scorerState: ScorerState = { state: 'loading' };
@@ -164,7 +155,7 @@ export class ScoringPipeline {
       scorer,
       limits: this.options.limits,
       hash: imageSha256,
-      isStored: async (image, hash) => (await savedByNode(this.options.store, image, scorer.pack, this.options.limits)) !== null || (await this.options.store.findScore(hash, prompt, scorer.pack)) !== null,
+      isStored: async (image, hash) => (await storedScoreOf({ store: this.options.store, pack: scorer.pack, limits: this.options.limits, prompt }, image, hash)) !== null,
       tryAdmit: () => this.admission.tryAdmit(1, true),
       request: (image, hash) => this.request(scorer, image, metadata, hash),
       track: (work) => void this.pending.track(work).catch(() => undefined),
@@ -265,7 +256,7 @@ export class ScoringPipeline {
       const scorer = this.readyScorer();
       const sha256 = await imageSha256(image);
       const prompt = metadata.prompt ?? null;
-      const stored = (await savedByNode(this.options.store, image, scorer.pack, this.options.limits)) ?? (await this.options.store.findScore(sha256, prompt, scorer.pack));
+      const stored = await storedScoreOf({ store: this.options.store, pack: scorer.pack, limits: this.options.limits, prompt }, image, sha256);
       if (stored !== null) {
         const verdict = await this.answerCached(stored, judge(stored.result, this.policyWith()));
         return { generationId: stored.generationId, cached: true, result: stored.result, verdict };
@@ -343,26 +334,7 @@ export class ScoringPipeline {
         }
       }
       const scorer = this.readyScorer();
-      const prompt = metadata.prompt ?? null;
-      const hashes = await Promise.all(images.map((image, index) => early[index]?.hash ?? imageSha256(image)));
-      const sizes = images.map((image, index) => early[index]?.bytes ?? image.image.length);
-      const stored: (StoredScore | null)[] = [];
-      for (const [index, hash] of hashes.entries()) {
-        if (early[index] !== null) {
-          stored.push(null); // looked up before it started
-          continue;
-        }
-        const saved = failed.has(index) ? null : await savedByNode(this.options.store, images[index]!, scorer.pack, this.options.limits);
-        stored.push(saved ?? (await this.options.store.findScore(hash, prompt, scorer.pack)));
-      }
-      // An image repeated inside the batch is scored once.
-      const firstIndexOfHash = new Map<string, number>();
-      const toScore: number[] = [];
-      hashes.forEach((hash, index) => {
-        if (failed.has(index) || stored[index] !== null || firstIndexOfHash.has(hash)) return;
-        firstIndexOfHash.set(hash, index);
-        toScore.push(index);
-      });
+      const { hashes, sizes, stored, toScore, firstIndexOfHash } = await lookUpBatch(images, early, failed, { store: this.options.store, pack: scorer.pack, limits: this.options.limits, prompt: metadata.prompt ?? null });
       // Only images not stored yet take room; a batch larger than the capacity takes all of it (scored in
       // slices), counting the slots its early images hold already.
       const later = toScore.filter((index) => early[index] === null);
@@ -370,15 +342,8 @@ export class ScoringPipeline {
       if (typeof ticket !== 'function' && later.length > 0 && room > 0) ownRelease = ticket.onMiss(Math.min(later.length, room));
       work = (async () => {
         const requests = later.map((index) => this.request(scorer, images[index]!, metadata, hashes[index]!));
-        // With the room all taken by early images, the rest waits for them: the scorer never holds more than the capacity.
-        const roomLeft = room > 0 ? Promise.resolve() : Promise.allSettled(early.map((started) => started?.result));
-        const slice = room > 0 ? room : this.admission.capacity;
-        const scoredLater = roomLeft.then(() =>
-          options.partial ? scoreSettled(scorer, requests, slice) : scoreInSlices(scorer, requests, slice).then((values) => values.map((value) => ({ status: 'fulfilled' as const, value }))),
-        );
-        const scoredEarly = options.partial ? Promise.allSettled(toScore.map((index) => early[index]?.result ?? null)) : Promise.all(toScore.map((index) => early[index]?.result ?? null)).then((values) => values.map((value) => ({ status: 'fulfilled' as const, value })));
-        const [laterResults, earlyResults] = await Promise.all([scoredLater, scoredEarly]);
-        const fresh = toScore.map((index, position) => (early[index] !== null ? earlyResults[position]! : laterResults[later.indexOf(index)]!)) as PromiseSettledResult<ScoreResult>[];
+        const earlyResults = toScore.map((index) => early[index]?.result ?? null);
+        const fresh = await scoreFresh(scorer, { early: earlyResults, requests, room, capacity: this.admission.capacity, partial: options.partial });
         const freshByHash = new Map<string, ScoreResult>();
         toScore.forEach((index, position) => {
           const settled = fresh[position]!;
