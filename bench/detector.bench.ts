@@ -142,7 +142,7 @@ const path = await writeResults({
   title: 'Correspondence in the lite pack: CenterNet detector (COCO-80, ONNX) and object checks',
   notes: [
     `median of ${RUNS} runs after 3 warm-up runs (object checks: ${RUNS * 20} runs); CPU ms = process CPU time ÷ runs (all threads)`,
-    'detector: models/lite/detector.onnx (MobileNetV3 CenterNet from @vladmandic/human, converted by tools/tfjs-to-onnx, int8 by tools/tfjs-to-onnx/detector-int8.sh), input 512² NHWC; its float16 conversion measured in the same run',
+    'detector: models/lite/detector.onnx (MobileNetV3 CenterNet from @vladmandic/human, converted by tools/tfjs-to-onnx, int8 by tools/tfjs-to-onnx/detector-int8.sh), input 512² NHWC, ending at its heads (peaks found in src/model/object-detector.ts); its float16 conversion (with the tfjs graph\'s own peak decoding) measured in the same run',
     'onnxruntime sessions with allow_spinning off (src/model/onnx-session.ts)',
     'end to end: LiteScorer in-process, 2 onnxruntime threads, the two requests alternated in one loop; the quality model runs in both; CPU ms there is the median per score',
     ...(CANDIDATES.length > 0

@@ -10,6 +10,8 @@ import type { LoadedPack } from './packs.js';
 /** The size the published CenterNet was trained at; a pack's graph may take another (read from its input). */
 export const DETECTOR_INPUT_SIZE = 512;
 const PEAKS = 100;
+// The heat map's cell is STRIDE input pixels on a side (CenterNet's output stride).
+const STRIDE = 4;
 // Below this nothing is reported at all; the checks apply their own, higher, thresholds.
 const MIN_SCORE = 0.15;
 // Same class, overlapping this much: one object seen twice (CenterNet peaks come in pairs on big objects).
@@ -30,56 +32,104 @@ export interface Detection {
 
 /** The picture stretched to `size`² by area averaging (downscale) or bilinear sampling (upscale), as NHWC float 0–255. */
 export function detectorInput(image: RgbImage, size = DETECTOR_INPUT_SIZE): Float32Array {
+  if (image.width <= size && image.height <= size) return bilinear(image, size);
+  return image.width === 2 * size && image.height === 2 * size ? halve(image, size) : areaAverage(image, size);
+}
+
+// Exactly twice the side (1024² pictures for the 512² graph, the commonest case): the 2×2 means without
+// span bookkeeping, half the time of areaAverage and the same values.
+function halve(image: RgbImage, size: number): Float32Array {
+  const { rgb, width } = image;
+  const out = new Float32Array(size * size * 3);
+  const stride = width * 3;
+  for (let y = 0; y < size; y++) {
+    let a = 2 * y * stride;
+    let b = a + stride;
+    let o = y * size * 3;
+    for (let x = 0; x < size; x++, a += 6, b += 6, o += 3) {
+      out[o] = (rgb[a]! + rgb[a + 3]! + rgb[b]! + rgb[b + 3]!) / 4;
+      out[o + 1] = (rgb[a + 1]! + rgb[a + 4]! + rgb[b + 1]! + rgb[b + 4]!) / 4;
+      out[o + 2] = (rgb[a + 2]! + rgb[a + 5]! + rgb[b + 2]! + rgb[b + 5]!) / 4;
+    }
+  }
+  return out;
+}
+
+/** The source pixels [start, end) output pixel i of `size` covers along a side of `length` (whole pixels, enough at these ratios). */
+function spans(length: number, size: number): { start: Int32Array; end: Int32Array } {
+  const start = new Int32Array(size);
+  const end = new Int32Array(size);
+  const step = length / size;
+  for (let i = 0; i < size; i++) {
+    start[i] = Math.floor(i * step);
+    end[i] = Math.max(start[i]! + 1, Math.min(length, Math.ceil((i + 1) * step)));
+  }
+  return { start, end };
+}
+
+// Downscale: the mean over the source pixels each output pixel covers, row by row into integer sums with
+// the column spans worked out once.
+function areaAverage(image: RgbImage, size: number): Float32Array {
+  const { rgb, width, height } = image;
+  const out = new Float32Array(size * size * 3);
+  const cols = spans(width, size);
+  const rows = spans(height, size);
+  const sums = new Uint32Array(size * 3);
+  for (let y = 0; y < size; y++) {
+    sums.fill(0);
+    const ya = rows.start[y]!;
+    const yb = rows.end[y]!;
+    for (let yy = ya; yy < yb; yy++) {
+      const row = yy * width * 3;
+      for (let x = 0, s = 0; x < size; x++, s += 3) {
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        for (let p = row + cols.start[x]! * 3, e = row + cols.end[x]! * 3; p < e; p += 3) {
+          r += rgb[p]!;
+          g += rgb[p + 1]!;
+          b += rgb[p + 2]!;
+        }
+        sums[s] = sums[s]! + r;
+        sums[s + 1] = sums[s + 1]! + g;
+        sums[s + 2] = sums[s + 2]! + b;
+      }
+    }
+    const o = y * size * 3;
+    for (let x = 0, s = 0; x < size; x++, s += 3) {
+      const n = (yb - ya) * (cols.end[x]! - cols.start[x]!);
+      out[o + s] = sums[s]! / n;
+      out[o + s + 1] = sums[s + 1]! / n;
+      out[o + s + 2] = sums[s + 2]! / n;
+    }
+  }
+  return out;
+}
+
+// Upscale (neither side longer than `size`): bilinear at the pixel centre.
+function bilinear(image: RgbImage, size: number): Float32Array {
   const { rgb, width, height } = image;
   const out = new Float32Array(size * size * 3);
   const sx = width / size;
   const sy = height / size;
   for (let y = 0; y < size; y++) {
-    const y0 = y * sy;
-    const y1 = (y + 1) * sy;
+    const fy = Math.min(height - 1, Math.max(0, (y + 0.5) * sy - 0.5));
+    const iy = Math.floor(fy);
+    const iy1 = Math.min(height - 1, iy + 1);
+    const ty = fy - iy;
     for (let x = 0; x < size; x++) {
-      const x0 = x * sx;
-      const x1 = (x + 1) * sx;
+      const fx = Math.min(width - 1, Math.max(0, (x + 0.5) * sx - 0.5));
+      const ix = Math.floor(fx);
+      const ix1 = Math.min(width - 1, ix + 1);
+      const tx = fx - ix;
       const o = (y * size + x) * 3;
-      if (sx <= 1 && sy <= 1) {
-        // Upscale: bilinear at the pixel centre.
-        const fy = Math.min(height - 1, Math.max(0, (y + 0.5) * sy - 0.5));
-        const fx = Math.min(width - 1, Math.max(0, (x + 0.5) * sx - 0.5));
-        const iy = Math.floor(fy);
-        const ix = Math.floor(fx);
-        const iy1 = Math.min(height - 1, iy + 1);
-        const ix1 = Math.min(width - 1, ix + 1);
-        const ty = fy - iy;
-        const tx = fx - ix;
-        for (let c = 0; c < 3; c++) {
-          const a = rgb[(iy * width + ix) * 3 + c]!;
-          const b = rgb[(iy * width + ix1) * 3 + c]!;
-          const d = rgb[(iy1 * width + ix) * 3 + c]!;
-          const e = rgb[(iy1 * width + ix1) * 3 + c]!;
-          out[o + c] = (a + (b - a) * tx) * (1 - ty) + (d + (e - d) * tx) * ty;
-        }
-        continue;
+      for (let c = 0; c < 3; c++) {
+        const a = rgb[(iy * width + ix) * 3 + c]!;
+        const b = rgb[(iy * width + ix1) * 3 + c]!;
+        const d = rgb[(iy1 * width + ix) * 3 + c]!;
+        const e = rgb[(iy1 * width + ix1) * 3 + c]!;
+        out[o + c] = (a + (b - a) * tx) * (1 - ty) + (d + (e - d) * tx) * ty;
       }
-      // Downscale: the mean over the source pixels the output pixel covers (whole pixels, enough at these ratios).
-      const ya = Math.floor(y0);
-      const yb = Math.max(ya + 1, Math.min(height, Math.ceil(y1)));
-      const xa = Math.floor(x0);
-      const xb = Math.max(xa + 1, Math.min(width, Math.ceil(x1)));
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      for (let yy = ya; yy < yb; yy++) {
-        let p = (yy * width + xa) * 3;
-        for (let xx = xa; xx < xb; xx++, p += 3) {
-          r += rgb[p]!;
-          g += rgb[p + 1]!;
-          b += rgb[p + 2]!;
-        }
-      }
-      const n = (yb - ya) * (xb - xa);
-      out[o] = r / n;
-      out[o + 1] = g / n;
-      out[o + 2] = b / n;
     }
   }
   return out;
@@ -118,6 +168,66 @@ export function decodeDetections(raw: Float32Array, width: number, height: numbe
   return kept;
 }
 
+/** A quantized graph's raw heads (tools/tfjs-to-onnx/quantize_detector.py `raw_heads`), side² cells. */
+export interface RawHeads {
+  /** Class logits as uint8, [cells, classes] (NHWC); logit = (q − zeroPoint) × scale. */
+  heatmap: Uint8Array;
+  /** Each cell's largest `heatmap` value. */
+  cellMax: Uint8Array;
+  /** [cells, 4]: left, top, right and bottom distances in input pixels from the cell's point. */
+  extents: Float32Array;
+  scale: number;
+  zeroPoint: number;
+  side: number;
+}
+
+/**
+ * The graph's 100 strongest heat-map peaks as `detections` rows (x1 y1 x2 y2 in input pixels, score,
+ * class), computed as the tfjs graph's own tail did (sigmoid, 3×3 max-pool peaks, TopK 100, box gather)
+ * but only over the cells whose strongest class reaches MIN_SCORE: in onnxruntime that tail cost 4 ms of
+ * passes over all 1.3 M heat-map values a picture. A peak is a value no neighbour in its class exceeds
+ * (ties are all peaks, as the max-pool equality made them); peaks rank by score, then by position in the
+ * map (TopK's order).
+ */
+export function peakDetections(heads: RawHeads): Float32Array {
+  const { heatmap, cellMax, extents, side } = heads;
+  const cells = side * side;
+  const classes = heatmap.length / cells;
+  // Score of each uint8 logit, dequantized in float32 as onnxruntime does.
+  const score = new Float32Array(256);
+  for (let q = 0; q < 256; q++) score[q] = 1 / (1 + Math.exp(-Math.fround((q - heads.zeroPoint) * Math.fround(heads.scale))));
+  const found: number[] = [];
+  for (let cell = 0; cell < cells; cell++) {
+    if (!(score[cellMax[cell]!]! >= MIN_SCORE)) continue;
+    const x = cell % side;
+    const y = (cell - x) / side;
+    for (let c = 0, i = cell * classes; c < classes; c++, i++) {
+      if (score[heatmap[i]!]! >= MIN_SCORE && isPeak(heatmap, heatmap[i]!, x, y, c, side, classes)) found.push(i);
+    }
+  }
+  found.sort((a, b) => heatmap[b]! - heatmap[a]! || a - b);
+  const rows = Math.min(PEAKS, found.length);
+  const out = new Float32Array(rows * 6);
+  for (let k = 0; k < rows; k++) {
+    const i = found[k]!;
+    const cell = Math.floor(i / classes);
+    const x = (cell % side) * STRIDE;
+    const y = Math.floor(cell / side) * STRIDE;
+    const e = cell * 4;
+    out.set([x - extents[e]!, y - extents[e + 1]!, x + extents[e + 2]!, y + extents[e + 3]!, score[heatmap[i]!]!, i % classes], k * 6);
+  }
+  return out;
+}
+
+function isPeak(heatmap: Uint8Array, v: number, x: number, y: number, c: number, side: number, classes: number): boolean {
+  for (let yy = Math.max(0, y - 1); yy <= Math.min(side - 1, y + 1); yy++) {
+    for (let xx = Math.max(0, x - 1); xx <= Math.min(side - 1, x + 1); xx++) {
+      if (heatmap[(yy * side + xx) * classes + c]! > v) return false;
+    }
+  }
+  return true;
+}
+
 /**
  * The side of the square picture `model` takes: its input `images` is [1, S, S, 3] (NHWC) with S fixed.
  * Throws AGQ_ERR_MODEL_INPUT for any other declared shape (a graph the detector cannot feed).
@@ -131,11 +241,15 @@ export function detectorInputSize(model: Pick<OnnxModel, 'inputShape' | 'label'>
   return h!;
 }
 
+const RAW_HEAD_OUTPUTS = { heatmap: 'uint8', cell_max: 'uint8', extents: 'float32', heatmap_scale: 'float32', heatmap_zero_point: 'uint8' } as const;
+
 export class ObjectDetector {
   private constructor(
     private readonly model: OnnxModel,
     /** The side of the square the picture is stretched to, as the graph declares it. */
     readonly inputSize: number,
+    /** The graph ends at its heads (the shipped int8 file) rather than at tfjs' `detections` (the conversion). */
+    private readonly rawHeads: boolean,
   ) {}
 
   /** The pack's detector, or null when the pack has none. Throws AGQ_ERR_PACK_FILE_MISSING / AGQ_ERR_MODEL_LOAD. */
@@ -147,7 +261,11 @@ export class ObjectDetector {
     const model = await OnnxModel.load(path, { threads, label: `${pack.manifest.name}/${role.file}`, pack: pack.manifest.name, file: role.file });
     try {
       model.assertInputs(['images']);
-      return new ObjectDetector(model, detectorInputSize(model));
+      const rawHeads = Object.keys(RAW_HEAD_OUTPUTS).every((name) => model.outputNames.includes(name));
+      if (!rawHeads && !model.outputNames.includes('detections')) {
+        throw agiqaError('AGQ_ERR_MODEL_INPUT', { model: model.label, detail: `outputs ${model.outputNames.join(', ')}; a detector gives detections or ${Object.keys(RAW_HEAD_OUTPUTS).join(', ')}` });
+      }
+      return new ObjectDetector(model, detectorInputSize(model), rawHeads);
     } catch (err) {
       await model.close();
       throw err;
@@ -156,8 +274,14 @@ export class ObjectDetector {
 
   async detect(image: RgbImage): Promise<Detection[]> {
     const size = this.inputSize;
-    const out = await this.model.run({ images: { data: detectorInput(image, size), dims: [1, size, size, 3] } }, ['detections']);
-    return decodeDetections(out.detections!.data, image.width, image.height, size);
+    const inputs = { images: { data: detectorInput(image, size), dims: [1, size, size, 3] } };
+    if (!this.rawHeads) {
+      const out = await this.model.run(inputs, ['detections']);
+      return decodeDetections(out.detections!.data, image.width, image.height, size);
+    }
+    const out = await this.model.runMixed(inputs, RAW_HEAD_OUTPUTS);
+    const heads = { heatmap: out.heatmap.data, cellMax: out.cell_max.data, extents: out.extents.data, scale: out.heatmap_scale.data[0]!, zeroPoint: out.heatmap_zero_point.data[0]!, side: size / STRIDE };
+    return decodeDetections(peakDetections(heads), image.width, image.height, size);
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,11 @@ export interface FloatTensor {
   dims: readonly number[];
 }
 
+export interface ByteTensor {
+  data: Uint8Array;
+  dims: readonly number[];
+}
+
 export interface OnnxModelOptions {
   /** Threads inside one inference (intra-op); one per worker when several workers share the cores. */
   threads: number;
@@ -70,6 +75,32 @@ export class OnnxModel {
 
   /** Runs the graph on float32 inputs and returns the requested float32 outputs. */
   async run(inputs: Record<string, FloatTensor>, outputs: readonly string[] = this.outputNames): Promise<Record<string, FloatTensor>> {
+    const results = await this.runGraph(inputs, outputs);
+    const out: Record<string, FloatTensor> = {};
+    for (const name of outputs) out[name] = this.typed(results, name, 'float32') as FloatTensor;
+    return out;
+  }
+
+  /** Runs the graph on float32 inputs; each requested output is float32 or uint8 (a quantized graph's raw output), as `types` says. */
+  async runMixed<T extends Record<string, 'float32' | 'uint8'>>(
+    inputs: Record<string, FloatTensor>,
+    types: T,
+  ): Promise<{ [K in keyof T]: T[K] extends 'uint8' ? ByteTensor : FloatTensor }> {
+    const results = await this.runGraph(inputs, Object.keys(types));
+    const out: Record<string, FloatTensor | ByteTensor> = {};
+    for (const [name, type] of Object.entries(types)) out[name] = this.typed(results, name, type);
+    return out as { [K in keyof T]: T[K] extends 'uint8' ? ByteTensor : FloatTensor };
+  }
+
+  private typed(results: ort.InferenceSession.ReturnType, name: string, type: 'float32' | 'uint8'): FloatTensor | ByteTensor {
+    const tensor = results[name];
+    if (tensor === undefined || tensor.type !== type) {
+      throw agiqaError('AGQ_ERR_MODEL_INPUT', { model: this.label, detail: `output ${name} is missing or not ${type}` });
+    }
+    return type === 'uint8' ? { data: tensor.data as Uint8Array, dims: tensor.dims } : { data: tensor.data as Float32Array, dims: tensor.dims };
+  }
+
+  private async runGraph(inputs: Record<string, FloatTensor>, outputs: readonly string[]): Promise<ort.InferenceSession.ReturnType> {
     this.assertInputs(Object.keys(inputs));
     const feeds: Record<string, ort.Tensor> = {};
     for (const [name, tensor] of Object.entries(inputs)) feeds[name] = new ort.Tensor('float32', tensor.data, tensor.dims);
@@ -79,15 +110,7 @@ export class OnnxModel {
     } catch (cause) {
       throw agiqaError('AGQ_ERR_INFERENCE', { detail: `${this.label}: ${(cause as Error).message}` }, { cause });
     }
-    const out: Record<string, FloatTensor> = {};
-    for (const name of outputs) {
-      const tensor = results[name];
-      if (tensor === undefined || tensor.type !== 'float32') {
-        throw agiqaError('AGQ_ERR_MODEL_INPUT', { model: this.label, detail: `output ${name} is missing or not float32` });
-      }
-      out[name] = { data: tensor.data as Float32Array, dims: tensor.dims };
-    }
-    return out;
+    return results;
   }
 
   async close(): Promise<void> {

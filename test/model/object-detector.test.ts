@@ -1,7 +1,7 @@
 // The detector's input (stretch to 512², area-averaged) and output decoding (threshold, NMS, scaling
 // back to the picture), on hand-made tensors; the shipped ONNX runs in test/cli/score.test.ts.
 import { describe, expect, it } from 'vitest';
-import { decodeDetections, detectorInput, detectorInputSize, iou } from '../../src/model/object-detector.js';
+import { decodeDetections, detectorInput, detectorInputSize, iou, peakDetections, type RawHeads } from '../../src/model/object-detector.js';
 
 function raw(rows: number[][]): Float32Array {
   const out = new Float32Array(600);
@@ -17,6 +17,18 @@ describe('detectorInput', () => {
     expect(Array.from(out)).toEqual([0, 0, 0, 255, 255, 255, 0, 0, 0, 255, 255, 255]);
     const stripes = new Uint8Array(4 * 1 * 3).map((_, i) => (Math.floor(i / 3) % 2 === 0 ? 0 : 200));
     expect(Array.from(detectorInput({ rgb: stripes, width: 4, height: 1 }, 1))).toEqual([100, 100, 100]);
+  });
+
+  it('gives each output pixel the mean of its 2×2 block at exactly twice the side, as at any other ratio', () => {
+    const side = 6;
+    const rgb = new Uint8Array(side * side * 3).map((_, i) => (i * 97 + 13) % 256);
+    const at = (x: number, y: number, c: number) => rgb[(y * side + x) * 3 + c]!;
+    const mean = (x: number, y: number, c: number) => (at(2 * x, 2 * y, c) + at(2 * x + 1, 2 * y, c) + at(2 * x, 2 * y + 1, c) + at(2 * x + 1, 2 * y + 1, c)) / 4;
+    const expected = Array.from({ length: 27 }, (_, i) => Math.fround(mean(Math.floor(i / 3) % 3, Math.floor(i / 9), i % 3)));
+    expect(Array.from(detectorInput({ rgb, width: side, height: side }, 3))).toEqual(expected);
+    // One column more takes the general path: its first output pixel spans 3 source columns.
+    const wider = new Uint8Array(7 * side * 3).fill(10);
+    expect(new Set(detectorInput({ rgb: wider, width: 7, height: side }, 3))).toEqual(new Set([10]));
   });
 
   it('interpolates when enlarging and keeps a flat image flat', () => {
@@ -64,5 +76,73 @@ describe('decodeDetections', () => {
     const a = { classIndex: 0, score: 1, x1: 0, y1: 0, x2: 10, y2: 10 };
     expect(iou(a, { ...a, x1: 5 })).toBeCloseTo(0.5, 6);
     expect(iou(a, { ...a, x1: 20, x2: 30 })).toBe(0);
+  });
+});
+
+/** The tfjs graph's own tail, as the converted graph computes it: sigmoid, 3×3 max-pool peaks, TopK 100 over the NHWC map. */
+function tfjsTail(heads: RawHeads): Float32Array {
+  const { heatmap, extents, side, scale, zeroPoint } = heads;
+  const classes = heatmap.length / (side * side);
+  const sig = Array.from(heatmap, (q) => Math.fround(1 / (1 + Math.exp(-Math.fround((q - zeroPoint) * Math.fround(scale))))));
+  const peaks = sig.map((v, i) => {
+    const c = i % classes;
+    const cell = (i - c) / classes;
+    const [x, y] = [cell % side, Math.floor(cell / side)];
+    for (let yy = Math.max(0, y - 1); yy <= Math.min(side - 1, y + 1); yy++) {
+      for (let xx = Math.max(0, x - 1); xx <= Math.min(side - 1, x + 1); xx++) if (sig[(yy * side + xx) * classes + c]! > v) return 0;
+    }
+    return v;
+  });
+  const top = peaks.map((v, i) => ({ v, i })).sort((a, b) => b.v - a.v || a.i - b.i).slice(0, 100);
+  const out = new Float32Array(600);
+  top.forEach(({ v, i }, k) => {
+    const cell = Math.floor(i / classes);
+    const [x, y] = [(cell % side) * 4, Math.floor(cell / side) * 4];
+    out.set([x - extents[cell * 4]!, y - extents[cell * 4 + 1]!, x + extents[cell * 4 + 2]!, y + extents[cell * 4 + 3]!, v, i % classes], k * 6);
+  });
+  return out;
+}
+
+function heads(side: number, classes: number, seed: number, background = 150): RawHeads {
+  let state = seed;
+  const next = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  // Mostly background with clustered strong values and plateaus (ties), as a quantized heat map has.
+  const heatmap = new Uint8Array(side * side * classes).map(() => (next() < 0.85 ? background - Math.floor(next() * 50) : 200 + Math.floor(next() * 8) * 5));
+  const cellMax = new Uint8Array(side * side).map((_, cell) => Math.max(...heatmap.subarray(cell * classes, (cell + 1) * classes)));
+  const extents = new Float32Array(side * side * 4).map(() => Math.fround(next() * 40));
+  return { heatmap, cellMax, extents, scale: 0.08025873, zeroPoint: 228, side };
+}
+
+describe('peakDetections', () => {
+  it('finds the peaks, scores and boxes the tfjs tail found, in its order', () => {
+    for (const seed of [1, 2, 3]) {
+      const h = heads(12, 5, seed);
+      const expected = decodeDetections(tfjsTail(h), 480, 480, 48);
+      const got = decodeDetections(peakDetections(h), 480, 480, 48);
+      expect(got.length).toBeGreaterThan(3);
+      expect(got).toEqual(expected);
+    }
+  });
+
+  it('keeps the 100 strongest when more peaks pass the floor, ties in map order', () => {
+    const h = heads(40, 3, 7, 215);
+    const raw = peakDetections(h);
+    expect(raw.length).toBe(600);
+    expect(Array.from(raw)).toEqual(Array.from(tfjsTail(h)));
+  });
+
+  it('skips cells whose strongest class is below the score floor, and gives nothing for an empty map', () => {
+    const h = heads(8, 4, 5);
+    h.cellMax.fill(0);
+    expect(peakDetections(h).length).toBe(0);
+  });
+
+  it('puts a lone peak at its cell, boxed by the extents, scored by the sigmoid of its logit', () => {
+    const h: RawHeads = { heatmap: new Uint8Array(4 * 4 * 2), cellMax: new Uint8Array(16), extents: new Float32Array(64), scale: 0.5, zeroPoint: 100, side: 4 };
+    const cell = 2 * 4 + 1; // x 1, y 2
+    h.heatmap[cell * 2 + 1] = 102; // logit 1
+    h.cellMax[cell] = 102;
+    h.extents.set([3, 2, 5, 6], cell * 4);
+    expect(Array.from(peakDetections(h))).toEqual([4 - 3, 8 - 2, 4 + 5, 8 + 6, Math.fround(1 / (1 + Math.exp(-1))), 1]);
   });
 });

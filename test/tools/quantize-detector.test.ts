@@ -49,6 +49,16 @@ suite(reason === undefined ? 'int8 lite detector' : `int8 lite detector (skipped
     expect(await hash(path.join(dir, 'detector.onnx'))).toBe(await hash(path.join(ROOT, 'models/lite/detector.onnx')));
   }, 180_000);
 
+  it('pads depthwise channel counts to multiples of 16 without changing a detection', async () => {
+    const ranges = path.join(ROOT, 'tools/tfjs-to-onnx/detector-ranges.json');
+    if (!existsSync(path.join(dir, 'float.onnx'))) run(['prepare', '--model', path.join(dir, 'detector-f16.onnx'), '--out-dir', dir]);
+    expect(run(['quantize', '--model', path.join(dir, 'float.onnx'), '--ranges', ranges, '--out', path.join(dir, 'padded.onnx')])).toMatch(/padded 72->80 18->32/);
+    expect(run(['quantize', '--model', path.join(dir, 'float.onnx'), '--ranges', ranges, '--out', path.join(dir, 'unpadded.onnx'), '--no-pad-channels'])).not.toMatch(/72->80/);
+    const [padded, unpadded] = [await detectSet(SET, path.join(dir, 'padded.onnx')), await detectSet(SET, path.join(dir, 'unpadded.onnx'))];
+    expect(padded.detections.flat().length).toBeGreaterThan(10);
+    expect(padded.detections).toEqual(unpadded.detections);
+  }, 180_000);
+
   it('refuses ranges that miss an activation it quantizes', async () => {
     await writeFile(path.join(dir, 'partial.json'), JSON.stringify({}));
     const out = spawnSync(PYTHON, [SCRIPT, 'quantize', '--model', path.join(dir, 'float.onnx'), '--ranges', path.join(dir, 'partial.json'), '--out', path.join(dir, 'x.onnx')], { encoding: 'utf8' });

@@ -19,10 +19,12 @@ What stays float: the stem (the first convolution and block 0: this network take
 normalisation, so block 0's residual sum spans ±150 and one 8-bit step there erases what separates
 small objects; in int8 "object present" recall fell from 0.72 to 0.57 on a held-out part of the
 generated scenes, with the stem in float it is 0.69), the squeeze-excite convolutions (1x1 spatial:
-nothing to gain; their weights are stored in int8 and dequantized, being half the file), the
-hard-swish/sigmoid arithmetic, resizes and the peak decoding. The output heads are int8 with min/max
-ranges (calibrate-detector.ts). Weights left in float keep the source's float16 storage behind a Cast
-(onnxruntime folds it at load), so the file stays small.
+nothing to gain; their weights are stored in int8 and dequantized, being half the file) and the heads'
+sigmoid. The output heads are int8 with min/max ranges (calibrate-detector.ts). Weights left in float
+keep the source's float16 storage behind a Cast (onnxruntime folds it at load), so the file stays small.
+What onnxruntime would otherwise run as float islands between the int8 layers (squeeze-excite pools
+and gates, hard-swish, the head's concatenations and upsamplings), the depthwise channel padding and
+the cut after the heads are graph rewrites in detector_rewrites.py (docs/object-checks.md, "Speed").
 """
 import argparse
 import json
@@ -34,7 +36,9 @@ import onnx
 from onnx import helper, numpy_helper, TensorProto
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qdq"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qdq_common import activation_params, consumers_of, per_channel_weights, place_new_nodes, producers_of  # noqa: E402
+from detector_rewrites import integer_hard_swish, pad_depthwise_channels, quantize_islands, raw_heads  # noqa: E402
 
 WEIGHT_BITS = 7
 # Convolutions whose weights alone are int8 (activations float), by a part of their name.
@@ -168,6 +172,12 @@ def activation_tensors(graph):
         if node.op_type == "Add" and all(i in quantized for i in node.input):
             chosen.append(node.output[0])
             quantized.add(node.output[0])
+    # Squeeze-excite: the pooled tensor (a hard-swish or the head's ReLU where no convolution reads it) and
+    # the pool's output, so that pool and gating product run on uint8 (QLinearGlobalAveragePool, QLinearMul)
+    # in the convolutions' layout instead of as float islands with layout transposes around them.
+    for node in graph.node:
+        if node.op_type == "GlobalAveragePool":
+            chosen += [node.input[0], node.output[0]]
     return list(dict.fromkeys(chosen))
 
 
@@ -196,6 +206,7 @@ def prepare(args):
 def quantize(args):
     model = onnx.load(args.model)
     graph = model.graph
+    padded = pad_depthwise_channels(graph) if args.pad_channels else []
     with open(args.ranges) as f:
         ranges = json.load(f)
     tensors = activation_tensors(graph)
@@ -278,12 +289,18 @@ def quantize(args):
 
     place_new_nodes(graph, new_nodes)
     graph.initializer.extend(new_inits)
+    islands = quantize_islands(graph)
+    if args.integer_hard_swish:
+        islands += f", {integer_hard_swish(graph)} hard-swishes as uint8 clip and product"
     drop_unused_initializers(graph)
     model.producer_name = "agiqa tools/tfjs-to-onnx/quantize_detector.py"
     onnx.checker.check_model(model)
+    # After the check: Debian's onnx 1.12 knows ReduceMax only up to opset 13 (axes as an attribute), and
+    # this is an opset-18 graph (axes as an input); onnxruntime checks the tail when it loads the file.
+    raw_heads(graph)
+    drop_unused_initializers(graph)
     onnx.save(model, args.out)
-    print(f"wrote {args.out}: {len(tensors)} activations, {len(convs)} convolutions in int8 "
-          f"({os.path.getsize(args.out)} bytes)")
+    print(f"wrote {args.out}: {len(tensors)} activations, {len(convs)} convolutions in int8, {islands}, depthwise channels padded {' '.join(padded)} ({os.path.getsize(args.out)} bytes)")
 
 
 def main():
@@ -296,6 +313,8 @@ def main():
     q.add_argument("--model", required=True, help="float.onnx from prepare")
     q.add_argument("--ranges", required=True, help="ranges.json from calibrate-detector.ts")
     q.add_argument("--out", required=True)
+    q.add_argument("--float-hard-swish", dest="integer_hard_swish", action="store_false", help="hard-swish in float between the Q/DQ pairs")
+    q.add_argument("--no-pad-channels", dest="pad_channels", action="store_false", help="leave depthwise channel counts as they are (to check that padding changes no result)")
     q.add_argument("--weight-bits", type=int, default=WEIGHT_BITS, help="7 (default) keeps the AVX2 u8s8 kernels of CPUs without VNNI from saturating")
     for p in (p, q):
         p.add_argument("--keep-float", default=",".join(KEEP_FLOAT), help="comma-separated name parts of convolutions left in float")
