@@ -131,6 +131,7 @@ export async function createScorer(options: ScorerOptions = {}): Promise<Scorer>
   return {
     pack: { name: pack.manifest.name, version: pack.manifest.version },
     makesThumbnails: true,
+    scoresImagesApart: !scoresBatchesTogether(pack.manifest.input.kind),
     score,
     // A CLIP-family batch shares its prompt: one worker encodes it once and runs the image tower on
     // the whole batch. Lite packs gain nothing from that, so their batch is spread over the workers.

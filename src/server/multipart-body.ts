@@ -19,7 +19,13 @@ export interface MultipartPart {
 }
 
 /** Streams a multipart body, refusing a file above maxImageBytes or a body above maxBodyBytes. */
-export function readMultipart(request: IncomingMessage, limits: InputLimits, maxFiles: number): Promise<{ files: MultipartPart[]; fields: Map<string, string> }> {
+export function readMultipart(
+  request: IncomingMessage,
+  limits: InputLimits,
+  maxFiles: number,
+  /** Sees each file as soon as it is complete, with the fields that came before it (the body may still be arriving). */
+  onFile?: (part: MultipartPart, fieldsSoFar: ReadonlyMap<string, string>) => void,
+): Promise<{ files: MultipartPart[]; fields: Map<string, string> }> {
   return new Promise((resolve, reject) => {
     let parser: BusboyInstance;
     try {
@@ -71,7 +77,9 @@ export function readMultipart(request: IncomingMessage, limits: InputLimits, max
       stream.on('end', () => {
         if (failed) return;
         const bytes = direct !== null && chunks.length === 0 && inDirect === direct.length ? direct : joined(direct?.subarray(0, inDirect) ?? null, chunks, size);
-        files.push({ field, filename: filename ?? '', bytes, sha256: hash.digest('hex') });
+        const part: MultipartPart = { field, filename: filename ?? '', bytes, sha256: hash.digest('hex') };
+        files.push(part);
+        onFile?.(part, fields);
       });
     });
     parser.on('field', (name, value, _nameTruncated, valueTruncated) => {
