@@ -27,6 +27,11 @@ if (process.platform === 'linux' && !(process.env.GLIBC_TUNABLES ?? '').includes
 
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 8) * 1000;
 const WARMUP_MS = 1500;
+/**
+ * Each level alternates bare and served rounds (DURATION_MS split between them): the machine's load
+ * drifts within seconds here, and one window per side put the drift into the ratio.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LEVELS = [1, 4, 16];
 const WORKERS = 2;
 const SIDE = 1024;
@@ -80,13 +85,19 @@ interface LevelResult {
 
 let counter = 0;
 
-/** Runs `clients` loops of `call` for a warm-up and then DURATION_MS; latencies of the measured part only. */
-async function drive<Image>(clients: number, call: (image: Image) => Promise<boolean>, makeImage: (n: number) => Image): Promise<LevelResult> {
-  const latencies: number[] = [];
+/** Runs `clients` loops of `call` for a warm-up and then `durationMs`; latencies of the measured part only (in `latencies` when given). */
+async function drive<Image>(
+  clients: number,
+  call: (image: Image) => Promise<boolean>,
+  makeImage: (n: number) => Image,
+  options: { warmupMs?: number; durationMs?: number; latencies?: number[] } = {},
+): Promise<LevelResult> {
+  const latencies: number[] = options.latencies ?? [];
+  const before = latencies.length;
   let busy = 0;
   let completed = 0;
-  const warmEnd = Date.now() + WARMUP_MS;
-  const end = warmEnd + DURATION_MS;
+  const warmEnd = Date.now() + (options.warmupMs ?? WARMUP_MS);
+  const end = warmEnd + (options.durationMs ?? DURATION_MS);
   let measuredStart = 0;
   const loop = async () => {
     while (Date.now() < end) {
@@ -105,9 +116,9 @@ async function drive<Image>(clients: number, call: (image: Image) => Promise<boo
   const seconds = (performance.now() - measuredStart) / 1000;
   return {
     clients,
-    requests: latencies.length,
+    requests: latencies.length - before,
     busy503: busy,
-    imagesPerSecond: round2(latencies.length / seconds),
+    imagesPerSecond: round2((latencies.length - before) / seconds),
     p50Ms: round2(percentile(latencies, 50)),
     p99Ms: round2(percentile(latencies, 99)),
     completed,
@@ -201,10 +212,11 @@ function postImage(url: string, parts: Buffer[]): Promise<number> {
   });
 }
 // The bare scorer, in this process, through the same worker pool and the same built code as the
-// server. Each level runs bare then served back to back, so that a change in the machine's load hits
-// both sides alike.
+// server. Each level alternates bare and served rounds, so that a change in the machine's load hits
+// both sides alike; images/s is the median round, the ratio the median of each served round ÷ the
+// bare round before it, latencies and CPU per image over all rounds.
 const { createScorer } = (await import(new URL('../dist/scoring/index.js', import.meta.url).href)) as typeof import('../src/scoring/index.js');
-const serveLevel = (url: string, clients: number) =>
+const serveLevel = (url: string, clients: number, options: Parameters<typeof drive>[3] = {}) =>
   drive(
     clients,
     async (image: Buffer[]) => {
@@ -213,18 +225,65 @@ const serveLevel = (url: string, clients: number) =>
       return status === 200;
     },
     (n) => variantParts(png, n),
+    options,
   );
+const median = (values: number[]) => percentile(values, 50);
+/** The rounds of one side as one level: images/s of the median round, latencies and counts over all. */
+function combined(clients: number, rounds: LevelResult[], latencies: number[]): LevelResult {
+  return {
+    clients,
+    requests: rounds.reduce((sum, round) => sum + round.requests, 0),
+    busy503: rounds.reduce((sum, round) => sum + round.busy503, 0),
+    imagesPerSecond: round2(median(rounds.map((round) => round.imagesPerSecond))),
+    p50Ms: round2(percentile(latencies, 50)),
+    p99Ms: round2(percentile(latencies, 99)),
+    completed: rounds.reduce((sum, round) => sum + round.completed, 0),
+  };
+}
 const bare: LevelResult[] = [];
 const served: LevelResult[] = [];
+const pairedRatios: number[] = [];
 const peakRss: number[] = [];
 const cpuPerImage: { bare: number; server: number; client: number; serverGc: number }[] = [];
 let bareWithThumbnails: { level: LevelResult; cpuMs: number } | undefined;
 const scorer = await createScorer({ pack: 'lite', workers: WORKERS, maxQueue: 64 });
 const server = await startServer();
+const scoreBare = async (image: Uint8Array<ArrayBuffer>) => (await scorer.score({ image, name: 'bench.png', handOver: true }), true);
 for (const clients of LEVELS) {
-  const bareRun = await ownCpuMs(() => drive(clients, async (image: Uint8Array<ArrayBuffer>) => (await scorer.score({ image, name: 'bench.png', handOver: true }), true), (n) => variant(png, n)));
-  bare.push(bareRun.result);
+  const sides = { bare: { rounds: [] as LevelResult[], latencies: [] as number[], cpuMs: 0 }, served: { rounds: [] as LevelResult[], latencies: [] as number[], cpuMs: 0, serverCpuMs: 0, gcMs: 0 } };
+  const ratios: number[] = [];
+  resetPeakRss(servingPid(server.child));
+  for (let round = 0; round < ROUNDS; round += 1) {
+    // The first round warms up for WARMUP_MS; later ones briefly, to reach steady load again.
+    const timing = { warmupMs: round === 0 ? WARMUP_MS : 500, durationMs: DURATION_MS / ROUNDS };
+    const bareRun = await ownCpuMs(() => drive(clients, scoreBare, (n) => variant(png, n), { ...timing, latencies: sides.bare.latencies }));
+    sides.bare.rounds.push(bareRun.result);
+    sides.bare.cpuMs += bareRun.cpuMs;
+    const serverCpuBefore = processCpuMs(servingPid(server.child));
+    const gcBefore = await gcMs(server.url);
+    const servedRun = await ownCpuMs(() => serveLevel(server.url, clients, { ...timing, latencies: sides.served.latencies }));
+    sides.served.gcMs += (await gcMs(server.url)) - gcBefore;
+    sides.served.serverCpuMs += processCpuMs(servingPid(server.child)) - serverCpuBefore;
+    sides.served.rounds.push(servedRun.result);
+    sides.served.cpuMs += servedRun.cpuMs;
+    ratios.push(servedRun.result.imagesPerSecond / bareRun.result.imagesPerSecond);
+    process.stderr.write(`${clients} clients, round ${round + 1}: bare ${bareRun.result.imagesPerSecond} img/s, server ${servedRun.result.imagesPerSecond} img/s\n`);
+  }
+  bare.push(combined(clients, sides.bare.rounds, sides.bare.latencies));
+  served.push(combined(clients, sides.served.rounds, sides.served.latencies));
+  pairedRatios.push(round2(median(ratios)));
+  peakRss.push(peakRssMb(servingPid(server.child)));
+  const bareDone = bare.at(-1)!.completed;
+  const servedDone = served.at(-1)!.completed;
+  // The "client" is this process while it drives the server: making each variant and uploading it.
+  cpuPerImage.push({
+    bare: round2(sides.bare.cpuMs / bareDone),
+    server: round2(sides.served.serverCpuMs / servedDone),
+    client: round2(sides.served.cpuMs / servedDone),
+    serverGc: round2(sides.served.gcMs / servedDone),
+  });
   process.stderr.write(`bare scorer ${clients} clients: ${JSON.stringify(bare.at(-1))}\n`);
+  process.stderr.write(`server ${clients} clients: ${JSON.stringify(served.at(-1))}, ratio ${pairedRatios.at(-1)}, peak RSS ${peakRss.at(-1)} MB, CPU ms per image ${JSON.stringify(cpuPerImage.at(-1))}\n`);
   if (clients === 4) {
     const thumbed = await ownCpuMs(() =>
       drive(clients, async (image: Uint8Array<ArrayBuffer>) => (await scorer.score({ image, name: 'bench.png', handOver: true, thumbnail: { size: 256, made: () => undefined } }), true), (n) => variant(png, n)),
@@ -232,21 +291,6 @@ for (const clients of LEVELS) {
     bareWithThumbnails = { level: thumbed.result, cpuMs: round2(thumbed.cpuMs / thumbed.result.completed) };
     process.stderr.write(`bare scorer + thumbnails ${clients} clients: ${JSON.stringify(bareWithThumbnails)}\n`);
   }
-  resetPeakRss(servingPid(server.child));
-  const serverCpuBefore = processCpuMs(servingPid(server.child));
-  const gcBefore = await gcMs(server.url);
-  const servedRun = await ownCpuMs(() => serveLevel(server.url, clients));
-  const serverGc = round2(((await gcMs(server.url)) - gcBefore) / servedRun.result.completed);
-  served.push(servedRun.result);
-  peakRss.push(peakRssMb(servingPid(server.child)));
-  // The "client" is this process while it drives the server: making each variant and uploading it.
-  cpuPerImage.push({
-    bare: round2(bareRun.cpuMs / bareRun.result.completed),
-    server: round2((processCpuMs(servingPid(server.child)) - serverCpuBefore) / servedRun.result.completed),
-    client: round2(servedRun.cpuMs / servedRun.result.completed),
-    serverGc,
-  });
-  process.stderr.write(`server ${clients} clients: ${JSON.stringify(served.at(-1))}, peak RSS ${peakRss.at(-1)} MB, CPU ms per image ${JSON.stringify(cpuPerImage.at(-1))}\n`);
 }
 // The overhead at one client, paired: bare and served calls alternate, so a change in the machine's
 // speed during the run hits both halves of every pair (separate 8 s windows drift by several ms here).
@@ -295,15 +339,15 @@ const rows = LEVELS.map((clients, index) => {
   const s = served[index]!;
   const b = bare[index]!;
   const cpu = cpuPerImage[index]!;
-  return [clients, s.imagesPerSecond, s.p50Ms, s.p99Ms, b.imagesPerSecond, b.p50Ms, round2(s.p50Ms - b.p50Ms), round2(s.imagesPerSecond / b.imagesPerSecond), cpu.bare, cpu.server, cpu.serverGc, cpu.client, peakRss[index]!, s.busy503];
+  return [clients, s.imagesPerSecond, s.p50Ms, s.p99Ms, b.imagesPerSecond, b.p50Ms, round2(s.p50Ms - b.p50Ms), pairedRatios[index]!, cpu.bare, cpu.server, round2(cpu.server / cpu.bare), cpu.serverGc, cpu.client, peakRss[index]!, s.busy503];
 });
 const path = await writeResults({
   name: 'server',
   title: 'Server: POST /v1/score, 1024² PNG, lite pack, loopback',
   notes: [
-    `${WORKERS} scoring workers, ${DURATION_MS / 1000} s per level after a ${WARMUP_MS / 1000} s warm-up; the client runs in the benchmark process; server and bare scorer run the built dist/, both under the malloc setting agiqa serve applies (GLIBC_TUNABLES).`,
+    `${WORKERS} scoring workers, ${DURATION_MS / 1000} s per level and side in ${ROUNDS} alternating rounds (bare, served, bare, …; ${WARMUP_MS / 1000} s warm-up before the first, 0.5 s before the others); img/s = the median round; server/bare = the median of each served round ÷ the bare round before it; latencies and CPU over all rounds. The client runs in the benchmark process; server and bare scorer run the built dist/, both under the malloc setting agiqa serve applies (GLIBC_TUNABLES) and the heap growth createScorer sets (src/scoring/heap-growth.ts).`,
     'Every request is a distinct image (unique PNG text chunk), so nothing is answered from the database.',
-    'Overhead = server p50 − bare scorer p50 at the same concurrency (HTTP, hashing, SQLite write, verdict); ratio = server img/s ÷ bare img/s.',
+    'Overhead = server p50 − bare scorer p50 at the same concurrency (HTTP, hashing, SQLite write, verdict). CPU server/bare = server CPU ms/img ÷ bare CPU ms/img: on 2 busy cores the images/s ratio follows it, and it swings less with the machine\'s load.',
     `Overhead at 1 client, paired (${paired.pairs} bare and served calls alternating, so drift in the machine's speed hits both): server p50 ${paired.servedP50Ms} ms − bare p50 ${paired.bareP50Ms} ms = **${round2(paired.servedP50Ms - paired.bareP50Ms)} ms**.`,
     `Transport alone (the same uploads to a process that only reads them and answers a small JSON body), 1 client: p50 ${transport.p50Ms} ms; the server's own work beyond moving the bytes is then ${round2(paired.servedP50Ms - paired.bareP50Ms - transport.p50Ms)} ms at p50 (paired figures).`,
     'CPU ms per image (user + system, all threads): bare = this process while scoring in-process (variant, decode, signals, model); server = the server process; client = this process while making the variants and uploading them. Two cores give at most 2000 ms of CPU per second, shared by server and client.',
@@ -314,7 +358,7 @@ const path = await writeResults({
     'Peak RSS: VmHWM of the server process (worker threads included) during that level alone (reset through /proc/<pid>/clear_refs before it).',
     `1-minute load average at the end: ${loadavg()[0]!.toFixed(2)} on 2 cores.`,
   ],
-  table: { columns: ['clients', 'server img/s', 'server p50 ms', 'server p99 ms', 'bare img/s', 'bare p50 ms', 'overhead p50 ms', 'server/bare', 'bare CPU ms/img', 'server CPU ms/img', 'server GC ms/img', 'client CPU ms/img', 'server peak RSS MB', '503s'], rows },
-  raw: { served, bare, cpuPerImage, bareWithThumbnails, thumbnails, paired, transport, peakRssMb: peakRss, pngBytes: png.length },
+  table: { columns: ['clients', 'server img/s', 'server p50 ms', 'server p99 ms', 'bare img/s', 'bare p50 ms', 'overhead p50 ms', 'server/bare', 'bare CPU ms/img', 'server CPU ms/img', 'CPU server/bare', 'server GC ms/img', 'client CPU ms/img', 'server peak RSS MB', '503s'], rows },
+  raw: { served, bare, pairedRatios, cpuPerImage, bareWithThumbnails, thumbnails, paired, transport, peakRssMb: peakRss, pngBytes: png.length },
 });
 process.stderr.write(`wrote ${path}\n`);

@@ -5,6 +5,8 @@ own bare-scorer rounds:
           at a time as the body streams out, one /v1/rank);
   raw2  — two such batches back to back, timing the second (the server's background work of the first,
           thumbnails, still pending);
+  whole — as raw, but the frames go without file names, which the server does not start scoring
+          before the body is complete: the server as it was before it scored frames as they arrived;
   png   — the way it did before (PNG level 1 per image + base64 JSON).
 Every batch has distinct pixels, so the server's dedupe never answers. Each answer carries the wall ms
 of the call, the Python-side conversion ms of the same batch (timed apart, outside the call) and the
@@ -23,6 +25,7 @@ from PIL import Image
 PACK = Path(sys.argv[1])
 sys.path.insert(0, str(PACK))
 
+from agiqa_nodes import client as client_module  # noqa: E402
 from agiqa_nodes.client import AgiqaClient  # noqa: E402
 from agiqa_nodes.scoring import score_images  # noqa: E402
 from agiqa_nodes.tensors import Frames  # noqa: E402
@@ -52,6 +55,24 @@ def raw_path(client: AgiqaClient, images: np.ndarray) -> list:
     return [score.generation_id for score in score_images(images, prompt="a gradient", client=client)]
 
 
+class _Unnamed(client_module._StreamedMultipart):
+    """The node's body with its frames' file names left out (and nothing else changed)."""
+
+    def __init__(self, fields, file_field, files, frame_bytes, frame_of):
+        super().__init__(fields, file_field, [("", index) for _, index in files], frame_bytes, frame_of)
+        self.parts = [(header.replace(b'; filename=""', b""), index) for header, index in self.parts]
+        self.length = len(self.head) + sum(len(header) + frame_bytes + len(self.closing) for header, _ in self.parts) + len(self.tail)
+
+
+def whole_path(client: AgiqaClient, images: np.ndarray) -> list:
+    streamed = client_module._StreamedMultipart
+    client_module._StreamedMultipart = _Unnamed
+    try:
+        return raw_path(client, images)
+    finally:
+        client_module._StreamedMultipart = streamed
+
+
 def conversion_ms(images: np.ndarray) -> float:
     frames = Frames(images)
     started = time.perf_counter()
@@ -71,6 +92,6 @@ for line in sys.stdin:
     if command == "raw2":
         raw_path(client, first)
     started = time.perf_counter()
-    ids = png_path(client, images) if command == "png" else raw_path(client, images)
+    ids = png_path(client, images) if command == "png" else whole_path(client, images) if command == "whole" else raw_path(client, images)
     wall = (time.perf_counter() - started) * 1000.0
     print(json.dumps({"variant": command, "wallMs": wall, "convertMs": conversion_ms(images), "ids": ids}), flush=True)

@@ -58,7 +58,7 @@ const MAX_KEYWORD_BYTES = 79;
  * keywords and never past what is left of the budget. A prompt chunk that does not fit sets `problem`
  * and ends the read; other chunks that do not fit, and damaged chunks, are skipped. Never throws.
  */
-export function readPngText(bytes: Uint8Array, maxBytes: number = MAX_METADATA_TEXT_BYTES): PngText {
+export function readPngText(bytes: Uint8Array, maxBytes: number = MAX_METADATA_TEXT_BYTES, only?: string): PngText {
   const result: PngText = { text: {}, problem: null };
   if (!isPng(bytes)) return result;
   const { text } = result;
@@ -78,7 +78,7 @@ export function readPngText(bytes: Uint8Array, maxBytes: number = MAX_METADATA_T
     const keywordEnd = data.subarray(0, MAX_KEYWORD_BYTES + 1).indexOf(0);
     if (keywordEnd <= 0) continue;
     const keyword = latin1.decode(data.subarray(0, keywordEnd));
-    if (keyword in text) continue;
+    if (keyword in text || (only !== undefined && keyword !== only)) continue;
     const wanted = PROMPT_TEXT_KEYS.has(keyword);
     const entry = readTextChunk(type, data.subarray(keywordEnd + 1), wanted, left);
     if (entry === OVER_BUDGET) {

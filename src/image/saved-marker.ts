@@ -14,7 +14,9 @@ export const SAVED_SCORE_CHUNK = 'agiqa';
 /** The generation a PNG says it was scored as (its `agiqa` chunk's `generation_id`), or null. Reads no pixels. */
 export function savedGenerationId(bytes: Uint8Array): number | null {
   if (!isPng(bytes)) return null;
-  const chunk = readPngText(bytes).text[SAVED_SCORE_CHUNK];
+  // Only this chunk is decoded: every upload passes here on the main thread, and a ComfyUI file's
+  // workflow and prompt chunks (often hundreds of KB) are the worker's to read.
+  const chunk = readPngText(bytes, undefined, SAVED_SCORE_CHUNK).text[SAVED_SCORE_CHUNK];
   if (chunk === undefined) return null;
   try {
     const id = (JSON.parse(chunk) as { generation_id?: unknown } | null)?.generation_id;

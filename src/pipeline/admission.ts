@@ -59,6 +59,15 @@ export class Admission {
   }
 
   /**
+   * Room for `count` images now, or null (nobody waiting ahead, nothing counted as a refusal): for work
+   * that is only worth starting when there is room (an image scored while its batch still arrives).
+   */
+  tryAdmit(count: number, accepted = false): Release | null {
+    if ((this.closing && !accepted) || this.waiting.length > 0 || this.inFlightCount + count > this.options.capacity) return null;
+    return this.take(count);
+  }
+
+  /**
    * Reserves room for `count` images (at most the whole capacity), waiting in line until there is.
    * Rejects with AGQ_ERR_SHUTTING_DOWN once `close` was called.
    */

@@ -9,11 +9,12 @@ import { judge, rank, type Policy, type Verdict } from '../policy/index.js';
 import type { ScoreRequest, Scorer, ScorerLoad, ScoreResult } from '../scoring/index.js';
 import type { SavedScore, Store, StoredEvent, StoredScore } from '../store/index.js';
 import { Admission, type AdmissionTicket, type Release } from './admission.js';
+import { lookUpBatch, storedScoreOf } from './batch-lookup.js';
+import { EarlyScores } from './early-scores.js';
 import { imageSha256 } from './hash.js';
 import { PendingWork } from './pending-work.js';
-import { savedByNode } from './saved-by-node.js';
-import { scoreInSlices, scoreSettled } from './sliced-scoring.js';
-import type { BatchItem, GenerationMetadata, PipelineImage, PipelineMetrics, RankedImage, RankOutcome, ScoredImage, ThumbnailSink } from './types.js';
+import { scoreFresh } from './sliced-scoring.js';
+import type { BatchItem, BatchOptions, GenerationMetadata, PipelineImage, PipelineMetrics, RankedImage, RankOutcome, ScoredImage, ScorerState, ThumbnailSink } from './types.js';
 
 export interface ScoringPipelineOptions {
   scorer: Scorer | Promise<Scorer>;
@@ -32,21 +33,14 @@ export interface ScoringPipelineOptions {
   logger?: Pick<Logger, 'debug' | 'error'> | undefined;
 }
 
-export type ScorerState = { state: 'loading' } | { state: 'ready'; scorer: Scorer } | { state: 'failed'; error: AgiqaError };
-
-export interface BatchOptions {
-  topK?: number | undefined;
-  keepAtLeast?: number | undefined;
-  /** Wait at most the pipeline's timeout for the answer (requests); a bridge waits for the work itself. */
-  deadline?: boolean | undefined;
-}
-
 const NO_METRICS: PipelineMetrics = { scores: { inc: () => undefined }, cacheHits: { inc: () => undefined }, rejectedBusy: { inc: () => undefined } };
 
 function toAgiqaError(error: unknown): AgiqaError {
   if (isAgiqaError(error)) return error;
   return agiqaError('AGQ_ERR_SERVER_INTERNAL', { detail: error instanceof Error ? error.message : String(error) }, { cause: error });
 }
+
+export type { BatchOptions, ScorerState } from './types.js';
 
 export class ScoringPipeline {
   private scorerState: ScorerState = { state: 'loading' };
@@ -147,6 +141,27 @@ export class ScoringPipeline {
     };
   }
 
+  /**
+   * For an entrance whose batch arrives image by image (raw frames streamed in one request): each image
+   * added starts scoring at once, with `metadata`, when the scorer scores images apart and there is room;
+   * pass the result as `early` to `rankBatch`, or `abandon` it when the request is refused. Null when
+   * nothing can start early (a batch-encoding scorer, an admission already taken, a scorer not ready).
+   */
+  earlyScores(metadata: GenerationMetadata, ticket: AdmissionTicket): EarlyScores | null {
+    if (typeof ticket === 'function' || this.scorerState.state !== 'ready' || this.scorerState.scorer.scoresImagesApart !== true) return null;
+    const scorer = this.scorerState.scorer;
+    const prompt = metadata.prompt ?? null;
+    return new EarlyScores({
+      scorer,
+      limits: this.options.limits,
+      hash: imageSha256,
+      isStored: async (image, hash) => (await storedScoreOf({ store: this.options.store, pack: scorer.pack, limits: this.options.limits, prompt }, image, hash)) !== null,
+      tryAdmit: () => this.admission.tryAdmit(1, true),
+      request: (image, hash) => this.request(scorer, image, metadata, hash),
+      track: (work) => void this.pending.track(work).catch(() => undefined),
+    });
+  }
+
   /** Reserves room for `count` images (at most the capacity), waiting in line: for entrances with nobody to answer 503 to. */
   async admitWhenFree(count: number): Promise<Release> {
     this.assertReady();
@@ -215,7 +230,8 @@ export class ScoringPipeline {
     return this.options.store.saveScore(
       {
         source: metadata.source ?? 'api',
-        external: image.external ?? metadata.external,
+        // The batch's ids (prompt, node) with the image's own (its file name) over them.
+        external: image.external === undefined ? metadata.external : { ...metadata.external, ...image.external },
         prompt: metadata.prompt ?? null,
         negativePrompt: metadata.negativePrompt ?? null,
         imageSha256: sha256,
@@ -240,7 +256,7 @@ export class ScoringPipeline {
       const scorer = this.readyScorer();
       const sha256 = await imageSha256(image);
       const prompt = metadata.prompt ?? null;
-      const stored = (await savedByNode(this.options.store, image, scorer.pack, this.options.limits)) ?? (await this.options.store.findScore(sha256, prompt, scorer.pack));
+      const stored = await storedScoreOf({ store: this.options.store, pack: scorer.pack, limits: this.options.limits, prompt }, image, sha256);
       if (stored !== null) {
         const verdict = await this.answerCached(stored, judge(stored.result, this.policyWith()));
         return { generationId: stored.generationId, cached: true, result: stored.result, verdict };
@@ -299,10 +315,17 @@ export class ScoringPipeline {
     ticket: AdmissionTicket,
   ): Promise<{ items: BatchItem[]; outcome: Omit<RankOutcome, 'items'> }> {
     let work: Promise<{ items: BatchItem[]; outcome: Omit<RankOutcome, 'items'> }> | undefined;
-    let release: Release = typeof ticket === 'function' ? ticket : () => undefined;
+    let ownRelease: Release = typeof ticket === 'function' ? ticket : () => undefined;
+    // Images scored while the batch arrived: their slots are this batch's once claimed.
+    const early = await Promise.all(images.map((image) => options.early?.claim(image) ?? null));
+    const release: Release = () => {
+      ownRelease();
+      for (const started of early) started?.done();
+    };
     try {
       const failed = new Map<number, AgiqaError>();
       for (const [index, image] of images.entries()) {
+        if (early[index] !== null) continue; // checked before it started
         try {
           this.checkSize(image);
         } catch (error) {
@@ -311,27 +334,16 @@ export class ScoringPipeline {
         }
       }
       const scorer = this.readyScorer();
-      const prompt = metadata.prompt ?? null;
-      const hashes = await Promise.all(images.map((image) => imageSha256(image)));
-      const sizes = images.map((image) => image.image.length);
-      const stored: (StoredScore | null)[] = [];
-      for (const [index, hash] of hashes.entries()) {
-        const saved = failed.has(index) ? null : await savedByNode(this.options.store, images[index]!, scorer.pack, this.options.limits);
-        stored.push(saved ?? (await this.options.store.findScore(hash, prompt, scorer.pack)));
-      }
-      // An image repeated inside the batch is scored once.
-      const firstIndexOfHash = new Map<string, number>();
-      const toScore: number[] = [];
-      hashes.forEach((hash, index) => {
-        if (failed.has(index) || stored[index] !== null || firstIndexOfHash.has(hash)) return;
-        firstIndexOfHash.set(hash, index);
-        toScore.push(index);
-      });
-      // Only images not stored yet take room; a batch larger than the capacity takes all of it (scored in slices).
-      if (typeof ticket !== 'function' && toScore.length > 0) release = ticket.onMiss(Math.min(toScore.length, this.admission.capacity));
+      const { hashes, sizes, stored, toScore, firstIndexOfHash } = await lookUpBatch(images, early, failed, { store: this.options.store, pack: scorer.pack, limits: this.options.limits, prompt: metadata.prompt ?? null });
+      // Only images not stored yet take room; a batch larger than the capacity takes all of it (scored in
+      // slices), counting the slots its early images hold already.
+      const later = toScore.filter((index) => early[index] === null);
+      const room = this.admission.capacity - early.filter((started) => started !== null).length;
+      if (typeof ticket !== 'function' && later.length > 0 && room > 0) ownRelease = ticket.onMiss(Math.min(later.length, room));
       work = (async () => {
-        const requests = toScore.map((index) => this.request(scorer, images[index]!, metadata, hashes[index]!));
-        const fresh = options.partial ? await scoreSettled(scorer, requests, this.admission.capacity) : (await scoreInSlices(scorer, requests, this.admission.capacity)).map((value) => ({ status: 'fulfilled' as const, value }));
+        const requests = later.map((index) => this.request(scorer, images[index]!, metadata, hashes[index]!));
+        const earlyResults = toScore.map((index) => early[index]?.result ?? null);
+        const fresh = await scoreFresh(scorer, { early: earlyResults, requests, room, capacity: this.admission.capacity, partial: options.partial });
         const freshByHash = new Map<string, ScoreResult>();
         toScore.forEach((index, position) => {
           const settled = fresh[position]!;

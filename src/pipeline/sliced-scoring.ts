@@ -19,3 +19,26 @@ export async function scoreSettled(scorer: Scorer, requests: ScoreRequest[], sli
   }
   return results;
 }
+
+/**
+ * The fresh scores of a batch, one per entry of `early` (a score started while the batch arrived, or null):
+ * those are awaited, the others (`requests`, in the same order) are scored in slices of `room`, the
+ * capacity the early ones left — or, when they took it all, after them, so the scorer never holds more
+ * than the capacity. `partial`: each failure stays its own; otherwise the first failure rejects.
+ */
+export async function scoreFresh(
+  scorer: Scorer,
+  parts: { early: (Promise<ScoreResult> | null)[]; requests: ScoreRequest[]; room: number; capacity: number; partial: boolean },
+): Promise<PromiseSettledResult<ScoreResult>[]> {
+  const { early, requests, room, capacity, partial } = parts;
+  const fulfilled = (values: ScoreResult[]) => values.map((value) => ({ status: 'fulfilled' as const, value }));
+  const roomLeft = room > 0 ? Promise.resolve() : Promise.allSettled(early);
+  const slice = room > 0 ? room : capacity;
+  const scoredLater = roomLeft.then(() => (partial ? scoreSettled(scorer, requests, slice) : scoreInSlices(scorer, requests, slice).then(fulfilled)));
+  const started = early.filter((result): result is Promise<ScoreResult> => result !== null);
+  const scoredEarly = partial ? Promise.allSettled(started) : Promise.all(started).then(fulfilled);
+  const [later, fromEarly] = await Promise.all([scoredLater, scoredEarly]);
+  let nextLater = 0;
+  let nextEarly = 0;
+  return early.map((result) => (result === null ? later[nextLater++]! : fromEarly[nextEarly++]!));
+}

@@ -1,8 +1,9 @@
 // What every entrance hands the pipeline (an image with its ids, what the client said about it) and
 // what it gets back, independent of the transport that carried it.
 import type { AgiqaError } from '../errors/index.js';
+import type { EarlyScores } from './early-scores.js';
 import type { Verdict } from '../policy/index.js';
-import type { ScoreRequest, ScoreResult } from '../scoring/index.js';
+import type { ScoreRequest, Scorer, ScoreResult } from '../scoring/index.js';
 import type { ExternalIds } from '../store/index.js';
 
 /** Uncompressed 8-bit pixels, interleaved, row-major: what a UI holds in memory before any PNG. */
@@ -79,4 +80,17 @@ export interface PipelineMetrics {
   scores: { inc(labels: { verdict: string }): void };
   cacheHits: { inc(): void };
   rejectedBusy: { inc(): void };
+}
+
+/** Where the scoring pack is: still loading, ready, or failed to load (the server answers 503 until ready). */
+export type ScorerState = { state: 'loading' } | { state: 'ready'; scorer: Scorer } | { state: 'failed'; error: AgiqaError };
+
+/** How a batch is ranked and answered. */
+export interface BatchOptions {
+  topK?: number | undefined;
+  keepAtLeast?: number | undefined;
+  /** Wait at most the pipeline's timeout for the answer (requests); a bridge waits for the work itself. */
+  deadline?: boolean | undefined;
+  /** Images of this batch that started scoring while it arrived (see `earlyScores`). */
+  early?: EarlyScores | null | undefined;
 }

@@ -11,12 +11,14 @@ import type { MadeThumbnail, ScoreRequest, Scorer } from './scorer.js';
 import { scoresBatchesTogether } from './pack-scorer.js';
 import type { ScoreJob, ScoreWorkerData, WorkerScoreRequest, WorkerThumbnails } from './score-worker.js';
 import { JudgeScorer } from './judge/judge-scorer.js';
+import { tuneHeapGrowth } from './heap-growth.js';
 
 export * from './score-result.js';
 export type { MadeThumbnail, ScoreRequest, Scorer, ScorerLoad } from './scorer.js';
 export { imageBuffers, type BufferPoolStats } from '../model/buffer-pool.js';
 export { judgeImage, expectedMosOf, type JudgeVerdict, type JudgedAspect, type JudgeOptions } from './judge/judge-rounds.js';
 export { JudgeScorer, judgeWithPack } from './judge/judge-scorer.js';
+export { HEAP_GROWTH_ENV, HEAP_GROWING_PERCENT, heapGrowthFlag, tuneHeapGrowth } from './heap-growth.js';
 export { CascadeScorer, cascadeReason, levelEntropy, type CascadeEvent, type CascadeOutcome, type CascadeSettings } from './cascade-scorer.js';
 
 export interface ScorerOptions {
@@ -98,6 +100,8 @@ export async function createScorer(options: ScorerOptions = {}): Promise<Scorer>
     const { JudgePredictedScorer } = await import('./judge-predicted-scorer.js');
     return JudgePredictedScorer.create(pack, { limits: options.limits, threads: options.threadsPerWorker ?? 1, home: options.home });
   }
+  // Before the workers start: they are created under the process's heap growth setting.
+  tuneHeapGrowth();
   const cores = availableParallelism();
   const workers = options.workers ?? Math.min(4, cores);
   const threads = options.threadsPerWorker ?? Math.max(1, Math.floor(cores / workers));
@@ -127,6 +131,7 @@ export async function createScorer(options: ScorerOptions = {}): Promise<Scorer>
   return {
     pack: { name: pack.manifest.name, version: pack.manifest.version },
     makesThumbnails: true,
+    scoresImagesApart: !scoresBatchesTogether(pack.manifest.input.kind),
     score,
     // A CLIP-family batch shares its prompt: one worker encodes it once and runs the image tower on
     // the whole batch. Lite packs gain nothing from that, so their batch is spread over the workers.

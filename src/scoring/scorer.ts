@@ -57,6 +57,11 @@ export interface Scorer {
   readonly pack: { name: string; version: string };
   /** True when a request's `thumbnail` is honoured (the worker-pool scorer); otherwise the caller makes its own. */
   readonly makesThumbnails?: boolean | undefined;
+  /**
+   * True when a batch costs no less than its images scored one by one (a lite pack spread over the
+   * workers), so an entrance may start each image as soon as it has arrived instead of waiting for the batch.
+   */
+  readonly scoresImagesApart?: boolean | undefined;
   score(request: ScoreRequest): Promise<ScoreResult>;
   /** Scores images that share one prompt as one batch (the prompt is encoded once). */
   scoreBatch(requests: ScoreRequest[]): Promise<ScoreResult[]>;

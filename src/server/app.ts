@@ -4,7 +4,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import { comfyRouter } from '../bridges/comfyui/index.js';
 import { AgiqaError, agiqaError, isAgiqaError, zodIssues, type ErrorCode } from '../errors/index.js';
-import type { ScoringPipeline } from '../pipeline/index.js';
+import type { EarlyScores, ScoringPipeline } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
 import { corsHeaders, isAuthorized, refuseRequest, type AccessPolicy } from './auth.js';
 import { ClientGate } from './client-gate.js';
@@ -136,12 +136,15 @@ export function createApp(context: AppContext): express.Express {
   app.post('/v1/rank', async (request, response) => {
     refuseDeclaredBody(request, 'rank', context.limits);
     const { ticket, leave } = service.enter();
+    // Raw frames start scoring as they arrive; a refused request gives up the ones it started.
+    const streamed: { early: EarlyScores | null } = { early: null };
     try {
-      const parsed = await readRankRequest(request, { roots: context.roots, limits: context.limits });
-      const ranked = await service.rankBatch(parsed.inputs, parsed.metadata, { topK: parsed.topK, keepAtLeast: parsed.keepAtLeast }, ticket);
+      const parsed = await readRankRequest(request, { roots: context.roots, limits: context.limits }, (metadata) => (streamed.early = service.earlyScores(metadata, ticket)));
+      const ranked = await service.rankBatch(parsed.inputs, parsed.metadata, { topK: parsed.topK, keepAtLeast: parsed.keepAtLeast, early: streamed.early }, ticket);
       const items = ranked.items.map(({ index, rank, generationId, cached, result, verdict }) => ({ index, rank, generationId, cached, result, verdict }));
       response.json({ ...ranked, items });
     } finally {
+      void streamed.early?.abandon();
       leave();
     }
   });
@@ -149,11 +152,11 @@ export function createApp(context: AppContext): express.Express {
   app.get('/v1/generations', async (request, response) => {
     const parsed = generationsQuerySchema.safeParse(Object.fromEntries(queryOf(request)));
     if (!parsed.success) throw invalidQuery(zodIssues(parsed.error));
-    const { prompt, verdict, since, limit } = parsed.data;
+    const { prompt, verdict, promptId, node, since, limit } = parsed.data;
     const limitValue = limit === undefined ? 50 : Number(limit);
     if (limitValue < 1 || limitValue > 500) throw invalidQuery([`limit: expected 1–500, received ${limit}`]);
     const sinceValue = since === undefined ? undefined : /^\d+$/.test(since) ? Number(since) : since;
-    response.json({ generations: await store.listGenerations({ prompt, verdict, since: sinceValue, limit: limitValue }) });
+    response.json({ generations: await store.listGenerations({ prompt, verdict, promptId, node, since: sinceValue, limit: limitValue }) });
   });
 
   app.get('/v1/generations/:id', async (request, response) => {

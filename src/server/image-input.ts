@@ -49,7 +49,7 @@ export interface ParsedScore {
 
 export interface ParsedRank {
   inputs: ImageInput[];
-  metadata: Omit<ScoreMetadata, 'external'>;
+  metadata: RankMetadata;
   topK?: number | undefined;
   keepAtLeast?: number | undefined;
 }
@@ -88,11 +88,14 @@ async function imageFromJson(
 const TEXT_FIELDS = ['prompt', 'negativePrompt', 'source'] as const;
 
 /** Multipart files: encoded images in `image`, raw pixel frames (with width, height, channels) in `pixels`. */
-function filesToInputs(files: MultipartPart[], raw: RawFields | null, limits: InputLimits, issues: string[]): ImageInput[] {
+function filesToInputs(files: MultipartPart[], raw: RawFields | null, limits: InputLimits, issues: string[], early?: ReadonlyMap<MultipartPart, ImageInput>): ImageInput[] {
   const inputs: ImageInput[] = [];
   for (const [index, file] of files.entries()) {
     const name = file.filename || (files.length === 1 ? 'upload' : `upload #${index}`);
-    if (file.field === 'image') {
+    const made = early?.get(file);
+    if (made !== undefined) {
+      inputs.push(made); // a frame checked and handed to scoring while the body arrived
+    } else if (file.field === 'image') {
       if (raw !== null) issues.push('image: width, height and channels describe raw frames; send those in the field "pixels"');
       inputs.push({ image: file.bytes, name, fileRef: file.filename || null, sha256: file.sha256 });
     } else if (file.field === 'pixels') {
@@ -100,14 +103,20 @@ function filesToInputs(files: MultipartPart[], raw: RawFields | null, limits: In
         issues.push('pixels: raw frames need the fields width, height and channels');
         continue;
       }
-      checkRawLayout(name, raw.layout, file.bytes.length, { maxBytes: limits.maxImageBytes, maxPixels: limits.maxImagePixels ?? DEFAULT_IMAGE_LIMITS.maxPixels });
-      inputs.push({ image: file.bytes, pixels: raw.layout, text: raw.text, name, fileRef: file.filename || null, sha256: rawPixelsSha256(raw.layout, file.sha256) });
+      inputs.push(rawFrameInput(file, name, raw, limits));
     } else {
       issues.push(`${file.field}: unknown file field (send encoded images as "image", raw frames as "pixels")`);
     }
   }
   return inputs;
 }
+
+/** A raw frame checked against its layout and the byte and pixel caps. Throws AGQ_ERR_IMAGE_*. */
+function rawFrameInput(file: MultipartPart, name: string, raw: RawFields, limits: InputLimits): ImageInput {
+  checkRawLayout(name, raw.layout, file.bytes.length, { maxBytes: limits.maxImageBytes, maxPixels: limits.maxImagePixels ?? DEFAULT_IMAGE_LIMITS.maxPixels });
+  return { image: file.bytes, pixels: raw.layout, text: raw.text, name, fileRef: file.filename || null, sha256: rawPixelsSha256(raw.layout, file.sha256) };
+}
+
 const INT_FIELDS = ['parentId', 'topK', 'keepAtLeast'] as const;
 const EXTERNAL_FIELDS = ['promptId', 'node', 'filename'] as const;
 
@@ -177,8 +186,82 @@ export async function readScoreRequest(request: IncomingMessage, query: URLSearc
   throw unsupported(request);
 }
 
-/** Reads a POST /v1/rank request (JSON or multipart with several `image` files). */
-export async function readRankRequest(request: IncomingMessage, context: InputContext): Promise<ParsedRank> {
+/** The fields of a multipart rank request, validated (takes the raw-frame fields out of `fields`). */
+function rankFields(fields: Map<string, string>): { raw: RawFields | null; metadata: RankMetadata; topK: number | undefined; keepAtLeast: number | undefined } {
+  const raw = readRawLayout(fields);
+  // The batch's ComfyUI prompt and node; a file name belongs to one image, so it is no batch field.
+  const allowed = new Set<string>([...TEXT_FIELDS, ...INT_FIELDS, 'promptId', 'node']);
+  const { topK, keepAtLeast, ...rest } = fieldsToObject(fields, allowed, 'multipart body');
+  return { raw, metadata: parseMetadata(rest, 'multipart body'), topK: topK as number | undefined, keepAtLeast: keepAtLeast as number | undefined };
+}
+
+/** The fields that change what the scorer is asked: a frame scored early must have seen their final values. */
+const SCORING_FIELDS = ['prompt', 'negativePrompt', 'text', 'width', 'height', 'channels'] as const;
+
+/**
+ * Raw frames of a multipart rank request handed to scoring one by one as they arrive, once the fields
+ * before the first frame are complete and valid. A frame that fails its checks here is left for the
+ * end of the body, where it is refused as it always was.
+ */
+class FramesAsTheyCome {
+  readonly made = new Map<MultipartPart, ImageInput>();
+  private sink: FrameSink | null | undefined;
+  private raw: RawFields | null = null;
+  private seen: Map<string, string> | null = null;
+
+  constructor(
+    private readonly limits: InputLimits,
+    private readonly startScoring: (metadata: RankMetadata) => FrameSink | null,
+  ) {}
+
+  readonly onFile = (part: MultipartPart, fieldsSoFar: ReadonlyMap<string, string>): void => {
+    if (part.field !== 'pixels' || part.filename === '') return;
+    if (this.sink === undefined) {
+      try {
+        const fields = new Map(fieldsSoFar);
+        const { raw, metadata } = rankFields(fields);
+        this.raw = raw;
+        this.sink = raw === null ? null : this.startScoring(metadata);
+        this.seen = new Map(fieldsSoFar);
+      } catch {
+        this.sink = null; // refused at the end with every problem listed, as before
+      }
+    }
+    if (this.sink === null || this.raw === null) return;
+    let input: ImageInput;
+    try {
+      input = rawFrameInput(part, part.filename, this.raw, this.limits);
+    } catch {
+      return;
+    }
+    this.made.set(part, input);
+    this.sink.add(input);
+  };
+
+  /** Throws AGQ_ERR_INVALID_INPUT when a field that steers scoring came (or changed) after frames were scored with it. */
+  assertSameFields(fields: ReadonlyMap<string, string>): void {
+    if (this.seen === null || this.made.size === 0) return;
+    const late = SCORING_FIELDS.filter((name) => this.seen!.get(name) !== fields.get(name));
+    if (late.length > 0) {
+      throw invalidInput('multipart body', late.map((name) => `${name}: came after the first frame; send ${SCORING_FIELDS.join(', ')} before the frames "pixels"`));
+    }
+  }
+}
+
+/** Where frames go as they arrive (the pipeline's early scores). */
+export interface FrameSink {
+  add(input: ImageInput): void;
+}
+
+/** A batch's fields: its external ids are the ones the whole batch shares (prompt and node). */
+export type RankMetadata = ScoreMetadata;
+
+/**
+ * Reads a POST /v1/rank request (JSON or multipart with several `image` files or raw frames). With
+ * `startScoring`, raw frames start scoring as they arrive (see FramesAsTheyCome); the caller then owns
+ * the sink it returned, including when this throws.
+ */
+export async function readRankRequest(request: IncomingMessage, context: InputContext, startScoring?: (metadata: RankMetadata) => FrameSink | null): Promise<ParsedRank> {
   const type = mediaType(request);
   if (type === 'application/json') {
     const parsed = rankJsonRequestSchema.safeParse(await readJson(request, context.limits.maxBodyBytes, context.limits.bodyTimeoutMs));
@@ -189,17 +272,16 @@ export async function readRankRequest(request: IncomingMessage, context: InputCo
     return { inputs, metadata, topK, keepAtLeast };
   }
   if (type === 'multipart/form-data') {
-    const { files, fields } = await readMultipart(request, context.limits, MAX_RANK_IMAGES);
-    const raw = readRawLayout(fields);
-    const allowed = new Set<string>([...TEXT_FIELDS, ...INT_FIELDS]);
-    const { topK, keepAtLeast, ...rest } = fieldsToObject(fields, allowed, 'multipart body');
-    const metadata = parseMetadata(rest, 'multipart body');
+    const frames = startScoring === undefined ? undefined : new FramesAsTheyCome(context.limits, startScoring);
+    const { files, fields } = await readMultipart(request, context.limits, MAX_RANK_IMAGES, frames?.onFile);
+    frames?.assertSameFields(fields);
+    const { raw, metadata, topK, keepAtLeast } = rankFields(fields);
     const issues: string[] = [];
     if (topK === 0) issues.push('topK: expected a positive whole number');
-    const inputs = filesToInputs(files, raw, context.limits, issues);
+    const inputs = filesToInputs(files, raw, context.limits, issues, frames?.made);
     if (files.length === 0) issues.push('image: expected at least one file in the field "image" (or raw frames in "pixels")');
     if (issues.length > 0) throw invalidInput('multipart body', issues);
-    return { inputs, metadata, topK: topK as number | undefined, keepAtLeast: keepAtLeast as number | undefined };
+    return { inputs, metadata, topK, keepAtLeast };
   }
   throw unsupported(request);
 }

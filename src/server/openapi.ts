@@ -90,7 +90,8 @@ function build(): JsonSchema {
   };
   const multipartRank = {
     type: 'object',
-    description: 'encoded images in `image`, or raw frames of one size in `pixels` with width, height, channels',
+    description:
+      'encoded images in `image`, or raw frames of one size in `pixels` with width, height, channels. Raw frames with a file name start scoring as soon as each has arrived, when the fields before the first frame are complete and valid: send prompt, negativePrompt, text, width, height and channels before the frames (one arriving after frames scored with another value is refused with AGQ_ERR_INVALID_INPUT); topK, keepAtLeast, source and the ids may come anywhere. A refused request stores none of its frames.',
     properties: {
       image: { type: 'array', items: { type: 'string', contentMediaType: 'application/octet-stream' } },
       pixels: { type: 'array', items: pixelsFile },
@@ -98,6 +99,8 @@ function build(): JsonSchema {
       prompt: { type: 'string' },
       negativePrompt: { type: 'string' },
       source: { type: 'string' },
+      promptId: { type: 'string', maxLength: 200, description: 'the ComfyUI prompt id of the whole batch, stored with each generation (/v1/generations?promptId=)' },
+      node: { type: 'string', maxLength: 200, description: 'the ComfyUI node id that sent the batch' },
       topK: { type: 'integer' },
       keepAtLeast: { type: 'integer' },
     },

@@ -16,6 +16,9 @@ export const externalIdsSchema = z
   })
   .strict();
 
+/** The ids a whole batch shares: the prompt and the node that made it (file names are per image). */
+export const rankExternalIdsSchema = externalIdsSchema.pick({ promptId: true, node: true }).strict();
+
 /** What a client may tell about one image besides its bytes (JSON fields, multipart fields or query). */
 export const scoreMetadataSchema = z
   .object({
@@ -57,6 +60,8 @@ export const rankJsonRequestSchema = z
     negativePrompt: z.string().max(MAX_TEXT).optional(),
     source: scoreMetadataSchema.shape.source,
     parentId: scoreMetadataSchema.shape.parentId,
+    /** The batch's ComfyUI prompt and node (a ComfyUI node scoring its batch); each image may add its filename. */
+    external: rankExternalIdsSchema.optional(),
     topK: z.number().int().positive().optional(),
     keepAtLeast: z.number().int().nonnegative().optional(),
     images: z.array(rankImageSchema).min(1).max(MAX_RANK_IMAGES),
@@ -97,6 +102,8 @@ export const generationsQuerySchema = z
   .object({
     prompt: z.string().max(MAX_TEXT).optional(),
     verdict: z.enum(['accept', 'reject']).optional(),
+    promptId: externalIdsSchema.shape.promptId.describe('the ComfyUI prompt id (or another UI\'s task id) the generation came from'),
+    node: externalIdsSchema.shape.node.describe('the ComfyUI node id that sent or saved it'),
     /** A generation id (exclusive) or an ISO 8601 date-time (inclusive). */
     since: z.union([digits, z.iso.datetime({ offset: true })]).optional(),
     limit: digits.optional().describe('1–500, default 50'),

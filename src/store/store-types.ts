@@ -92,6 +92,9 @@ export interface GenerationFilter {
   /** Substring of the prompt, case-insensitive for ASCII. */
   prompt?: string | undefined;
   verdict?: 'accept' | 'reject' | undefined;
+  /** Exactly this external prompt id (ComfyUI prompt_id) / node id. */
+  promptId?: string | undefined;
+  node?: string | undefined;
   /** A generation id (exclusive) or an ISO date-time (inclusive). */
   since?: number | string | undefined;
   limit?: number | undefined;

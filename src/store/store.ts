@@ -160,6 +160,14 @@ export class Store {
         where.push("g.prompt LIKE ? ESCAPE '\\'");
         params.push(`%${filter.prompt.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
       }
+      if (filter.promptId !== undefined) {
+        where.push('g.external_prompt_id = ?');
+        params.push(filter.promptId);
+      }
+      if (filter.node !== undefined) {
+        where.push('g.external_node = ?');
+        params.push(filter.node);
+      }
       if (typeof filter.since === 'number') {
         where.push('g.id > ?');
         params.push(filter.since);

@@ -36,6 +36,12 @@ describe('readPngText', () => {
     expect(readPngText(withChunks(base, [latin, utf8])).text).toEqual({ Title: 'café', Author: '彩虹' });
   });
 
+  it('reads only the keyword asked for, without inflating or decoding the others', () => {
+    const png = withChunks(base, [zTextChunk('prompt', '{"big":"graph"}'), textChunk('workflow', '{}'), textChunk('agiqa', '{"generation_id":7}')]);
+    expect(readPngText(png, MAX_METADATA_TEXT_BYTES, 'agiqa')).toEqual({ text: { agiqa: '{"generation_id":7}' }, problem: null });
+    expect(readPngText(png, MAX_METADATA_TEXT_BYTES, 'missing').text).toEqual({});
+  });
+
   it('keeps the first chunk of a repeated keyword', () => {
     expect(readPngText(withChunks(base, [textChunk('k', 'first'), textChunk('k', 'second')])).text).toEqual({ k: 'first' });
   });

@@ -42,4 +42,27 @@ describe('Admission', () => {
     await expect(admission.admitWhenFree(1)).rejects.toMatchObject({ code: 'AGQ_ERR_SHUTTING_DOWN' });
     release();
   });
+
+  it('tryAdmit takes room only when there is some and nobody waits, and counts no refusal', async () => {
+    let rejected = 0;
+    const admission = new Admission({ capacity: 2, onRejected: () => (rejected += 1) });
+    const one = admission.tryAdmit(1)!;
+    expect(admission.tryAdmit(2)).toBeNull();
+    const two = admission.tryAdmit(1)!;
+    expect(admission.inFlight).toBe(2);
+    const waiting = admission.admitWhenFree(1);
+    one();
+    (await waiting)();
+    two();
+    expect(admission.inFlight).toBe(0);
+    const blocker = admission.admit(2);
+    const queued = admission.admitWhenFree(1);
+    blocker();
+    expect(admission.tryAdmit(1)).not.toBeNull(); // the waiter was served first, room remains for one
+    (await queued)();
+    expect(rejected).toBe(0);
+    admission.close();
+    expect(admission.tryAdmit(1)).toBeNull();
+    expect(admission.tryAdmit(1, true)).not.toBeNull();
+  });
 });

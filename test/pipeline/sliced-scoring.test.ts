@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scoreInSlices, scoreSettled } from '../../src/pipeline/sliced-scoring.js';
+import { scoreFresh, scoreInSlices, scoreSettled } from '../../src/pipeline/sliced-scoring.js';
 import type { ScoreRequest } from '../../src/scoring/index.js';
 import { FakeScorer } from '../fixtures/server/fake-scorer.js';
 
@@ -23,5 +23,20 @@ describe('sliced scoring', () => {
     expect(settled.map((item) => item.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
     const crowded = await scoreSettled(new FakeScorer({ capacity: 2, delayMs: 5 }), requests(3), 3);
     expect(crowded.map((item) => item.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+  });
+
+  it('scoreFresh puts early scores and the rest back in batch order, and waits for the early ones when they took all the room', async () => {
+    const scorer = new FakeScorer({ capacity: 2, delayMs: 10 });
+    const [first, second] = requests(2);
+    // Two scores started early hold the whole capacity (2): the third image must wait for them.
+    const early = [scorer.score(first!), null, scorer.score(second!)];
+    const [third] = requests(5).slice(4);
+    const settled = await scoreFresh(scorer, { early, requests: [third!], room: 0, capacity: 2, partial: false });
+    expect(settled.map((item) => (item.status === 'fulfilled' ? item.value.mos : null))).toEqual([0, 4, 1]);
+    expect(scorer.maxInFlight).toBe(2);
+    const failing = new FakeScorer({ fail: new Error('worker died') });
+    const partial = await scoreFresh(failing, { early: [null, Promise.resolve((await scoreInSlices(scorer, [first!], 1))[0]!)], requests: [second!], room: 1, capacity: 2, partial: true });
+    expect(partial.map((item) => item.status)).toEqual(['rejected', 'fulfilled']);
+    await expect(scoreFresh(failing, { early: [null], requests: [second!], room: 1, capacity: 2, partial: false })).rejects.toThrow('worker died');
   });
 });

@@ -453,6 +453,21 @@ describe('POST /v1/rank', () => {
     expect(server.service.load.inFlight).toBe(0);
   });
 
+  it("stores a JSON batch's prompt and node ids with each image, under the image's own file name", async () => {
+    const { server } = await start();
+    const response = await postJson(server, '/v1/rank', {
+      external: { promptId: 'p-1', node: '9' },
+      images: [{ image: b64(image(90, 10)), external: { filename: 'ComfyUI_0001.png' } }, { image: b64(image(91, 20)) }],
+    });
+    expect(response.status).toBe(200);
+    const found = (await get(server, '/v1/generations?promptId=p-1')).body.generations.map((generation: any) => generation.external);
+    expect(found).toEqual([
+      { promptId: 'p-1', node: '9', filename: null },
+      { promptId: 'p-1', node: '9', filename: 'ComfyUI_0001.png' },
+    ]);
+    expect((await postJson(server, '/v1/rank', { external: { filename: 'x.png' }, images: [{ image: b64(image(92)) }] })).status).toBe(400);
+  });
+
   it('refuses an empty batch', async () => {
     const { server } = await start();
     expect((await postJson(server, '/v1/rank', { images: [] })).status).toBe(400);

@@ -70,6 +70,18 @@ describe('Store', () => {
     expect((await store.listGenerations({ limit: 1 })).length).toBe(1);
   });
 
+  it('finds generations by their exact external prompt id and node', async () => {
+    const store = await openStore();
+    const result = fakeResult();
+    const verdict = judge(result, { thresholds: {} });
+    const a = await store.saveScore(generation({ imageSha256: '4'.repeat(64), external: { promptId: 'p-1', node: '9' } }), result, verdict);
+    const b = await store.saveScore(generation({ imageSha256: '5'.repeat(64), external: { promptId: 'p-1', node: '10' } }), result, verdict);
+    await store.saveScore(generation({ imageSha256: '6'.repeat(64), external: { promptId: 'p-10', node: '9' } }), result, verdict);
+    expect((await store.listGenerations({ promptId: 'p-1' })).map((g) => g.id)).toEqual([b.generationId, a.generationId]);
+    expect((await store.listGenerations({ promptId: 'p-1', node: '9' })).map((g) => g.id)).toEqual([a.generationId]);
+    expect(await store.listGenerations({ promptId: 'p-' })).toEqual([]);
+  });
+
   it('appends a verdict event only when the verdict changes', async () => {
     const store = await openStore();
     const result = fakeResult({ mos: 3 });

@@ -65,11 +65,13 @@ class AgiqaClient:
         text: Optional[Dict[str, str]] = None,
         node: Optional[str] = None,
         limit: Optional[int] = None,
+        prompt_id: Optional[str] = None,
     ) -> List[Dict[str, Any]]:
         """Scores raw 8-bit frames as batches of /v1/rank; one item per frame, in input order. `frames` is
         a tensors.Frames (converted one by one as the body streams out: the server reads frame 1 while
         frame 2 is converted) or a [B,H,W,C] uint8 array. `text` is the metadata a saved PNG would carry
-        ({"prompt": graph JSON}), from which the server recovers the prompt when none is given."""
+        ({"prompt": graph JSON}), from which the server recovers the prompt when none is given. `prompt_id`
+        and `node` (ComfyUI's prompt and node ids) are stored with every generation of the batch."""
         source = frames if hasattr(frames, "frame") else _ArrayFrames(frames)
         count, height, width, channels = source.count, source.height, source.width, source.channels
         fields: Dict[str, str] = {"source": "comfyui-node", "width": str(width), "height": str(height), "channels": str(channels)}
@@ -77,6 +79,10 @@ class AgiqaClient:
             fields["prompt"] = prompt
         if text:
             fields["text"] = json.dumps(text)
+        if prompt_id:
+            fields["promptId"] = prompt_id[:200]
+        if node:
+            fields["node"] = node[:200]
         items: List[Dict[str, Any]] = []
         limit = limit or self.batch_limit()
         for start in range(0, count, limit):
@@ -187,27 +193,31 @@ class AgiqaClient:
 class _StreamedMultipart:
     """A multipart/form-data body of text fields then one part per frame, sent as it is produced: each
     frame is converted (`frame_of(index)`) only when the socket is ready for it, and goes out from its
-    own memory (no joined copy of the batch). The length is known before any frame exists."""
+    own memory (no joined copy of the batch). Each frame is followed at once by the delimiter that closes
+    it, before the next frame is converted: the server starts scoring a frame as soon as it knows the
+    frame is complete. The length is known before any frame exists."""
 
     def __init__(self, fields: Dict[str, str], file_field: str, files: Sequence[Tuple[str, int]], frame_bytes: int, frame_of: Callable[[int], memoryview]) -> None:
         self.boundary = f"agiqa-{uuid.uuid4().hex}"
-        head = b"".join(
-            f'--{self.boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'.encode("utf-8") + value.encode("utf-8") + b"\r\n"
+        delimiter = f"--{self.boundary}".encode("utf-8")
+        # Every part but the first opens right after the delimiter that closed the one before it.
+        self.head = delimiter + b"".join(
+            f'\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'.encode("utf-8") + value.encode("utf-8") + b"\r\n" + delimiter
             for key, value in fields.items()
         )
-        self.head = head
         self.parts = [
             (
-                f'--{self.boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
+                f'\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
                 "Content-Type: application/octet-stream\r\n\r\n".encode("utf-8"),
                 index,
             )
             for filename, index in files
         ]
-        self.tail = f"--{self.boundary}--\r\n".encode("utf-8")
+        self.closing = b"\r\n" + delimiter
+        self.tail = b"--\r\n"
         self.frame_bytes = frame_bytes
         self.frame_of = frame_of
-        self.length = len(head) + sum(len(header) + frame_bytes + 2 for header, _ in self.parts) + len(self.tail)
+        self.length = len(self.head) + sum(len(header) + frame_bytes + len(self.closing) for header, _ in self.parts) + len(self.tail)
 
     @property
     def content_type(self) -> str:
@@ -221,7 +231,7 @@ class _StreamedMultipart:
                 raise ValueError(f"frame {index} has {frame.nbytes} bytes, expected {self.frame_bytes}")
             yield header
             yield frame
-            yield b"\r\n"
+            yield self.closing
         yield self.tail
 
 

@@ -3,7 +3,7 @@ ComfyUI (its tests provide stand-ins) and an older ComfyUI degrades instead of f
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 
 def execution_blocker(message: Optional[str] = None) -> Any:
@@ -49,3 +49,30 @@ def folder_paths() -> Any:
     import folder_paths as module
 
     return module
+
+
+def comfy_ids(unique_id: Any) -> Tuple[Optional[str], Optional[str]]:
+    """The prompt id and node id of the node running now, as the bridge stores them for its outputs.
+    The node id is the hidden UNIQUE_ID input; the prompt id comes from the context ComfyUI sets around
+    each node's function (comfy_execution.utils, 0.3.4x and later), else from PromptServer's
+    last_prompt_id (set just before a prompt runs). Either is None when this ComfyUI cannot tell."""
+    node = None if unique_id is None else str(unique_id)
+    prompt_id: Optional[str] = None
+    try:
+        from comfy_execution.utils import get_executing_context
+
+        context = get_executing_context()
+        if context is not None:
+            prompt_id = str(context.prompt_id) if context.prompt_id else None
+            node = node or (str(context.node_id) if context.node_id else None)
+    except ImportError:
+        pass
+    if prompt_id is None:
+        try:
+            from server import PromptServer
+
+            last = getattr(PromptServer.instance, "last_prompt_id", None)
+            prompt_id = str(last) if last else None
+        except ImportError:
+            pass
+    return prompt_id, node

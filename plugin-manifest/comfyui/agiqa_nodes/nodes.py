@@ -47,7 +47,9 @@ def _threshold(default: float, what: str) -> Tuple[str, Dict[str, Any]]:
 
 
 def _score(images: Any, prompt: Optional[str], graph: Any, unique_id: Any) -> List[ImageScore]:
-    return score_images(images, prompt=prompt, graph=graph, node=None if unique_id is None else str(unique_id))
+    # Stored with the generations like the bridge's lineage, so /v1/generations?promptId= finds them.
+    prompt_id, node = host.comfy_ids(unique_id)
+    return score_images(images, prompt=prompt, graph=graph, node=node, prompt_id=prompt_id)
 
 
 def _ui(

@@ -77,13 +77,15 @@ def score_images(
     graph: Any = None,
     node: Optional[str] = None,
     client: Optional[AgiqaClient] = None,
+    prompt_id: Optional[str] = None,
 ) -> List[ImageScore]:
     """Scores every image of an IMAGE batch as one batch; results in batch order.
 
     The tensors go as raw 8-bit frames (SaveImage's quantization, no PNG encode here, no decode in the
     server), each converted as the request body reaches it, so the server reads one while the next is made. Without a prompt text, the API graph (hidden PROMPT input) travels beside them as the
     `prompt` text a saved PNG would carry, so the server recovers the prompt from the sampler's text
-    encoder the way it does for saved files.
+    encoder the way it does for saved files. `prompt_id` and `node` (ComfyUI's ids) are stored with
+    every generation of the batch.
     """
     if batch_size(images) == 0:
         return []
@@ -92,7 +94,7 @@ def score_images(
     client = client or AgiqaClient()
     frames = Frames(images)  # a bad shape fails here, before anything is sent
     limit = client.batch_limit()  # a server that is not running fails here, before any image is converted
-    items = client.rank_frames(frames, prompt=text, text=chunks or None, node=node, limit=limit)
+    items = client.rank_frames(frames, prompt=text, text=chunks or None, node=node, limit=limit, prompt_id=prompt_id)
     return [ImageScore.from_rank_item(item) for item in items]
 
 

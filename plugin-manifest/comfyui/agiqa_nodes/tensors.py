@@ -65,7 +65,10 @@ class Frames:
         else:  # float16/float64 (or ints): to float32 first, as SaveImage's numpy does
             np.copyto(scratch, source, casting="unsafe")
             np.multiply(scratch, np.float32(255.0), out=scratch)
-        np.clip(scratch, 0, 255, out=scratch)
+        # np.clip is most of the cost (~0.65 of ~1 ms for 512²); two reductions (~0.1 ms) show when it
+        # has nothing to do, as for a VAE's output in 0..1. A NaN fails both tests and is clipped as before.
+        if not (scratch.min() >= 0 and scratch.max() <= 255):
+            np.clip(scratch, 0, 255, out=scratch)
         return scratch.astype(np.uint8)
 
 

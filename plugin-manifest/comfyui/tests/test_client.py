@@ -74,6 +74,10 @@ class StreamedBodyTest(unittest.TestCase):
         next(chunks)
         next(chunks)
         self.assertEqual(converted, [0])
+        # The delimiter that closes frame 0 goes out before frame 1 is converted: the server can score it.
+        self.assertEqual(next(chunks), b"\r\n--" + body.boundary.encode("ascii"))
+        self.assertEqual(converted, [0])
+        self.assertEqual(sum(len(chunk) for chunk in body.chunks()), body.length)
         items = client.rank_frames(frames, prompt="p", limit=8)
         self.assertEqual([item["index"] for item in items], [0, 1, 2])
         content_type, sent = self.server.bodies[-1]

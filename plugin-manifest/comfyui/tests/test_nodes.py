@@ -17,6 +17,8 @@ import folder_paths  # stand-in
 from comfy.cli_args import args as comfy_args  # stand-in
 from comfy.model_management import InterruptProcessingException  # stand-in
 from comfy_execution.graph_utils import ExecutionBlocker  # stand-in
+from comfy_execution.utils import CurrentNodeContext  # stand-in
+from server import PromptServer  # stand-in
 
 # An API-format graph like the one ComfyUI hands a node as its hidden PROMPT input.
 GRAPH = {
@@ -71,6 +73,24 @@ class ScoreTest(unittest.TestCase):
         self.assertEqual(generation["source"], "comfyui-node")
         self.assertEqual(generation["scores"][0]["result"]["image"]["format"], "raw")
         self.assertEqual(generation["image"]["bytes"], image.shape[0] * image.shape[1] * 3)
+
+
+    def test_the_generations_carry_the_comfyui_prompt_and_node_ids(self):
+        images = support.batch([support.blurred("coffee.png", 1.25), support.blurred("coffee.png", 2.25)])  # in no other test: not stored yet
+        # ComfyUI runs a node's function inside the context that names its prompt and node.
+        with CurrentNodeContext("prompt-5e1d", "17"):
+            AGIQARank().rank(images, prompt="a cup of coffee", top_k=1, unique_id="17")
+        found = support.get_json("/v1/generations?promptId=prompt-5e1d&node=17")["generations"]
+        self.assertEqual(len(found), 2)
+        self.assertEqual({(g["external"]["promptId"], g["external"]["node"]) for g in found}, {("prompt-5e1d", "17")})
+        # Without that context (an older ComfyUI), the prompt that PromptServer started last is taken.
+        PromptServer.instance.last_prompt_id = "prompt-older"
+        try:
+            score = AGIQAScore().score(support.batch([support.blurred("coffee.png", 3.25)]), prompt="a cup of coffee", unique_id="4")
+        finally:
+            PromptServer.instance.last_prompt_id = None
+        generation = support.get_json(f"/v1/generations/{score['ui']['agiqa'][0]['generation_id']}")
+        self.assertEqual(generation["external"], {"promptId": "prompt-older", "node": "4", "filename": None})
 
 
 class FilterTest(unittest.TestCase):

@@ -47,6 +47,18 @@ class RawFramesTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "1, 3 or 4 channels, got 5"):
             Frames(np.ones((1, 2, 2, 5), np.float32))
 
+    def test_frames_in_range_skip_the_clip_and_still_match_save_image(self):
+        rng = np.random.default_rng(4)
+        # In range, out of range, in range again, and a NaN: the skipped clip changes no pixel.
+        batch = np.stack([rng.random((6, 5, 3)), rng.uniform(-1, 2, (6, 5, 3)), rng.random((6, 5, 3)), rng.random((6, 5, 3))]).astype(np.float32)
+        batch[0, 0, 0] = [1.0, 0.0, 0.999]
+        batch[3, 1, 1, 1] = np.nan
+        frames = Frames(batch)
+        for index in range(4):
+            with self.subTest(frame=index):
+                np.testing.assert_array_equal(frames.frame(index), to_uint8(batch[index]))
+        self.assertEqual(frames.frame(0)[0, 0].tolist(), [255, 0, 254])
+
 
 class SelectionTest(unittest.TestCase):
     def test_take_reorders_and_may_be_empty(self):
