@@ -113,9 +113,9 @@ async function basePixels(): Promise<Buffer> {
 /**
  * The uploads' prompt names no COCO object: "bench" (as before) is one, so the object detector ran on
  * every upload on both sides (most of the server's CPU per upload), and the comparison measured the detector more than
- * the upload form.
+ * the upload form. BENCH_UPLOAD_PROMPT="a bench" measures that case too.
  */
-const UPLOAD_PROMPT = 'a gradient';
+const UPLOAD_PROMPT = process.env.BENCH_UPLOAD_PROMPT ?? 'a gradient';
 
 function multipart(fields: Record<string, string>, field: string, filename: string, parts: Buffer[]): { pieces: Buffer[]; type: string; length: number } {
   const boundary = `bench${Math.random().toString(16).slice(2)}`;
@@ -311,7 +311,7 @@ const path = await writeResults({
   title: 'One pipeline: the ComfyUI Score node, raw-pixel uploads, a bridge burst (lite, 2 workers)',
   notes: [
     `Score node: ${NODE_ROUNDS - 2} rounds after 2 warm-ups, each round five batches interleaved (streamed and whole-body taking turns in first place): the node pack's own Python on a 512² IMAGE batch of 4 (score_images: frames converted one at a time as the body streams out, one POST /v1/rank; the server starts scoring each frame as soon as it has arrived) against \`agiqa serve\`; the same with the frames' file names left out, which the server does not start before the body is complete (the server before streaming); the bare scorer on 4 raw 512² frames (2 workers, as the server, in a process of its own under the malloc setting the server runs with): the server's own scoring cost; the old sender (PNG level 1 per image + base64 JSON); and two node batches back to back, the second timed. Each batch starts ${PAUSE_MS} ms after the previous one ended (a ComfyUI queue samples for seconds between two Score node runs), except the back-to-back one, which follows the first at once. Per image = batch wall ÷ 4; ratio = median node ÷ median bare (paired: median of each node round ÷ the bare round beside it). Python conversion = the Frames conversion of the same batch timed apart; it is part of the added latency.`,
-    `Uploads: 4 clients for ${DURATION_MS / 1000} s per variant, three rounds alternating, 1024² (multipart \`image\` PNG ${round2(png.length / 1e6)} MB vs multipart \`pixels\` ${round2(pixels.length / 1e6)} MB raw RGB); every request distinct (no dedupe); prompt "${UPLOAD_PROMPT}", which names no COCO object, so no object detection on either side (the detector's cost is the same for both forms).`,
+    `Uploads: 4 clients for ${DURATION_MS / 1000} s per variant, three rounds alternating, 1024² (multipart \`image\` PNG ${round2(png.length / 1e6)} MB vs multipart \`pixels\` ${round2(pixels.length / 1e6)} MB raw RGB); every request distinct (no dedupe); prompt "${UPLOAD_PROMPT}"${process.env.BENCH_UPLOAD_PROMPT === undefined ? ", which names no COCO object, so no object detection on either side (the detector's cost is the same for both forms)" : ' (BENCH_UPLOAD_PROMPT: when it names a COCO object, the object detector runs on both sides)'}.`,
     `Pooled buffers: two servers, one with AGIQA_BUFFER_POOL=off, raw 1024² uploads at 4 clients for ${DURATION_MS / 1000} s each, three rounds alternating; allocations = agiqa_image_buffers_allocated_total per image scored (buffers of 256 KiB and up read on the main thread), GC = agiqa_nodejs_gc_duration_seconds (main thread), peak RSS = VmHWM of the server process during its round (reset before it).`,
     `Burst: 25 ComfyUI prompts × 4 outputs (256² PNG) queued at once on a ComfyUI double; the server's admission capacity is ${burst.capacity} (queue.maxQueue 6 + 2 workers), so bridge batches wait in line; counted from /metrics.`,
     `A 2-core machine shared with other work (1-minute load average ${loadavg()[0]!.toFixed(1)} at the end of this run): compare the ratios, not the absolute figures. Server CPU ms per image is less sensitive to that than images/s (a busy machine gives the server a varying share of the cores).`,
