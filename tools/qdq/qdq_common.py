@@ -2,7 +2,12 @@
 (training/lite/quantize.py) and the detector's (tools/tfjs-to-onnx/quantize_detector.py) share: graph
 lookups, activation and per-channel weight parameters, and where new Q/DQ nodes go in the node list.
 What each model keeps in float and which tensors it quantizes stays in its own script."""
+import json
+import os
+
 import numpy as np
+import onnx
+from onnx import helper, TensorProto
 
 
 def consumers_of(graph):
@@ -50,3 +55,17 @@ def place_new_nodes(graph, new_nodes):
         ordered.extend(after.get(node.name, []))
     del graph.node[:]
     graph.node.extend(ordered)
+
+
+def write_instrumented(model, tensors, out_dir):
+    """The calibration copy: `model` also outputting every activation in `tensors` (instrumented.onnx),
+    and the list itself (tensors.json), which the calibration run reads back in that order."""
+    instrumented = onnx.ModelProto()
+    instrumented.CopyFrom(model)
+    existing = {o.name for o in instrumented.graph.output}
+    for name in tensors:
+        if name not in existing:
+            instrumented.graph.output.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
+    onnx.save(instrumented, os.path.join(out_dir, "instrumented.onnx"))
+    with open(os.path.join(out_dir, "tensors.json"), "w") as f:
+        json.dump(tensors, f, indent=1)

@@ -37,7 +37,7 @@ from onnx import helper, numpy_helper, TensorProto
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qdq"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qdq_common import activation_params, consumers_of, per_channel_weights, place_new_nodes, producers_of  # noqa: E402
+from qdq_common import activation_params, consumers_of, per_channel_weights, place_new_nodes, producers_of, write_instrumented  # noqa: E402
 from detector_rewrites import integer_hard_swish, pad_depthwise_channels, quantize_islands, raw_heads  # noqa: E402
 
 WEIGHT_BITS = 7
@@ -190,15 +190,7 @@ def prepare(args):
     os.makedirs(args.out_dir, exist_ok=True)
     onnx.save(model, os.path.join(args.out_dir, "float.onnx"))
     tensors = activation_tensors(model.graph)
-    instrumented = onnx.ModelProto()
-    instrumented.CopyFrom(model)
-    existing = {o.name for o in instrumented.graph.output}
-    for name in tensors:
-        if name not in existing:
-            instrumented.graph.output.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
-    onnx.save(instrumented, os.path.join(args.out_dir, "instrumented.onnx"))
-    with open(os.path.join(args.out_dir, "tensors.json"), "w") as f:
-        json.dump(tensors, f, indent=1)
+    write_instrumented(model, tensors, args.out_dir)
     print(f"folded {folded} float16 casts, {resizes} resizes to 4-D sizes, {swishes} hard-swishes fused; {len(quantized_convs(model.graph))} convolutions to quantize, "
           f"{len(tensors)} activation tensors")
 

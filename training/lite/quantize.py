@@ -30,7 +30,7 @@ import onnx
 from onnx import helper, numpy_helper, TensorProto
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "qdq"))
-from qdq_common import activation_params, consumers_of, per_channel_weights, place_new_nodes, producers_of  # noqa: E402
+from qdq_common import activation_params, consumers_of, per_channel_weights, place_new_nodes, producers_of, write_instrumented  # noqa: E402
 
 # Tensors whose float value is also read by float statistics; only their Conv/Add consumers are quantized.
 STATISTICS_TENSORS = ("/blocks.12/Add_output_0",)
@@ -115,15 +115,7 @@ def prepare(args):
     os.makedirs(args.out_dir, exist_ok=True)
     onnx.save(model, os.path.join(args.out_dir, "simplified.onnx"))
     tensors = activation_tensors(model.graph)
-    instrumented = onnx.ModelProto()
-    instrumented.CopyFrom(model)
-    existing = {o.name for o in instrumented.graph.output}
-    for name in tensors:
-        if name not in existing:
-            instrumented.graph.output.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
-    onnx.save(instrumented, os.path.join(args.out_dir, "instrumented.onnx"))
-    with open(os.path.join(args.out_dir, "tensors.json"), "w") as f:
-        json.dump(tensors, f, indent=1)
+    write_instrumented(model, tensors, args.out_dir)
     print(f"folded {folded} pads, merged {merged} relu+clip pairs; {len(tensors)} activation tensors")
 
 
