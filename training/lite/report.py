@@ -16,10 +16,11 @@ from distortions import DISTORTIONS  # noqa: E402
 from sources import ORIGINAL_PACKAGES  # noqa: E402
 
 # The shipped run first, then the ablations that justify each change (run.sh has their exact flags).
-VARIANTS = ["frozen_signals_ens", "no_surplus", "package_cap", "original_pictures", "no_new_types", "signals_only"]
+VARIANTS = ["frozen_signals_ens", "finetune_fresh", "no_surplus", "package_cap", "original_pictures", "no_new_types",
+            "signals_only"]
 ABLATION_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "predictor", "lite-ablation.json")
 MANIFEST = "training/lite/split-manifest.csv"
-SHIPPED = "frozen_signals_ens"
+SHIPPED = "frozen_signals_ens"  # default of --shipped (run.sh passes the run it ships)
 # Bump whenever quality.onnx or detector.onnx changes: the server answers a repeated image + prompt from its
 # database for the same pack name and version, so a new model under an old version would keep serving old scores.
 PACK_VERSION = "0.5.0"
@@ -90,7 +91,7 @@ def brief(m):
     return out
 
 
-def write_ablation(pack_json, runs, test, runtime_val, previous):
+def write_ablation(pack_json, runs, test, runtime_val, previous, shipped_run):
     """training/predictor/lite-ablation.json, from the shipped file and the runs (never edited by hand). The
     M3 predictor's measurements on earlier encoders are carried under `predictorEarlier`, each with the hash of
     the encoder it was measured on."""
@@ -106,12 +107,14 @@ def write_ablation(pack_json, runs, test, runtime_val, previous):
         "selectedOn": "val SRCC (checkpoints and variants); test scored once per run",
         "split": pack_json["training"]["split"],
         "quality": {
-            "shipped": {"variant": SHIPPED, "test": brief(test),
+            "shipped": {"variant": shipped_run, "test": brief(test),
                         **({"val": brief(runtime_val)} if runtime_val else {}),
                         "measuredWith": "agiqa eval on the shipped quality.onnx"},
             "variants": {v: {"val": brief(m.get("valFull", m["val"])), "test": brief(m["test"]), "heads": m.get("heads"),
                              "trainPictures": m.get("trainPictures"),
-                             "seconds": m.get("seconds"), "measuredWith": "train.py, float model, cached features"}
+                             "seconds": m.get("seconds"),
+                             "measuredWith": "train.py, float model, " + ("fresh crops from the images, fine-tuned upper "
+                                                                          "backbone" if m.get("freshCrops") else "cached features")}
                          for v, m in runs.items()},
             **({"previousPack": previous} if previous else {}),
         },
@@ -129,6 +132,7 @@ def main():
     ap.add_argument("--data", default=os.path.join(here, "..", "data"))
     ap.add_argument("--pack", default=os.path.join(here, "..", "..", "models", "lite"))
     ap.add_argument("--crops", type=int, default=1)
+    ap.add_argument("--shipped", default=SHIPPED, help="the run exported to quality.onnx")
     ap.add_argument("--runtime-eval", help="`agiqa eval --report` of the shipped pack on the test split")
     ap.add_argument("--runtime-eval-val", help="the same on the val split")
     ap.add_argument("--previous-eval", help="`agiqa eval --report` of the previous pack on the same test split")
@@ -151,7 +155,7 @@ def main():
             pred = json.load(open(pred_path))
             val_rows = [r for p_, r in by_path_rows.items() if r["split"] == "val" and p_ in pred]
             m["valFull"] = evaluate(val_rows, [pred[r["path"]] for r in val_rows])
-    main_run = runs[SHIPPED]
+    main_run = runs[args.shipped]
     test = main_run["test"]
     measured_with = "PyTorch, float model, cached features (train.py)"
     runtime_val = None
@@ -263,7 +267,7 @@ def main():
     }
     json.dump(pack_json, open(os.path.join(pack, "pack.json"), "w"), indent=2)
     if args.runtime_eval:
-        write_ablation(pack_json, runs, test, runtime_val, previous)
+        write_ablation(pack_json, runs, test, runtime_val, previous, args.shipped)
     logs = {}
     for v in runs:
         path = os.path.join(data, "runs", v, "log.jsonl")
@@ -276,7 +280,7 @@ def main():
         if name not in runs and os.path.exists(path):
             others[name] = json.load(open(path))
     report = {
-        "pack": "lite", "shipped": SHIPPED, "crops": args.crops,
+        "pack": "lite", "shipped": args.shipped, "crops": args.crops,
         "notes": NOTES,
         "otherRuns": others,
         "dataset": {"references": len(used), "pictures": sum(pics_pkg.values()),

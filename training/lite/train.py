@@ -128,7 +128,7 @@ def losses(logits, mos_target, refs_pos, levels, clean_weight=1.0, rank_weight=1
 class Data:
     """Rows, cached features per (split, position), standardized signals."""
 
-    def __init__(self, data, use_signals):
+    def __init__(self, data, use_signals, extra=None):
         self.rows = load_dataset(os.path.join(data, "dataset"))
         self.cache, self.emb = {}, {}
         for name in sorted(os.listdir(os.path.join(data, "cache"))):
@@ -146,7 +146,16 @@ class Data:
         if use_signals:
             arr, meta, index = load_signals(os.path.join(data, "signals", "signals"))
             idx = [index[os.path.realpath(r["abs"])] for r in self.rows]
-            raw = signed_log(arr[idx].astype(np.float64))
+            arr, names = arr[idx].astype(np.float64), list(meta["names"])
+            if extra:  # candidate signals (probe_signals.py), rows in dataset.csv order, appended
+                probe = json.load(open(extra[0] + ".json"))
+                if probe["paths"] != [r["path"] for r in self.rows]:
+                    raise SystemExit(f"{extra[0]}.json: rows are not dataset.csv's")
+                cols = [probe["names"].index(c) for c in extra[1]] if extra[1] else list(range(len(probe["names"])))
+                arr = np.concatenate([arr, np.load(extra[0] + ".npy")[:, cols].astype(np.float64)], axis=1)
+                names += [probe["names"][c] for c in cols]
+                meta = dict(meta, names=names, version=f"{meta.get('version')}+probe")
+            raw = signed_log(arr)
             train = np.array([r["split"] == "train" for r in self.rows])
             finite = np.isfinite(raw)
             mean = np.array([raw[train & finite[:, j], j].mean() for j in range(raw.shape[1])])
@@ -219,9 +228,14 @@ def run(args):
     use_image = args.variant != "signals_only"
     use_signals = args.variant != "finetune_only"
     tune = args.variant.startswith("finetune")
-    if tune and (args.heads != 1 or args.lower_stats):
-        raise SystemExit("--heads > 1 and --lower-stats need a frozen backbone (precomputed features)")
-    data = Data(args.data, use_signals)
+    if args.fresh_crops and not tune:
+        raise SystemExit("--fresh-crops fine-tunes the backbone: use a finetune_* variant")
+    if tune and not args.fresh_crops and (args.heads != 1 or args.lower_stats):
+        raise SystemExit("--heads > 1 and --lower-stats need a frozen backbone (precomputed features) or --fresh-crops")
+    extra = None
+    if args.extra_signals:
+        extra = (args.extra_signals, [c for c in (args.extra_cols or "").split(",") if c])
+    data = Data(args.data, use_signals, extra)
     fold = tuple(int(x) for x in args.fold.split("/")) if args.fold else None
     if args.train_packages or args.exclude_types or fold or args.main_pool_only:
         from sources import ORIGINAL_PACKAGES
@@ -247,6 +261,10 @@ def run(args):
     t0 = time.time()
     backbone = MobileNetV2Backbone(os.path.join(args.data, "mobilenet_v2.onnx"))
     tail = Tail(backbone)
+    if args.fresh_crops:  # fine-tuning on fresh random crops cut from the images (finetune.py)
+        from finetune import run_fresh
+        args.seed_base = SEED
+        return run_fresh(args, data, backbone, tail, out_dir, emit, t0)
     train_keys = [f"train_{p}" for p in args.positions.split(",")] if use_image else ["signals"]
     missing = [k for k in train_keys if use_image and k not in data.cache and k not in data.emb]
     if missing:
@@ -438,6 +456,14 @@ def main():
                     help="ablation: leave the package cap's surplus pictures (sources.py pool 'surplus') out of train")
     ap.add_argument("--clean-weight", type=float, default=1.0, help="weight of clean crops in CE and MSE")
     ap.add_argument("--rank-weight", type=float, default=1.0, help="weight of the within-group ranking hinge")
+    ap.add_argument("--fresh-crops", action="store_true",
+                    help="finetune_signals: fine-tune the upper backbone with the heads on a fresh random crop position per "
+                         "training reference each epoch, cut from the images (finetune.py; always with block-12 stats)")
+    ap.add_argument("--tune-from", type=int, default=13, help="--fresh-crops: first fine-tuned block (13..16)")
+    ap.add_argument("--init-from", default=None, help="--fresh-crops: start the heads from this run's best.pt")
+    ap.add_argument("--extra-signals", default=None,
+                    help="ablation: prefix of candidate signal columns (probe_signals.py: <prefix>.npy/.json) appended")
+    ap.add_argument("--extra-cols", default=None, help="--extra-signals: comma-separated columns to keep (default all)")
     ap.add_argument("--exclude-types", default=None, help="ablation: comma-separated distortion types left out of train")
     run(ap.parse_args())
 
