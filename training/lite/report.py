@@ -49,8 +49,11 @@ NOTES = [
     "seeded levels of every type, val/test the full grid.",
     "original_pictures (training rows of the first six packages only), no_new_types (without the four new types) and "
     "signals_only (the signal MLP alone) justify pack 0.4.0's changes; runs without trainPictures in their metrics "
-    "were made by pack 0.4.0's run (170 training pictures, same val/test). Fine-tuning the backbone was not retried: "
-    "it did not fit the CPU budget of either run.",
+    "were made by pack 0.4.0's run (170 training pictures, same val/test).",
+    "finetune_fresh: blocks 15-16 and the 1280-channel conv fine-tuned with the frozen ensemble's heads (its start) on "
+    "a fresh random crop per training reference each epoch (train.py --fresh-crops); worse than its start on val, so "
+    "not shipped. probe_*: candidate signals for the weak types (probe_signals.py, numpy, not in src/signals/) "
+    "appended to the signals; the banding measures gain val SRCC but lose val clean-vs-level-1 pairs, so not shipped.",
     "The shipped quality.onnx is the int8 quantization of that model (training/lite/quantize.py: stem and blocks 0-1 "
     "float, the rest int8; calibrated on 300 training crops); metrics.heldOut is measured on it through the "
     "TypeScript runtime (agiqa eval, whose own SRCC/PLCC/logistic PLCC/KRCC/RMSE are copied), metrics.floatModel is "
@@ -265,7 +268,8 @@ def main():
                if previous else {}),
         },
     }
-    json.dump(pack_json, open(os.path.join(pack, "pack.json"), "w"), indent=2)
+    with open(os.path.join(pack, "pack.json"), "w") as fh:  # ends with a newline, as the committed file
+        fh.write(json.dumps(pack_json, indent=2) + "\n")
     if args.runtime_eval:
         write_ablation(pack_json, runs, test, runtime_val, previous, args.shipped)
     logs = {}

@@ -66,6 +66,20 @@ if [ ! -f $DATA/runs/finetune_fresh/metrics.json ]; then
   step "train: finetune_fresh"
   $PY training/lite/train.py --data $DATA $FT --run-name finetune_fresh
 fi
+# Candidate signals for the weak types (README "Results", second pass), measured before any port to src/signals/:
+# computed in numpy (probe_signals.py, ~40 min on one core), appended to the signals by --extra-signals. Set
+# LITE_PROBES=1 to rerun them (they do not change the pack).
+if [ "${LITE_PROBES:-0}" = 1 ]; then
+  [ -f $DATA/signals/probe.npy ] || $PY training/lite/probe_signals.py --data $DATA --workers 1
+  $PY training/lite/probe_signals.py --data $DATA --analyse
+  PROBE="--extra-signals $DATA/signals/probe"
+  [ -f $DATA/runs/probe_all/metrics.json ] || $PY training/lite/train.py --data $DATA $ENS --run-name probe_all \
+    --heads 3 --epochs 14 --minutes 120 $PROBE
+  [ -f $DATA/runs/probe_banding/metrics.json ] || $PY training/lite/train.py --data $DATA $ENS --run-name probe_banding \
+    --heads 3 --epochs 14 --minutes 120 $PROBE --extra-cols band_frac,band_step,band_rate,flat_frac
+  [ -f $DATA/runs/signals_only_probe/metrics.json ] || $PY training/lite/train.py --data $DATA --variant signals_only \
+    --run-name signals_only_probe --epochs 12 --minutes 30 $PROBE
+fi
 # The run that ships (chosen on val SRCC, README "Results").
 SHIPPED=frozen_signals_ens
 
