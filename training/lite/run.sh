@@ -77,6 +77,11 @@ if [ "${LITE_PROBES:-0}" = 1 ]; then
     --heads 3 --epochs 14 --minutes 120 $PROBE
   [ -f $DATA/runs/probe_banding/metrics.json ] || $PY training/lite/train.py --data $DATA $ENS --run-name probe_banding \
     --heads 3 --epochs 14 --minutes 120 $PROBE --extra-cols band_frac,band_step,band_rate,flat_frac
+  for w in 2 3; do  # the clean-weighted loss, to win back the clean-vs-level-1 pairs the banding measures cost
+    [ -f $DATA/runs/probe_banding_cw$w/metrics.json ] || $PY training/lite/train.py --data $DATA $ENS \
+      --run-name probe_banding_cw$w --heads 3 --epochs 14 --minutes 120 $PROBE \
+      --extra-cols band_frac,band_step,band_rate,flat_frac --clean-weight $w
+  done
   [ -f $DATA/runs/signals_only_probe/metrics.json ] || $PY training/lite/train.py --data $DATA --variant signals_only \
     --run-name signals_only_probe --epochs 12 --minutes 30 $PROBE
 fi
