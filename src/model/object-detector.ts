@@ -9,6 +9,13 @@ import type { LoadedPack } from './packs.js';
 
 /** The size the published CenterNet was trained at; a pack's graph may take another (read from its input). */
 export const DETECTOR_INPUT_SIZE = 512;
+/**
+ * onnxruntime intra-op threads of a detector session, whatever the worker's other sessions use. Most of the
+ * graph's ~130 kernels run for well under a millisecond, so splitting each over two threads bought −11 %
+ * wall time for +22 % CPU on an idle 2-core machine (docs/object-checks.md, "Speed"); agiqa runs beside
+ * the generator, and a server's workers each score an image of their own, so CPU is the cost that counts.
+ */
+export const DETECTOR_THREADS = 1;
 const PEAKS = 100;
 // The heat map's cell is STRIDE input pixels on a side (CenterNet's output stride).
 const STRIDE = 4;
@@ -250,10 +257,12 @@ export class ObjectDetector {
     readonly inputSize: number,
     /** The graph ends at its heads (the shipped int8 file) rather than at tfjs' `detections` (the conversion). */
     private readonly rawHeads: boolean,
+    /** onnxruntime intra-op threads of its session. */
+    readonly threads: number,
   ) {}
 
   /** The pack's detector, or null when the pack has none. Throws AGQ_ERR_PACK_FILE_MISSING / AGQ_ERR_MODEL_LOAD. */
-  static async load(pack: LoadedPack, threads: number): Promise<ObjectDetector | null> {
+  static async load(pack: LoadedPack, threads = DETECTOR_THREADS): Promise<ObjectDetector | null> {
     const role = pack.manifest.models.detector;
     if (role === undefined) return null;
     const path = pack.files.get(role.file);
@@ -265,7 +274,7 @@ export class ObjectDetector {
       if (!rawHeads && !model.outputNames.includes('detections')) {
         throw agiqaError('AGQ_ERR_MODEL_INPUT', { model: model.label, detail: `outputs ${model.outputNames.join(', ')}; a detector gives detections or ${Object.keys(RAW_HEAD_OUTPUTS).join(', ')}` });
       }
-      return new ObjectDetector(model, detectorInputSize(model), rawHeads);
+      return new ObjectDetector(model, detectorInputSize(model), rawHeads, threads);
     } catch (err) {
       await model.close();
       throw err;

@@ -16,9 +16,9 @@ export interface PackScorer {
 }
 
 /** The embedded lite pack's object detector (null if a pack named lite carries none). Throws loadPack's and the detector's load errors. */
-export async function liteDetector(threads: number): Promise<ObjectDetector | undefined> {
+export async function liteDetector(): Promise<ObjectDetector | undefined> {
   const { ObjectDetector } = await import('../model/object-detector.js');
-  return (await ObjectDetector.load(await loadPack(DEFAULT_PACK), threads)) ?? undefined;
+  return (await ObjectDetector.load(await loadPack(DEFAULT_PACK))) ?? undefined;
 }
 
 /** Whether a batch should go to one worker as one job rather than be spread over the workers. */
@@ -34,7 +34,7 @@ export async function createPackScorer(pack: LoadedPack, options: { threads: num
       // a pack trained by `agiqa train` carries an M3 predictor over the rounds
       const predictor = pack.manifest.predictor === null ? undefined : await (await import('./clip-rounds-predictor.js')).ClipRoundsPredictor.load(pack, options.threads);
       // The object checks beside the zero-shot correspondence use the detector of the lite pack, which every install has.
-      const detector = await liteDetector(options.threads);
+      const detector = await liteDetector();
       try {
         return await (await import('./clip-scorer.js')).ClipScorer.create(pack, { ...options, predictor, detector });
       } catch (error) {

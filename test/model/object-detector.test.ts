@@ -1,7 +1,8 @@
 // The detector's input (stretch to 512², area-averaged) and output decoding (threshold, NMS, scaling
-// back to the picture), on hand-made tensors; the shipped ONNX runs in test/cli/score.test.ts.
+// back to the picture), on hand-made tensors, and the thread count its session gets; the shipped ONNX runs in test/cli/score.test.ts.
 import { describe, expect, it } from 'vitest';
-import { decodeDetections, detectorInput, detectorInputSize, iou, peakDetections, type RawHeads } from '../../src/model/object-detector.js';
+import { decodeDetections, DETECTOR_THREADS, detectorInput, detectorInputSize, iou, ObjectDetector, peakDetections, type RawHeads } from '../../src/model/object-detector.js';
+import { loadPack } from '../../src/model/packs.js';
 
 function raw(rows: number[][]): Float32Array {
   const out = new Float32Array(600);
@@ -47,6 +48,19 @@ describe('detectorInputSize', () => {
   it('refuses a graph without a fixed square RGB input', () => {
     for (const shape of [undefined, [1, -1, -1, 3], [1, 384, 512, 3], [1, 3, 384, 384], [2, 384, 384, 3]]) {
       expect(() => detectorInputSize(model(shape))).toThrow(expect.objectContaining({ code: 'AGQ_ERR_MODEL_INPUT' }));
+    }
+  });
+});
+
+describe('ObjectDetector.load', () => {
+  it("runs the lite pack's detector on one intra-op thread unless a caller asks for more", async () => {
+    const pack = await loadPack('lite');
+    const [own, two] = [(await ObjectDetector.load(pack))!, (await ObjectDetector.load(pack, 2))!];
+    try {
+      expect(DETECTOR_THREADS).toBe(1);
+      expect([own.threads, two.threads]).toEqual([1, 2]);
+    } finally {
+      await Promise.all([own.close(), two.close()]);
     }
   });
 });
