@@ -1,7 +1,7 @@
 // The detector's input (stretch to 512², area-averaged) and output decoding (threshold, NMS, scaling
 // back to the picture), on hand-made tensors, and the thread count its session gets; the shipped ONNX runs in test/cli/score.test.ts.
 import { describe, expect, it } from 'vitest';
-import { decodeDetections, DETECTOR_THREADS, detectorInput, detectorInputSize, iou, ObjectDetector, peakDetections, type RawHeads } from '../../src/model/object-detector.js';
+import { decodeDetections, DETECTOR_THREADS, detectorInput, detectorInputShape, iou, ObjectDetector, peakDetections, type RawHeads } from '../../src/model/object-detector.js';
 import { loadPack } from '../../src/model/packs.js';
 
 function raw(rows: number[][]): Float32Array {
@@ -36,18 +36,28 @@ describe('detectorInput', () => {
     const flat = new Uint8Array(3 * 3 * 3).fill(77);
     expect(new Set(detectorInput({ rgb: flat, width: 3, height: 3 }, 8))).toEqual(new Set([77]));
   });
+
+  it('writes the same values as planes (NCHW) when asked, on each path (2×2 means, area average, bilinear)', () => {
+    for (const [width, height, size] of [[8, 8, 4], [9, 7, 4], [3, 5, 6]] as const) {
+      const image = { rgb: new Uint8Array(width * height * 3).map((_, i) => (i * 53 + 7) % 256), width, height };
+      const nhwc = detectorInput(image, size);
+      const planes = Array.from({ length: 3 * size * size }, (_, i) => nhwc[(i % (size * size)) * 3 + Math.floor(i / (size * size))]);
+      expect(Array.from(detectorInput(image, size, true))).toEqual(planes);
+    }
+  });
 });
 
-describe('detectorInputSize', () => {
+describe('detectorInputShape', () => {
   const model = (shape: number[] | undefined) => ({ label: 'lite/detector.onnx', inputShape: () => shape });
-  it('is the side the graph declares for its NHWC input', () => {
-    expect(detectorInputSize(model([1, 384, 384, 3]))).toBe(384);
-    expect(detectorInputSize(model([1, 512, 512, 3]))).toBe(512);
+  it('is the side the graph declares for its NHWC or planar input, and which of the two', () => {
+    expect(detectorInputShape(model([1, 384, 384, 3]))).toEqual({ size: 384, planar: false });
+    expect(detectorInputShape(model([1, 512, 512, 3]))).toEqual({ size: 512, planar: false });
+    expect(detectorInputShape(model([1, 3, 512, 512]))).toEqual({ size: 512, planar: true });
   });
 
   it('refuses a graph without a fixed square RGB input', () => {
-    for (const shape of [undefined, [1, -1, -1, 3], [1, 384, 512, 3], [1, 3, 384, 384], [2, 384, 384, 3]]) {
-      expect(() => detectorInputSize(model(shape))).toThrow(expect.objectContaining({ code: 'AGQ_ERR_MODEL_INPUT' }));
+    for (const shape of [undefined, [1, -1, -1, 3], [1, 3, -1, -1], [1, 384, 512, 3], [1, 3, 384, 512], [1, 4, 384, 384], [2, 384, 384, 3], [1, 3, 16, 16]]) {
+      expect(() => detectorInputShape(model(shape))).toThrow(expect.objectContaining({ code: 'AGQ_ERR_MODEL_INPUT' }));
     }
   });
 });
