@@ -10,9 +10,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { hostilePngs } from '../test/fixtures/hostile/hostile-inputs.js';
+import { noisyGradient, pngOf, pngWithText } from './images.js';
 import { percentile, round2, writeResults } from './lib.js';
 
 const ATTACK_MS = Number(process.env.BENCH_SECONDS ?? 6) * 1000;
@@ -58,31 +58,10 @@ function peakRssMb(server: Server): number {
   return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))![1]) / 1024);
 }
 
-async function basePng(side: number): Promise<Buffer> {
-  const pixels = Buffer.alloc(side * side * 3);
-  let seed = 7;
-  for (let i = 0; i < pixels.length; i += 3) {
-    const p = i / 3;
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    const noise = (seed >>> 24) & 31;
-    pixels[i] = ((p % side) / 2 + noise) & 255;
-    pixels[i + 1] = (Math.floor(p / side) / 2 + noise) & 255;
-    pixels[i + 2] = 128;
-  }
-  return sharp(pixels, { raw: { width: side, height: side, channels: 3 } }).png().toBuffer();
-}
+const basePng = (side: number): Promise<Buffer> => pngOf(noisyGradient(side, { step: 2, blue: 128 }), side);
 
 /** The same image with a unique tEXt chunk: identical pixels, a new hash, so the store never answers it. */
-function variant(png: Buffer, n: number): Uint8Array<ArrayBuffer> {
-  const data = Buffer.from(`bench\0${n}-${Math.random()}`, 'latin1');
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write('tEXt', 4, 'ascii');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
-  const iend = png.length - 12;
-  return new Uint8Array(Buffer.concat([png.subarray(0, iend), head, data, crc, png.subarray(iend)]));
-}
+const variant = (png: Buffer, n: number): Uint8Array<ArrayBuffer> => pngWithText(png, `${n}-${Math.random()}`);
 
 async function post(url: string, body: Uint8Array<ArrayBuffer>, type = 'image/png'): Promise<{ status: number; ms: number }> {
   const started = performance.now();

@@ -1,5 +1,6 @@
 // Shared helpers of the benchmarks: medians, percentiles, machine facts and the results file format.
 import { writeFile, mkdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -52,3 +53,10 @@ export async function writeResults(results: Omit<BenchResults, 'date' | 'machine
 }
 
 export const round2 = (v: number) => Math.round(v * 100) / 100;
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux; clock ticks of 10 ms). */
+export function processCpuMs(pid: number): number {
+  // utime and stime are fields 14 and 15 of stat, counted from the pid; index 11 and 12 after the name.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}

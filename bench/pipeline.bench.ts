@@ -23,7 +23,8 @@ import { ComfyDouble } from '../test/bridges/comfyui/comfyui-double.js';
 import { mainGraph } from '../test/bridges/comfyui/harness.js';
 import { readFileSync } from 'node:fs';
 import { ROOT, servingPid, startServeProcess, waitUntilReady } from '../test/e2e/serve-process.js';
-import { median, percentile, round2, writeResults } from './lib.js';
+import { noisyGradient, pngOf, pngWithTextParts } from './images.js';
+import { median, percentile, processCpuMs, round2, writeResults } from './lib.js';
 
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 8) * 1000;
 // Rounds of a few tens of ms each on a machine whose load swings: enough of them that the medians settle.
@@ -94,21 +95,7 @@ async function nodeBench(url: string) {
 // ── 2. raw vs PNG uploads ──────────────────────────────────────────────────────────────────────
 const SIDE = 1024;
 
-async function basePixels(): Promise<Buffer> {
-  const pixels = Buffer.alloc(SIDE * SIDE * 3);
-  let seed = 7;
-  for (let i = 0; i < pixels.length; i += 3) {
-    const p = i / 3;
-    const x = p % SIDE;
-    const y = Math.floor(p / SIDE);
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    const noise = (seed >>> 24) & 31;
-    pixels[i] = (x / 4 + noise) & 255;
-    pixels[i + 1] = (y / 4 + noise) & 255;
-    pixels[i + 2] = ((x + y) / 8) & 255;
-  }
-  return pixels;
-}
+const basePixels = async (): Promise<Buffer> => noisyGradient(SIDE);
 
 /**
  * The uploads' prompt names no COCO object: "bench" (as before) is one, so the object detector ran on
@@ -158,14 +145,7 @@ async function uploads(url: string, variant: 'png' | 'raw', pixels: Buffer, png:
           const first = Buffer.from([n & 255, (n >> 8) & 255, (n >> 16) & 255]);
           body = multipart({ width: String(SIDE), height: String(SIDE), channels: '3', prompt: UPLOAD_PROMPT }, 'pixels', `r${n}.raw`, [first, pixels.subarray(3)]);
         } else {
-          const text = Buffer.from(`bench\0${n}`, 'latin1');
-          const chunk = Buffer.alloc(12 + text.length);
-          chunk.writeUInt32BE(text.length, 0);
-          chunk.write('tEXt', 4, 'ascii');
-          text.copy(chunk, 8);
-          const { crc32 } = await import('node:zlib');
-          chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + text.length)) >>> 0, 8 + text.length);
-          body = multipart({ prompt: UPLOAD_PROMPT }, 'image', `p${n}.png`, [png.subarray(0, png.length - 12), chunk, png.subarray(png.length - 12)]);
+          body = multipart({ prompt: UPLOAD_PROMPT }, 'image', `p${n}.png`, pngWithTextParts(png, String(n)));
         }
         const t0 = performance.now();
         const status = await post(url, agent, body);
@@ -181,11 +161,6 @@ async function uploads(url: string, variant: 'png' | 'raw', pixels: Buffer, png:
 }
 
 /** CPU ms (user + system, all threads) the process has used: the cost per image under a shared CPU. */
-function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
 // ── 3. a burst of bridge images ───────────────────────────────────────────────────────────────
 async function bridgeBurst() {
   const home = mkdtempSync(join(tmpdir(), 'agiqa-bench-burst-'));
@@ -232,7 +207,7 @@ const served = await startServeProcess(home, [], { AGIQA_WORKERS: '2', AGIQA_MAX
 await waitUntilReady(served);
 const node = await nodeBench(served.url);
 const pixels = await basePixels();
-const png = await sharp(pixels, { raw: { width: SIDE, height: SIDE, channels: 3 } }).png().toBuffer();
+const png = await pngOf(pixels, SIDE);
 const counter = { n: 0 };
 await uploads(served.url, 'raw', pixels, png, counter).catch(() => undefined); // warm-up
 const upload = { png: [] as number[], raw: [] as number[], pngP50: [] as number[], rawP50: [] as number[], pngCpu: [] as number[], rawCpu: [] as number[], errors: 0 };

@@ -11,10 +11,9 @@ import { Agent, request as httpRequest } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
-import sharp from 'sharp';
 import { servingPid, startServeProcess, waitUntilReady, type ServeProcess } from '../test/e2e/serve-process.js';
-import { percentile, round2, writeResults } from './lib.js';
+import { noisyGradient, pngOf, pngWithText, pngWithTextParts } from './images.js';
+import { percentile, processCpuMs, round2, writeResults } from './lib.js';
 import { MALLOC_TUNABLES } from '../src/cli/malloc-supervisor.js';
 
 // The bare scorer runs in this process: under the malloc setting `agiqa serve` gives its own process
@@ -36,41 +35,9 @@ const LEVELS = [1, 4, 16];
 const WORKERS = 2;
 const SIDE = 1024;
 
-async function basePng(): Promise<Buffer> {
-  const pixels = Buffer.alloc(SIDE * SIDE * 3);
-  let seed = 7;
-  for (let i = 0; i < pixels.length; i += 3) {
-    const p = i / 3;
-    const x = p % SIDE;
-    const y = Math.floor(p / SIDE);
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    const noise = (seed >>> 24) & 31;
-    pixels[i] = (x / 4 + noise) & 255;
-    pixels[i + 1] = (y / 4 + noise) & 255;
-    pixels[i + 2] = ((x + y) / 8) & 255;
-  }
-  return sharp(pixels, { raw: { width: SIDE, height: SIDE, channels: 3 } }).png().toBuffer();
-}
-
-/**
- * The same image with a unique tEXt chunk before IEND (identical pixels, a different sha256), as the
- * pieces of the file in order: an uploader writes them one after another without joining them.
- */
-function variantParts(png: Buffer, n: number): Buffer[] {
-  const data = Buffer.from(`bench\0${n}`, 'latin1');
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write('tEXt', 4, 'ascii');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
-  const iend = png.length - 12;
-  return [png.subarray(0, iend), Buffer.concat([head, data, crc]), png.subarray(iend)];
-}
-
-/** The variant as one buffer of its own, for the in-process scorer. */
-function variant(png: Buffer, n: number): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(Buffer.concat(variantParts(png, n)));
-}
+const basePng = (): Promise<Buffer> => pngOf(noisyGradient(SIDE), SIDE);
+const variantParts = (png: Buffer, n: number): Buffer[] => pngWithTextParts(png, String(n));
+const variant = (png: Buffer, n: number): Uint8Array<ArrayBuffer> => pngWithText(png, String(n));
 
 interface LevelResult {
   clients: number;
@@ -123,13 +90,6 @@ async function drive<Image>(
     p99Ms: round2(percentile(latencies, 99)),
     completed,
   };
-}
-
-/** CPU time (user + system) a process has used so far, in ms, threads included (Linux /proc). */
-function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime and stime are fields 14 and 15 of stat, counted from the pid; index 11 and 12 after the name.
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 /** The server's main-thread GC time so far (its /metrics), in ms. */

@@ -19,6 +19,7 @@ export function createServingScorer(config: AgiqaConfig, logger: Logger): Servin
     maxQueue: config.queue.maxQueue,
     limits: { maxBytes: config.limits.maxImageBytes, maxPixels: config.limits.maxImagePixels },
     jobTimeoutMs: config.queue.jobTimeoutMs,
+    warmUp: true,
   });
   const cascade = config.cascade;
   if (cascade === undefined) return { scorer: fast, registerMetrics: () => undefined };

@@ -10,6 +10,7 @@ import { takeDecoded } from './decode-request.js';
 import { createPackScorer } from './pack-scorer.js';
 import type { ScoreResult } from './score-result.js';
 import type { MadeThumbnail, ScoreRequest } from './scorer.js';
+import { warmUp } from './warm-up.js';
 
 /** A request as it crosses to the worker: `thumbnail.made` (a function) stays behind; the ticket names it. */
 export type WorkerScoreRequest = Omit<ScoreRequest, 'thumbnail' | 'lateAnswer'> & { thumbnail?: { size: number; ticket: number } | undefined };
@@ -21,6 +22,8 @@ export interface ScoreWorkerData {
   pack: LoadedPack;
   threads: number;
   limits: ImageLimits | undefined;
+  /** Score a throwaway image before saying ready (a server's workers; a one-shot CLI run gains nothing). */
+  warmUp?: boolean | undefined;
 }
 
 const data = workerData as ScoreWorkerData;
@@ -47,6 +50,7 @@ async function thumbnailOf(request: WorkerScoreRequest, decoded: DecodedImage | 
 
 await serveWorkerJobs<ScoreJob, ScoreResult | ScoreResult[]>(async () => {
   const scorer = await createPackScorer(data.pack, { threads: data.threads, limits: data.limits });
+  if (data.warmUp === true) await warmUp(scorer);
   const score = async (job: ScoreJob): Promise<ScoreResult[]> => {
     if (job.kind === 'one') return [await scorer.score(job.request)];
     if (scorer.scoreBatch) return scorer.scoreBatch(job.requests);

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { settingsSchema } from '../config/index.js';
 import { verdictSchema } from '../policy/index.js';
-import { ASPECTS, detectionSchema, LEVELS } from '../scoring/score-result.js';
+import { ASPECTS, detectionSchema, findingSchema, LEVELS } from '../scoring/score-result.js';
 import { FEED_SORTS } from '../store/index.js';
 
 const digits = z.string().regex(/^\d+$/, 'expected a whole number');
@@ -44,7 +44,8 @@ export const feedItemSchema = z
     level: z.string(),
     verdict: verdictSchema.nullable(),
     aspects: z.object({ quality: aspectValue, correspondence: aspectValue, authenticity: aspectValue }).strict(),
-    findings: z.array(z.string()),
+    /** `info` findings report ("all 2 object checks pass"); `minor` and `major` ones are problems. */
+    findings: z.array(findingSchema.pick({ text: true, severity: true }).strict()),
     params: z.object({ seed: z.number().optional(), sampler: z.string().optional(), scheduler: z.string().optional(), steps: z.number().optional(), cfg: z.number().optional() }).strict().nullable(),
     /** The latest score's object boxes in the image's pixels, most confident first; [] when no detector ran. */
     detections: z.array(detectionSchema),

@@ -20,7 +20,9 @@ export function buildPromptView(promptKey: string, attempts: FeedItem[]): Prompt
   const best = pool.reduce<FeedItem | null>((top, attempt) => (top === null || attempt.mos > top.mos ? attempt : top), null);
 
   const counts = new Map<string, number>();
-  for (const attempt of attempts) for (const text of new Set(attempt.findings)) counts.set(text, (counts.get(text) ?? 0) + 1);
+  // Problems only: a check that passes in every attempt is not what keeps coming back.
+  const problems = (attempt: FeedItem) => new Set(attempt.findings.filter((finding) => finding.severity !== 'info').map((finding) => finding.text));
+  for (const attempt of attempts) for (const text of problems(attempt)) counts.set(text, (counts.get(text) ?? 0) + 1);
   const recurringFindings = [...counts]
     .filter(([, count]) => count > 1)
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))

@@ -3,7 +3,7 @@
 // verdicts (and object boxes) of ComfyUI files in one batch. Tables and indexes come from migrations 1–5.
 import type Database from 'better-sqlite3';
 import type { Verdict } from '../policy/index.js';
-import type { Aspect, DetectionResult, ScoreResult } from '../scoring/score-result.js';
+import type { Aspect, DetectionResult, Finding, ScoreResult } from '../scoring/score-result.js';
 import { ASPECTS } from '../scoring/score-result.js';
 import type { ComfyFileRef } from './comfyui-records.js';
 import { detectionsOf } from './detection-rows.js';
@@ -60,7 +60,8 @@ export interface FeedItem {
   level: string;
   verdict: Verdict | null;
   aspects: Record<Aspect, { mos: number; level: string } | null>;
-  findings: string[];
+  /** The score's findings; `info` ones report ("all object checks pass"), the others are problems. */
+  findings: Pick<Finding, 'text' | 'severity'>[];
   params: GenerationParamsRecord | null;
   /** The latest score's object boxes, most confident first (migration 5); [] when no detector ran. */
   detections: DetectionResult[];
@@ -134,7 +135,7 @@ function toItem(row: FeedRow, childIds: number[], detections: DetectionResult[])
     level: row.level,
     verdict: row.verdict_json === null ? null : (JSON.parse(row.verdict_json) as Verdict),
     aspects,
-    findings: result.findings.map((finding) => finding.text),
+    findings: result.findings.map(({ text, severity }) => ({ text, severity })),
     params: row.params_json === null ? null : (JSON.parse(row.params_json) as GenerationParamsRecord),
     detections,
   };

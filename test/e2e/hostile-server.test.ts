@@ -138,7 +138,8 @@ describe('agiqa serve under hostile input (real process)', () => {
     const served = await serve({ AGIQA_JOB_TIMEOUT_MS: '250' });
     // A progressive 8192² JPEG cannot be read sequentially: ~1 s of decoding on an idle core, 4× this
     // deadline (a baseline one decodes in ~0.5 s now that only a window is kept). The small images
-    // scored after it take ~20 ms.
+    // scored after it take ~20 ms: the replacement worker has warmed up before it takes one (a cold
+    // first run took 2-5x longer and, on a loaded machine, crossed this deadline).
     const side = 8192;
     const pixels = Buffer.alloc(side * side * 3);
     for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7) % 253;

@@ -48,6 +48,9 @@ describe('ComfyUI node pack', () => {
       nodeKey(graphId: string | undefined, nodeId: number): string;
       badgeBox(nodeWidth: number, textWidth: number, titleHeight: number): { x: number; y: number; width: number; height: number };
       previewBoxes(score: unknown, area: { x: number; y: number; width: number; height: number }): { label: string; score: number; x: number; y: number; width: number; height: number }[];
+      previewArea(node: unknown, options?: { sizeText?: boolean }): { x: number; y: number; width: number; height: number };
+      PREVIEW_WIDGET: string;
+      SIZE_TEXT_HEIGHT: number;
       BadgeStore: new () => {
         clearNodes(): void;
         filesToLookUp(imageLists: unknown[][]): { filename: string; subfolder: string; type: string }[];
@@ -123,6 +126,8 @@ describe('ComfyUI node pack', () => {
       expect(badges.previewBoxes({ ...score, image: null }, { x: 0, y: 0, width: 200, height: 200 })).toEqual([]);
       expect(badges.previewBoxes({ mos: 3 }, { x: 0, y: 0, width: 200, height: 200 })).toEqual([]);
       expect(badges.previewBoxes(score, { x: 0, y: 0, width: 200, height: -5 })).toEqual([]);
+      // ComfyUI never enlarges a preview: in a 1000×1000 area the 400×200 image stays at its size, centred.
+      expect(badges.previewBoxes(score, { x: 0, y: 0, width: 1000, height: 1000 })).toEqual([{ label: 'dog', score: 0.8, x: 400, y: 450, width: 200, height: 100 }]);
 
       const store = new badges.BadgeStore();
       const files = [image('a.png'), image('b.png')];
@@ -130,6 +135,18 @@ describe('ComfyUI node pack', () => {
       expect(store.shownScore(9, [image('a.png')])).toMatchObject({ detections: [dog, faint] });
       expect(store.shownScore(9, files, 1)).toBeNull();
       expect(store.shownScore(9, files, null)).toBeNull(); // a grid: no single image to draw on
+    });
+
+    it("finds the preview area of the 1.x front end (an image widget) and of the legacy one (below the widgets)", () => {
+      // Front end 1.27 (checked in a browser): the image widget's top down to the node's bottom, less
+      // the size line. Counting the image widget as one more widget put the boxes under the image.
+      const modern = { size: [400, 340], widgets: [{ name: 'filename_prefix', y: 46, last_y: 46 }, { name: 'prompt', y: 70, last_y: 70 }, { name: badges.PREVIEW_WIDGET, y: 120, last_y: 120 }] };
+      expect(badges.previewArea(modern)).toEqual({ x: 0, y: 120, width: 400, height: 340 - 120 - badges.SIZE_TEXT_HEIGHT });
+      expect(badges.previewArea(modern, { sizeText: false })).toEqual({ x: 0, y: 120, width: 400, height: 220 });
+      // Legacy: below the last visible widget (its computed height + 4), or at imageOffset when set.
+      const legacy = { size: [300, 400], widgets: [{ name: 'filename_prefix', last_y: 10, computeSize: () => [300, 26] }, { name: 'hidden', hidden: true, last_y: 300 }] };
+      expect(badges.previewArea(legacy)).toEqual({ x: 0, y: 40, width: 300, height: 360 });
+      expect(badges.previewArea({ ...legacy, imageOffset: 55 })).toEqual({ x: 0, y: 55, width: 300, height: 345 });
     });
 
     it('asks once for the files shown and badges the ones the server knows', () => {

@@ -22,13 +22,18 @@ describe('buildPromptView', () => {
     expect(buildPromptView('k', []).bestId).toBeNull();
   });
 
-  it('counts each finding once per attempt and lists the recurring ones, most frequent first', () => {
+  const major = (text: string) => ({ text, severity: 'major' as const });
+  const minor = (text: string) => ({ text, severity: 'minor' as const });
+  const info = (text: string) => ({ text, severity: 'info' as const });
+
+  it('counts each problem once per attempt and lists the recurring ones, most frequent first', () => {
     const view = buildPromptView('k', [
-      attempt(1, 1, { findings: ['strong blur', 'strong blur', 'JPEG blocking'] }),
-      attempt(2, 1, { findings: ['strong blur'] }),
-      attempt(3, 1, { findings: ['strong blur', 'JPEG blocking'] }),
-      attempt(4, 1, { findings: ['colour cast'] }),
+      attempt(1, 1, { findings: [major('strong blur'), major('strong blur'), minor('JPEG blocking'), info('the object check passes (a cat)')] }),
+      attempt(2, 1, { findings: [major('strong blur'), info('the object check passes (a cat)')] }),
+      attempt(3, 1, { findings: [major('strong blur'), minor('JPEG blocking')] }),
+      attempt(4, 1, { findings: [minor('colour cast')] }),
     ]);
+    // A check that passes in several attempts is reported on each card, never as a recurring problem.
     expect(view.recurringFindings).toEqual([{ text: 'strong blur', count: 3, of: 4 }, { text: 'JPEG blocking', count: 2, of: 4 }]);
   });
 

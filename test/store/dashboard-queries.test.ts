@@ -72,6 +72,22 @@ describe('DashboardQueries', () => {
     expect((await store.dashboard.feed({ verdict: 'reject' })).items).toEqual([]);
   });
 
+  it("gives each finding with its severity, so a page tells a problem from a report", async () => {
+    const store = await open();
+    const sha = 'f'.repeat(64);
+    const result = fakeResult({ mos: 3, sha256: sha, prompt: 'a dog' });
+    result.findings = [
+      { aspect: 'quality', code: 'blur', text: 'strong blur', severity: 'major' },
+      { aspect: 'correspondence', code: 'objects-match', text: 'the object check passes (a dog)', severity: 'info' },
+    ];
+    await store.saveScore({ source: 'api', prompt: 'a dog', negativePrompt: null, imageSha256: sha, fileRef: 'f.png', bytes: 10 }, result, judge(result, POLICY));
+    const [item] = (await store.dashboard.feed({})).items;
+    expect(item!.findings).toEqual([
+      { text: 'strong blur', severity: 'major' },
+      { text: 'the object check passes (a dog)', severity: 'info' },
+    ]);
+  });
+
   it('groups the attempts at a prompt by its key, and follows regeneration lineage across prompt edits', async () => {
     const store = await open();
     const a = await save(store, 1, 'a (red:1.2) car');

@@ -130,7 +130,7 @@ export function objectChecksRound(
     .filter((c) => !c.passed && !redundant(c))
     .map((c) => ({ aspect: 'correspondence' as const, code: `object-${c.kind}`, text: c.text, severity: c.kind === 'present' || c.kind === 'count' ? ('major' as const) : ('minor' as const) }));
   if (findings.length === 0) {
-    findings.push({ aspect: 'correspondence', code: 'objects-match', text: `all ${checks.length} object checks pass (${prompt.requests.map((r) => r.text).join(', ')})`, severity: 'info' });
+    findings.push({ aspect: 'correspondence', code: 'objects-match', text: `${checks.length === 1 ? 'the object check passes' : `all ${checks.length} object checks pass`} (${prompt.requests.map((r) => r.text).join(', ')})`, severity: 'info' });
   }
   if (prompt.notCheckable.length > 0) {
     findings.push({

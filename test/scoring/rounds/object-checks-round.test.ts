@@ -42,6 +42,7 @@ describe('objectChecksRound', () => {
     ]);
     expect(o.round!.mos).toBe(4.5);
     expect(texts(o)[0]).toMatch(/^all 4 object checks pass/);
+    expect(texts(run('a dog', [box('dog', 0, 40, 20, 60)]))).toEqual(['the object check passes (a dog)']);
   });
 
   it('names each failure: count, absence, colour, position', () => {

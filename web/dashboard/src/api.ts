@@ -1,68 +1,19 @@
 // The page's side of the HTTP API: relative URLs only (the page may live under a reverse proxy's
 // sub-path), the bearer token when the server wants one, and the event stream with resume.
-export type Aspect = 'quality' | 'correspondence' | 'authenticity';
-export const ASPECTS: Aspect[] = ['quality', 'correspondence', 'authenticity'];
+// The wire types come from the server's own modules (type-only: nothing of them reaches the bundle), so
+// a field the server adds or renames fails this page's typecheck instead of drifting apart.
+import type { PromptView } from '../../../src/server/dashboard-schemas.js';
+import type { Settings } from '../../../src/config/settings.js';
+export type { FeedItem } from '../../../src/store/dashboard-queries.js';
+export type { Verdict } from '../../../src/policy/index.js';
+export type { Aspect, DetectionResult as Detection } from '../../../src/scoring/score-result.js';
+export type { PromptView };
+export type DiffPart = PromptView['changes'][number]['prompt'][number];
+export type { Settings };
+export type ComfyTarget = Settings['comfyui'][number];
+
+export const ASPECTS = ['quality', 'correspondence', 'authenticity'] as const;
 export const LEVELS = ['bad', 'poor', 'fair', 'good', 'excellent'];
-
-export interface Verdict {
-  verdict: 'accept' | 'reject';
-  reasons: { aspect?: string; message?: string; [key: string]: unknown }[];
-}
-
-export interface FeedItem {
-  id: number;
-  createdAt: string;
-  source: string;
-  external: { promptId: string | null; node: string | null; filename: string | null };
-  prompt: string | null;
-  negativePrompt: string | null;
-  promptKey: string;
-  image: { sha256: string; width: number | null; height: number | null; file: string | null };
-  parentId: number | null;
-  childIds: number[];
-  pack: { name: string; version: string };
-  mos: number;
-  level: string;
-  verdict: Verdict | null;
-  aspects: Record<Aspect, { mos: number; level: string } | null>;
-  findings: string[];
-  params: { seed?: number; sampler?: string; scheduler?: string; steps?: number; cfg?: number } | null;
-  /** The object detector's boxes in the image's pixels, most confident first; [] when none ran. */
-  detections: Detection[];
-}
-
-export interface Detection {
-  label: string;
-  score: number;
-  box: { x: number; y: number; width: number; height: number };
-}
-
-export interface DiffPart {
-  op: 'same' | 'added' | 'removed';
-  text: string;
-}
-
-export interface PromptView {
-  promptKey: string;
-  attempts: FeedItem[];
-  bestId: number | null;
-  recurringFindings: { text: string; count: number; of: number }[];
-  changes: { from: number; to: number; prompt: DiffPart[]; negativePrompt: DiffPart[]; params: Record<string, { from: string | number | null; to: string | number | null }>; mosDelta: number }[];
-}
-
-export interface ComfyTarget {
-  url: string;
-  types: ('output' | 'temp')[];
-  regenerate: boolean;
-  feedback: boolean;
-  quarantine: boolean;
-  outputDir?: string;
-}
-
-export interface Settings {
-  policy: { thresholds: Partial<Record<'overall' | Aspect, number>>; topK?: number; keepAtLeast: number; maxRegenerations: number };
-  comfyui: ComfyTarget[];
-}
 
 export class ApiError extends Error {
   constructor(

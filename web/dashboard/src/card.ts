@@ -39,8 +39,8 @@ export function boxesOverlay(detections: readonly Detection[], width: number | n
     for (const [name, value] of Object.entries({ x: d.box.x, y: d.box.y, width: d.box.width, height: d.box.height, 'stroke-width': stroke })) rect.setAttribute(name, String(value));
     const text = document.createElementNS(SVG, 'text');
     text.setAttribute('x', String(d.box.x + stroke));
-    text.setAttribute('y', String(d.box.y + stroke * 7));
-    text.setAttribute('font-size', String(stroke * 7));
+    text.setAttribute('y', String(d.box.y + stroke * 9));
+    text.setAttribute('font-size', String(stroke * 9)); // ~13 px on a card whatever the image's size
     text.textContent = d.label;
     group.append(title, rect, text);
     svg.append(group);
@@ -94,7 +94,7 @@ export function feedCard(item: FeedItem): HTMLElement {
     ),
     h('div', { class: 'card-head' }, h('span', { class: `mos level-${item.level}` }, formatMos(item.mos)), h('span', { class: 'level' }, item.level), verdictBadge(item)),
     aspectBars(item),
-    item.findings.length > 0 ? h('ul', { class: 'findings' }, item.findings.map((text) => h('li', {}, text))) : null,
+    item.findings.length > 0 ? h('ul', { class: 'findings' }, item.findings.map(({ text, severity }) => h('li', { class: `finding-${severity}` }, text))) : null,
     h('p', { class: 'prompt', title: item.prompt ?? '' }, item.prompt ?? h('span', { class: 'muted' }, 'no prompt')),
     h('p', { class: 'meta' }, h('span', { class: 'source' }, sourceText(item)), ' · ', h('span', { class: 'pack' }, `${item.pack.name} ${item.pack.version}`), ' · ', h('time', { datetime: item.createdAt }, timeAgo(item.createdAt))),
     h('p', { class: 'meta' }, h('a', { href: `#/prompt/${item.id}` }, `#${item.id} prompt view`), ...lineage.flatMap((link) => [' · ', link])),

@@ -110,7 +110,7 @@ export async function promptView(id: number): Promise<HTMLElement> {
             h('td', {}, `${index + 1}`, h('br'), h('span', { class: 'muted' }, `#${attempt.id}`), h('br'), h('time', { class: 'muted', datetime: attempt.createdAt }, timeAgo(attempt.createdAt))),
             h('td', {}, thumbnail(attempt.image.sha256, `attempt ${index + 1}`, 'thumb small')),
             h('td', {}, h('strong', {}, formatMos(attempt.mos)), h('br'), verdictBadge(attempt)),
-            h('td', {}, aspectBars(attempt), attempt.findings.length ? h('div', { class: 'muted' }, attempt.findings.join(', ')) : null),
+            h('td', {}, aspectBars(attempt), attempt.findings.length ? h('div', { class: 'muted' }, attempt.findings.map((finding) => finding.text).join(', ')) : null),
             h('td', {}, paramsText(attempt)),
             changeCell(view, attempt),
           ),

@@ -46,17 +46,44 @@ export function badgeColour(score) {
 /** Boxes below this confidence are not drawn: the object checks count from 0.25. */
 const DRAWN_SCORE = 0.25;
 
+/** The front end's (1.x) image preview: a widget of the node, drawn from its `y` down to the node's bottom. */
+export const PREVIEW_WIDGET = "$$canvas-image-preview";
+/** What the 1.x preview leaves below the image for its "width × height" line (setting Comfy.Node.AllowImageSizeDraw). */
+export const SIZE_TEXT_HEIGHT = 15;
+
+/**
+ * Where ComfyUI draws a node's image, in the node's coordinates. The 1.x front end draws it as a widget
+ * (from the widget's top to the node's bottom, less the size line when shown); the legacy one below the
+ * last widget, or at `imageOffset`. Both fit the image in that area, centred, never enlarged.
+ */
+export function previewArea(node, { sizeText = true } = {}) {
+  const width = node.size[0];
+  const preview = (node.widgets ?? []).find((widget) => widget.name === PREVIEW_WIDGET);
+  if (preview !== undefined) {
+    const top = typeof preview.y === "number" ? preview.y : (preview.last_y ?? 0);
+    return { x: 0, y: top, width, height: node.size[1] - top - (sizeText ? SIZE_TEXT_HEIGHT : 0) };
+  }
+  let top = typeof node.imageOffset === "number" ? node.imageOffset : 0;
+  if (typeof node.imageOffset !== "number") {
+    for (const widget of node.widgets ?? []) {
+      if (widget.hidden || typeof widget.last_y !== "number") continue;
+      top = Math.max(top, widget.last_y + (widget.computeSize?.(width)?.[1] ?? 20) + 4);
+    }
+  }
+  return { x: 0, y: top, width, height: node.size[1] - top };
+}
+
 /**
  * The object detector's boxes of `score` (from the server's lookup: `detections` in the pixels of
- * `image`) placed on the node's image preview `area`, where ComfyUI draws the image fitted and centred.
- * Empty when the score carries no boxes or no image size.
+ * `image`) placed on the node's image preview `area`, where ComfyUI draws the image fitted, centred and
+ * never enlarged (a small image stays at its size). Empty when the score carries no boxes or no image size.
  */
 export function previewBoxes(score, area) {
   const detections = score?.detections;
   const width = score?.image?.width;
   const height = score?.image?.height;
   if (!Array.isArray(detections) || !(width > 0) || !(height > 0) || !(area?.width > 0) || !(area?.height > 0)) return [];
-  const scale = Math.min(area.width / width, area.height / height);
+  const scale = Math.min(area.width / width, area.height / height, 1);
   const left = area.x + (area.width - width * scale) / 2;
   const top = area.y + (area.height - height * scale) / 2;
   return detections

@@ -6,7 +6,7 @@
 // after a reload are looked up at the server through /agiqa/verdicts. Plain JS, no build step.
 import { app } from "../../../scripts/app.js";
 import { api } from "../../../scripts/api.js";
-import { BadgeStore, badgeBox, nodeKey, previewBoxes } from "./agiqa-badges.js";
+import { BadgeStore, PREVIEW_WIDGET, badgeBox, nodeKey, previewArea, previewBoxes } from "./agiqa-badges.js";
 
 const store = new BadgeStore();
 const LOOKUP_DELAY_MS = 250;
@@ -58,23 +58,20 @@ function showBoxes() {
   }
 }
 
-/** Where ComfyUI draws a node's image: below its widgets, across the node (its own getImageTop rule). */
-function previewArea(node) {
-  let top = typeof node.imageOffset === "number" ? node.imageOffset : 0;
-  if (typeof node.imageOffset !== "number") {
-    for (const widget of node.widgets ?? []) {
-      if (widget.hidden || typeof widget.last_y !== "number") continue;
-      top = Math.max(top, widget.last_y + (widget.computeSize?.(node.size[0])?.[1] ?? 20) + 4);
-    }
+/** The 1.x front end's setting for the size line under an image preview (default on). */
+function showsSizeText() {
+  try {
+    return app.ui?.settings?.getSettingValue?.("Comfy.Node.AllowImageSizeDraw", true) !== false;
+  } catch {
+    return true;
   }
-  return { x: 0, y: top, width: node.size[0], height: node.size[1] - top };
 }
 
 /** The detector's boxes over the one image a node shows, when its score has them (setting AGIQA.ShowBoxes). */
 function drawBoxes(node, ctx) {
   if (node.flags?.collapsed || !showBoxes()) return;
   const images = previewImages(node);
-  const boxes = previewBoxes(store.shownScore(keyOf(node), images, node.imageIndex), previewArea(node));
+  const boxes = previewBoxes(store.shownScore(keyOf(node), images, node.imageIndex), previewArea(node, { sizeText: showsSizeText() }));
   if (boxes.length === 0) return;
   ctx.save();
   ctx.strokeStyle = "#ffb300";
@@ -82,11 +79,37 @@ function drawBoxes(node, ctx) {
   ctx.lineWidth = 2;
   ctx.font = "11px sans-serif";
   ctx.textBaseline = "top";
+  ctx.textAlign = "left"; // the preview drew its size line centred just before
   for (const box of boxes) {
     ctx.strokeRect(box.x, box.y, box.width, box.height);
-    ctx.fillText(`${box.label} ${box.score.toFixed(2)}`, box.x + 3, box.y + 3);
+    // The label on a dark strip: amber text alone is lost on a bright or busy picture.
+    const text = `${box.label} ${box.score.toFixed(2)}`;
+    ctx.fillStyle = "rgba(0, 0, 0, 0.6)";
+    ctx.fillRect(box.x + 1, box.y + 1, ctx.measureText(text).width + 5, 14);
+    ctx.fillStyle = "#ffb300";
+    ctx.fillText(text, box.x + 3, box.y + 3);
   }
   ctx.restore();
+}
+
+/**
+ * The 1.x front end draws a node's image as a widget, after onDrawForeground: boxes drawn there would be
+ * painted over. Its preview widget then draws them right after the image (patched once, on this node's
+ * widget only). False when the node has no such widget (the legacy front end draws images first).
+ */
+function boxesFollowPreview(node) {
+  const preview = node.widgets?.find((widget) => widget.name === PREVIEW_WIDGET);
+  if (preview === undefined || typeof preview.drawWidget !== "function") return false;
+  if (!preview.agiqaDrawsBoxes) {
+    const drawWidget = preview.drawWidget;
+    preview.drawWidget = function (ctx) {
+      const result = drawWidget.apply(this, arguments);
+      drawBoxes(node, ctx);
+      return result;
+    };
+    preview.agiqaDrawsBoxes = true;
+  }
+  return true;
 }
 
 function allNodes(graph, seen = new Set()) {
@@ -158,7 +181,7 @@ app.registerExtension({
     const onDrawForeground = node.onDrawForeground;
     node.onDrawForeground = function (ctx) {
       const result = onDrawForeground?.apply(this, arguments);
-      drawBoxes(this, ctx);
+      if (!boxesFollowPreview(this)) drawBoxes(this, ctx);
       drawBadge(this, ctx);
       return result;
     };
