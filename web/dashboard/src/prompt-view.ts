@@ -89,7 +89,7 @@ export async function promptView(id: number): Promise<HTMLElement> {
         'div',
         {},
         chart(view.attempts),
-        h('h2', {}, 'Findings that keep coming back'),
+        h('h2', {}, 'Problems that keep coming back'),
         view.recurringFindings.length === 0
           ? h('p', { class: 'muted' }, 'none in more than one attempt')
           : h('ul', { class: 'recurring' }, view.recurringFindings.map((finding) => h('li', {}, `“${finding.text}” in ${finding.count} of ${finding.of}`))),
