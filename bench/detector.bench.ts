@@ -63,8 +63,9 @@ for (const threads of [1, 2]) {
   }
 }
 await rm(floatDir, { recursive: true, force: true });
-const prep = await timed(() => detectorInput(image1024));
-rows.push(['  input prep alone, 1024² → 512² (area average)', prep.median, prep.min, prep.cpu]);
+const into = new Float32Array(512 * 512 * 3);
+const prep = await timed(() => detectorInput(image1024, 512, true, into));
+rows.push(['  input prep alone, 1024² → 512² planes (2×2 means, into the reused buffer as the detector does)', prep.median, prep.min, prep.cpu]);
 raw.prep1024 = prep;
 
 // The checks on this image's real detections: parse + colour histograms + rules.
