@@ -1,7 +1,7 @@
 // The lite pack's correspondence: the CenterNet detector per image at 512² (wall and CPU ms, 1 and 2
 // threads), the object checks alone, and the lite scorer end to end with a checkable prompt against
-// the same scorer without one (the baseline, measured in the same run), with the detector on its own one
-// thread (DETECTOR_THREADS) and, side by side, on the worker's two. BENCH_DETECTOR_CANDIDATES
+// the same scorer without one (the baseline, measured in the same run), with the detector on the worker's
+// two threads and, side by side, on one (as with several workers). BENCH_DETECTOR_CANDIDATES
 // (comma-separated .onnx files, e.g. int8 detectors at other input sizes made by
 // `SIZE=384 … tools/tfjs-to-onnx/detector-int8.sh`) adds each in the shipped one's place: its detector time
 // on the 1024² picture and its lite score on ÷ off, alternated in the same loops as the shipped one.
@@ -69,22 +69,22 @@ rows.push(['  input prep alone, 1024² → 512² planes (2×2 means, into the re
 raw.prep1024 = prep;
 
 // The checks on this image's real detections: parse + colour histograms + rules.
-const detector = (await ObjectDetector.load(pack))!;
+const detector = (await ObjectDetector.load(pack, 2))!;
 const boxes = (await detector.detect(image1024)).map((d) => ({ ...d, label: COCO_CLASSES[d.classIndex]! }));
 await detector.close();
 const checks = await timed(() => objectChecksRound(parseObjectPrompt(PROMPT), boxes, (b) => boxColour(image1024, b)), RUNS * 20);
 rows.push([`object checks alone ("${PROMPT}", ${boxes.length} boxes: parse, colours, rules)`, checks.median, checks.min, checks.cpu]);
 raw.checks = { ...checks, boxes: boxes.length };
 
-// The shipped detector (on its DETECTOR_THREADS), the same on 2 threads (the worker's, as before), and any
-// candidates, on the 1024² picture (input prep included), alternated per run.
+// The shipped detector on the worker's 2 threads (one worker), the same on 1 thread (as when several
+// workers run: detectorThreads), and any candidates, on the 1024² picture (input prep included), alternated per run.
 const variants: { name: string; pack: typeof pack; detectorThreads?: number }[] = [
   { name: 'shipped', pack },
-  { name: 'shipped on 2 threads', pack, detectorThreads: 2 },
+  { name: 'shipped on 1 thread (several workers)', pack, detectorThreads: 1 },
   ...CANDIDATES.map((file) => ({ name: basename(file), pack: { ...pack, files: new Map(pack.files).set('detector.onnx', resolve(file)) } })),
 ];
 {
-  const loaded = await Promise.all(variants.map(async (v) => ({ ...v, detector: (await ObjectDetector.load(v.pack, v.detectorThreads))!, wall: [] as number[], cpu: [] as number[] })));
+  const loaded = await Promise.all(variants.map(async (v) => ({ ...v, detector: (await ObjectDetector.load(v.pack, v.detectorThreads ?? 2))!, wall: [] as number[], cpu: [] as number[] })));
   for (const v of loaded) for (let i = 0; i < 3; i++) await v.detector.detect(image1024);
   for (let i = 0; i < RUNS; i++) {
     for (const v of i % 2 === 0 ? loaded : [...loaded].reverse()) {
@@ -156,7 +156,7 @@ const path = await writeResults({
     `median of ${RUNS} runs after 3 warm-up runs (object checks: ${RUNS * 20} runs); CPU ms = process CPU time ÷ runs (all threads)`,
     'detector: models/lite/detector.onnx (MobileNetV3 CenterNet from @vladmandic/human, converted by tools/tfjs-to-onnx, int8 by tools/tfjs-to-onnx/detector-int8.sh), input 512² NHWC, ending at its heads (peaks found in src/model/object-detector.ts); its float16 conversion (with the tfjs graph\'s own peak decoding) measured in the same run',
     'onnxruntime sessions with allow_spinning off (src/model/onnx-session.ts)',
-    'end to end: LiteScorer in-process, 2 onnxruntime threads for the quality model and the detector on its own (DETECTOR_THREADS = 1; "on 2 threads": the worker\'s 2, as before), the two requests alternated in one loop; the quality model runs in both; CPU ms there is the median per score',
+    'end to end: LiteScorer in-process, 2 onnxruntime threads for the quality model and the detector (one worker; "on 1 thread": the detector as when several workers run, detectorThreads), the two requests alternated in one loop; the quality model runs in both; CPU ms there is the median per score',
     ...(CANDIDATES.length > 0
       ? [`candidates (BENCH_DETECTOR_CANDIDATES) in the shipped detector's place, alternated with it in the same loops: ${CANDIDATES.map((f) => basename(f)).join(', ')}; their detector CPU ms is the median per run`]
       : []),

@@ -10,12 +10,14 @@ import type { LoadedPack } from './packs.js';
 /** The size the published CenterNet was trained at; a pack's graph may take another (read from its input). */
 export const DETECTOR_INPUT_SIZE = 512;
 /**
- * onnxruntime intra-op threads of a detector session, whatever the worker's other sessions use. Most of the
- * graph's ~130 kernels run for well under a millisecond, so splitting each over two threads bought −11 %
- * wall time for +22 % CPU on an idle 2-core machine (docs/object-checks.md, "Speed"); agiqa runs beside
- * the generator, and a server's workers each score an image of their own, so CPU is the cost that counts.
+ * onnxruntime intra-op threads for a scoring worker's detector: the worker's own when it is the only one
+ * (one image at a time, so latency counts: a second thread cut the detector's wall time 11 % on an idle
+ * 2-core machine), one when several workers score side by side (throughput counts: that second thread
+ * cost +22 % CPU, taken from the other workers' images). docs/object-checks.md, "Speed".
  */
-export const DETECTOR_THREADS = 1;
+export function detectorThreads(workers: number, threadsPerWorker: number): number {
+  return workers > 1 ? 1 : threadsPerWorker;
+}
 const PEAKS = 100;
 // The heat map's cell is STRIDE input pixels on a side (CenterNet's output stride).
 const STRIDE = 4;
@@ -286,7 +288,7 @@ export class ObjectDetector {
   private spare: Float32Array | undefined;
 
   /** The pack's detector, or null when the pack has none. Throws AGQ_ERR_PACK_FILE_MISSING / AGQ_ERR_MODEL_LOAD. */
-  static async load(pack: LoadedPack, threads = DETECTOR_THREADS): Promise<ObjectDetector | null> {
+  static async load(pack: LoadedPack, threads: number): Promise<ObjectDetector | null> {
     const role = pack.manifest.models.detector;
     if (role === undefined) return null;
     const path = pack.files.get(role.file);

@@ -35,7 +35,7 @@ export class LiteScorer {
   /** Loads the pack's model; throws AGQ_ERR_PACK_INVALID when the pack was built for other signals. */
   static async create(
     pack: LoadedPack,
-    options: { threads: number; limits?: ImageLimits | undefined; /** the detector's own (default DETECTOR_THREADS) */ detectorThreads?: number | undefined },
+    options: { threads: number; limits?: ImageLimits | undefined; /** the detector's (default `threads`; see detectorThreads) */ detectorThreads?: number | undefined },
   ): Promise<LiteScorer> {
     // A pack with a trained M3 predictor takes its quality MOS from the predictor (see docs/evaluation.md).
     const model = pack.manifest.predictor !== null ? await PredictedQualityModel.load(pack, options.threads) : await LiteQualityModel.load(pack, options.threads);
@@ -46,7 +46,7 @@ export class LiteScorer {
         issues: [`input.signalsVersion is ${model.signalsVersion} but this agiqa computes signals version ${SIGNALS_VERSION}; update agiqa or the pack`],
       });
     }
-    const detector = await ObjectDetector.load(pack, options.detectorThreads);
+    const detector = await ObjectDetector.load(pack, options.detectorThreads ?? options.threads);
     return new LiteScorer(pack, model, detector, options.limits);
   }
 

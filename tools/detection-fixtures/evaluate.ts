@@ -68,7 +68,7 @@ export async function detectSet(dir: string, model?: string): Promise<{ scenes: 
   const scenes = (await readFile(path.join(dir, 'truth.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as TruthScene);
   const lite = await loadPack('lite');
   const pack = model === undefined ? lite : { ...lite, files: new Map(lite.files).set(lite.manifest.models.detector!.file, path.resolve(model)) };
-  const detector = (await ObjectDetector.load(pack))!;
+  const detector = (await ObjectDetector.load(pack, 2))!;
   const detections: Detection[][] = [];
   for (const scene of scenes) {
     const image = await decodeImage(await readFile(path.join(dir, scene.file)), scene.file);
