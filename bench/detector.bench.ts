@@ -1,6 +1,7 @@
 // The lite pack's correspondence: the CenterNet detector per image at 512² (wall and CPU ms, 1 and 2
 // threads), the object checks alone, and the lite scorer end to end with a checkable prompt against
-// the same scorer without one (the baseline, measured in the same run). BENCH_DETECTOR_CANDIDATES
+// the same scorer without one (the baseline, measured in the same run), with the detector on the worker's
+// two threads and, side by side, on one (as with several workers). BENCH_DETECTOR_CANDIDATES
 // (comma-separated .onnx files, e.g. int8 detectors at other input sizes made by
 // `SIZE=384 … tools/tfjs-to-onnx/detector-int8.sh`) adds each in the shipped one's place: its detector time
 // on the 1024² picture and its lite score on ÷ off, alternated in the same loops as the shipped one.
@@ -62,8 +63,9 @@ for (const threads of [1, 2]) {
   }
 }
 await rm(floatDir, { recursive: true, force: true });
-const prep = await timed(() => detectorInput(image1024));
-rows.push(['  input prep alone, 1024² → 512² (area average)', prep.median, prep.min, prep.cpu]);
+const into = new Float32Array(512 * 512 * 3);
+const prep = await timed(() => detectorInput(image1024, 512, true, into));
+rows.push(['  input prep alone, 1024² → 512² planes (2×2 means, into the reused buffer as the detector does)', prep.median, prep.min, prep.cpu]);
 raw.prep1024 = prep;
 
 // The checks on this image's real detections: parse + colour histograms + rules.
@@ -74,13 +76,15 @@ const checks = await timed(() => objectChecksRound(parseObjectPrompt(PROMPT), bo
 rows.push([`object checks alone ("${PROMPT}", ${boxes.length} boxes: parse, colours, rules)`, checks.median, checks.min, checks.cpu]);
 raw.checks = { ...checks, boxes: boxes.length };
 
-// The shipped detector and any candidates on the 1024² picture (input prep included), alternated per run.
-const variants = [
+// The shipped detector on the worker's 2 threads (one worker), the same on 1 thread (as when several
+// workers run: detectorThreads), and any candidates, on the 1024² picture (input prep included), alternated per run.
+const variants: { name: string; pack: typeof pack; detectorThreads?: number }[] = [
   { name: 'shipped', pack },
+  { name: 'shipped on 1 thread (several workers)', pack, detectorThreads: 1 },
   ...CANDIDATES.map((file) => ({ name: basename(file), pack: { ...pack, files: new Map(pack.files).set('detector.onnx', resolve(file)) } })),
 ];
-if (CANDIDATES.length > 0) {
-  const loaded = await Promise.all(variants.map(async (v) => ({ ...v, detector: (await ObjectDetector.load(v.pack, 2))!, wall: [] as number[], cpu: [] as number[] })));
+{
+  const loaded = await Promise.all(variants.map(async (v) => ({ ...v, detector: (await ObjectDetector.load(v.pack, v.detectorThreads ?? 2))!, wall: [] as number[], cpu: [] as number[] })));
   for (const v of loaded) for (let i = 0; i < 3; i++) await v.detector.detect(image1024);
   for (let i = 0; i < RUNS; i++) {
     for (const v of i % 2 === 0 ? loaded : [...loaded].reverse()) {
@@ -93,7 +97,7 @@ if (CANDIDATES.length > 0) {
   }
   for (const v of loaded) {
     const t = { median: round2(median(v.wall)), min: round2(Math.min(...v.wall)), cpu: round2(median(v.cpu)) };
-    rows.push([`detector ${v.name} (input ${v.detector.inputSize}²), 1024² image (input prep + ONNX + decode), 2 threads`, t.median, t.min, t.cpu]);
+    rows.push([`detector ${v.name} (input ${v.detector.inputSize}²), 1024² image (input prep + ONNX + decode), ${v.detector.threads} thread${v.detector.threads > 1 ? 's' : ''}`, t.median, t.min, t.cpu]);
     raw[`candidate:${v.name}`] = { ...t, inputSize: v.detector.inputSize };
     await v.detector.close();
   }
@@ -103,7 +107,14 @@ configureDecoderForWorkers(2);
 const without = { image: png1024, name: 'coffee-1024.png' };
 const withPrompt = { ...without, prompt: PROMPT };
 const scorers = await Promise.all(
-  variants.map(async (v) => ({ ...v, scorer: await LiteScorer.create(v.pack, { threads: 2 }), off: [] as number[], on: [] as number[], offCpu: [] as number[], onCpu: [] as number[] })),
+  variants.map(async (v) => ({
+    ...v,
+    scorer: await LiteScorer.create(v.pack, { threads: 2, detectorThreads: v.detectorThreads }),
+    off: [] as number[],
+    on: [] as number[],
+    offCpu: [] as number[],
+    onCpu: [] as number[],
+  })),
 );
 for (const s of scorers) {
   for (let i = 0; i < 3; i++) {
@@ -114,7 +125,8 @@ for (const s of scorers) {
 for (let i = 0; i < RUNS; i++) {
   // Alternate the order so that neither side always follows the other.
   const pair = i % 2 === 0 ? [without, withPrompt] : [withPrompt, without];
-  for (const s of scorers) {
+  // …and the scorers, so that none always runs right after another.
+  for (const s of i % 2 === 0 ? scorers : [...scorers].reverse()) {
     for (const request of pair) {
       const t0 = performance.now();
       const c0 = process.cpuUsage();
@@ -144,7 +156,7 @@ const path = await writeResults({
     `median of ${RUNS} runs after 3 warm-up runs (object checks: ${RUNS * 20} runs); CPU ms = process CPU time ÷ runs (all threads)`,
     'detector: models/lite/detector.onnx (MobileNetV3 CenterNet from @vladmandic/human, converted by tools/tfjs-to-onnx, int8 by tools/tfjs-to-onnx/detector-int8.sh), input 512² NHWC, ending at its heads (peaks found in src/model/object-detector.ts); its float16 conversion (with the tfjs graph\'s own peak decoding) measured in the same run',
     'onnxruntime sessions with allow_spinning off (src/model/onnx-session.ts)',
-    'end to end: LiteScorer in-process, 2 onnxruntime threads, the two requests alternated in one loop; the quality model runs in both; CPU ms there is the median per score',
+    'end to end: LiteScorer in-process, 2 onnxruntime threads for the quality model and the detector (one worker; "on 1 thread": the detector as when several workers run, detectorThreads), the two requests alternated in one loop; the quality model runs in both; CPU ms there is the median per score',
     ...(CANDIDATES.length > 0
       ? [`candidates (BENCH_DETECTOR_CANDIDATES) in the shipped detector's place, alternated with it in the same loops: ${CANDIDATES.map((f) => basename(f)).join(', ')}; their detector CPU ms is the median per run`]
       : []),

@@ -1,5 +1,5 @@
 // The object detector of packs that carry one (models.detector): a CenterNet over COCO's 80 classes
-// that takes the picture stretched to a square (RGB 0–255, as the tfjs original was fed; the side is the
+// that takes the picture stretched to a square (RGB 0–255, as the tfjs original was fed, NHWC or planar; the side is the
 // one the graph declares for its input, e.g. 512 or 384) and gives its 100 strongest heat-map peaks as boxes. Here they are thresholded, de-duplicated (NMS) and mapped
 // back to the picture's pixels; which class is which is the caller's table (COCO order).
 import { agiqaError } from '../errors/index.js';
@@ -9,6 +9,15 @@ import type { LoadedPack } from './packs.js';
 
 /** The size the published CenterNet was trained at; a pack's graph may take another (read from its input). */
 export const DETECTOR_INPUT_SIZE = 512;
+/**
+ * onnxruntime intra-op threads for a scoring worker's detector: the worker's own when it is the only one
+ * (one image at a time, so latency counts: a second thread cut the detector's wall time 11 % on an idle
+ * 2-core machine), one when several workers score side by side (throughput counts: that second thread
+ * cost +22 % CPU, taken from the other workers' images). docs/object-checks.md, "Speed".
+ */
+export function detectorThreads(workers: number, threadsPerWorker: number): number {
+  return workers > 1 ? 1 : threadsPerWorker;
+}
 const PEAKS = 100;
 // The heat map's cell is STRIDE input pixels on a side (CenterNet's output stride).
 const STRIDE = 4;
@@ -30,26 +39,41 @@ export interface Detection {
   y2: number;
 }
 
-/** The picture stretched to `size`² by area averaging (downscale) or bilinear sampling (upscale), as NHWC float 0–255. */
-export function detectorInput(image: RgbImage, size = DETECTOR_INPUT_SIZE): Float32Array {
-  if (image.width <= size && image.height <= size) return bilinear(image, size);
-  return image.width === 2 * size && image.height === 2 * size ? halve(image, size) : areaAverage(image, size);
+/**
+ * Where value c of output pixel p goes: p × pixel + c × channel. NHWC (the tfjs graph's layout) is
+ * pixel 3, channel 1; planar NCHW (the shipped int8 file's: its first convolution reads planes, and the
+ * layout transpose onnxruntime ran on every picture is gone) is pixel 1, channel size².
+ */
+interface Layout {
+  pixel: number;
+  channel: number;
+}
+
+/**
+ * The picture stretched to `size`² by area averaging (downscale) or bilinear sampling (upscale), float
+ * 0–255, NHWC or planar (NCHW), written into `into` when given (every value is written).
+ */
+export function detectorInput(image: RgbImage, size = DETECTOR_INPUT_SIZE, planar = false, into?: Float32Array): Float32Array {
+  const layout = planar ? { pixel: 1, channel: size * size } : { pixel: 3, channel: 1 };
+  const out = into?.length === size * size * 3 ? into : new Float32Array(size * size * 3);
+  if (image.width <= size && image.height <= size) return bilinear(image, size, layout, out);
+  return image.width === 2 * size && image.height === 2 * size ? halve(image, size, layout, out) : areaAverage(image, size, layout, out);
 }
 
 // Exactly twice the side (1024² pictures for the 512² graph, the commonest case): the 2×2 means without
 // span bookkeeping, half the time of areaAverage and the same values.
-function halve(image: RgbImage, size: number): Float32Array {
+function halve(image: RgbImage, size: number, { pixel, channel }: Layout, out: Float32Array): Float32Array {
   const { rgb, width } = image;
-  const out = new Float32Array(size * size * 3);
   const stride = width * 3;
+  const channel2 = 2 * channel;
   for (let y = 0; y < size; y++) {
     let a = 2 * y * stride;
     let b = a + stride;
-    let o = y * size * 3;
-    for (let x = 0; x < size; x++, a += 6, b += 6, o += 3) {
+    let o = y * size * pixel;
+    for (let x = 0; x < size; x++, a += 6, b += 6, o += pixel) {
       out[o] = (rgb[a]! + rgb[a + 3]! + rgb[b]! + rgb[b + 3]!) / 4;
-      out[o + 1] = (rgb[a + 1]! + rgb[a + 4]! + rgb[b + 1]! + rgb[b + 4]!) / 4;
-      out[o + 2] = (rgb[a + 2]! + rgb[a + 5]! + rgb[b + 2]! + rgb[b + 5]!) / 4;
+      out[o + channel] = (rgb[a + 1]! + rgb[a + 4]! + rgb[b + 1]! + rgb[b + 4]!) / 4;
+      out[o + channel2] = (rgb[a + 2]! + rgb[a + 5]! + rgb[b + 2]! + rgb[b + 5]!) / 4;
     }
   }
   return out;
@@ -69,9 +93,8 @@ function spans(length: number, size: number): { start: Int32Array; end: Int32Arr
 
 // Downscale: the mean over the source pixels each output pixel covers, row by row into integer sums with
 // the column spans worked out once.
-function areaAverage(image: RgbImage, size: number): Float32Array {
+function areaAverage(image: RgbImage, size: number, { pixel, channel }: Layout, out: Float32Array): Float32Array {
   const { rgb, width, height } = image;
-  const out = new Float32Array(size * size * 3);
   const cols = spans(width, size);
   const rows = spans(height, size);
   const sums = new Uint32Array(size * 3);
@@ -95,21 +118,19 @@ function areaAverage(image: RgbImage, size: number): Float32Array {
         sums[s + 2] = sums[s + 2]! + b;
       }
     }
-    const o = y * size * 3;
-    for (let x = 0, s = 0; x < size; x++, s += 3) {
+    for (let x = 0, s = 0, o = y * size * pixel; x < size; x++, s += 3, o += pixel) {
       const n = (yb - ya) * (cols.end[x]! - cols.start[x]!);
-      out[o + s] = sums[s]! / n;
-      out[o + s + 1] = sums[s + 1]! / n;
-      out[o + s + 2] = sums[s + 2]! / n;
+      out[o] = sums[s]! / n;
+      out[o + channel] = sums[s + 1]! / n;
+      out[o + 2 * channel] = sums[s + 2]! / n;
     }
   }
   return out;
 }
 
 // Upscale (neither side longer than `size`): bilinear at the pixel centre.
-function bilinear(image: RgbImage, size: number): Float32Array {
+function bilinear(image: RgbImage, size: number, { pixel, channel }: Layout, out: Float32Array): Float32Array {
   const { rgb, width, height } = image;
-  const out = new Float32Array(size * size * 3);
   const sx = width / size;
   const sy = height / size;
   for (let y = 0; y < size; y++) {
@@ -122,13 +143,13 @@ function bilinear(image: RgbImage, size: number): Float32Array {
       const ix = Math.floor(fx);
       const ix1 = Math.min(width - 1, ix + 1);
       const tx = fx - ix;
-      const o = (y * size + x) * 3;
+      const o = (y * size + x) * pixel;
       for (let c = 0; c < 3; c++) {
         const a = rgb[(iy * width + ix) * 3 + c]!;
         const b = rgb[(iy * width + ix1) * 3 + c]!;
         const d = rgb[(iy1 * width + ix) * 3 + c]!;
         const e = rgb[(iy1 * width + ix1) * 3 + c]!;
-        out[o + c] = (a + (b - a) * tx) * (1 - ty) + (d + (e - d) * tx) * ty;
+        out[o + c * channel] = (a + (b - a) * tx) * (1 - ty) + (d + (e - d) * tx) * ty;
       }
     }
   }
@@ -229,16 +250,19 @@ function isPeak(heatmap: Uint8Array, v: number, x: number, y: number, c: number,
 }
 
 /**
- * The side of the square picture `model` takes: its input `images` is [1, S, S, 3] (NHWC) with S fixed.
- * Throws AGQ_ERR_MODEL_INPUT for any other declared shape (a graph the detector cannot feed).
+ * The square picture `model` takes: its input `images` is [1, S, S, 3] (NHWC, the converted tfjs graph)
+ * or [1, 3, S, S] (planar, the shipped int8 file) with S fixed. Throws AGQ_ERR_MODEL_INPUT for any other
+ * declared shape (a graph the detector cannot feed).
  */
-export function detectorInputSize(model: Pick<OnnxModel, 'inputShape' | 'label'>): number {
+export function detectorInputShape(model: Pick<OnnxModel, 'inputShape' | 'label'>): { size: number; planar: boolean } {
   const shape = model.inputShape('images');
-  const [n, h, w, c] = shape ?? [];
-  if (shape?.length !== 4 || n !== 1 || c !== 3 || h !== w || !(h! >= 32)) {
-    throw agiqaError('AGQ_ERR_MODEL_INPUT', { model: model.label, detail: `images is [${shape ?? ''}]; a detector takes [1,S,S,3] with a fixed S` });
+  const [n, a, b, c] = shape ?? [];
+  const planar = a === 3 && b === c;
+  const size = planar ? b! : a!;
+  if (shape?.length !== 4 || n !== 1 || !(planar || (c === 3 && a === b)) || !(size >= 32)) {
+    throw agiqaError('AGQ_ERR_MODEL_INPUT', { model: model.label, detail: `images is [${shape ?? ''}]; a detector takes [1,S,S,3] or [1,3,S,S] with a fixed S` });
   }
-  return h!;
+  return { size, planar };
 }
 
 const RAW_HEAD_OUTPUTS = { heatmap: 'uint8', cell_max: 'uint8', extents: 'float32', heatmap_scale: 'float32', heatmap_zero_point: 'uint8' } as const;
@@ -248,9 +272,20 @@ export class ObjectDetector {
     private readonly model: OnnxModel,
     /** The side of the square the picture is stretched to, as the graph declares it. */
     readonly inputSize: number,
+    /** The graph takes the picture as planes (NCHW) rather than NHWC. */
+    private readonly planar: boolean,
     /** The graph ends at its heads (the shipped int8 file) rather than at tfjs' `detections` (the conversion). */
     private readonly rawHeads: boolean,
+    /** onnxruntime intra-op threads of its session. */
+    readonly threads: number,
   ) {}
+
+  /**
+   * The input buffer of the last run, written over by the next: a fresh 3 MB array a picture cost more
+   * CPU (zeroing, page faults, collection) than the 2×2 means written into it (3.5 against 1.7 ms). A run
+   * takes it while it runs, so a concurrent one allocates its own.
+   */
+  private spare: Float32Array | undefined;
 
   /** The pack's detector, or null when the pack has none. Throws AGQ_ERR_PACK_FILE_MISSING / AGQ_ERR_MODEL_LOAD. */
   static async load(pack: LoadedPack, threads: number): Promise<ObjectDetector | null> {
@@ -265,7 +300,8 @@ export class ObjectDetector {
       if (!rawHeads && !model.outputNames.includes('detections')) {
         throw agiqaError('AGQ_ERR_MODEL_INPUT', { model: model.label, detail: `outputs ${model.outputNames.join(', ')}; a detector gives detections or ${Object.keys(RAW_HEAD_OUTPUTS).join(', ')}` });
       }
-      return new ObjectDetector(model, detectorInputSize(model), rawHeads);
+      const { size, planar } = detectorInputShape(model);
+      return new ObjectDetector(model, size, planar, rawHeads, threads);
     } catch (err) {
       await model.close();
       throw err;
@@ -274,7 +310,18 @@ export class ObjectDetector {
 
   async detect(image: RgbImage): Promise<Detection[]> {
     const size = this.inputSize;
-    const inputs = { images: { data: detectorInput(image, size), dims: [1, size, size, 3] } };
+    const dims = this.planar ? [1, 3, size, size] : [1, size, size, 3];
+    const data = detectorInput(image, size, this.planar, this.spare);
+    this.spare = undefined;
+    try {
+      return await this.run(image, { images: { data, dims } });
+    } finally {
+      this.spare = data;
+    }
+  }
+
+  private async run(image: RgbImage, inputs: Record<string, { data: Float32Array; dims: number[] }>): Promise<Detection[]> {
+    const size = this.inputSize;
     if (!this.rawHeads) {
       const out = await this.model.run(inputs, ['detections']);
       return decodeDetections(out.detections!.data, image.width, image.height, size);

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { TransferListItem } from 'node:worker_threads';
 import type { ImageLimits } from '../image/index.js';
 import { DEFAULT_PACK, loadPack } from '../model/packs.js';
+import { detectorThreads } from '../model/object-detector.js';
 import { imageBuffers } from '../model/buffer-pool.js';
 import { WorkerPool } from '../model/worker-pool.js';
 import type { ScoreResult } from './score-result.js';
@@ -110,7 +111,7 @@ export async function createScorer(options: ScorerOptions = {}): Promise<Scorer>
   const cores = availableParallelism();
   const workers = options.workers ?? Math.min(4, cores);
   const threads = options.threadsPerWorker ?? Math.max(1, Math.floor(cores / workers));
-  const workerData: ScoreWorkerData = { pack, threads, limits: options.limits, warmUp: options.warmUp };
+  const workerData: ScoreWorkerData = { pack, threads, detectorThreads: detectorThreads(workers, threads), limits: options.limits, warmUp: options.warmUp };
   const tickets = new ThumbnailTickets();
   const pool = await WorkerPool.start<ScoreJob, ScoreResult | ScoreResult[]>({
     script: workerScript,

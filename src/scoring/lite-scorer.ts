@@ -33,7 +33,10 @@ export class LiteScorer {
   ) {}
 
   /** Loads the pack's model; throws AGQ_ERR_PACK_INVALID when the pack was built for other signals. */
-  static async create(pack: LoadedPack, options: { threads: number; limits?: ImageLimits | undefined }): Promise<LiteScorer> {
+  static async create(
+    pack: LoadedPack,
+    options: { threads: number; limits?: ImageLimits | undefined; /** the detector's (default `threads`; see detectorThreads) */ detectorThreads?: number | undefined },
+  ): Promise<LiteScorer> {
     // A pack with a trained M3 predictor takes its quality MOS from the predictor (see docs/evaluation.md).
     const model = pack.manifest.predictor !== null ? await PredictedQualityModel.load(pack, options.threads) : await LiteQualityModel.load(pack, options.threads);
     if (model.signalsVersion !== SIGNALS_VERSION) {
@@ -43,7 +46,7 @@ export class LiteScorer {
         issues: [`input.signalsVersion is ${model.signalsVersion} but this agiqa computes signals version ${SIGNALS_VERSION}; update agiqa or the pack`],
       });
     }
-    const detector = await ObjectDetector.load(pack, options.threads);
+    const detector = await ObjectDetector.load(pack, options.detectorThreads ?? options.threads);
     return new LiteScorer(pack, model, detector, options.limits);
   }
 

@@ -26,7 +26,10 @@ export function scoresBatchesTogether(kind: LoadedPack['manifest']['input']['kin
   return kind === 'clip';
 }
 
-export async function createPackScorer(pack: LoadedPack, options: { threads: number; limits?: ImageLimits | undefined }): Promise<PackScorer> {
+export async function createPackScorer(
+  pack: LoadedPack,
+  options: { threads: number; limits?: ImageLimits | undefined; /** the object detector's (default `threads`; see detectorThreads) */ detectorThreads?: number | undefined },
+): Promise<PackScorer> {
   switch (pack.manifest.input.kind) {
     case 'lite-crops':
       return (await import('./lite-scorer.js')).LiteScorer.create(pack, options);
@@ -34,7 +37,7 @@ export async function createPackScorer(pack: LoadedPack, options: { threads: num
       // a pack trained by `agiqa train` carries an M3 predictor over the rounds
       const predictor = pack.manifest.predictor === null ? undefined : await (await import('./clip-rounds-predictor.js')).ClipRoundsPredictor.load(pack, options.threads);
       // The object checks beside the zero-shot correspondence use the detector of the lite pack, which every install has.
-      const detector = await liteDetector(options.threads);
+      const detector = await liteDetector(options.detectorThreads ?? options.threads);
       try {
         return await (await import('./clip-scorer.js')).ClipScorer.create(pack, { ...options, predictor, detector });
       } catch (error) {

@@ -21,6 +21,8 @@ export type WorkerThumbnails = { ticket: number; thumbnail: MadeThumbnail | null
 export interface ScoreWorkerData {
   pack: LoadedPack;
   threads: number;
+  /** The object detector's onnxruntime threads (detectorThreads: one when several workers run). */
+  detectorThreads?: number | undefined;
   limits: ImageLimits | undefined;
   /** Score a throwaway image before saying ready (a server's workers; a one-shot CLI run gains nothing). */
   warmUp?: boolean | undefined;
@@ -49,7 +51,7 @@ async function thumbnailOf(request: WorkerScoreRequest, decoded: DecodedImage | 
 }
 
 await serveWorkerJobs<ScoreJob, ScoreResult | ScoreResult[]>(async () => {
-  const scorer = await createPackScorer(data.pack, { threads: data.threads, limits: data.limits });
+  const scorer = await createPackScorer(data.pack, { threads: data.threads, detectorThreads: data.detectorThreads, limits: data.limits });
   if (data.warmUp === true) await warmUp(scorer);
   const score = async (job: ScoreJob): Promise<ScoreResult[]> => {
     if (job.kind === 'one') return [await scorer.score(job.request)];

@@ -1,7 +1,11 @@
 // The detector's input (stretch to 512², area-averaged) and output decoding (threshold, NMS, scaling
-// back to the picture), on hand-made tensors; the shipped ONNX runs in test/cli/score.test.ts.
+// back to the picture), on hand-made tensors, and the thread count its session gets; the shipped ONNX runs in test/cli/score.test.ts.
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { decodeDetections, detectorInput, detectorInputSize, iou, peakDetections, type RawHeads } from '../../src/model/object-detector.js';
+import { decodeImage } from '../../src/image/index.js';
+import { decodeDetections, detectorThreads, detectorInput, detectorInputShape, iou, ObjectDetector, peakDetections, type RawHeads } from '../../src/model/object-detector.js';
+import { loadPack } from '../../src/model/packs.js';
 
 function raw(rows: number[][]): Float32Array {
   const out = new Float32Array(600);
@@ -35,18 +39,69 @@ describe('detectorInput', () => {
     const flat = new Uint8Array(3 * 3 * 3).fill(77);
     expect(new Set(detectorInput({ rgb: flat, width: 3, height: 3 }, 8))).toEqual(new Set([77]));
   });
+
+  it('writes into a buffer it is given, every value, and into a new one when that has the wrong length', () => {
+    for (const [width, height, size] of [[8, 8, 4], [9, 7, 4], [3, 5, 6]] as const) {
+      const image = { rgb: new Uint8Array(width * height * 3).map((_, i) => (i * 31 + 5) % 256), width, height };
+      const into = new Float32Array(size * size * 3).fill(NaN);
+      expect(detectorInput(image, size, true, into)).toBe(into);
+      expect(Array.from(into)).toEqual(Array.from(detectorInput(image, size, true)));
+      expect(detectorInput(image, size, false, new Float32Array(5))).toHaveLength(size * size * 3);
+    }
+  });
+
+  it('writes the same values as planes (NCHW) when asked, on each path (2×2 means, area average, bilinear)', () => {
+    for (const [width, height, size] of [[8, 8, 4], [9, 7, 4], [3, 5, 6]] as const) {
+      const image = { rgb: new Uint8Array(width * height * 3).map((_, i) => (i * 53 + 7) % 256), width, height };
+      const nhwc = detectorInput(image, size);
+      const planes = Array.from({ length: 3 * size * size }, (_, i) => nhwc[(i % (size * size)) * 3 + Math.floor(i / (size * size))]);
+      expect(Array.from(detectorInput(image, size, true))).toEqual(planes);
+    }
+  });
 });
 
-describe('detectorInputSize', () => {
+describe('detectorInputShape', () => {
   const model = (shape: number[] | undefined) => ({ label: 'lite/detector.onnx', inputShape: () => shape });
-  it('is the side the graph declares for its NHWC input', () => {
-    expect(detectorInputSize(model([1, 384, 384, 3]))).toBe(384);
-    expect(detectorInputSize(model([1, 512, 512, 3]))).toBe(512);
+  it('is the side the graph declares for its NHWC or planar input, and which of the two', () => {
+    expect(detectorInputShape(model([1, 384, 384, 3]))).toEqual({ size: 384, planar: false });
+    expect(detectorInputShape(model([1, 512, 512, 3]))).toEqual({ size: 512, planar: false });
+    expect(detectorInputShape(model([1, 3, 512, 512]))).toEqual({ size: 512, planar: true });
   });
 
   it('refuses a graph without a fixed square RGB input', () => {
-    for (const shape of [undefined, [1, -1, -1, 3], [1, 384, 512, 3], [1, 3, 384, 384], [2, 384, 384, 3]]) {
-      expect(() => detectorInputSize(model(shape))).toThrow(expect.objectContaining({ code: 'AGQ_ERR_MODEL_INPUT' }));
+    for (const shape of [undefined, [1, -1, -1, 3], [1, 3, -1, -1], [1, 384, 512, 3], [1, 3, 384, 512], [1, 4, 384, 384], [2, 384, 384, 3], [1, 3, 16, 16]]) {
+      expect(() => detectorInputShape(model(shape))).toThrow(expect.objectContaining({ code: 'AGQ_ERR_MODEL_INPUT' }));
+    }
+  });
+});
+
+describe('ObjectDetector.detect', () => {
+  it("writes each picture over the last one's input buffer, and concurrent runs do not share it", async () => {
+    const detector = (await ObjectDetector.load(await loadPack('lite'), 1))!;
+    try {
+      const dir = fileURLToPath(new URL('../fixtures/detection/', import.meta.url));
+      const [a, b] = await Promise.all(['scene-0009.jpg', 'scene-0003.jpg'].map(async (f) => decodeImage(await readFile(dir + f), f)));
+      const first = await detector.detect(a!);
+      const other = await detector.detect(b!);
+      expect(first.length).toBeGreaterThan(0);
+      expect(other).not.toEqual(first);
+      expect(await detector.detect(a!)).toEqual(first);
+      expect(await Promise.all([detector.detect(a!), detector.detect(b!), detector.detect(a!)])).toEqual([first, other, first]);
+    } finally {
+      await detector.close();
+    }
+  });
+});
+
+describe('ObjectDetector.load', () => {
+  it('gives the session the threads asked for: the worker\'s own when it is the only worker, one when several run', async () => {
+    expect([detectorThreads(1, 2), detectorThreads(1, 8), detectorThreads(2, 1), detectorThreads(4, 2), detectorThreads(3, 4)]).toEqual([2, 8, 1, 1, 1]);
+    const pack = await loadPack('lite');
+    const [one, two] = [(await ObjectDetector.load(pack, 1))!, (await ObjectDetector.load(pack, 2))!];
+    try {
+      expect([one.threads, two.threads]).toEqual([1, 2]);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
     }
   });
 });

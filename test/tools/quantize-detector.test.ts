@@ -59,6 +59,15 @@ suite(reason === undefined ? 'int8 lite detector' : `int8 lite detector (skipped
     expect(padded.detections).toEqual(unpadded.detections);
   }, 180_000);
 
+  it('takes the picture as planes without changing a detection', async () => {
+    const ranges = path.join(ROOT, 'tools/tfjs-to-onnx/detector-ranges.json');
+    if (!existsSync(path.join(dir, 'float.onnx'))) run(['prepare', '--model', path.join(dir, 'detector-f16.onnx'), '--out-dir', dir]);
+    run(['quantize', '--model', path.join(dir, 'float.onnx'), '--ranges', ranges, '--out', path.join(dir, 'nhwc.onnx'), '--nhwc-input']);
+    const [planar, nhwc] = [await detectSet(SET), await detectSet(SET, path.join(dir, 'nhwc.onnx'))];
+    expect(planar.detections.flat().length).toBeGreaterThan(10);
+    expect(planar.detections).toEqual(nhwc.detections);
+  }, 180_000);
+
   it('refuses ranges that miss an activation it quantizes', async () => {
     await writeFile(path.join(dir, 'partial.json'), JSON.stringify({}));
     const out = spawnSync(PYTHON, [SCRIPT, 'quantize', '--model', path.join(dir, 'float.onnx'), '--ranges', path.join(dir, 'partial.json'), '--out', path.join(dir, 'x.onnx')], { encoding: 'utf8' });

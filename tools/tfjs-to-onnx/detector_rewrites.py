@@ -245,3 +245,21 @@ def raw_heads(graph):
         helper.make_tensor_value_info("heatmap_zero_point", TensorProto.UINT8, []),
     ])
 
+
+
+def planar_input(graph):
+    """The graph takes the picture as planes, `images` [1,3,S,S]: the tfjs graph's first node transposes its
+    NHWC input to NCHW, which onnxruntime ran on every picture (0.5-0.8 ms) before the float stem's
+    convolution, which reads planes itself. src/model/object-detector.ts writes the planes directly (the
+    same values: the heat map is byte for byte the same)."""
+    name = graph.input[0].name
+    transpose = next(n for n in graph.node if list(n.input) == [name])
+    perm = next(list(a.ints) for a in transpose.attribute if a.name == "perm")
+    assert transpose.op_type == "Transpose" and perm == [0, 3, 1, 2], f"{transpose.name}: the input is not transposed to NCHW first"
+    for node in graph.node:
+        node.input[:] = [name if i == transpose.output[0] else i for i in node.input]
+    graph.node.remove(transpose)
+    dims = graph.input[0].type.tensor_type.shape.dim
+    side = dims[1].dim_value
+    assert dims[2].dim_value == side and dims[3].dim_value == 3
+    dims[1].dim_value, dims[2].dim_value, dims[3].dim_value = 3, side, side

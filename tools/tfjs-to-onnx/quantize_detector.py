@@ -24,7 +24,7 @@ sigmoid. The output heads are int8 with min/max ranges (calibrate-detector.ts). 
 keep the source's float16 storage behind a Cast (onnxruntime folds it at load), so the file stays small.
 What onnxruntime would otherwise run as float islands between the int8 layers (squeeze-excite pools
 and gates, hard-swish, the head's concatenations and upsamplings), the depthwise channel padding and
-the cut after the heads are graph rewrites in detector_rewrites.py (docs/object-checks.md, "Speed").
+the cut after the heads and the planar input are graph rewrites in detector_rewrites.py (docs/object-checks.md, "Speed").
 """
 import argparse
 import json
@@ -38,7 +38,7 @@ from onnx import helper, numpy_helper, TensorProto
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qdq"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qdq_common import activation_params, consumers_of, per_channel_weights, place_new_nodes, producers_of, write_instrumented  # noqa: E402
-from detector_rewrites import integer_hard_swish, pad_depthwise_channels, quantize_islands, raw_heads  # noqa: E402
+from detector_rewrites import integer_hard_swish, pad_depthwise_channels, planar_input, quantize_islands, raw_heads  # noqa: E402
 
 WEIGHT_BITS = 7
 # Convolutions whose weights alone are int8 (activations float), by a part of their name.
@@ -290,6 +290,8 @@ def quantize(args):
     # After the check: Debian's onnx 1.12 knows ReduceMax only up to opset 13 (axes as an attribute), and
     # this is an opset-18 graph (axes as an input); onnxruntime checks the tail when it loads the file.
     raw_heads(graph)
+    if args.planar_input:
+        planar_input(graph)
     drop_unused_initializers(graph)
     onnx.save(model, args.out)
     print(f"wrote {args.out}: {len(tensors)} activations, {len(convs)} convolutions in int8, {islands}, depthwise channels padded {' '.join(padded)} ({os.path.getsize(args.out)} bytes)")
@@ -306,6 +308,7 @@ def main():
     q.add_argument("--ranges", required=True, help="ranges.json from calibrate-detector.ts")
     q.add_argument("--out", required=True)
     q.add_argument("--float-hard-swish", dest="integer_hard_swish", action="store_false", help="hard-swish in float between the Q/DQ pairs")
+    q.add_argument("--nhwc-input", dest="planar_input", action="store_false", help="keep the converted graph's NHWC input and its transpose to NCHW")
     q.add_argument("--no-pad-channels", dest="pad_channels", action="store_false", help="leave depthwise channel counts as they are (to check that padding changes no result)")
     q.add_argument("--weight-bits", type=int, default=WEIGHT_BITS, help="7 (default) keeps the AVX2 u8s8 kernels of CPUs without VNNI from saturating")
     for p in (p, q):
