@@ -203,8 +203,11 @@ def main():
     # The detector is made elsewhere (tools/tfjs-to-onnx); carry its entry's licence and source from the pack
     # as it stands, so a retrain of the quality model never rewrites them.
     det_meta = dict(DETECTOR)
+    pack_license = "MIT"
     old_pack = os.path.join(pack, "pack.json")
     if os.path.exists(old_pack):
+        # The pack-level licence names the detector's exception: carried too, like the detector's entry.
+        pack_license = json.load(open(old_pack)).get("license", pack_license)
         for f in json.load(open(old_pack)).get("files", []):
             if f.get("path") == DETECTOR["path"]:
                 det_meta.update({k: f[k] for k in ("license", "source") if k in f})
@@ -218,7 +221,7 @@ def main():
                         "distortions only: it measures technical degradation, not aesthetics. Correspondence comes from object "
                         "checks: the prompt's COCO objects, counts, colours and relative positions, checked against a "
                         "MobileNetV3 CenterNet detector (COCO 80 classes)."),
-        "license": "MIT",
+        "license": pack_license,
         "aspects": ["quality", "correspondence"],
         "files": [{"path": "quality.onnx", "sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob),
                    "license": "MIT",
