@@ -47,27 +47,34 @@ class BusyServerTest(unittest.TestCase):
         self.assertEqual(sorted(int(index) for index in ranked["result"][3].split(",")), list(range(7)))
 
     def test_a_busy_server_is_waited_out(self):
+        # Two batches at once against room for one: the later one is answered busy and waits. On a loaded
+        # machine one thread can finish before the other sends, so the pair is run again (at most three
+        # times) until they overlap; every run must score both batches whole.
         clients = [AgiqaClient(), AgiqaClient()]
         batches = [gradient_batch(3, 320), gradient_batch(3, 320)[::-1].copy()]
-        start = threading.Barrier(2)
-        results, errors = [None, None], []
+        for attempt in range(3):
+            # New pixels each run: a repeat of stored images is answered without taking a slot.
+            shown = [np.clip(batch + attempt * 0.01, 0, 1).astype(np.float32) for batch in batches]
+            start = threading.Barrier(2)
+            results, errors = [None, None], []
 
-        def run(position):
-            start.wait()
-            try:
-                results[position] = score_images(batches[position], prompt=f"batch {position}", client=clients[position])
-            except Exception as error:  # reported below with its message
-                errors.append(error)
+            def run(position):
+                start.wait()
+                try:
+                    results[position] = score_images(shown[position], prompt=f"batch {position}", client=clients[position])
+                except Exception as error:  # reported below with its message
+                    errors.append(error)
 
-        threads = [threading.Thread(target=run, args=(position,)) for position in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
-        self.assertEqual(errors, [])
-        self.assertEqual([len(result) for result in results], [3, 3])
-        self.assertGreaterEqual(sum(client.retries for client in clients), 1, "the two batches never overlapped")
-
+            threads = [threading.Thread(target=run, args=(position,)) for position in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(120)
+            self.assertEqual(errors, [])
+            self.assertEqual([len(result) for result in results], [3, 3])
+            if sum(client.retries for client in clients) >= 1:
+                break
+        self.assertGreaterEqual(sum(client.retries for client in clients), 1, "the two batches never overlapped in three runs")
 
 if __name__ == "__main__":
     unittest.main()
