@@ -105,7 +105,8 @@ def mos_of(logits):
     return (F.softmax(logits, dim=1) * torch.as_tensor(LEVEL_CENTRES)).sum(dim=1)
 
 
-def losses(logits, mos_target, refs_pos, levels, clean_weight=1.0, rank_weight=1.0):
+def losses(logits, mos_target, refs_pos, levels, clean_weight=1.0, rank_weight=1.0,
+           clean_pair_weight=0.0, clean_pair_margin=0.5):
     pred = mos_of(logits)
     # clean_weight > 1 counts each clean crop that many times in CE and MSE (a batch holds 1 clean in 8).
     w = torch.where(levels == 0, torch.tensor(float(clean_weight)), torch.tensor(1.0))
@@ -122,7 +123,14 @@ def losses(logits, mos_target, refs_pos, levels, clean_weight=1.0, rank_weight=1
         rank = F.relu(margin - diff)[mask].mean()
     else:
         rank = torch.zeros(())
-    return ce + mse + rank_weight * rank, {"ce": float(ce), "mse": float(mse), "rank": float(rank)}
+    # Clean vs level 1 of the same reference+position, the pair the mild-pair accuracy counts: an extra
+    # hinge with its own (larger) margin, so the heads do not trade these pairs for SRCC elsewhere.
+    pairs = same & (levels[:, None] == 0) & (levels[None, :] == 1)
+    clean_pair = torch.zeros(())
+    if clean_pair_weight > 0 and pairs.any():
+        clean_pair = F.relu(clean_pair_margin - (pred[:, None] - pred[None, :]))[pairs].mean()
+    total = ce + mse + rank_weight * rank + clean_pair_weight * clean_pair
+    return total, {"ce": float(ce), "mse": float(mse), "rank": float(rank), "cleanPair": float(clean_pair)}
 
 
 class Data:
@@ -366,7 +374,8 @@ def run(args):
                 mos = torch.tensor([data.rows[i]["mos"] for i in ids], dtype=torch.float32)
                 emb = torch.cat([embed(k, g, True) for k, g in batch]) if every_position else embed(keys[0], ids, True)
                 logits = head(emb, torch.from_numpy(data.signals[ids]))
-                loss, parts = losses(logits, mos, refs_pos, levels, args.clean_weight, args.rank_weight)
+                loss, parts = losses(logits, mos, refs_pos, levels, args.clean_weight, args.rank_weight,
+                                     args.clean_pair_weight, args.clean_pair_margin)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -420,6 +429,7 @@ def run(args):
               "lr": {"backbone": args.lr_backbone if tune else None, "head": args.lr_head},
               "lowerStats": bool(args.lower_stats), "packageCap": args.package_cap,
               "cleanWeight": args.clean_weight, "rankWeight": args.rank_weight,
+              "cleanPairWeight": args.clean_pair_weight, "cleanPairMargin": args.clean_pair_margin,
               "trainPictures": len({r["group"] for r in data.rows if r["split"] == "train"}),
               "dropout": {"image": args.img_drop, "signals": args.sig_drop, "signalInput": args.in_drop}}
     json.dump(result, open(os.path.join(out_dir, "metrics.json"), "w"), indent=2)
@@ -455,6 +465,10 @@ def main():
     ap.add_argument("--main-pool-only", action="store_true",
                     help="ablation: leave the package cap's surplus pictures (sources.py pool 'surplus') out of train")
     ap.add_argument("--clean-weight", type=float, default=1.0, help="weight of clean crops in CE and MSE")
+    ap.add_argument("--clean-pair-weight", type=float, default=0.0,
+                    help="weight of an extra hinge on (clean, level-1) crops of the same reference+position (0 = off)")
+    ap.add_argument("--clean-pair-margin", type=float, default=0.5,
+                    help="--clean-pair-weight: MOS margin the clean crop must keep over its level-1 copies")
     ap.add_argument("--rank-weight", type=float, default=1.0, help="weight of the within-group ranking hinge")
     ap.add_argument("--fresh-crops", action="store_true",
                     help="finetune_signals: fine-tune the upper backbone with the heads on a fresh random crop position per "
