@@ -67,6 +67,17 @@ def r4(x):
     return None if x is None or x != x else round(float(x), 4)
 
 
+def round_floats(obj):
+    """Every float in a run's metrics to 4 decimals: otherRuns stays small enough for the pack's 8 MB."""
+    if isinstance(obj, float):
+        return r4(obj)
+    if isinstance(obj, dict):
+        return {k: round_floats(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [round_floats(v) for v in obj]
+    return obj
+
+
 def runtime_metrics(data, report_path, refs=None):
     """Metrics of an `agiqa eval --report` (predictions by dataset path) against the synthetic MOS; the
     correlation figures agiqa eval computed itself (SRCC, PLCC, logistic PLCC, KRCC, RMSE) replace ours.
@@ -285,7 +296,7 @@ def main():
     for name in sorted(os.listdir(os.path.join(data, "runs"))):
         path = os.path.join(data, "runs", name, "metrics.json")
         if name not in runs and os.path.exists(path):
-            others[name] = json.load(open(path))
+            others[name] = round_floats(json.load(open(path)))
     report = {
         "pack": "lite", "shipped": args.shipped, "crops": args.crops,
         "notes": NOTES,
