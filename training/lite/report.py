@@ -53,7 +53,10 @@ NOTES = [
     "finetune_fresh: blocks 15-16 and the 1280-channel conv fine-tuned with the frozen ensemble's heads (its start) on "
     "a fresh random crop per training reference each epoch (train.py --fresh-crops); worse than its start on val, so "
     "not shipped. probe_*: candidate signals for the weak types (probe_signals.py, numpy, not in src/signals/) "
-    "appended to the signals; the banding measures gain val SRCC but lose val clean-vs-level-1 pairs, so not shipped.",
+    "appended to the signals; the banding measures gain val SRCC but lose val clean-vs-level-1 pairs, so not shipped. "
+    "probe_banding_cp*: the same + an extra hinge on (clean, level-1) crops of one reference and position (train.py "
+    "--clean-pair-weight 0.5/1/2, margin 0.5); weight 1 is above the shipped model on both val figures (not shipped: "
+    "the banding measures are not yet in src/signals/).",
     "The shipped quality.onnx is the int8 quantization of that model (training/lite/quantize.py: stem and blocks 0-1 "
     "float, the rest int8; calibrated on 300 training crops); metrics.heldOut is measured on it through the "
     "TypeScript runtime (agiqa eval, whose own SRCC/PLCC/logistic PLCC/KRCC/RMSE are copied), metrics.floatModel is "

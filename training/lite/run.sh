@@ -82,6 +82,12 @@ if [ "${LITE_PROBES:-0}" = 1 ]; then
       --run-name probe_banding_cw$w --heads 3 --epochs 14 --minutes 120 $PROBE \
       --extra-cols band_frac,band_step,band_rate,flat_frac --clean-weight $w
   done
+  # An extra hinge on (clean, level-1) pairs (margin 0.5), the pair the clean-vs-L1 accuracy counts; name:weight.
+  for nw in cp05:0.5 cp1:1 cp2:2; do
+    [ -f $DATA/runs/probe_banding_${nw%%:*}/metrics.json ] || $PY training/lite/train.py --data $DATA $ENS \
+      --run-name probe_banding_${nw%%:*} --heads 3 --epochs 14 --minutes 120 $PROBE \
+      --extra-cols band_frac,band_step,band_rate,flat_frac --clean-pair-weight ${nw#*:}
+  done
   [ -f $DATA/runs/signals_only_probe/metrics.json ] || $PY training/lite/train.py --data $DATA --variant signals_only \
     --run-name signals_only_probe --epochs 12 --minutes 30 $PROBE
 fi
