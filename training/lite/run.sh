@@ -88,6 +88,12 @@ if [ "${LITE_PROBES:-0}" = 1 ]; then
       --run-name probe_banding_${nw%%:*} --heads 3 --epochs 14 --minutes 120 $PROBE \
       --extra-cols band_frac,band_step,band_rate,flat_frac --clean-pair-weight ${nw#*:}
   done
+  # The run-to-run spread: the shipped configuration and the clean-pair candidate with another base seed.
+  [ -f $DATA/runs/seed7_shipped/metrics.json ] || $PY training/lite/train.py --data $DATA $ENS \
+    --run-name seed7_shipped --heads 3 --epochs 14 --minutes 120 --seed 7
+  [ -f $DATA/runs/seed7_probe_banding_cp1/metrics.json ] || $PY training/lite/train.py --data $DATA $ENS \
+    --run-name seed7_probe_banding_cp1 --heads 3 --epochs 14 --minutes 120 $PROBE \
+    --extra-cols band_frac,band_step,band_rate,flat_frac --clean-pair-weight 1 --seed 7
   [ -f $DATA/runs/signals_only_probe/metrics.json ] || $PY training/lite/train.py --data $DATA --variant signals_only \
     --run-name signals_only_probe --epochs 12 --minutes 30 $PROBE
 fi

@@ -230,8 +230,8 @@ class Data:
 
 
 def run(args):
-    torch.manual_seed(SEED)
-    np.random.seed(SEED)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
     torch.set_num_threads(args.threads)
     use_image = args.variant != "signals_only"
     use_signals = args.variant != "finetune_only"
@@ -271,7 +271,7 @@ def run(args):
     tail = Tail(backbone)
     if args.fresh_crops:  # fine-tuning on fresh random crops cut from the images (finetune.py)
         from finetune import run_fresh
-        args.seed_base = SEED
+        args.seed_base = args.seed
         return run_fresh(args, data, backbone, tail, out_dir, emit, t0)
     train_keys = [f"train_{p}" for p in args.positions.split(",")] if use_image else ["signals"]
     missing = [k for k in train_keys if use_image and k not in data.cache and k not in data.emb]
@@ -335,7 +335,7 @@ def run(args):
     budget = args.minutes * 60 / args.heads
     heads, selected = [], []
     for h in range(args.heads):
-        seed = SEED + h
+        seed = args.seed + h
         torch.manual_seed(seed)  # every head, including the first, starts from its own seed
         head = QualityHead(data.signals.shape[1], use_image, use_signals,
                            img_drop=args.img_drop, sig_drop=args.sig_drop, in_drop=args.in_drop,
@@ -429,7 +429,7 @@ def run(args):
               "lr": {"backbone": args.lr_backbone if tune else None, "head": args.lr_head},
               "lowerStats": bool(args.lower_stats), "packageCap": args.package_cap,
               "cleanWeight": args.clean_weight, "rankWeight": args.rank_weight,
-              "cleanPairWeight": args.clean_pair_weight, "cleanPairMargin": args.clean_pair_margin,
+              "seed": args.seed, "cleanPairWeight": args.clean_pair_weight, "cleanPairMargin": args.clean_pair_margin,
               "trainPictures": len({r["group"] for r in data.rows if r["split"] == "train"}),
               "dropout": {"image": args.img_drop, "signals": args.sig_drop, "signalInput": args.in_drop}}
     json.dump(result, open(os.path.join(out_dir, "metrics.json"), "w"), indent=2)
@@ -465,6 +465,7 @@ def main():
     ap.add_argument("--main-pool-only", action="store_true",
                     help="ablation: leave the package cap's surplus pictures (sources.py pool 'surplus') out of train")
     ap.add_argument("--clean-weight", type=float, default=1.0, help="weight of clean crops in CE and MSE")
+    ap.add_argument("--seed", type=int, default=SEED, help="base seed: head h starts from seed + h (another base measures run-to-run spread)")
     ap.add_argument("--clean-pair-weight", type=float, default=0.0,
                     help="weight of an extra hinge on (clean, level-1) crops of the same reference+position (0 = off)")
     ap.add_argument("--clean-pair-margin", type=float, default=0.5,
