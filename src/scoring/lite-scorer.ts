@@ -8,6 +8,7 @@ import type { ImageLimits } from '../image/index.js';
 import { decodeRequest } from './decode-request.js';
 import { LiteQualityModel } from '../model/lite-quality-model.js';
 import { ObjectDetector } from '../model/object-detector.js';
+import type { PackScorerOptions } from './pack-scorer.js';
 import { PredictedQualityModel } from '../model/predictor-encoder.js';
 import type { LoadedPack } from '../model/packs.js';
 import { computeSignals, gateFindings, signalFindings, SIGNALS_VERSION } from '../signals/index.js';
@@ -33,10 +34,7 @@ export class LiteScorer {
   ) {}
 
   /** Loads the pack's model; throws AGQ_ERR_PACK_INVALID when the pack was built for other signals. */
-  static async create(
-    pack: LoadedPack,
-    options: { threads: number; limits?: ImageLimits | undefined; /** the detector's (default `threads`; see detectorThreads) */ detectorThreads?: number | undefined },
-  ): Promise<LiteScorer> {
+  static async create(pack: LoadedPack, options: PackScorerOptions): Promise<LiteScorer> {
     // A pack with a trained M3 predictor takes its quality MOS from the predictor (see docs/evaluation.md).
     const model = pack.manifest.predictor !== null ? await PredictedQualityModel.load(pack, options.threads) : await LiteQualityModel.load(pack, options.threads);
     if (model.signalsVersion !== SIGNALS_VERSION) {

@@ -26,10 +26,15 @@ export function scoresBatchesTogether(kind: LoadedPack['manifest']['input']['kin
   return kind === 'clip';
 }
 
-export async function createPackScorer(
-  pack: LoadedPack,
-  options: { threads: number; limits?: ImageLimits | undefined; /** the object detector's (default `threads`; see detectorThreads) */ detectorThreads?: number | undefined },
-): Promise<PackScorer> {
+export interface PackScorerOptions {
+  /** onnxruntime intra-op threads of the pack's models. */
+  threads: number;
+  limits?: ImageLimits | undefined;
+  /** The object detector's threads (default `threads`; see detectorThreads: one when several workers run). */
+  detectorThreads?: number | undefined;
+}
+
+export async function createPackScorer(pack: LoadedPack, options: PackScorerOptions): Promise<PackScorer> {
   switch (pack.manifest.input.kind) {
     case 'lite-crops':
       return (await import('./lite-scorer.js')).LiteScorer.create(pack, options);

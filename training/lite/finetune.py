@@ -69,7 +69,7 @@ class FreshCrops:
 
 
 def run_fresh(args, data, backbone, tail, out_dir, emit, t0):
-    from train import LOWER_STATS, HeadEnsemble, QualityHead, losses, lower_stats, mos_of
+    from train import LOWER_STATS, HeadEnsemble, QualityHead, batch_ids, fit_batch, lower_stats, mos_of
 
     torch.manual_seed(args.seed_base)
     rng = np.random.default_rng(args.seed_base)
@@ -163,27 +163,20 @@ def run_fresh(args, data, backbone, tail, out_dir, emit, t0):
         batches = [groups[b:b + GROUPS_PER_BATCH] for b in range(0, len(groups) - GROUPS_PER_BATCH + 1,
                                                                    GROUPS_PER_BATCH)]
         agg = {"loss": 0.0, "n": 0}
-        nxt = src.pool.submit(src.crops, [i for _, g in batches[0] for i in g], where) if batches else None
+        nxt = src.pool.submit(src.crops, batch_ids(batches[0]), where) if batches else None
         for b, batch in enumerate(batches):
-            ids = [i for _, g in batch for i in g]
+            ids = batch_ids(batch)
             x = nxt.result()
             if b + 1 < len(batches):  # decode the next batch while this one trains
-                nxt = src.pool.submit(src.crops, [i for _, g in batches[b + 1] for i in g], where)
-            refs_pos = torch.tensor([gi for gi, (_, g) in enumerate(batch) for _ in g])
-            levels = torch.tensor([data.rows[i]["level"] for i in ids])
-            mos = torch.tensor([data.rows[i]["mos"] for i in ids], dtype=torch.float32)
+                nxt = src.pool.submit(src.crops, batch_ids(batches[b + 1]), where)
             with torch.no_grad():
                 low = lower(backbone, x)
             model.train()
             tail.train()
             logits = model(embed(low), torch.from_numpy(data.signals[ids]))
-            loss, parts = losses(logits, mos, refs_pos, levels, args.clean_weight, args.rank_weight)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
+            loss, parts = fit_batch(logits, data, batch, args, opt, sched)
             step += 1
-            agg["loss"] += float(loss)
+            agg["loss"] += loss
             agg["n"] += 1
             if step % 20 == 0:
                 emit({"event": "step", "head": 0, "epoch": epoch, "step": step,

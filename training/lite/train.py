@@ -105,6 +105,28 @@ def mos_of(logits):
     return (F.softmax(logits, dim=1) * torch.as_tensor(LEVEL_CENTRES)).sum(dim=1)
 
 
+def batch_ids(batch):
+    """The dataset rows of a batch of groups (one reference and crop position each), in order."""
+    return [i for _, g in batch for i in g]
+
+
+def fit_batch(logits, data, batch, args, opt, sched):
+    """One optimiser step on a batch's loss (the targets: each crop's group, level and MOS); frozen-feature
+    training and fine-tuning (finetune.py) share it, so a loss option reaches both. Returns the loss and
+    its parts."""
+    ids = batch_ids(batch)
+    refs_pos = torch.tensor([gi for gi, (_, g) in enumerate(batch) for _ in g])
+    levels = torch.tensor([data.rows[i]["level"] for i in ids])
+    mos = torch.tensor([data.rows[i]["mos"] for i in ids], dtype=torch.float32)
+    loss, parts = losses(logits, mos, refs_pos, levels, args.clean_weight, args.rank_weight,
+                         args.clean_pair_weight, args.clean_pair_margin)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    sched.step()
+    return float(loss), parts
+
+
 def losses(logits, mos_target, refs_pos, levels, clean_weight=1.0, rank_weight=1.0,
            clean_pair_weight=0.0, clean_pair_margin=0.5):
     pred = mos_of(logits)
@@ -368,20 +390,12 @@ def run(args):
             agg = {"loss": 0.0, "n": 0}
             for b in range(0, len(groups) - GROUPS_PER_BATCH + 1, GROUPS_PER_BATCH):
                 batch = groups[b:b + GROUPS_PER_BATCH]
-                ids = [i for _, g in batch for i in g]
-                refs_pos = torch.tensor([gi for gi, (_, g) in enumerate(batch) for _ in g])
-                levels = torch.tensor([data.rows[i]["level"] for i in ids])
-                mos = torch.tensor([data.rows[i]["mos"] for i in ids], dtype=torch.float32)
+                ids = batch_ids(batch)
                 emb = torch.cat([embed(k, g, True) for k, g in batch]) if every_position else embed(keys[0], ids, True)
                 logits = head(emb, torch.from_numpy(data.signals[ids]))
-                loss, parts = losses(logits, mos, refs_pos, levels, args.clean_weight, args.rank_weight,
-                                     args.clean_pair_weight, args.clean_pair_margin)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                sched.step()
+                loss, parts = fit_batch(logits, data, batch, args, opt, sched)
                 step += 1
-                agg["loss"] += float(loss)
+                agg["loss"] += loss
                 agg["n"] += 1
                 if step % 100 == 0:
                     emit({"event": "step", "head": h, "epoch": epoch, "step": step,
