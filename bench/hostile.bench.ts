@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { hostilePngs } from '../test/fixtures/hostile/hostile-inputs.js';
+import { servingPid } from '../test/e2e/serve-process.js';
 import { noisyGradient, pngOf, pngWithText } from './images.js';
 import { percentile, round2, writeResults } from './lib.js';
 
@@ -54,8 +55,9 @@ function stopServer(server: Server): Promise<void> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The server's own peak RSS: under the malloc supervisor the process started is its parent, not it. */
 function peakRssMb(server: Server): number {
-  return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))![1]) / 1024);
+  return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${servingPid(server.child)}/status`, 'utf8'))![1]) / 1024);
 }
 
 const basePng = (side: number): Promise<Buffer> => pngOf(noisyGradient(side, { step: 2, blue: 128 }), side);
