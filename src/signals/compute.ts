@@ -1,6 +1,7 @@
 // computeSignals: one luma pass, 2×/4× downsampled planes, then every signal module; returns the
 // fixed-order feature vector for the quality model and the named measures behind findings.
 import { agiqaError } from '../errors/index.js';
+import { banding } from './banding.js';
 import { blockiness } from './blockiness.js';
 import { colourStats } from './colour.js';
 import { contrast, exposure, posterisation } from './exposure.js';
@@ -15,7 +16,8 @@ import { tileLayout } from './tiles.js';
 import type { SignalImage } from './types.js';
 
 /** Bump whenever a feature's definition, order or scaling changes: packs refuse a mismatch. */
-export const SIGNALS_VERSION = 'signals-2'; // 2: dropped block_flat_steps (73 → 72 features)
+// 2: dropped block_flat_steps (73 → 72 features); 3: + banding (band_*, flat_frac; 76 features).
+export const SIGNALS_VERSION = 'signals-3';
 
 const MSCN_PAIRS = ['h', 'v', 'd1', 'd2'] as const;
 function mscnNames(scale: string): string[] {
@@ -72,6 +74,10 @@ export const SIGNAL_FEATURE_NAMES: readonly string[] = Object.freeze([
   'post_comb_gaps',
   ...mscnNames('s1'),
   ...mscnNames('s2'),
+  'band_frac', // share of ≥ 2-level steps between flat runs (banding.ts)
+  'band_step', // their mean size / 16
+  'band_rate', // counted steps per 100 pixels
+  'flat_frac', // share of pixels in flat runs
 ]);
 
 /** The human-meaningful subset of the signals, in natural units. */
@@ -197,6 +203,7 @@ export function computeSignals(image: SignalImage): SignalReport {
   const po = posterisation(lumaHist, channelHist);
   const ms1 = mscn(s1, m1Tiles);
   const ms2 = mscn(s2, m2Tiles);
+  const bd = banding(s1);
 
   const f = new Float32Array(SIGNAL_FEATURE_NAMES.length);
   let k = 0;
@@ -255,6 +262,10 @@ export function computeSignals(image: SignalImage): SignalReport {
       put(p.variance);
     }
   }
+  put(bd.bandFraction);
+  put(bd.bandStep);
+  put(bd.stepRate);
+  put(bd.flatFraction);
 
   const castStrength = Math.hypot(cl.castRg, cl.castYb);
   const measures: SignalMeasures = {

@@ -34,7 +34,7 @@ interface Served {
   child: ChildProcess;
   out: () => string;
   err: () => string;
-  exited: Promise<number | null>;
+  exited: Promise<number | string | null>;
 }
 
 const started: ChildProcess[] = [];
@@ -61,7 +61,8 @@ function serve(args: string[], env: Record<string, string> = {}): Served {
   let err = '';
   child.stdout!.on('data', (chunk) => (out += String(chunk)));
   child.stderr!.on('data', (chunk) => (err += String(chunk)));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // A signal (a crash) reads as its name, so a failure says which one.
+  const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
   return { child, out: () => out, err: () => err, exited };
 }
 
@@ -113,7 +114,7 @@ describe.runIf(process.platform === 'linux' && runsOnGlibc())('agiqa serve under
       expect(childrenOf(served.child.pid!)).toEqual([]);
       expect(readFileSync(`/proc/${served.child.pid}/environ`, 'latin1')).not.toContain('glibc.malloc');
       served.child.kill('SIGTERM');
-      expect(await served.exited).toBe(0);
+      expect(await served.exited, `stderr: ${served.err().slice(-3000)}`).toBe(0);
     }
   });
 

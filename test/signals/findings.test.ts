@@ -35,16 +35,16 @@ describe('signalFindings', () => {
   });
 
   it.each([
-    [{ fineToCoarse: -1.6 }, 'none (mild softness: below the calibrated blur threshold)'],
-    [{ fineToCoarse: -2.8 }, 'blur:minor'],
-    [{ fineToCoarse: -3.3 }, 'blur:major'],
+    [{ fineToCoarse: -2.8 }, 'none (mild softness: below the calibrated blur threshold)'],
+    [{ fineToCoarse: -3.1 }, 'blur:minor'],
+    [{ fineToCoarse: -3.6 }, 'blur:major'],
     [{ noiseSigma: 5, noiseScaleRatio: 0.5 }, 'noise:minor'],
     [{ noiseSigma: 8, noiseScaleRatio: 0.5 }, 'noise:major'],
     [{ noiseSigma: 8, noiseScaleRatio: 1.3 }, 'none (texture, not noise)'],
     [{ blockiness: 1.8 }, 'none (jpeg-blocking is dropped: it failed the calibration)'],
     [{ pixelationStrength: 40, pixelationCell: 8, blockiness: 40 }, 'pixelation:major'],
-    [{ clippedHighlights: 0.12 }, 'none (12 % clipped: below the calibrated highlights threshold)'],
-    [{ clippedHighlights: 0.3 }, 'clipped-highlights:minor'],
+    [{ clippedHighlights: 0.05 }, 'none (5 % clipped: below the calibrated highlights threshold)'],
+    [{ clippedHighlights: 0.12 }, 'clipped-highlights:minor'],
     [{ clippedHighlights: 0.45 }, 'clipped-highlights:major'],
     [{ clippedShadows: 0.5 }, 'clipped-shadows:minor'],
     [{ lumaRange: 70 }, 'low-contrast:major'],
@@ -52,7 +52,7 @@ describe('signalFindings', () => {
     [{ toneOccupancy: 0.04 }, 'posterisation:minor'],
     [{ toneOccupancy: 0.01 }, 'posterisation:major'],
     [{ overshoot: 1.4, sharpness: 7000 }, 'oversharpened:major'],
-    [{ castStrength: 30, castDirection: 'blue' }, 'colour-cast:minor'],
+    [{ castStrength: 30, castDirection: 'blue' }, 'none (colour-cast is dropped: it failed the calibration)'],
     [{ saturation: 0.9 }, 'none (below the calibrated oversaturation threshold)'],
     [{ saturation: 0.999 }, 'oversaturated:minor'],
     [{ brightness: 15 }, 'underexposed:minor'],
@@ -81,9 +81,9 @@ describe('signalFindings', () => {
     const img = scene(256, 256, 12);
     const major = (i: typeof img) => signalFindings(computeSignals(i).measures).filter((f) => f.severity === 'major').map((f) => f.code);
     expect(major(img)).toEqual([]);
-    // Radius 3: the calibrated major-blur rule (sharpness < 7.5 with fineToCoarse ≤ −1) does not call the
-    // radius-2 blur of this soft synthetic scene (sharpness 10.6) strong.
-    expect(major(boxBlur(img, 3))).toContain('blur');
+    // Radius 4: the calibrated major-blur rule (sharpness < 5 with fineToCoarse ≤ −1) does not call the
+    // radius-3 blur of this soft synthetic scene (sharpness 5.6) strong.
+    expect(major(boxBlur(img, 4))).toContain('blur');
     expect(major(addNoise(img, 14))).toContain('noise');
     expect(major(mapValues(img, (v) => Math.min(255, v * 2.2)))).toContain('clipped-highlights');
     // Step 96 (4 tones per channel): the calibrated major-posterisation threshold (tone occupancy < 0.02) is

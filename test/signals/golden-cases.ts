@@ -1,4 +1,4 @@
-// The images of the signals-2 golden fixture: every example photo plus synthetic images that reach
+// The images of the signals golden fixture: every example photo plus synthetic images that reach
 // the odd corners (tiny, odd sizes, strips, flat, noisy, pixelated, over-sharpened, JPEG-like).
 // Shared by make-golden.ts (writes the fixture) and golden.test.ts (checks against it).
 import { readdir, readFile } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import type { SignalImage } from '../../src/signals/index.js';
 import { addNoise, blockMean, flat, mapValues, scene, unsharp } from './synthetic.js';
 
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples/', import.meta.url));
-export const GOLDEN_PATH = fileURLToPath(new URL('./fixtures/signals-2-golden.json', import.meta.url));
+export const GOLDEN_PATH = fileURLToPath(new URL('./fixtures/signals-3-golden.json', import.meta.url));
 
 export interface GoldenCase {
   name: string;

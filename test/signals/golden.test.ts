@@ -1,4 +1,4 @@
-// Golden check of computeSignals: the shipped packs were trained on these exact signals-2 feature
+// Golden check of computeSignals: the shipped packs were trained on these exact signals-3 feature
 // values, so a speed-up must not move them. Float summation order may change the last bits (≈ 1e-7);
 // anything larger is a behaviour change: bump SIGNALS_VERSION, retrain, and regenerate the fixture
 // with `npx tsx test/signals/make-golden.ts`.
@@ -19,7 +19,7 @@ function offBy(actual: number, expected: number): number {
   return Math.abs(actual - expected) / Math.max(1, Math.abs(expected));
 }
 
-describe('computeSignals golden (signals-2)', async () => {
+describe('computeSignals golden (signals-3)', async () => {
   const cases = await goldenCases();
 
   it('covers the same cases as the fixture, for this SIGNALS_VERSION', () => {

@@ -1,4 +1,4 @@
-// Writes test/signals/fixtures/signals-2-golden.json: the feature vectors and measures of
+// Writes test/signals/fixtures/signals-3-golden.json: the feature vectors and measures of
 // computeSignals for the golden cases. Run only when SIGNALS_VERSION changes on purpose:
 //   npx tsx test/signals/make-golden.ts
 import { writeFile } from 'node:fs/promises';

@@ -21,7 +21,9 @@ const TARGET = 0.9; // the rule, checked on val
 // Training-pair agreement asked for, per code the lowest of these whose choice also passes on val (agreement
 // on the training pictures carries over to new ones with a loss that differs per code; the val split has 27
 // pictures, so a few dark or saturated ones weigh a lot). A code that fails at every level is dropped.
-const TRAIN_TARGETS = [0.9, 0.93, 0.95, 0.97, 0.99];
+// Steps of 0.01 and finer near the top (pack 0.6.0's blur agreed at 0.97 on training pairs and 0.85 on val, at 0.98
+// on both, and tops out at 0.988: the old ladder 0.97 → 0.99 stepped over it and dropped the finding).
+const TRAIN_TARGETS = [0.9, 0.91, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97, 0.975, 0.98, 0.985, 0.99];
 const MIN_PAIRS = 20; // fewer firing training pairs than this: the setting has silenced the finding
 // The validation check is the rule test/signals/findings-calibration.test.ts pins: from this many firing pairs on.
 const VAL_MIN_PAIRS = 10;

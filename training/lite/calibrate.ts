@@ -11,6 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { readDataset, selectSplit } from '../../src/evaluation/datasets.js';
 import { decodeImage } from '../../src/image/index.js';
 import { cropTensor } from '../../src/model/lite-crops.js';
+import { SIGNAL_FEATURE_NAMES } from '../../src/signals/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -52,7 +53,7 @@ for (const [index, path] of images.entries()) {
   const feeds = {
     crops: new ort.Tensor('float32', crops.data, crops.dims),
     // The backbone's activations do not depend on the signals; the heads still need an input.
-    signals: new ort.Tensor('float32', new Float32Array(72), [1, 72]),
+    signals: new ort.Tensor('float32', new Float32Array(SIGNAL_FEATURE_NAMES.length), [1, SIGNAL_FEATURE_NAMES.length]),
   };
   const out = await instrumented.run(feeds, [...new Set([...outputs, ...tensors])]);
   for (const name of tensors) {

@@ -18,6 +18,10 @@ Candidates (all global, on the whole image; luma = (77R + 150G + 29B + 128) >> 8
 
     /usr/bin/python3 training/lite/probe_signals.py --data training/data [--workers 1]
 Writes <data>/signals/probe.npy (rows in dataset.csv order) and probe.json (column names).
+
+The banding measures are ported to src/signals/banding.ts (signals-3); `--parity-fixture OUT` writes what this
+file computes for the example photos and a few formula images, which test/signals/banding.test.ts checks the port
+against (rerun it only when this definition changes).
 """
 import argparse
 import json
@@ -143,12 +147,53 @@ def analyse(data):
     json.dump(out, open(os.path.join(data, "signals", "probe-analysis.json"), "w"), indent=1)
 
 
+# Formula images of the parity fixture (test/signals/banding.test.ts draws the same ones): grey levels per pixel.
+def synth(kind, w, h, q):
+    y, x = np.mgrid[0:h, 0:w]
+    if kind == "ramp-x":  # a left-to-right gradient quantised to steps of q levels
+        v = (40 + (160 * x) // max(1, w - 1)) // q * q
+    elif kind == "ramp-y":
+        v = (30 + (200 * y) // max(1, h - 1)) // q * q
+    elif kind == "diagonal":
+        v = (x * 7 + y * 13) % 256
+    elif kind == "rings":  # concentric bands of width q, 3 levels apart
+        v = 60 + 3 * (((x - w // 2) ** 2 + (y - h // 3) ** 2) // (q * q * 16) % 40)
+    else:
+        raise SystemExit(f"unknown formula {kind}")
+    return np.repeat(v.astype(np.uint8)[..., None], 3, axis=2)
+
+
+PARITY_SYNTH = [("ramp-x", 300, 200, 1), ("ramp-x", 300, 200, 4), ("ramp-y", 97, 331, 3), ("ramp-y", 64, 64, 1),
+                ("diagonal", 129, 77, 1), ("rings", 256, 180, 2), ("ramp-x", 1, 1, 1), ("ramp-x", 7, 3, 1),
+                ("ramp-y", 3, 9, 2), ("ramp-x", 50, 1, 1)]
+
+
+def parity_fixture(out_path):
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    cases = []
+    for name in sorted(os.listdir(os.path.join(root, "examples"))):
+        if name.endswith(".png"):  # lossless: sharp and PIL decode the same pixels
+            with Image.open(os.path.join(root, "examples", name)) as im:
+                rgb = np.asarray(im.convert("RGB"))
+            cases.append({"name": f"examples/{name}", "banding": banding(luma_of(rgb))})
+    for kind, w, h, q in PARITY_SYNTH:
+        cases.append({"name": f"{kind} {w}x{h} q{q}", "formula": [kind, w, h, q], "banding": banding(luma_of(synth(kind, w, h, q)))})
+    for c in cases:
+        c["banding"] = [float(v) for v in c["banding"]]
+    with open(out_path, "w") as f:
+        json.dump({"source": "training/lite/probe_signals.py --parity-fixture", "names": NAMES[:4], "cases": cases}, f, indent=1)
+        f.write("\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "data"))
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--analyse", action="store_true", help="only the per-type single-signal table on val")
+    ap.add_argument("--parity-fixture", default=None, help="only write the banding parity fixture to this path")
     args = ap.parse_args()
+    if args.parity_fixture:
+        return parity_fixture(args.parity_fixture)
     if args.analyse:
         return analyse(args.data)
     rows = load_dataset(os.path.join(args.data, "dataset"))

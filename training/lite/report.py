@@ -16,14 +16,15 @@ from distortions import DISTORTIONS  # noqa: E402
 from sources import ORIGINAL_PACKAGES  # noqa: E402
 
 # The shipped run first, then the ablations that justify each change (run.sh has their exact flags).
-VARIANTS = ["frozen_signals_ens", "finetune_fresh", "no_surplus", "package_cap", "original_pictures", "no_new_types",
-            "signals_only"]
+VARIANTS = ["frozen_signals_ens", "no_banding", "no_clean_pair", "finetune_fresh", "no_surplus", "package_cap",
+            "original_pictures", "no_new_types", "signals_only"]
+OTHER_RUNS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "other-runs.json")
 ABLATION_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "predictor", "lite-ablation.json")
 MANIFEST = "training/lite/split-manifest.csv"
 SHIPPED = "frozen_signals_ens"  # default of --shipped (run.sh passes the run it ships)
 # Bump whenever quality.onnx or detector.onnx changes: the server answers a repeated image + prompt from its
 # database for the same pack name and version, so a new model under an old version would keep serving old scores.
-PACK_VERSION = "0.5.0"
+PACK_VERSION = "0.6.0"
 # The object detector behind the correspondence checks is converted, not trained here (see src/scoring/rounds/
 # object-checks-round.ts); report.py only carries its entry so a retrain keeps it in the pack.
 DETECTOR = {
@@ -35,32 +36,34 @@ DETECTOR = {
               "--out models/lite/detector.onnx` (weights stay float16)",
 }
 NOTES = [
-    "Shipped: frozen_signals_ens = the backbone exactly as converted (no fine-tuning) + classical signals + the "
-    "per-channel mean/std of the block-12 output, three heads (seeds 0-2) averaged in one graph, trained on three crop "
-    "positions per training reference (the runtime centre crop + two seeded random positions); dropout, epochs and "
-    "positions chosen on val for pack 0.4.0 (other runs are in otherRuns).",
-    "Pack 0.5.0 = pack 0.4.0's recipe + the package cap's surplus: the 154 endless-sky pictures beyond the 110-picture "
-    "cap (filtered and de-duplicated after every other picture) join the training split only, so val and test are "
-    "pack 0.4.0's pictures; 324 training pictures instead of 170. Ablations on the same code and data: no_surplus "
-    "(--main-pool-only: pack 0.4.0's training rows), package_cap (endless-sky limited to 77 pictures per epoch, a "
-    "fresh draw each: sampling weights instead of a hard cap; worse on val, so not shipped).",
+    "Shipped: frozen_signals_ens = the backbone exactly as converted (no fine-tuning) + classical signals (signals-3) + "
+    "the per-channel mean/std of the block-12 output, three heads (seeds 0-2) averaged in one graph, trained on three "
+    "crop positions per training reference (the runtime centre crop + two seeded random positions); dropout, epochs "
+    "and positions chosen on val for pack 0.4.0; runs that neither ship nor justify a change are in "
+    "training/lite/other-runs.json.",
+    "Pack 0.6.0 = pack 0.5.0's recipe + four banding measures (signals-3: steps between flat luma runs in smooth "
+    "gradients, src/signals/banding.ts, measured first as probe_banding in numpy) + an extra hinge of weight 1 on "
+    "(clean, level-1) crops of one reference and position (train.py --clean-pair-weight 1, margin 0.5). Ablations on "
+    "the same code and data: no_banding (--drop-signals: signals-2's 72 values), no_clean_pair (weight 0). Chosen on "
+    "val over two seeds (other-runs.json: probe_banding_cp1, seed7_*), and checked on val through agiqa eval on the "
+    "int8 file before test was scored.",
+    "Pack 0.5.0 added the package cap's surplus: the 154 endless-sky pictures beyond the 110-picture cap join the "
+    "training split only, so val and test are pack 0.4.0's pictures; 324 training pictures instead of 170. no_surplus "
+    "(--main-pool-only) and package_cap (endless-sky limited to 77 pictures per epoch, a fresh draw each) are its "
+    "ablations, rerun on pack 0.6.0's configuration.",
     "Issue 16: 402 distinct source pictures from 18 Debian packages (88 from 6 before); 18 distortion types (4 new: "
     "over_saturation, washed_out, banding, brightness_shift; colour_cast and webp widened). Training references get 2 "
     "seeded levels of every type, val/test the full grid.",
     "original_pictures (training rows of the first six packages only), no_new_types (without the four new types) and "
-    "signals_only (the signal MLP alone) justify pack 0.4.0's changes; runs without trainPictures in their metrics "
-    "were made by pack 0.4.0's run (170 training pictures, same val/test).",
+    "signals_only (the signal MLP alone) justify pack 0.4.0's changes, rerun on pack 0.6.0's configuration.",
     "finetune_fresh: blocks 15-16 and the 1280-channel conv fine-tuned with the frozen ensemble's heads (its start) on "
-    "a fresh random crop per training reference each epoch (train.py --fresh-crops); worse than its start on val, so "
-    "not shipped. probe_*: candidate signals for the weak types (probe_signals.py, numpy, not in src/signals/) "
-    "appended to the signals; the banding measures gain val SRCC but lose val clean-vs-level-1 pairs, so not shipped. "
-    "probe_banding_cp*: the same + an extra hinge on (clean, level-1) crops of one reference and position (train.py "
-    "--clean-pair-weight 0.5/1/2, margin 0.5); weight 1 is above the shipped model on both val figures (not shipped: "
-    "the banding measures are not yet in src/signals/).",
+    "a fresh random crop per training reference each epoch (train.py --fresh-crops); not shipped unless it beats its "
+    "start on val.",
     "The shipped quality.onnx is the int8 quantization of that model (training/lite/quantize.py: stem and blocks 0-1 "
     "float, the rest int8; calibrated on 300 training crops); metrics.heldOut is measured on it through the "
     "TypeScript runtime (agiqa eval, whose own SRCC/PLCC/logistic PLCC/KRCC/RMSE are copied), metrics.floatModel is "
-    "the float model's own test result from train.py.",
+    "the float model's own test result from train.py. The previous pack is measured by its own code (a worktree of "
+    "its commit: it reads signals-2).",
     "Synthetic MOS treats equal levels of different distortion types as equally bad (mos = 4.5 - 0.8*level for "
     "every type); colour_cast in particular is hard to judge without a reference.",
 ]
@@ -71,7 +74,7 @@ def r4(x):
 
 
 def round_floats(obj):
-    """Every float in a run's metrics to 4 decimals: otherRuns stays small enough for the pack's 8 MB."""
+    """Every float in a run's metrics to 4 decimals: other-runs.json stays small enough to read in a diff."""
     if isinstance(obj, float):
         return r4(obj)
     if isinstance(obj, dict):
@@ -154,7 +157,7 @@ def main():
     ap.add_argument("--runtime-eval-val", help="the same on the val split")
     ap.add_argument("--previous-eval", help="`agiqa eval --report` of the previous pack on the same test split")
     ap.add_argument("--previous-eval-val", help="the same on the val split (what the new pack had to beat)")
-    ap.add_argument("--previous-pack", default="lite 0.4.0 (git 44e4922)", help="what --previous-eval measured")
+    ap.add_argument("--previous-pack", default="lite 0.5.0 (git bd152f9)", help="what --previous-eval measured")
     args = ap.parse_args()
     data, pack = os.path.abspath(args.data), os.path.abspath(args.pack)
 
@@ -300,10 +303,13 @@ def main():
         path = os.path.join(data, "runs", name, "metrics.json")
         if name not in runs and os.path.exists(path):
             others[name] = round_floats(json.load(open(path)))
+    # The runs that do not ship nor justify a change (probes, sweeps) live beside the recipe, not in the pack.
+    with open(OTHER_RUNS_FILE, "w") as fh:
+        fh.write(json.dumps(others, indent=1) + "\n")
     report = {
         "pack": "lite", "shipped": args.shipped, "crops": args.crops,
         "notes": NOTES,
-        "otherRuns": others,
+        "otherRuns": "training/lite/other-runs.json",
         "dataset": {"references": len(used), "pictures": sum(pics_pkg.values()),
                     "referencesPerPackage": per_pkg, "picturesPerPackage": pics_pkg, "packages": packages,
                     "splitReferences": split_refs, "splitImages": split_images,

@@ -35,13 +35,21 @@ $PY training/lite/features.py --data $DATA --embed --jobs val:centre,test:centre
 # val (README "Results"): 3 crop positions, 14 epochs, dropout 0.3/0.1/0.1, 3 heads. Pack 0.5.0 adds the package
 # cap's surplus pictures to training (no_surplus is the 0.4.0 recipe on the same code) and keeps every picture in
 # every epoch (package_cap: endless-sky limited to 77 pictures per epoch, a fresh draw each, measured worse on val).
-# One torch thread: the heads are small. --minutes 120 is never binding: results do not depend on the machine's load.
-ENS="--variant frozen_signals --positions centre,rand,rand2 --lower-stats --in-drop 0.1 --sig-drop 0.1 --img-drop 0.3 --threads 1"
-for v in frozen_signals_ens no_surplus package_cap original_pictures no_new_types signals_only; do
+# Pack 0.6.0 adds the banding signals of signals-3 (no_banding drops them) and a hinge on (clean, level-1) pairs of
+# weight 1 (no_clean_pair). One torch thread: the heads are small. --minutes 120 is never binding: results do not
+# depend on the machine's load.
+ENS0="--variant frozen_signals --positions centre,rand,rand2 --lower-stats --in-drop 0.1 --sig-drop 0.1 --img-drop 0.3 --threads 1"
+ENS="$ENS0 --clean-pair-weight 1"
+BANDING=band_frac,band_step,band_rate,flat_frac
+for v in frozen_signals_ens no_banding no_clean_pair no_surplus package_cap original_pictures no_new_types signals_only; do
   if [ ! -f $DATA/runs/$v/metrics.json ]; then
     step "train: $v"
     case $v in
       frozen_signals_ens) $PY training/lite/train.py --data $DATA $ENS --run-name $v --heads 3 --epochs 14 --minutes 120 ;;
+      no_banding) $PY training/lite/train.py --data $DATA $ENS --run-name $v --heads 3 --epochs 14 --minutes 120 \
+          --drop-signals $BANDING ;;
+      no_clean_pair) $PY training/lite/train.py --data $DATA $ENS --run-name $v --heads 3 --epochs 14 --minutes 120 \
+          --clean-pair-weight 0 ;;
       no_surplus) $PY training/lite/train.py --data $DATA $ENS --run-name $v --heads 3 --epochs 14 --minutes 120 \
           --main-pool-only ;;
       package_cap) $PY training/lite/train.py --data $DATA $ENS --run-name $v --heads 3 --epochs 14 --minutes 120 \
@@ -73,29 +81,30 @@ if [ "${LITE_PROBES:-0}" = 1 ]; then
   [ -f $DATA/signals/probe.npy ] || $PY training/lite/probe_signals.py --data $DATA --workers 1
   $PY training/lite/probe_signals.py --data $DATA --analyse
   PROBE="--extra-signals $DATA/signals/probe"
-  [ -f $DATA/runs/probe_all/metrics.json ] || $PY training/lite/train.py --data $DATA $ENS --run-name probe_all \
+  P0="$ENS0 --drop-signals $BANDING"  # pack 0.5.0's configuration on its own 72 signals (signals-2)
+  [ -f $DATA/runs/probe_all/metrics.json ] || $PY training/lite/train.py --data $DATA $P0 --run-name probe_all \
     --heads 3 --epochs 14 --minutes 120 $PROBE
-  [ -f $DATA/runs/probe_banding/metrics.json ] || $PY training/lite/train.py --data $DATA $ENS --run-name probe_banding \
+  [ -f $DATA/runs/probe_banding/metrics.json ] || $PY training/lite/train.py --data $DATA $P0 --run-name probe_banding \
     --heads 3 --epochs 14 --minutes 120 $PROBE --extra-cols band_frac,band_step,band_rate,flat_frac
   for w in 2 3; do  # the clean-weighted loss, to win back the clean-vs-level-1 pairs the banding measures cost
-    [ -f $DATA/runs/probe_banding_cw$w/metrics.json ] || $PY training/lite/train.py --data $DATA $ENS \
+    [ -f $DATA/runs/probe_banding_cw$w/metrics.json ] || $PY training/lite/train.py --data $DATA $P0 \
       --run-name probe_banding_cw$w --heads 3 --epochs 14 --minutes 120 $PROBE \
       --extra-cols band_frac,band_step,band_rate,flat_frac --clean-weight $w
   done
   # An extra hinge on (clean, level-1) pairs (margin 0.5), the pair the clean-vs-L1 accuracy counts; name:weight.
   for nw in cp05:0.5 cp1:1 cp2:2; do
-    [ -f $DATA/runs/probe_banding_${nw%%:*}/metrics.json ] || $PY training/lite/train.py --data $DATA $ENS \
+    [ -f $DATA/runs/probe_banding_${nw%%:*}/metrics.json ] || $PY training/lite/train.py --data $DATA $P0 \
       --run-name probe_banding_${nw%%:*} --heads 3 --epochs 14 --minutes 120 $PROBE \
       --extra-cols band_frac,band_step,band_rate,flat_frac --clean-pair-weight ${nw#*:}
   done
   # The run-to-run spread: the shipped configuration and the clean-pair candidate with another base seed.
-  [ -f $DATA/runs/seed7_shipped/metrics.json ] || $PY training/lite/train.py --data $DATA $ENS \
+  [ -f $DATA/runs/seed7_shipped/metrics.json ] || $PY training/lite/train.py --data $DATA $P0 \
     --run-name seed7_shipped --heads 3 --epochs 14 --minutes 120 --seed 7
-  [ -f $DATA/runs/seed7_probe_banding_cp1/metrics.json ] || $PY training/lite/train.py --data $DATA $ENS \
+  [ -f $DATA/runs/seed7_probe_banding_cp1/metrics.json ] || $PY training/lite/train.py --data $DATA $P0 \
     --run-name seed7_probe_banding_cp1 --heads 3 --epochs 14 --minutes 120 $PROBE \
     --extra-cols band_frac,band_step,band_rate,flat_frac --clean-pair-weight 1 --seed 7
   [ -f $DATA/runs/signals_only_probe/metrics.json ] || $PY training/lite/train.py --data $DATA --variant signals_only \
-    --run-name signals_only_probe --epochs 12 --minutes 30 $PROBE
+    --run-name signals_only_probe --epochs 12 --minutes 30 $PROBE --drop-signals $BANDING
 fi
 # The run that ships (chosen on val SRCC, README "Results").
 SHIPPED=frozen_signals_ens
@@ -117,17 +126,22 @@ for split in test val; do
   node bin/agiqa.js eval --dataset $DATA/dataset/dataset.csv --split $split --aspect quality --pack models/lite \
     --workers 2 --report $DATA/quant/eval-$split.json
 done
-# The previous pack (0.4.0, from git) on the same test and val splits: what the new pack had to beat (on val).
-PREV=44e4922
-mkdir -p $DATA/previous-pack
-for f in pack.json quality.onnx detector.onnx; do git show $PREV:models/lite/$f > $DATA/previous-pack/$f; done
-for split in test val; do
-  [ -f $DATA/quant/eval-$split-previous.json ] || node bin/agiqa.js eval --dataset $DATA/dataset/dataset.csv --split $split \
-    --aspect quality --pack $DATA/previous-pack --workers 2 --report $DATA/quant/eval-$split-previous.json
-done
+# The previous pack (0.5.0, from git) on the same test and val splits: what the new pack had to beat (on val).
+# Measured by its own code (it reads signals-2, this tree computes signals-3): a detached worktree of that commit,
+# sharing this tree's node_modules (the dependencies did not change since).
+PREV=bd152f9
+if [ ! -f $DATA/quant/eval-test-previous.json ] || [ ! -f $DATA/quant/eval-val-previous.json ]; then
+  [ -d $DATA/previous-src ] || git worktree add --detach $DATA/previous-src $PREV
+  [ -e $DATA/previous-src/node_modules ] || ln -s "$PWD/node_modules" $DATA/previous-src/node_modules
+  (cd $DATA/previous-src && npx tsc -p tsconfig.build.json)
+  for split in test val; do
+    [ -f $DATA/quant/eval-$split-previous.json ] || node $DATA/previous-src/bin/agiqa.js eval --dataset $DATA/dataset/dataset.csv \
+      --split $split --aspect quality --pack $DATA/previous-src/models/lite --workers 2 --report $DATA/quant/eval-$split-previous.json
+  done
+fi
 $PY training/lite/report.py --data $DATA --shipped $SHIPPED --runtime-eval $DATA/quant/eval-test.json --runtime-eval-val $DATA/quant/eval-val.json \
   --previous-eval $DATA/quant/eval-test-previous.json --previous-eval-val $DATA/quant/eval-val-previous.json \
-  --previous-pack "lite 0.4.0 (git $PREV)"
+  --previous-pack "lite 0.5.0 (git $PREV)"
 
 step "findings: thresholds and score gates chosen on out-of-sample training scores, checked on val"
 # Two cross-fitted heads (each trained on half of the training pictures, by group hash) score the other half.

@@ -158,7 +158,7 @@ def losses(logits, mos_target, refs_pos, levels, clean_weight=1.0, rank_weight=1
 class Data:
     """Rows, cached features per (split, position), standardized signals."""
 
-    def __init__(self, data, use_signals, extra=None):
+    def __init__(self, data, use_signals, extra=None, drop=()):
         self.rows = load_dataset(os.path.join(data, "dataset"))
         self.cache, self.emb = {}, {}
         for name in sorted(os.listdir(os.path.join(data, "cache"))):
@@ -177,6 +177,13 @@ class Data:
             arr, meta, index = load_signals(os.path.join(data, "signals", "signals"))
             idx = [index[os.path.realpath(r["abs"])] for r in self.rows]
             arr, names = arr[idx].astype(np.float64), list(meta["names"])
+            if drop:  # ablation: the same signals without these columns (before any --extra-signals)
+                missing = sorted(set(drop) - set(names))
+                if missing:
+                    raise SystemExit(f"--drop-signals: no signal named {', '.join(missing)}")
+                keep = [j for j, n in enumerate(names) if n not in drop]
+                arr, names = arr[:, keep], [names[j] for j in keep]
+                meta = dict(meta, names=names, version=f"{meta.get('version')}-{'-'.join(drop)}")
             if extra:  # candidate signals (probe_signals.py), rows in dataset.csv order, appended
                 probe = json.load(open(extra[0] + ".json"))
                 if probe["paths"] != [r["path"] for r in self.rows]:
@@ -265,7 +272,7 @@ def run(args):
     extra = None
     if args.extra_signals:
         extra = (args.extra_signals, [c for c in (args.extra_cols or "").split(",") if c])
-    data = Data(args.data, use_signals, extra)
+    data = Data(args.data, use_signals, extra, [c for c in (args.drop_signals or "").split(",") if c])
     fold = tuple(int(x) for x in args.fold.split("/")) if args.fold else None
     if args.train_packages or args.exclude_types or fold or args.main_pool_only:
         from sources import ORIGINAL_PACKAGES
@@ -493,6 +500,7 @@ def main():
     ap.add_argument("--extra-signals", default=None,
                     help="ablation: prefix of candidate signal columns (probe_signals.py: <prefix>.npy/.json) appended")
     ap.add_argument("--extra-cols", default=None, help="--extra-signals: comma-separated columns to keep (default all)")
+    ap.add_argument("--drop-signals", default=None, help="ablation: comma-separated signal names left out of the input")
     ap.add_argument("--exclude-types", default=None, help="ablation: comma-separated distortion types left out of train")
     run(ap.parse_args())
 
