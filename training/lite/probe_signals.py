@@ -4,7 +4,8 @@ image and writes them as extra columns that `train.py --extra-signals` appends t
 so the heads can be compared with and without them on val.
 
 Candidates (all global, on the whole image; luma = (77R + 150G + 29B + 128) >> 8, as src/signals):
-  band_*    banding in smooth gradients: along every 2nd row and column, runs of equal luma; at the
+  band_*    banding in smooth gradients: along every k-th row and column (k = 2 up to 600k pixels, then
+            ceil(pixels / 300k): a fixed budget), runs of equal luma; at the
             boundary between two runs of >= 4 pixels, the step size. Natural smooth gradients step by
             1 level between flat runs, banded ones by q >= 2. band_frac = steps >= 2 / all such steps,
             band_step = mean size of the >= 2 steps / 16, band_rate = such boundaries per 100 pixels,
@@ -62,9 +63,14 @@ def run_steps(lines):
     return d[d <= MAX_STEP], int(lengths[long].sum()), n * length
 
 
+SCAN_BUDGET = 300_000  # pixels per direction, about: rows and columns k apart, k = 2 up to 600k pixels
+
+
 def banding(luma):
-    s1, f1, t1 = run_steps(luma[::2])
-    s2, f2, t2 = run_steps(np.ascontiguousarray(luma[:, ::2].T))
+    h, w = luma.shape
+    k = max(2, -(-(w * h) // SCAN_BUDGET))
+    s1, f1, t1 = run_steps(luma[::k])
+    s2, f2, t2 = run_steps(np.ascontiguousarray(luma[:, ::k].T))
     s = np.concatenate([s1, s2])
     big = s[s >= 2]
     return [len(big) / (len(s) + 1.0), (big.mean() / 16.0) if len(big) else 0.0,
@@ -165,7 +171,7 @@ def synth(kind, w, h, q):
 
 PARITY_SYNTH = [("ramp-x", 300, 200, 1), ("ramp-x", 300, 200, 4), ("ramp-y", 97, 331, 3), ("ramp-y", 64, 64, 1),
                 ("diagonal", 129, 77, 1), ("rings", 256, 180, 2), ("ramp-x", 1, 1, 1), ("ramp-x", 7, 3, 1),
-                ("ramp-y", 3, 9, 2), ("ramp-x", 50, 1, 1)]
+                ("ramp-y", 3, 9, 2), ("ramp-x", 50, 1, 1), ("rings", 1024, 1024, 3), ("rings", 1500, 601, 2)]
 
 
 def parity_fixture(out_path):

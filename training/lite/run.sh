@@ -67,9 +67,11 @@ done
 # three heads (its starting point, scored on val as "epoch -1"), on a fresh random crop position per training
 # reference each epoch cut from the images (train.py --fresh-crops, finetune.py); the rest of the backbone stays
 # frozen. Two torch threads; ~40 min on the shared 2-core machine. A first trial (blocks 13-16, LR 3e-5 / heads 2e-4)
-# lost 0.008 val SRCC at once (README "Results"). The ablation row frozen vs fine-tuned; not shipped (val).
+# lost 0.008 val SRCC at once (README "Results"). The ablation row frozen vs fine-tuned; not shipped (val). Pack 0.5.0's
+# run (signals-2, no clean-pair hinge) is in other-runs.json as finetune_fresh_signals2.
 FT="--variant finetune_signals --fresh-crops --init-from frozen_signals_ens --heads 3 --tune-from 15 --lr-backbone 2e-5 \
-  --lr-head 5e-5 --in-drop 0.1 --sig-drop 0.1 --img-drop 0.3 --threads 2 --groups-per-ref 1 --epochs 3 --minutes 25"
+  --lr-head 5e-5 --in-drop 0.1 --sig-drop 0.1 --img-drop 0.3 --threads 2 --groups-per-ref 1 --epochs 3 --minutes 25 \
+  --clean-pair-weight 1"
 if [ ! -f $DATA/runs/finetune_fresh/metrics.json ]; then
   step "train: finetune_fresh"
   $PY training/lite/train.py --data $DATA $FT --run-name finetune_fresh
