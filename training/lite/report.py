@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import evaluate, load_dataset  # noqa: E402
 from dataset import FRACTIONS, SEED  # noqa: E402
 from distortions import DISTORTIONS  # noqa: E402
+from predictor_ablation import measured_entry, predictor_sections  # noqa: E402
 from sources import ORIGINAL_PACKAGES  # noqa: E402
 
 # The shipped run first, then the ablations that justify each change (run.sh has their exact flags).
@@ -111,15 +112,19 @@ def brief(m):
     return out
 
 
-def write_ablation(pack_json, runs, test, runtime_val, previous, shipped_run):
+def write_ablation(pack_json, runs, test, runtime_val, previous, shipped_run, predictor=None):
     """training/predictor/lite-ablation.json, from the shipped file and the runs (never edited by hand). The
-    M3 predictor's measurements on earlier encoders are carried under `predictorEarlier`, each with the hash of
-    the encoder it was measured on."""
+    M3 predictor's measurement on this encoder (`predictor`: the pack agiqa train wrote, see
+    predictor_ablation.py) and those on earlier encoders (`predictorEarlier`, each with its encoder's hash)."""
     old = json.load(open(ABLATION_FILE)) if os.path.exists(ABLATION_FILE) else {}
-    earlier = old.get("predictorEarlier")
-    if earlier is None:  # the file before issue 16: `current` + `earlier`, all predictor runs
-        earlier = ([old["current"]] if "current" in old else []) + old.get("earlier", [])
     shipped = next(f for f in pack_json["files"] if f["path"] == "quality.onnx")
+    measured = None
+    if predictor is not None:
+        trained = json.load(open(os.path.join(predictor["pack"], "pack.json")))
+        evals = {split: json.load(open(path)) for split, path in predictor["evals"].items() if path}
+        measured = measured_entry(trained, {"file": "quality.onnx", "sha256": shipped["sha256"]},
+                                  predictor["trainerArgs"], evals, pack_json["predictor"])
+    current, earlier = predictor_sections(old, shipped["sha256"], measured)
     out = {
         "writtenBy": "training/lite/report.py (bash training/lite/run.sh); do not edit by hand",
         "pack": {"name": pack_json["name"], "version": pack_json["version"]},
@@ -138,8 +143,7 @@ def write_ablation(pack_json, runs, test, runtime_val, previous, shipped_run):
                          for v, m in runs.items()},
             **({"previousPack": previous} if previous else {}),
         },
-        "predictor": {"status": "the M3 predictor (agiqa train --pack lite) was not retrained on this encoder in "
-                                "the issue-16 run (CPU budget); its earlier measurements follow, each with its encoder"},
+        "predictor": current,
         "predictorEarlier": earlier,
     }
     json.dump(out, open(ABLATION_FILE, "w"), indent=2)
@@ -158,6 +162,11 @@ def main():
     ap.add_argument("--previous-eval", help="`agiqa eval --report` of the previous pack on the same test split")
     ap.add_argument("--previous-eval-val", help="the same on the val split (what the new pack had to beat)")
     ap.add_argument("--previous-pack", default="lite 0.5.0 (git bd152f9)", help="what --previous-eval measured")
+    ap.add_argument("--predictor-pack", help="the pack `agiqa train --pack lite` wrote on this encoder (its ablation: "
+                    "xLSTM vs MLP vs head)")
+    ap.add_argument("--predictor-eval", help="`agiqa eval --report` of --predictor-pack on the test split")
+    ap.add_argument("--predictor-eval-val", help="the same on the val split")
+    ap.add_argument("--predictor-trainer-args", default="", help="the --trainer-arg flags it was trained with, as text")
     args = ap.parse_args()
     data, pack = os.path.abspath(args.data), os.path.abspath(args.pack)
 
@@ -291,7 +300,11 @@ def main():
     with open(os.path.join(pack, "pack.json"), "w") as fh:  # ends with a newline, as the committed file
         fh.write(json.dumps(pack_json, indent=2) + "\n")
     if args.runtime_eval:
-        write_ablation(pack_json, runs, test, runtime_val, previous, args.shipped)
+        predictor = None
+        if args.predictor_pack:
+            predictor = {"pack": args.predictor_pack, "trainerArgs": args.predictor_trainer_args,
+                         "evals": {"test": args.predictor_eval, "val": args.predictor_eval_val}}
+        write_ablation(pack_json, runs, test, runtime_val, previous, args.shipped, predictor)
     logs = {}
     for v in runs:
         path = os.path.join(data, "runs", v, "log.jsonl")
