@@ -20,13 +20,13 @@ def eval_summary(report: Json) -> Json:
     return {k: quality[k] if k == "n" else round(float(quality[k]), 4) for k in EVAL_KEYS if quality.get(k) is not None}
 
 
-def _status(winner: str, val: Json, shipped: bool) -> str:
+def _status(winner: str, selected_on: str, val: Json, shipped: bool) -> str:
     srcc = {c: val[c]["quality"]["srcc"] for c in ("xlstm", "mlp", "head") if c in val}
     order = " > ".join(f"{c} {srcc[c]:.4f}" for c in sorted(srcc, key=lambda c: -srcc[c]))
-    where = ("shipped in models/lite (training/predictor/ship-lite.ts)" if shipped else
-             "measured only: models/lite keeps predictor: null (shipping it would change every lite score; "
+    where = ("Shipped in models/lite (training/predictor/ship-lite.ts)" if shipped else
+             "Measured only: models/lite keeps predictor: null (shipping it would change every lite score; "
              "training/predictor/ship-lite.ts was not run)")
-    return f"val SRCC {order}; agiqa train selects {winner} on val. {where}"
+    return f"val SRCC {order}; agiqa train's pick: {winner} (selected on {selected_on}). {where}"
 
 
 def measured_entry(trained: Json, encoder: Json, trainer_args: str, evals: Dict[str, Json],
@@ -42,7 +42,7 @@ def measured_entry(trained: Json, encoder: Json, trainer_args: str, evals: Dict[
     entry: Json = {
         "encoder": {"file": encoder["file"], "sha256": encoder["sha256"]},
         "trainerArgs": trainer_args,
-        "status": _status(winner, ablation["val"], shipped_predictor is not None),
+        "status": _status(winner, ablation["selectedOn"], ablation["val"], shipped_predictor is not None),
         "ablation": {**ablation, "heldOut": trained["metrics"]["heldOut"], "data": training["data"],
                      "split": training["split"], "seed": training["seed"], "trainer": training["trainer"]},
     }

@@ -141,9 +141,29 @@ if [ ! -f $DATA/quant/eval-test-previous.json ] || [ ! -f $DATA/quant/eval-val-p
       --split $split --aspect quality --pack $DATA/previous-src/models/lite --workers 2 --report $DATA/quant/eval-$split-previous.json
   done
 fi
+
+step "M3 predictor on this encoder: agiqa train --pack lite (xLSTM vs MLP vs the head), its pack through agiqa eval"
+# Measured, not shipped: models/lite keeps predictor: null (training/predictor/ship-lite.ts would ship it and change
+# every lite score). The trainer flags of docs/evaluation.md; features of all 20,307 images cached under $PRED/home
+# (~30 min on the shared 2-core machine), training ~20 min, the two evals ~10 min. The folder is named by the
+# encoder's hash, so a new quality.onnx trains anew. LITE_PREDICTOR_DIR picks another folder (the run in
+# docs/evaluation.md used training/data/predictor-s8).
+PRED=${LITE_PREDICTOR_DIR:-$DATA/predictor}
+ENC=$($PY -c 'import json; print(next(f["sha256"] for f in json.load(open("models/lite/pack.json"))["files"] if f["path"] == "quality.onnx")[:12])')
+M3=$PRED/lite-m3-$ENC
+PRED_ARGS="--dropout=0.2 --weight-decay=0.001 --lr=5e-4 --patience=6 --threads=2"
+if [ ! -f $M3/pack.json ]; then
+  AGIQA_HOME=$PRED/home node bin/agiqa.js train --dataset $DATA/dataset/dataset.csv --pack lite --out $M3 --workers 2 \
+    $(for a in $PRED_ARGS; do printf -- '--trainer-arg=%s ' "$a"; done)
+fi
+for split in test val; do
+  [ -f $PRED/eval-$split-$ENC.json ] || AGIQA_HOME=$PRED/home node bin/agiqa.js eval --dataset $DATA/dataset/dataset.csv \
+    --split $split --aspect quality --pack $M3 --workers 2 --report $PRED/eval-$split-$ENC.json
+done
 $PY training/lite/report.py --data $DATA --shipped $SHIPPED --runtime-eval $DATA/quant/eval-test.json --runtime-eval-val $DATA/quant/eval-val.json \
   --previous-eval $DATA/quant/eval-test-previous.json --previous-eval-val $DATA/quant/eval-val-previous.json \
-  --previous-pack "lite 0.5.0 (git $PREV)"
+  --previous-pack "lite 0.5.0 (git $PREV)" --predictor-pack $M3 --predictor-eval $PRED/eval-test-$ENC.json \
+  --predictor-eval-val $PRED/eval-val-$ENC.json --predictor-trainer-args "$PRED_ARGS (each passed as --trainer-arg=...)"
 
 step "findings: thresholds and score gates chosen on out-of-sample training scores, checked on val"
 # Two cross-fitted heads (each trained on half of the training pictures, by group hash) score the other half.

@@ -52,11 +52,11 @@ class MeasuredEntry(unittest.TestCase):
         self.assertNotIn("val", entry["runtimeEval"])
         self.assertIn("predictor)", entry["runtimeEval"]["measuredWith"])
         self.assertTrue(entry["status"].startswith("val SRCC xlstm 0.7500 > head 0.7400 > mlp 0.7000"), entry["status"])
-        self.assertIn("measured only", entry["status"])
+        self.assertIn("pick: xlstm (selected on val). Measured only", entry["status"])
 
     def test_says_when_the_predictor_ships(self):
         entry = measured_entry(trained_pack(), ENCODER, "", {}, {"kind": "xlstm"})
-        self.assertIn("shipped in models/lite", entry["status"])
+        self.assertIn("Shipped in models/lite", entry["status"])
         self.assertNotIn("runtimeEval", entry)
 
     def test_refuses_a_pack_trained_on_another_encoder(self):
