@@ -118,6 +118,10 @@ export interface SignalMeasures {
   toneOccupancy: number;
   /** Mean relative overshoot at strong edges (halo strength), native scale. */
   overshoot: number;
+  /** Share of the steps between flat luma runs that jump ≥ 2 levels (≈ 0 natural gradients, → 1 banded ones; JPEG's flat blocks too). */
+  bandFraction: number;
+  /** Mean size of those jumps, 8-bit levels (0 when there are none). */
+  bandStep: number;
 }
 
 export interface SignalReport {
@@ -291,6 +295,8 @@ export function computeSignals(image: SignalImage): SignalReport {
     saturation: cl.saturationMean,
     toneOccupancy: po.channelOccupancy,
     overshoot: ov1.overshoot,
+    bandFraction: bd.bandFraction,
+    bandStep: bd.bandStep * 16,
   };
   return { features: f, measures };
 }

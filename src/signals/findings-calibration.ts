@@ -37,9 +37,13 @@ export const FINDINGS_CALIBRATION: {
     castInfo: 12,
     castMinor: 25,
     saturationHigh: 0.9938,
+    bandingMinor: 0.5,
+    bandingMajor: 0.8,
+    bandingBlockinessMax: 1.15,
   },
   gates: {
     pixelation: 2.75,
+    banding: 3,
   },
   dropped: ['jpeg-blocking', 'colour-cast'],
 };

@@ -47,6 +47,10 @@ export const UNCALIBRATED_THRESHOLDS = {
   castInfo: 12,
   castMinor: 25,
   saturationHigh: 0.85,
+  bandingMinor: 0.5,
+  bandingMajor: 0.8,
+  // JPEG's flat 8×8 blocks step by ≥ 2 levels too: banding is only named where the grid is absent.
+  bandingBlockinessMax: 1.15,
 } as const;
 
 export type FindingThresholds = { readonly [K in keyof typeof UNCALIBRATED_THRESHOLDS]: number };
@@ -131,6 +135,10 @@ export function signalFindings(
   }
   if (m.toneOccupancy < t.toneOccupancyMinor) {
     add('posterisation', m.toneOccupancy < t.toneOccupancyMajor ? 'major' : 'minor', m.toneOccupancy < t.toneOccupancyMajor ? 'posterised gradients (banding)' : 'missing tones (possible banding)');
+  } else if (!pixelated && m.blockiness < t.bandingBlockinessMax && m.bandFraction >= t.bandingMinor) {
+    // Smooth gradients that climb in steps of several levels (a VAE's contoured sky, an 8-bit re-save).
+    const major = m.bandFraction >= t.bandingMajor;
+    add('banding', major ? 'major' : 'minor', `${major ? 'strong ' : ''}banding in smooth gradients (steps of ≈${Math.round(m.bandStep)} levels)`);
   }
   if (m.noiseSigma < t.noiseSigmaMinor && m.overshoot >= t.overshootMinor && m.sharpness >= t.oversharpSharpnessMinor) {
     const major = m.overshoot >= t.overshootMajor && m.sharpness >= t.oversharpSharpnessMajor;

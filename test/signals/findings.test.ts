@@ -26,6 +26,8 @@ const clean: SignalMeasures = {
   saturation: 0.4,
   toneOccupancy: 1,
   overshoot: 0.6,
+  bandFraction: 0.05,
+  bandStep: 2,
 };
 const codes = (m: Partial<SignalMeasures>) => signalFindings({ ...clean, ...m }).map((f) => `${f.code}:${f.severity}`);
 
@@ -55,10 +57,19 @@ describe('signalFindings', () => {
     [{ castStrength: 30, castDirection: 'blue' }, 'none (colour-cast is dropped: it failed the calibration)'],
     [{ saturation: 0.9 }, 'none (below the calibrated oversaturation threshold)'],
     [{ saturation: 0.999 }, 'oversaturated:minor'],
+    [{ bandFraction: 0.4, bandStep: 4 }, 'none (most steps between flat runs are 1 level: a natural gradient)'],
+    [{ bandFraction: 0.6, bandStep: 4 }, 'banding:minor'],
+    [{ bandFraction: 0.9, bandStep: 8 }, 'banding:major'],
+    [{ bandFraction: 0.9, bandStep: 8, blockiness: 1.3 }, 'none (an 8×8 grid: JPEG blocks step by several levels too, and jpeg-blocking is dropped)'],
+    [{ bandFraction: 0.9, bandStep: 8, toneOccupancy: 0.01 }, 'posterisation:major'],
     [{ brightness: 15 }, 'underexposed:minor'],
     [{ brightness: 8 }, 'underexposed:major'],
   ] as [Partial<SignalMeasures>, string][])('%o → %s', (m, expected) => {
     expect(codes(m)).toEqual(expected.startsWith('none') ? [] : [expected]);
+  });
+
+  it('names the banding step size', () => {
+    expect(signalFindings({ ...clean, bandFraction: 0.7, bandStep: 5.6 }).map((f) => f.text)).toEqual(['banding in smooth gradients (steps of ≈6 levels)']);
   });
 
   it('writes short sentences with the numbers', () => {

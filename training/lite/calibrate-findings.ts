@@ -8,6 +8,8 @@
 // validation pairs as the fixture test/signals/findings-calibration.test.ts pins, and the chosen thresholds,
 // gates and dropped codes as the module src/signals/findings-calibration.ts that the runtime imports (no
 // hand copy). Thresholds are walked from UNCALIBRATED_THRESHOLDS, so a rerun on the same scores is idempotent.
+// Codes are calibrated in CALIBRATION's order, each with the thresholds already chosen for the codes before it:
+// codes interact (pixelation masks blur and blocking; banding is named only where posterisation is not).
 //
 //   npx tsx training/lite/calibrate-findings.ts --data training/data
 //     --crossfit <runs/crossfit_0/predictions.json>,<runs/crossfit_1/predictions.json>
@@ -43,6 +45,7 @@ export const CALIBRATION: Record<string, Partial<FindingThresholds>> = {
   overexposed: { brightMinor: 250, brightMajor: 252 },
   'low-contrast': { lumaRangeMinor: 30, lumaRangeMajor: 20 },
   posterisation: { toneOccupancyMinor: 0.05, toneOccupancyMajor: 0.02 },
+  banding: { bandingMinor: 0.9, bandingMajor: 0.97 },
   oversharpened: { overshootMinor: 3, overshootMajor: 4, oversharpSharpnessMinor: 20000, oversharpSharpnessMajor: 40000 },
   'colour-cast': { castInfo: 80, castMinor: 100 },
   oversaturated: { saturationHigh: 1.0 },
@@ -88,8 +91,9 @@ export function agreement(pairs: readonly Pair[], code: string, t: FindingThresh
   return { n, agree: n > 0 ? agree / n : Number.NaN };
 }
 
-function lerp(code: string, k: number): FindingThresholds {
-  const out: Record<string, number> = { ...UNCALIBRATED_THRESHOLDS };
+/** `code`'s thresholds at step k of its walk; every other code's from `others` (those chosen so far). */
+function lerp(code: string, k: number, others: Readonly<Record<string, number>> = UNCALIBRATED_THRESHOLDS): FindingThresholds {
+  const out: Record<string, number> = { ...others };
   for (const [key, strict] of Object.entries(CALIBRATION[code]!)) {
     const base = UNCALIBRATED_THRESHOLDS[key as keyof FindingThresholds];
     out[key] = Math.round((base + ((strict as number) - base) * (k / STEPS)) * 1e4) / 1e4;
@@ -170,7 +174,7 @@ function main(): void {
   const choose = (code: string, target: number): { gate: number; k: number; train: { n: number; agree: number } } | null => {
     for (const gate of GATES) {
       for (let k = 0; k <= STEPS; k++) {
-        const train = agreement(trainPairs, code, lerp(code, k), [], Number.isFinite(gate) ? { [code]: gate } : {});
+        const train = agreement(trainPairs, code, lerp(code, k, chosen), [], Number.isFinite(gate) ? { [code]: gate } : {});
         // A setting that leaves fewer than MIN_PAIRS firing pairs has silenced the finding: not a choice.
         if (train.n >= MIN_PAIRS && train.agree >= target) return { gate, k, train };
       }
@@ -183,7 +187,7 @@ function main(): void {
       const c = choose(code, target);
       if (c === null) break;
       const g = Number.isFinite(c.gate) ? { [code]: c.gate } : {};
-      const v = agreement(val, code, lerp(code, c.k), [], g);
+      const v = agreement(val, code, lerp(code, c.k, chosen), [], g);
       if (v.n < VAL_MIN_PAIRS || v.agree >= TARGET) {
         picked = { target, ...c, val: v };
         break;

@@ -107,6 +107,16 @@ if [ "${LITE_PROBES:-0}" = 1 ]; then
     --extra-cols band_frac,band_step,band_rate,flat_frac --clean-pair-weight 1 --seed 7
   [ -f $DATA/runs/signals_only_probe/metrics.json ] || $PY training/lite/train.py --data $DATA --variant signals_only \
     --run-name signals_only_probe --epochs 12 --minutes 30 $PROBE --drop-signals $BANDING
+  # Five crop positions per training reference instead of three (two more seeded random ones; their embeddings
+  # take ~11 min here), on pack 0.6.0's configuration, with the shipped hinge weight and twice it, two seeds.
+  $PY training/lite/features.py --data $DATA --embed --jobs train:rand3,train:rand4
+  E5="${ENS/centre,rand,rand2/centre,rand,rand2,rand3,rand4} --heads 3 --epochs 14 --minutes 120"
+  [ -f $DATA/runs/five_positions/metrics.json ] || $PY training/lite/train.py --data $DATA $E5 --run-name five_positions
+  [ -f $DATA/runs/five_positions_seed7/metrics.json ] || $PY training/lite/train.py --data $DATA $E5 --run-name five_positions_seed7 --seed 7
+  [ -f $DATA/runs/five_positions_cp2/metrics.json ] || $PY training/lite/train.py --data $DATA $E5 --run-name five_positions_cp2 \
+    --clean-pair-weight 2
+  [ -f $DATA/runs/five_positions_cp2_seed7/metrics.json ] || $PY training/lite/train.py --data $DATA $E5 \
+    --run-name five_positions_cp2_seed7 --clean-pair-weight 2 --seed 7
 fi
 # The run that ships (chosen on val SRCC, README "Results").
 SHIPPED=frozen_signals_ens
