@@ -154,8 +154,8 @@ fi
 
 step "M3 predictor on this encoder: agiqa train --pack lite (xLSTM vs MLP vs the head), its pack through agiqa eval"
 # Measured, not shipped: models/lite keeps predictor: null (training/predictor/ship-lite.ts would ship it and change
-# every lite score). The trainer flags of docs/evaluation.md; features of all 20,307 images cached under $PRED/home
-# (~30 min on the shared 2-core machine), training ~20 min, the two evals ~10 min. The folder is named by the
+# every lite score). The trainer flags of docs/evaluation.md. ~25 min on the shared 2-core machine (2026-12-02, load
+# 1-6): features of all 20,307 images ~8 min (cached under $PRED/home), the trainer ~15 min, the two evals ~2 min. The folder is named by the
 # encoder's hash, so a new quality.onnx trains anew. LITE_PREDICTOR_DIR picks another folder (the run in
 # docs/evaluation.md used training/data/predictor-s8).
 PRED=${LITE_PREDICTOR_DIR:-$DATA/predictor}
