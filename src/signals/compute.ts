@@ -267,7 +267,7 @@ export function computeSignals(image: SignalImage): SignalReport {
     }
   }
   put(bd.bandFraction);
-  put(bd.bandStep);
+  put(bd.bandStep / 16);
   put(bd.stepRate);
   put(bd.flatFraction);
 
@@ -296,7 +296,7 @@ export function computeSignals(image: SignalImage): SignalReport {
     toneOccupancy: po.channelOccupancy,
     overshoot: ov1.overshoot,
     bandFraction: bd.bandFraction,
-    bandStep: bd.bandStep * 16,
+    bandStep: bd.bandStep,
   };
   return { features: f, measures };
 }

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
+import { median } from '../../bench/lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -57,7 +58,6 @@ for (let i = 0; i < Number(values.runs); i++) {
     s.cpu.push((c.user + c.system) / 1000);
   }
 }
-const median = (x: number[]): number => [...x].sort((a, b) => a - b)[x.length >> 1]!;
 const ms = (s: Side) => ({ wallMs: +median(s.wall).toFixed(2), cpuMs: +median(s.cpu).toFixed(2), modelWallMs: +median(s.modelWall).toFixed(2) });
 console.log(JSON.stringify({
   image: values.image, size,

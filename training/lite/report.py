@@ -232,9 +232,10 @@ def main():
     pack_license = "MIT"
     old_pack = os.path.join(pack, "pack.json")
     if os.path.exists(old_pack):
+        old = json.load(open(old_pack))
         # The pack-level licence names the detector's exception: carried too, like the detector's entry.
-        pack_license = json.load(open(old_pack)).get("license", pack_license)
-        for f in json.load(open(old_pack)).get("files", []):
+        pack_license = old.get("license", pack_license)
+        for f in old.get("files", []):
             if f.get("path") == DETECTOR["path"]:
                 det_meta.update({k: f[k] for k in ("license", "source") if k in f})
     pack_json = {
